@@ -1,0 +1,5 @@
+import sys
+
+from cxops.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""Entry point: global options, the command list, and the one error handler."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+import typer
+
+from cxops import __version__
+from cxops.cli import demo, fake
+from cxops.cli.context import GlobalOptions, OutputFormat
+from cxops.errors import CxopsError
+
+app = typer.Typer(
+    name="cxops",
+    help="GitOps for Dialogflow CX: pull agents into reviewable files, diff stages, promote through a gate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(fake.app, name="fake")
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cxops {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    root: Path = typer.Option(Path("."), "--root", help="Repository root (holds agents/ and environments/)."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    emulator_host: str | None = typer.Option(
+        None,
+        "--emulator-host",
+        envvar="CXOPS_EMULATOR_HOST",
+        help="HOST:PORT of `cxops fake` or another emulator: plaintext gRPC, no credentials.",
+    ),
+    endpoint: str | None = typer.Option(
+        None, "--endpoint", envvar="CXOPS_API_ENDPOINT", help="CX API endpoint, overriding the regional one."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    no_color: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print only results and errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    ctx.obj = GlobalOptions(
+        root=root,
+        format=format,
+        emulator_host=emulator_host or None,
+        endpoint=endpoint or None,
+        debug=debug,
+        color=not no_color,
+        quiet=quiet,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and turn every expected error into one line on stderr and exit code 1."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="cxops", standalone_mode=False)
+    except CxopsError as err:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {err}", err=True)
+        return err.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except click.ClickException as usage:
+        usage.show()
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as bug:  # noqa: BLE001 - the last line of defence: no traceback without --debug
+        if debug:
+            raise
+        typer.echo(f"internal error: {type(bug).__name__}: {bug} (run with --debug for the traceback)", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
