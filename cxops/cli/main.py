@@ -6,7 +6,6 @@ import sys
 import traceback
 from pathlib import Path
 
-import click
 import typer
 
 from cxops import __version__
@@ -65,33 +64,27 @@ def _global(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and turn every expected error into one line on stderr and exit code 1."""
+    """Run the CLI; every expected error becomes one line on stderr and exit code 1."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="cxops", standalone_mode=False)
+        app(args=args, prog_name="cxops")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except CxopsError as err:
         if debug:
             traceback.print_exc()
         typer.echo(f"error: {err}", err=True)
         return err.exit_code
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        return 1
-    except click.ClickException as usage:
-        usage.show()
-        return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except Exception as bug:  # noqa: BLE001 - the last line of defence: no traceback without --debug
+    except Exception as bug:
         if debug:
             raise
         typer.echo(f"internal error: {type(bug).__name__}: {bug} (run with --debug for the traceback)", err=True)
         return 1
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 if __name__ == "__main__":
