@@ -1,0 +1,182 @@
+"""The resource kinds the stand-in serves, and which of their fields are translatable.
+
+The translatable fields follow the ``language_code`` documentation of each v3 request
+(e.g. ``CreatePageRequest.language_code``): they are read and written per language, everything
+else is shared by all languages of the agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf.message import Message
+
+V3 = "google.cloud.dialogflow.cx.v3"
+
+# A translatable slot: a path of fields from the resource down to a message, and the fields of
+# that message stored per language. ``x[]`` steps through a repeated field; its elements are
+# keyed by their output-only ``name`` id (routes, handlers) or their ``display_name`` (form
+# parameters), so a language's content stays with its element when others are added or moved.
+Slot = tuple[tuple[str, ...], tuple[str, ...]]
+
+FULFILLMENT_FIELDS = ("messages", "conditional_cases")
+
+# One place for every translatable field of the v3 API (see the module docstring).
+TRANSLATABLE: dict[str, tuple[Slot, ...]] = {
+    "flows": (
+        (("event_handlers[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
+        (("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
+    ),
+    "pages": (
+        (("entry_fulfillment",), FULFILLMENT_FIELDS),
+        (("event_handlers[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
+        (("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
+        (("form", "parameters[]", "fill_behavior", "initial_prompt_fulfillment"), FULFILLMENT_FIELDS),
+        (
+            ("form", "parameters[]", "fill_behavior", "reprompt_event_handlers[]", "trigger_fulfillment"),
+            FULFILLMENT_FIELDS,
+        ),
+    ),
+    "transitionRouteGroups": ((("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),),
+    "intents": (((), ("training_phrases",)),),
+    "entityTypes": (((), ("entities", "excluded_phrases")),),
+    "generators": (((), ("prompt_text",)),),
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One collection of resources, e.g. ``flows`` under an agent."""
+
+    collection: str  # the segment in resource names: ``agents/A/flows/F``
+    service: str  # gRPC service: ``Flows``
+    singular: str  # method suffix: ``CreateFlow``
+    field: str  # request field holding the resource: ``flow``
+    list_field: str  # response field of List: ``flows``
+    message: type[Message]  # the raw protobuf class
+    parents: tuple[str, ...]  # collections this kind may live under
+    required: tuple[str, ...] = ("display_name",)
+    numeric_ids: bool = False
+    lro: bool = False  # Create/Update answer a long-running operation
+
+    @property
+    def translatable(self) -> tuple[Slot, ...]:
+        return TRANSLATABLE.get(self.collection, ())
+
+    @property
+    def has_language(self) -> bool:
+        return "language_code" in self.request("Get").DESCRIPTOR.fields_by_name if self.gettable else False
+
+    @property
+    def gettable(self) -> bool:
+        return hasattr(cx, f"Get{self.singular}Request")
+
+    def request(self, verb: str) -> type[Message]:
+        if verb == "List":
+            cls = getattr(cx, f"List{self.singular}sRequest")
+        else:
+            cls = getattr(cx, f"{verb}{self.singular}Request")
+        return cls.pb()  # type: ignore[no-any-return]
+
+    def response(self, verb: str) -> type[Message]:
+        return getattr(cx, f"{verb}{self.singular}sResponse").pb()  # type: ignore[no-any-return]
+
+
+def _kind(collection: str, service: str, singular: str, field: str, parents: tuple[str, ...], **kw: object) -> Kind:
+    list_field = kw.pop("list_field", f"{field}s")
+    return Kind(
+        collection=collection,
+        service=service,
+        singular=singular,
+        field=field,
+        list_field=str(list_field),
+        message=getattr(cx, singular).pb(),
+        parents=parents,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+AGENT_PARENT = ("agents",)
+
+KINDS: dict[str, Kind] = {
+    k.collection: k
+    for k in (
+        _kind(
+            "agents",
+            "Agents",
+            "Agent",
+            "agent",
+            ("locations",),
+            required=("display_name", "default_language_code", "time_zone"),
+        ),
+        _kind("flows", "Flows", "Flow", "flow", AGENT_PARENT),
+        _kind("pages", "Pages", "Page", "page", ("flows",)),
+        _kind(
+            "transitionRouteGroups",
+            "TransitionRouteGroups",
+            "TransitionRouteGroup",
+            "transition_route_group",
+            ("flows", "agents"),
+        ),
+        _kind("intents", "Intents", "Intent", "intent", AGENT_PARENT),
+        _kind(
+            "entityTypes", "EntityTypes", "EntityType", "entity_type", AGENT_PARENT, required=("display_name", "kind")
+        ),
+        _kind("webhooks", "Webhooks", "Webhook", "webhook", AGENT_PARENT),
+        _kind("testCases", "TestCases", "TestCase", "test_case", AGENT_PARENT),
+        _kind(
+            "generators", "Generators", "Generator", "generator", AGENT_PARENT, required=("display_name", "prompt_text")
+        ),
+        _kind("playbooks", "Playbooks", "Playbook", "playbook", AGENT_PARENT, required=("display_name", "goal")),
+        _kind("examples", "Examples", "Example", "example", ("playbooks",)),
+        _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT, required=("display_name", "description")),
+        _kind("versions", "Versions", "Version", "version", ("flows",), numeric_ids=True, lro=True),
+        _kind("environments", "Environments", "Environment", "environment", AGENT_PARENT, lro=True),
+    )
+}
+
+# CX's fixed resources: every new agent has them, with these ids, and they cannot be deleted.
+DEFAULT_START_FLOW = "00000000-0000-0000-0000-000000000000"
+DEFAULT_WELCOME_INTENT = "00000000-0000-0000-0000-000000000000"
+DEFAULT_NEGATIVE_INTENT = "00000000-0000-0000-0000-000000000001"
+
+# Page ids that are not pages: transition targets with a fixed meaning.
+SPECIAL_PAGES = frozenset(
+    {
+        "START_PAGE",
+        "END_SESSION",
+        "END_FLOW",
+        "CURRENT_PAGE",
+        "PREVIOUS_PAGE",
+        "END_FLOW_WITH_CANCELLATION",
+        "END_FLOW_WITH_FAILURE",
+        "END_FLOW_WITH_HUMAN_ESCALATION",
+        "PLAYBOOK_START",
+    }
+)
+
+WRITE_VERBS = (
+    "Create",
+    "Update",
+    "Delete",
+    "BatchDelete",
+    "Restore",
+    "Import",
+    "Load",
+    "Train",
+    "Deploy",
+    "Run",
+    "BatchRun",
+    "Start",
+    "Stop",
+    "Cancel",
+    "Submit",
+    "Validate",
+)
+
+
+def is_write(method: str) -> bool:
+    """Whether a gRPC method (full or short name) writes, for quotas and counts."""
+    short = method.rsplit("/", 1)[-1]
+    return short.startswith(WRITE_VERBS)

@@ -1,0 +1,302 @@
+"""The gRPC server around :class:`CxService`, with the knobs tests and benchmarks turn."""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import grpc
+from google.protobuf.message import Message
+
+from cxops.fake.kinds import is_write
+from cxops.fake.service import CxService, Method, RpcFailure, methods
+from cxops.fake.store import Store
+
+WINDOW = 60.0
+
+
+@dataclass
+class Fault:
+    code: grpc.StatusCode
+    remaining: int
+    after_commit: bool
+    message: str
+
+
+def status_code(code: str | grpc.StatusCode) -> grpc.StatusCode:
+    if isinstance(code, grpc.StatusCode):
+        return code
+    try:
+        return grpc.StatusCode[code.upper()]
+    except KeyError:
+        raise ValueError(f"unknown gRPC status code {code!r}") from None
+
+
+def _resource(request: Message) -> str:
+    fields = request.DESCRIPTOR.fields_by_name
+    for field in ("name", "parent"):
+        if field in fields and getattr(request, field):
+            return str(getattr(request, field))
+    for field, value in request.ListFields():
+        if field.type == field.TYPE_MESSAGE and "name" in field.message_type.fields_by_name:
+            return str(value.name)
+    return ""
+
+
+class Knobs:
+    """Call counts, the calls log, injected faults, latency, quotas. Thread-safe."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.faults: dict[str, list[Fault]] = {}
+        self.latency = 0.0
+        self.read_quota: int | None = None
+        self.write_quota: int | None = None
+        self.recent: dict[bool, collections.deque[float]] = {True: collections.deque(), False: collections.deque()}
+        self.log: IO[str] | None = None
+
+    def over_quota(self, method: str) -> bool:
+        write = is_write(method)
+        quota = self.write_quota if write else self.read_quota
+        now = time.monotonic()
+        with self.lock:
+            recent = self.recent[write]
+            while recent and recent[0] <= now - WINDOW:
+                recent.popleft()
+            if quota is not None and len(recent) >= quota:
+                return True
+            recent.append(now)
+            return False
+
+    def take_fault(self, method: str) -> Fault | None:
+        with self.lock:
+            for key in (method, method.rsplit("/", 1)[-1]):
+                queue = self.faults.get(key)
+                if queue:
+                    fault = queue[0]
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        queue.pop(0)
+                    return fault
+        return None
+
+    def record(self, method: str, resource: str, status: grpc.StatusCode) -> None:
+        with self.lock:
+            self.calls[method] += 1
+            if self.log is not None:
+                line = {"time": time.time(), "method": method, "resource": resource, "status": status.name}
+                self.log.write(json.dumps(line) + "\n")
+                self.log.flush()
+
+
+class FakeCX:
+    """The CX v3 API stand-in: an in-process gRPC server on 127.0.0.1.
+
+    >>> with FakeCX() as fake:
+    ...     client = cx.AgentsClient(transport=...grpc(channel=grpc.insecure_channel(fake.address)))
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file: Path | str | None = None,
+        calls_log: Path | str | None = None,
+        seed: int | None = None,
+        shuffle_seed: int | None = None,
+        latency: float = 0.0,
+        reads_per_minute: int | None = None,
+        writes_per_minute: int | None = None,
+        max_workers: int = 16,
+    ) -> None:
+        self.state_file = Path(state_file) if state_file else None
+        store = Store.load(self.state_file) if self.state_file and self.state_file.exists() else Store()
+        self.service = CxService(store, seed=seed)
+        self.service.shuffle_seed = shuffle_seed
+        self.knobs = Knobs()
+        self.knobs.latency = latency
+        self.set_quota(reads_per_minute=reads_per_minute, writes_per_minute=writes_per_minute)
+        self._calls_log_path = Path(calls_log) if calls_log else None
+        self._host, self._port = host, port
+        self._max_workers = max_workers
+        self._server: grpc.Server | None = None
+        self.address = ""
+
+    # -- knobs --------------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> collections.Counter[str]:
+        return self.knobs.calls
+
+    def count(self, *methods: str) -> int:
+        """Calls so far of the given methods, by short (``CreateFlow``) or full gRPC name."""
+        total = 0
+        for full, n in self.knobs.calls.items():
+            short = full.rsplit("/", 1)[-1]
+            if any(m in (full, short) for m in methods):
+                total += n
+        return total
+
+    def write_count(self) -> int:
+        return sum(n for m, n in self.knobs.calls.items() if is_write(m))
+
+    def read_count(self) -> int:
+        return sum(n for m, n in self.knobs.calls.items() if not is_write(m))
+
+    def reset_calls(self) -> None:
+        with self.knobs.lock:
+            self.knobs.calls.clear()
+
+    def inject(
+        self,
+        method: str,
+        code: str | grpc.StatusCode,
+        count: int = 1,
+        *,
+        after_commit: bool = False,
+        message: str = "injected by cxops fake",
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` fail with ``code`` (after the write commits, if asked)."""
+        fault = Fault(status_code(code), count, after_commit, message)
+        with self.knobs.lock:
+            self.knobs.faults.setdefault(method, []).append(fault)
+
+    def clear_faults(self) -> None:
+        with self.knobs.lock:
+            self.knobs.faults.clear()
+
+    @property
+    def latency(self) -> float:
+        return self.knobs.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.knobs.latency = seconds
+
+    def set_quota(self, *, reads_per_minute: int | None = None, writes_per_minute: int | None = None) -> None:
+        self.knobs.read_quota = reads_per_minute
+        self.knobs.write_quota = writes_per_minute
+
+    @property
+    def shuffle_seed(self) -> int | None:
+        return self.service.shuffle_seed
+
+    @shuffle_seed.setter
+    def shuffle_seed(self, seed: int | None) -> None:
+        self.service.shuffle_seed = seed
+
+    def save(self, path: Path | str | None = None) -> None:
+        target = Path(path) if path else self.state_file
+        if target is None:
+            raise ValueError("no state file given")
+        with self.service.lock:
+            self.service.store.save(target)
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def _wrap(self, method: Method) -> Callable[[Message, grpc.ServicerContext], Message]:
+        knobs, service, name = self.knobs, self.service, method.full_name
+
+        def handle(request: Message, context: grpc.ServicerContext) -> Message:
+            resource = _resource(request)
+
+            def fail(code: grpc.StatusCode, message: str) -> None:
+                knobs.record(name, resource, code)
+                context.abort(code, message)
+
+            if knobs.latency:
+                time.sleep(knobs.latency)
+            if knobs.over_quota(name):
+                fail(grpc.StatusCode.RESOURCE_EXHAUSTED, "Quota exceeded for quota metric (cxops fake).")
+            fault = knobs.take_fault(name)
+            if fault is not None and not fault.after_commit:
+                fail(fault.code, fault.message)
+            try:
+                with service.lock:
+                    response = method.handler(request)
+            except RpcFailure as failure:
+                fail(failure.code, failure.message)
+            except Exception as bug:  # a bug in the stand-in must reach the client, not hang it
+                traceback.print_exc()
+                fail(grpc.StatusCode.INTERNAL, f"cxops fake: {type(bug).__name__}: {bug}")
+            if fault is not None:
+                fail(fault.code, fault.message)
+            knobs.record(name, resource, grpc.StatusCode.OK)
+            return response
+
+        return handle
+
+    def _handlers(self) -> list[grpc.GenericRpcHandler]:
+        by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+        for method in methods(self.service):
+            service, _, short = method.full_name[1:].partition("/")
+            by_service.setdefault(service, {})[short] = grpc.unary_unary_rpc_method_handler(
+                self._wrap(method),
+                request_deserializer=method.request.FromString,
+                response_serializer=lambda msg: msg.SerializeToString(),
+            )
+        handlers: list[grpc.GenericRpcHandler] = [
+            grpc.method_handlers_generic_handler(service, table) for service, table in by_service.items()
+        ]
+        handlers.append(_Unimplemented(self.knobs))
+        return handlers
+
+    def start(self) -> str:
+        if self._calls_log_path is not None:
+            self.knobs.log = self._calls_log_path.open("a", encoding="utf-8")
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="cxops-fake"),
+            handlers=self._handlers(),
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+        port = server.add_insecure_port(f"{self._host}:{self._port}")
+        if port == 0:
+            raise OSError(f"cannot listen on {self._host}:{self._port}")
+        server.start()
+        self._server = server
+        self.address = f"{self._host}:{port}"
+        return self.address
+
+    def stop(self, grace: float | None = 1.0) -> None:
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+        if self.state_file is not None:
+            self.save()
+        if self.knobs.log is not None:
+            self.knobs.log.close()
+            self.knobs.log = None
+
+    def __enter__(self) -> FakeCX:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Unimplemented(grpc.GenericRpcHandler):
+    """Every method that is not served answers UNIMPLEMENTED, and is counted and logged."""
+
+    def __init__(self, knobs: Knobs) -> None:
+        self.knobs = knobs
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        method = str(handler_call_details.method)
+        knobs = self.knobs
+
+        def handle(request: bytes, context: grpc.ServicerContext) -> Any:
+            knobs.record(method, "", grpc.StatusCode.UNIMPLEMENTED)
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented by cxops fake.")
+
+        return grpc.unary_unary_rpc_method_handler(handle)

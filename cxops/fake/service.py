@@ -1,0 +1,694 @@
+"""What each served RPC does: the semantics of the Dialogflow CX v3 design-time API.
+
+Handlers take a raw protobuf request and return a raw protobuf response, or raise
+:class:`RpcFailure`; the server layer adds counting, quotas, injected faults and latency.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+from google.cloud import dialogflowcx_v3 as cx
+from google.longrunning import operations_pb2
+from google.protobuf import any_pb2, empty_pb2, field_mask_pb2, struct_pb2, timestamp_pb2
+from google.protobuf.message import Message
+
+from cxops.fake.protoutil import is_repeated
+
+from cxops.fake import refs as refmod
+from cxops.fake.kinds import (
+    DEFAULT_NEGATIVE_INTENT,
+    DEFAULT_START_FLOW,
+    DEFAULT_WELCOME_INTENT,
+    KINDS,
+    SPECIAL_PAGES,
+    Kind,
+)
+from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
+from cxops.fake.translate import assign_ids, merge, prune, split
+
+PACKAGE = "google.cloud.dialogflow.cx.v3"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+# Output-only fields: kept from the stored resource whatever the request says.
+OUTPUT_ONLY = (
+    "name",
+    "create_time",
+    "creation_time",
+    "update_time",
+    "token_count",
+    "last_test_result",
+    "tool_type",
+    "state",
+    "referenced_playbooks",
+    "referenced_flows",
+    "satisfies_pzs",
+    "satisfies_pzi",
+    "locked",
+)
+
+LOCATION_RE = re.compile(r"^projects/[^/]+/locations/[^/]+$")
+
+
+class RpcFailure(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def invalid(message: str) -> RpcFailure:
+    return RpcFailure(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+def not_found(name: str) -> RpcFailure:
+    return RpcFailure(grpc.StatusCode.NOT_FOUND, f"{name} not found.")
+
+
+Handler = Callable[[Message], Message]
+
+
+@dataclass(frozen=True)
+class Method:
+    full_name: str  # /google.cloud.dialogflow.cx.v3.Flows/ListFlows
+    handler: Handler
+    request: type[Message]
+    response: type[Message]
+
+
+def _now(msg: Message, field: str) -> None:
+    ts = timestamp_pb2.Timestamp()
+    ts.GetCurrentTime()
+    getattr(msg, field).CopyFrom(ts)
+
+
+def _copy(msg: Message) -> Message:
+    out = type(msg)()
+    out.CopyFrom(msg)
+    return out
+
+
+class CxService:
+    """The state and the semantics; one lock makes every RPC atomic."""
+
+    def __init__(self, store: Store | None = None, *, seed: int | None = None) -> None:
+        self.store = store or Store()
+        self.lock = threading.RLock()
+        self.rng = random.Random(seed)
+        self.shuffle_seed: int | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def entry(self, name: str, kind: Kind | None = None) -> Entry:
+        found = self.store.entries.get(name)
+        if found is None or (kind is not None and found.kind.collection != kind.collection):
+            raise not_found(name)
+        return found
+
+    def agent(self, name: str) -> Message:
+        agent_name = agent_of(name)
+        if not agent_name:
+            raise invalid(f"{name!r} is not a resource name inside an agent.")
+        return self.entry(agent_name, KINDS["agents"]).base
+
+    def language(self, name: str, requested: str) -> str:
+        agent = self.agent(name)
+        default = str(agent.default_language_code)  # type: ignore[attr-defined]
+        if not requested:
+            return default.lower()
+        supported = {default.lower(), *(str(c).lower() for c in agent.supported_language_codes)}  # type: ignore[attr-defined]
+        if requested.lower() not in supported:
+            raise invalid(
+                f"Language code {requested!r} is not supported by agent {agent_of(name)}; "
+                f"supported: {', '.join(sorted(supported))}."
+            )
+        return requested.lower()
+
+    def view(self, entry: Entry, language: str) -> Message:
+        if not entry.kind.translatable:
+            return _copy(entry.base)
+        return merge(entry.base, entry.parts.get(language, {}), entry.kind.translatable)
+
+    def check_parent(self, kind: Kind, parent: str) -> None:
+        if kind.collection == "agents":
+            if not LOCATION_RE.match(parent):
+                raise invalid(f"Parent {parent!r} is not of the form projects/<project>/locations/<location>.")
+            return
+        parent_kind = parent.rsplit("/", 2)[-2] if parent.count("/") >= 2 else ""
+        if parent_kind not in kind.parents:
+            raise invalid(f"Parent {parent!r} cannot hold {kind.collection}.")
+        self.entry(parent)
+
+    def check_required(self, kind: Kind, msg: Message) -> None:
+        for field in kind.required:
+            desc = msg.DESCRIPTOR.fields_by_name[field]
+            if desc.type == desc.TYPE_MESSAGE:
+                missing = not msg.HasField(field)
+            else:
+                missing = not getattr(msg, field)
+            if missing:
+                raise invalid(f"{kind.singular}.{field} is required.")
+        self.check_content(kind, msg)
+
+    def check_content(self, kind: Kind, msg: Message) -> None:
+        if kind.collection == "intents":
+            declared = {p.id for p in msg.parameters}  # type: ignore[attr-defined]
+            for param in msg.parameters:  # type: ignore[attr-defined]
+                if not param.id or not param.entity_type:
+                    raise invalid("Intent.parameters need an id and an entity_type.")
+            for phrase in msg.training_phrases:  # type: ignore[attr-defined]
+                if not phrase.parts:
+                    raise invalid("Intent.training_phrases[].parts is required.")
+                for part in phrase.parts:
+                    if not part.text:
+                        raise invalid("Intent.training_phrases[].parts[].text is required.")
+                    if part.parameter_id and part.parameter_id not in declared:
+                        raise invalid(f"Training phrase part annotates unknown parameter {part.parameter_id!r}.")
+        elif kind.collection == "entityTypes":
+            for entity in msg.entities:  # type: ignore[attr-defined]
+                if not entity.value:
+                    raise invalid("EntityType.entities[].value is required.")
+            for phrase in msg.excluded_phrases:  # type: ignore[attr-defined]
+                if not phrase.value:
+                    raise invalid("EntityType.excluded_phrases[].value is required.")
+        elif kind.collection == "pages":
+            for param in msg.form.parameters:  # type: ignore[attr-defined]
+                if not param.display_name or not param.entity_type:
+                    raise invalid("Page.form.parameters need a display_name and an entity_type.")
+        elif kind.collection == "webhooks":
+            if msg.HasField("generic_web_service") and not msg.generic_web_service.uri:  # type: ignore[attr-defined]
+                raise invalid("Webhook.generic_web_service.uri is required.")
+        if kind.collection in ("flows", "pages", "transitionRouteGroups"):
+            for route in msg.transition_routes:  # type: ignore[attr-defined]
+                if not route.intent and not route.condition:
+                    raise invalid("A transition route needs an intent or a condition.")
+            for handler in getattr(msg, "event_handlers", ()):
+                if not handler.event:
+                    raise invalid("EventHandler.event is required.")
+
+    def check_unique(self, kind: Kind, parent: str, msg: Message, own_name: str = "") -> None:
+        if kind.collection in ("versions",):
+            return
+        display = str(msg.display_name)  # type: ignore[attr-defined]
+        for other in self.store.list(parent, kind.collection):
+            if other.name != own_name and other.base.display_name == display:  # type: ignore[attr-defined]
+                raise RpcFailure(
+                    grpc.StatusCode.ALREADY_EXISTS,
+                    f"A {kind.singular} with display name {display!r} already exists in {parent}.",
+                )
+
+    def check_refs(self, msg: Message, owner: str) -> None:
+        agent = agent_of(owner)
+        own_flow = flow_of(owner)
+        for ref in refmod.references(msg):
+            value = ref.value
+            where = f"{msg.DESCRIPTOR.name}.{ref.field}"
+            if ref.collection == "entityTypes" and (
+                value.startswith(refmod.SYSTEM_ENTITY_PREFIX) or value.startswith(f"{agent}/entityTypes/sys.")
+            ):
+                continue
+            if not value.startswith(agent + "/"):
+                raise invalid(f"{where} {value!r} does not name a resource of agent {agent}.")
+            if ref.collection == "pages":
+                flow, _, page_id = value.rpartition("/pages/")
+                if own_flow and flow != own_flow:
+                    raise invalid(f"{where} {value!r} is a page of another flow; targets must be in {own_flow}.")
+                if flow not in self.store.entries:
+                    raise invalid(f"{where} {value!r}: flow not found.")
+                if page_id in SPECIAL_PAGES:
+                    continue
+            if ref.collection == "transitionRouteGroups" and value.startswith(f"{agent}/flows/"):
+                if flow_of(value) != own_flow:
+                    raise invalid(f"{where} {value!r} is a route group of another flow.")
+            target = self.store.entries.get(value)
+            if target is None or target.kind.collection != ref.collection:
+                raise invalid(f"{where} {value!r} not found.")
+
+    def referrers(self, doomed: set[str], agent: str) -> list[tuple[Entry, refmod.Ref]]:
+        found: list[tuple[Entry, refmod.Ref]] = []
+        prefix = agent + "/"
+        for entry in self.store.entries.values():
+            if entry.name in doomed or not entry.name.startswith(prefix):
+                continue
+            for ref in refmod.references(entry.base):
+                if ref.value in doomed:
+                    found.append((entry, ref))
+        return found
+
+    # -- generic CRUD -------------------------------------------------------------------------
+
+    def create(self, kind: Kind, request: Message) -> Message:
+        parent = str(request.parent)  # type: ignore[attr-defined]
+        self.check_parent(kind, parent)
+        msg = _copy(getattr(request, kind.field))
+        language = self.language(parent, getattr(request, "language_code", "")) if kind.translatable else ""
+        self.check_required(kind, msg)
+        self.check_unique(kind, parent, msg)
+        if kind.numeric_ids:
+            taken = [int(e.name.rsplit("/", 1)[-1]) for e in self.store.list(parent, kind.collection)]
+            rid = str(max(taken, default=0) + 1)
+        else:
+            rid = self.new_id()
+        for field in OUTPUT_ONLY:
+            if field in msg.DESCRIPTOR.fields_by_name:
+                msg.ClearField(field)
+        msg.name = f"{parent}/{kind.collection}/{rid}"  # type: ignore[attr-defined]
+        self.fill_output_only(kind, msg, created=True)
+        if kind.collection == "flows":
+            self.flow_defaults(msg, language)
+        assign_ids(msg, None, kind.translatable, self.new_id)
+        self.check_refs(msg, str(msg.name))  # type: ignore[attr-defined]
+        self.commit(kind, str(msg.name), msg, language, None)  # type: ignore[attr-defined]
+        return self.view(self.store.entries[str(msg.name)], language)  # type: ignore[attr-defined]
+
+    def fill_output_only(self, kind: Kind, msg: Message, *, created: bool) -> None:
+        fields = msg.DESCRIPTOR.fields_by_name
+        if created:
+            for field in ("create_time", "creation_time"):
+                if field in fields:
+                    _now(msg, field)
+        if "update_time" in fields:
+            _now(msg, "update_time")
+        if kind.collection == "intents":
+            for phrase in msg.training_phrases:  # type: ignore[attr-defined]
+                if not phrase.id:
+                    phrase.id = self.new_id()
+        if kind.collection == "versions":
+            msg.state = cx.Version.State.SUCCEEDED.value  # type: ignore[attr-defined]
+
+    def commit(self, kind: Kind, name: str, view: Message, language: str, old: Entry | None) -> None:
+        if not kind.translatable:
+            self.store.add(Entry(kind=kind, name=name, base=view))
+            return
+        base, parts = split(view, kind.translatable)
+        all_parts = {} if old is None else {lang: prune(p, base, kind.translatable) for lang, p in old.parts.items()}
+        all_parts[language] = parts
+        self.store.add(Entry(kind=kind, name=name, base=base, parts={k: v for k, v in all_parts.items() if v}))
+
+    def get(self, kind: Kind, request: Message) -> Message:
+        name = str(request.name)  # type: ignore[attr-defined]
+        entry = self.entry(name, kind)
+        language = self.language(name, getattr(request, "language_code", "")) if kind.translatable else ""
+        return self.view(entry, language)
+
+    def list(self, kind: Kind, request: Message) -> Message:
+        parent = str(request.parent)  # type: ignore[attr-defined]
+        if kind.collection == "agents":
+            self.check_parent(kind, parent)
+        else:
+            self.check_parent(kind, parent)
+        language = ""
+        if "language_code" in request.DESCRIPTOR.fields_by_name and (
+            kind.translatable or kind.collection == "examples"
+        ):
+            language = self.language(parent, str(request.language_code))  # type: ignore[attr-defined]
+        entries = self.store.list(parent, kind.collection)
+        if kind.collection == "examples":
+            default = self.language(parent, "")
+            entries = [e for e in entries if (str(e.base.language_code).lower() or default) == language]  # type: ignore[attr-defined]
+        page, token = self.page(request, parent, entries)
+        response = kind.response("List")()
+        items = getattr(response, kind.list_field)
+        for entry in page:
+            item = self.view(entry, language)
+            if kind.collection == "intents" and request.intent_view == cx.IntentView.INTENT_VIEW_PARTIAL.value:  # type: ignore[attr-defined]
+                item.ClearField("training_phrases")
+            if kind.collection == "testCases" and request.view != cx.ListTestCasesRequest.TestCaseView.FULL.value:  # type: ignore[attr-defined]
+                item.ClearField("test_case_conversation_turns")
+            items.append(item)
+        response.next_page_token = token  # type: ignore[attr-defined]
+        return response
+
+    def page(self, request: Message, scope: str, entries: list[Entry]) -> tuple[list[Entry], str]:
+        size = int(request.page_size)  # type: ignore[attr-defined]
+        if size < 0:
+            raise invalid("page_size must not be negative.")
+        size = min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        offset, nonce = 0, self.rng.getrandbits(32)
+        token = str(request.page_token)  # type: ignore[attr-defined]
+        if token:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+                offset, nonce, token_scope = int(state["o"]), int(state["n"]), str(state["s"])
+            except (ValueError, KeyError, TypeError) as bad:
+                raise invalid(f"Invalid page_token {token!r}.") from bad
+            if token_scope != scope or offset < 0:
+                raise invalid(f"page_token {token!r} does not belong to this request.")
+        if self.shuffle_seed is not None:
+            # The same permutation for every page of one listing, a new one for the next listing.
+            entries = sorted(entries, key=lambda e: e.name)
+            random.Random(f"{self.shuffle_seed}:{nonce}").shuffle(entries)
+        chunk = entries[offset : offset + size]
+        if offset + size >= len(entries):
+            return chunk, ""
+        state = {"o": offset + size, "n": nonce, "s": scope}
+        return chunk, base64.urlsafe_b64encode(json.dumps(state).encode()).decode("ascii")
+
+    def update(self, kind: Kind, request: Message) -> Message:
+        incoming = getattr(request, kind.field)
+        name = str(incoming.name)
+        entry = self.entry(name, kind)
+        language = self.language(name, getattr(request, "language_code", "")) if kind.translatable else ""
+        old = self.view(entry, language)
+        mask = request.update_mask  # type: ignore[attr-defined]
+        if kind.collection == "testCases" and not mask.paths:
+            raise invalid("update_mask is required to update a test case.")
+        if mask.paths:
+            if not mask.IsValidForDescriptor(kind.message.DESCRIPTOR):
+                raise invalid(f"Invalid update_mask {list(mask.paths)} for {kind.singular}.")
+            new = _copy(old)
+            mask.MergeMessage(incoming, new, replace_message_field=True, replace_repeated_field=True)
+            touched = set(mask.paths)
+        else:
+            new = _copy(incoming)
+            touched = {f.name for f in kind.message.DESCRIPTOR.fields}
+        for field in OUTPUT_ONLY:
+            if field in new.DESCRIPTOR.fields_by_name:
+                new.ClearField(field)
+                keep_output_only(new, old, field)
+        if kind.collection == "agents":
+            self.check_agent_update(old, new, touched)
+        self.check_required(kind, new)
+        self.check_unique(kind, entry.parent, new, own_name=name)
+        self.fill_output_only(kind, new, created=False)
+        assign_ids(new, old, kind.translatable, self.new_id)
+        self.check_refs(new, name)
+        self.commit(kind, name, new, language, entry)
+        return self.view(self.store.entries[name], language)
+
+    def check_agent_update(self, old: Message, new: Message, touched: set[str]) -> None:
+        if "default_language_code" in touched and new.default_language_code != old.default_language_code:  # type: ignore[attr-defined]
+            raise invalid("Agent.default_language_code is immutable.")
+        if not new.start_flow and not new.start_playbook:  # type: ignore[attr-defined]
+            new.start_flow = old.start_flow  # type: ignore[attr-defined]
+
+    def delete(self, kind: Kind, request: Message) -> Message:
+        name = str(request.name)  # type: ignore[attr-defined]
+        entry = self.entry(name, kind)
+        rid = name.rsplit("/", 1)[-1]
+        if kind.collection == "flows" and rid == DEFAULT_START_FLOW:
+            raise invalid("The default start flow cannot be deleted.")
+        if kind.collection == "intents" and rid in (DEFAULT_WELCOME_INTENT, DEFAULT_NEGATIVE_INTENT):
+            raise invalid(f"{entry.base.display_name} cannot be deleted.")  # type: ignore[attr-defined]
+        self.remove_with_refs(name, force=bool(getattr(request, "force", False)))
+        return empty_pb2.Empty()
+
+    def remove_with_refs(self, name: str, *, force: bool) -> None:
+        agent = agent_of(name)
+        doomed = self.store.subtree(name)
+        found = self.referrers(doomed, agent) if agent and agent != name else []
+        if found and not force:
+            entry, ref = found[0]
+            raise RpcFailure(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"{name} is referenced by {entry.name} ({ref.field}); "
+                f"remove the reference first or delete with force.",
+            )
+        for entry, ref in reversed(found):
+            refmod.remove(ref)
+            # A forced delete empties the references in every language's view alike.
+            if entry.kind.translatable:
+                entry.parts = {
+                    lang: prune(p, entry.base, entry.kind.translatable) for lang, p in entry.parts.items()
+                }
+        self.store.remove(name)
+
+    # -- agents -------------------------------------------------------------------------------
+
+    def create_agent(self, request: Message) -> Message:
+        kind = KINDS["agents"]
+        agent_msg = self.create(kind, request)
+        name = str(agent_msg.name)  # type: ignore[attr-defined]
+        language = str(agent_msg.default_language_code).lower()  # type: ignore[attr-defined]
+        self.add_defaults(name, language)
+        entry = self.store.entries[name]
+        entry.base.start_flow = f"{name}/flows/{DEFAULT_START_FLOW}"  # type: ignore[attr-defined]
+        return _copy(entry.base)
+
+    def add_defaults(self, agent: str, language: str) -> None:
+        welcome = cx.Intent(
+            name=f"{agent}/intents/{DEFAULT_WELCOME_INTENT}",
+            display_name="Default Welcome Intent",
+            priority=500000,
+            description="The default welcome intent.",
+            training_phrases=[
+                cx.Intent.TrainingPhrase(parts=[cx.Intent.TrainingPhrase.Part(text=t)], repeat_count=1)
+                for t in ("hi", "hello", "hey", "good morning", "greetings")
+            ],
+        )
+        negative = cx.Intent(
+            name=f"{agent}/intents/{DEFAULT_NEGATIVE_INTENT}",
+            display_name="Default Negative Intent",
+            priority=500000,
+            is_fallback=True,
+            description="The default negative intent, for utterances that must not match any intent.",
+        )
+        for intent in (welcome, negative):
+            msg = cx.Intent.pb(intent)
+            self.fill_output_only(KINDS["intents"], msg, created=True)
+            self.commit(KINDS["intents"], str(msg.name), msg, language, None)
+        flow = cx.Flow.pb(
+            cx.Flow(
+                name=f"{agent}/flows/{DEFAULT_START_FLOW}",
+                display_name="Default Start Flow",
+                description="A start flow created along with the agent",
+                transition_routes=[
+                    cx.TransitionRoute(
+                        intent=welcome.name,
+                        trigger_fulfillment=cx.Fulfillment(
+                            messages=[cx.ResponseMessage(text=cx.ResponseMessage.Text(text=["Greetings! How can I assist?"]))]
+                        ),
+                    )
+                ],
+            )
+        )
+        self.flow_defaults(flow, language)
+        assign_ids(flow, None, KINDS["flows"].translatable, self.new_id)
+        self.commit(KINDS["flows"], str(flow.name), flow, language, None)
+
+    def flow_defaults(self, flow: Message, language: str) -> None:
+        """What the real service adds to a new flow: NLU settings and the two default handlers."""
+        if not flow.HasField("nlu_settings"):
+            flow.nlu_settings.model_type = cx.NluSettings.ModelType.MODEL_TYPE_STANDARD.value  # type: ignore[attr-defined]
+            flow.nlu_settings.classification_threshold = 0.3  # type: ignore[attr-defined]
+            flow.nlu_settings.model_training_mode = cx.NluSettings.ModelTrainingMode.MODEL_TRAINING_MODE_AUTOMATIC.value  # type: ignore[attr-defined]
+        if not flow.event_handlers:  # type: ignore[attr-defined]
+            for event, text in (
+                ("sys.no-match-default", "I didn't get that. Can you say it again?"),
+                ("sys.no-input-default", "I didn't get that. Can you repeat?"),
+            ):
+                handler = flow.event_handlers.add()  # type: ignore[attr-defined]
+                handler.event = event
+                handler.trigger_fulfillment.messages.add().text.text.append(text)
+
+    def delete_agent(self, request: Message) -> Message:
+        name = str(request.name)  # type: ignore[attr-defined]
+        self.entry(name, KINDS["agents"])
+        self.store.remove(name)
+        return empty_pb2.Empty()
+
+    def get_generative_settings(self, request: Message) -> Message:
+        name = str(request.name)  # type: ignore[attr-defined]
+        agent = self.settings_agent(name)
+        language = str(request.language_code)  # type: ignore[attr-defined]
+        if not language:
+            raise invalid("language_code is required.")
+        language = self.language(agent, language)
+        stored = self.store.generative_settings.get(agent, {}).get(language)
+        if stored is not None:
+            return cx.GenerativeSettings.pb().FromString(stored)  # type: ignore[no-any-return]
+        return cx.GenerativeSettings.pb(cx.GenerativeSettings(name=name, language_code=language))  # type: ignore[no-any-return]
+
+    def settings_agent(self, name: str) -> str:
+        agent, _, rest = name.rpartition("/")
+        if rest != "generativeSettings":
+            raise invalid(f"{name!r} is not of the form <agent>/generativeSettings.")
+        self.entry(agent, KINDS["agents"])
+        return agent
+
+    def update_generative_settings(self, request: Message) -> Message:
+        incoming = request.generative_settings  # type: ignore[attr-defined]
+        agent = self.settings_agent(str(incoming.name))
+        language = self.language(agent, str(incoming.language_code))
+        current = cx.GenerativeSettings.pb()()
+        stored = self.store.generative_settings.get(agent, {}).get(language)
+        if stored is not None:
+            current.MergeFromString(stored)
+        mask = request.update_mask  # type: ignore[attr-defined]
+        if mask.paths:
+            if not mask.IsValidForDescriptor(current.DESCRIPTOR):
+                raise invalid(f"Invalid update_mask {list(mask.paths)} for GenerativeSettings.")
+            mask.MergeMessage(incoming, current, replace_message_field=True, replace_repeated_field=True)
+        else:
+            current.CopyFrom(incoming)
+        current.name = f"{agent}/generativeSettings"
+        current.language_code = language
+        self.store.generative_settings.setdefault(agent, {})[language] = current.SerializeToString(deterministic=True)
+        return current  # type: ignore[no-any-return]
+
+    # -- test cases ---------------------------------------------------------------------------
+
+    def batch_delete_test_cases(self, request: Message) -> Message:
+        parent = str(request.parent)  # type: ignore[attr-defined]
+        self.entry(parent, KINDS["agents"])
+        names = [str(n) for n in request.names]  # type: ignore[attr-defined]
+        if not names:
+            raise invalid("names is required.")
+        for name in names:
+            if parent_of(name) != parent:
+                raise invalid(f"{name} is not a test case of {parent}.")
+            self.entry(name, KINDS["testCases"])
+        for name in names:
+            self.store.remove(name)
+        return empty_pb2.Empty()
+
+    # -- long-running operations --------------------------------------------------------------
+
+    def operation(self, scope: str, response: Message, metadata: Message) -> operations_pb2.Operation:
+        location = "/".join(scope.split("/")[:4])
+        op = operations_pb2.Operation(name=f"{location}/operations/{self.new_id()}", done=True)
+        packed = any_pb2.Any()
+        packed.Pack(response)
+        op.response.CopyFrom(packed)
+        op.metadata.Pack(metadata)
+        self.store.operations[op.name] = op
+        return op
+
+    def create_version(self, request: Message) -> Message:
+        version = self.create(KINDS["versions"], request)
+        flow = self.entry(str(request.parent)).base  # type: ignore[attr-defined]
+        entry = self.store.entries[str(version.name)]  # type: ignore[attr-defined]
+        entry.base.nlu_settings.CopyFrom(flow.nlu_settings)  # type: ignore[attr-defined]
+        meta = cx.CreateVersionOperationMetadata.pb(cx.CreateVersionOperationMetadata(version=entry.name))
+        return self.operation(entry.name, entry.base, meta)
+
+    def delete_version(self, request: Message) -> Message:
+        name = str(request.name)  # type: ignore[attr-defined]
+        self.entry(name, KINDS["versions"])
+        self.remove_with_refs(name, force=False)
+        return empty_pb2.Empty()
+
+    def create_environment(self, request: Message) -> Message:
+        env = self.create(KINDS["environments"], request)
+        return self.operation(str(env.name), env, struct_pb2.Struct())  # type: ignore[attr-defined]
+
+    def update_environment(self, request: Message) -> Message:
+        env = self.update(KINDS["environments"], request)
+        return self.operation(str(env.name), env, struct_pb2.Struct())  # type: ignore[attr-defined]
+
+    def get_operation(self, request: Message) -> Message:
+        op = self.store.operations.get(str(request.name))  # type: ignore[attr-defined]
+        if op is None:
+            raise not_found(str(request.name))  # type: ignore[attr-defined]
+        return op
+
+    def list_operations(self, request: Message) -> Message:
+        scope = str(request.name)  # type: ignore[attr-defined]
+        if not LOCATION_RE.match(scope):
+            raise invalid(f"name {scope!r} is not of the form projects/<project>/locations/<location>.")
+        ops = [op for name, op in self.store.operations.items() if name.startswith(scope + "/operations/")]
+        fake_entries = [Entry(kind=KINDS["versions"], name=op.name, base=op) for op in ops]
+        page, token = self.page(request, scope, fake_entries)
+        return operations_pb2.ListOperationsResponse(
+            operations=[e.base for e in page],  # type: ignore[misc]
+            next_page_token=token,
+        )
+
+    def cancel_operation(self, request: Message) -> Message:
+        self.get_operation(request)  # done operations ignore a cancel, as on the real service
+        return empty_pb2.Empty()
+
+
+def keep_output_only(new: Message, old: Message, field: str) -> None:
+    desc = new.DESCRIPTOR.fields_by_name[field]
+    value = getattr(old, field)
+    if is_repeated(desc):
+        getattr(new, field).extend(value)
+    elif desc.type == desc.TYPE_MESSAGE:
+        if old.HasField(field):
+            getattr(new, field).CopyFrom(value)
+    else:
+        setattr(new, field, value)
+
+
+def methods(service: CxService) -> list[Method]:
+    """Every served method with its handler."""
+    out: list[Method] = []
+
+    def add(svc: str, method: str, handler: Handler, request: type[Message], response: type[Message]) -> None:
+        out.append(Method(f"/{PACKAGE}.{svc}/{method}", handler, request, response))
+
+    empty = empty_pb2.Empty
+    operation = operations_pb2.Operation
+    for kind in KINDS.values():
+        k = kind
+
+        def bind(fn: Callable[[Kind, Message], Message], kk: Kind = k) -> Handler:
+            return lambda request: fn(kk, request)
+
+        message = k.message
+        if k.collection == "agents":
+            add(k.service, "CreateAgent", service.create_agent, k.request("Create"), message)
+            add(k.service, "DeleteAgent", service.delete_agent, k.request("Delete"), empty)
+        elif k.collection == "versions":
+            add(k.service, "CreateVersion", service.create_version, k.request("Create"), operation)
+            add(k.service, "DeleteVersion", service.delete_version, k.request("Delete"), empty)
+        elif k.collection == "environments":
+            add(k.service, "CreateEnvironment", service.create_environment, k.request("Create"), operation)
+            add(k.service, "DeleteEnvironment", bind(service.delete), k.request("Delete"), empty)
+        else:
+            add(k.service, f"Create{k.singular}", bind(service.create), k.request("Create"), message)
+            if k.collection == "testCases":
+                add(
+                    k.service,
+                    "BatchDeleteTestCases",
+                    service.batch_delete_test_cases,
+                    cx.BatchDeleteTestCasesRequest.pb(),
+                    empty,
+                )
+            else:
+                add(k.service, f"Delete{k.singular}", bind(service.delete), k.request("Delete"), empty)
+        add(k.service, f"Get{k.singular}", bind(service.get), k.request("Get"), message)
+        add(k.service, f"List{k.singular}s", bind(service.list), k.request("List"), k.response("List"))
+        if k.collection == "environments":
+            add(k.service, "UpdateEnvironment", service.update_environment, k.request("Update"), operation)
+        else:
+            add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
+
+    settings = cx.GenerativeSettings.pb()
+    add("Agents", "GetGenerativeSettings", service.get_generative_settings, cx.GetGenerativeSettingsRequest.pb(), settings)
+    add(
+        "Agents",
+        "UpdateGenerativeSettings",
+        service.update_generative_settings,
+        cx.UpdateGenerativeSettingsRequest.pb(),
+        settings,
+    )
+    ops = "/google.longrunning.Operations/"
+    out.append(Method(ops + "GetOperation", service.get_operation, operations_pb2.GetOperationRequest, operation))
+    out.append(
+        Method(
+            ops + "ListOperations",
+            service.list_operations,
+            operations_pb2.ListOperationsRequest,
+            operations_pb2.ListOperationsResponse,
+        )
+    )
+    out.append(Method(ops + "CancelOperation", service.cancel_operation, operations_pb2.CancelOperationRequest, empty))
+    return out
+
+
+FieldMask = field_mask_pb2.FieldMask

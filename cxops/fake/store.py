@@ -1,0 +1,132 @@
+"""The stand-in's in-memory state: resources by name, their children in creation order, and
+long-running operations. Saved to and loaded from one JSON file so processes can share it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from google.longrunning import operations_pb2
+from google.protobuf.message import Message
+
+from cxops.fake.kinds import KINDS, Kind
+from cxops.fake.translate import Parts
+
+STATE_VERSION = 1
+
+
+@dataclass
+class Entry:
+    """One stored resource: the base message and, per language, its translatable parts."""
+
+    kind: Kind
+    name: str
+    base: Message
+    parts: dict[str, Parts] = field(default_factory=dict)
+
+    @property
+    def parent(self) -> str:
+        return parent_of(self.name)
+
+
+def parent_of(name: str) -> str:
+    return name.rsplit("/", 2)[0]
+
+
+def agent_of(name: str) -> str:
+    """``projects/P/locations/L/agents/A`` of any name inside an agent ('' when there is none)."""
+    segments = name.split("/")
+    return "/".join(segments[:6]) if len(segments) >= 6 and segments[4] == "agents" else ""
+
+
+def flow_of(name: str) -> str:
+    """The flow a page, flow-level route group or version lives in (or the flow itself)."""
+    segments = name.split("/")
+    return "/".join(segments[:8]) if len(segments) >= 8 and segments[6] == "flows" else ""
+
+
+class Store:
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.children: dict[tuple[str, str], dict[str, None]] = {}
+        self.generative_settings: dict[str, dict[str, bytes]] = {}  # agent -> language -> settings
+        self.operations: dict[str, operations_pb2.Operation] = {}
+
+    def add(self, entry: Entry) -> None:
+        self.entries[entry.name] = entry
+        self.children.setdefault((entry.parent, entry.kind.collection), {})[entry.name] = None
+
+    def remove(self, name: str) -> list[Entry]:
+        """Remove a resource and everything under it; return what was removed."""
+        removed: list[Entry] = []
+        entry = self.entries.pop(name, None)
+        if entry is None:
+            return removed
+        self.children.get((entry.parent, entry.kind.collection), {}).pop(name, None)
+        removed.append(entry)
+        for collection in KINDS:
+            for child in list(self.children.pop((name, collection), {})):
+                removed.extend(self.remove(child))
+        self.generative_settings.pop(name, None)
+        return removed
+
+    def list(self, parent: str, collection: str) -> list[Entry]:
+        return [self.entries[n] for n in self.children.get((parent, collection), {})]
+
+    def subtree(self, name: str) -> set[str]:
+        prefix = name + "/"
+        return {n for n in self.entries if n == name or n.startswith(prefix)}
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode("ascii")
+
+        state = {
+            "version": STATE_VERSION,
+            "entries": [
+                {
+                    "name": e.name,
+                    "collection": e.kind.collection,
+                    "base": b64(e.base.SerializeToString(deterministic=True)),
+                    "parts": {lang: {k: b64(v) for k, v in p.items()} for lang, p in e.parts.items()},
+                }
+                for e in self.entries.values()
+            ],
+            "generative_settings": {
+                agent: {lang: b64(v) for lang, v in by_lang.items()}
+                for agent, by_lang in self.generative_settings.items()
+            },
+            "operations": [b64(op.SerializeToString(deterministic=True)) for op in self.operations.values()],
+        }
+        # Write beside the target and rename, so a reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(state, out)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Store:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"{path}: not a cxops fake state file (version {state.get('version')!r})")
+        store = cls()
+        raw = base64.b64decode
+        for item in state["entries"]:
+            kind = KINDS[item["collection"]]
+            base = kind.message.FromString(raw(item["base"]))
+            parts = {lang: {k: raw(v) for k, v in p.items()} for lang, p in item["parts"].items()}
+            store.add(Entry(kind=kind, name=item["name"], base=base, parts=parts))
+        store.generative_settings = {
+            agent: {lang: raw(v) for lang, v in by_lang.items()}
+            for agent, by_lang in state["generative_settings"].items()
+        }
+        for data in state["operations"]:
+            op = operations_pb2.Operation.FromString(raw(data))
+            store.operations[op.name] = op
+        return store
