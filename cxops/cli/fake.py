@@ -19,7 +19,9 @@ def parse_fault(spec: str) -> tuple[str, str, int, bool]:
     method, sep, rest = spec.partition("=")
     fields = rest.split(":") if sep else []
     if not method or not fields or not fields[0]:
-        raise ConfigError(f"--fail {spec!r}: expected METHOD=CODE[:COUNT][:after], e.g. CreateFlow=UNAVAILABLE:2")
+        raise ConfigError(
+            f"--fail {spec!r}: expected METHOD=CODE[:COUNT][:after], e.g. CreateFlow=UNAVAILABLE:2"
+        )
     code, count, after = fields[0].upper(), 1, False
     for extra in fields[1:]:
         if extra == "after":
@@ -40,9 +42,13 @@ def serve(
         None, "--calls-log", help="Append one JSON line per RPC: time, method, resource, status."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for resource ids (reproducible names)."),
-    shuffle_seed: int | None = typer.Option(None, "--shuffle-seed", help="Shuffle list order with this seed."),
+    shuffle_seed: int | None = typer.Option(
+        None, "--shuffle-seed", help="Shuffle list order with this seed."
+    ),
     latency_ms: float = typer.Option(0.0, "--latency-ms", help="Latency added to every call."),
-    reads_per_minute: int | None = typer.Option(None, "--reads-per-minute", help="Read quota (RESOURCE_EXHAUSTED)."),
+    reads_per_minute: int | None = typer.Option(
+        None, "--reads-per-minute", help="Read quota (RESOURCE_EXHAUSTED)."
+    ),
     writes_per_minute: int | None = typer.Option(
         None, "--writes-per-minute", help="Write quota (RESOURCE_EXHAUSTED)."
     ),

@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as bug:
         if debug:
             raise
-        typer.echo(f"internal error: {type(bug).__name__}: {bug} (run with --debug for the traceback)", err=True)
+        typer.echo(
+            f"internal error: {type(bug).__name__}: {bug} (run with --debug for the traceback)", err=True
+        )
         return 1
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -34,7 +34,9 @@ def endpoint_for(location: str, override: str | None = None) -> str:
     if override:
         return override
     if not _LOCATION.match(location):
-        raise ConfigError(f"location {location!r} is not a CX location (e.g. global, us-central1, europe-west1)")
+        raise ConfigError(
+            f"location {location!r} is not a CX location (e.g. global, us-central1, europe-west1)"
+        )
     return GLOBAL_ENDPOINT if location == "global" else f"{location}-{GLOBAL_ENDPOINT}"
 
 
@@ -70,7 +72,8 @@ class ConnectionSettings:
 
 def describe_principal(credentials: ga_credentials.Credentials) -> str:
     """Who the API sees: the service account or user when the credentials say so."""
-    info = credentials.get_cred_info() or {}
+    cred_info: Callable[[], Mapping[str, str] | None] = credentials.get_cred_info
+    info = cred_info() or {}
     principal = info.get("principal") or getattr(credentials, "service_account_email", None)
     if isinstance(principal, str) and principal and principal != "default":
         return principal
@@ -214,5 +217,5 @@ class Connection:
     @property
     def operations(self) -> operations_v1.OperationsClient:
         """``google.longrunning.Operations`` on the same channel (list, cancel); see also ``wait``."""
-        operations: operations_v1.OperationsClient = self.agents.transport.operations_client  # type: ignore[attr-defined]
+        operations: operations_v1.OperationsClient = self.agents.transport.operations_client
         return operations

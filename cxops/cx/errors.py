@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from google.api_core import exceptions as gexc
@@ -56,7 +57,7 @@ def status_name(exc: gexc.GoogleAPICallError) -> str:
 def resource_of(request: object) -> str | None:
     """The resource name a request targets (``name``, ``parent`` or the updated resource's)."""
     for field in ("name", "parent"):
-        value = getattr(request, field, None)
+        value = request.get(field) if isinstance(request, Mapping) else getattr(request, field, None)
         if isinstance(value, str) and value:
             return value
     for field in _RESOURCE_FIELDS:
@@ -84,7 +85,12 @@ def _stage_hint(context: ErrorContext) -> str:
 
 
 def _permission_denied(
-    exc: gexc.GoogleAPICallError, method: str, target: str | None, write: bool, principal: str, ctx: ErrorContext
+    exc: gexc.GoogleAPICallError,
+    method: str,
+    target: str | None,
+    write: bool,
+    principal: str,
+    ctx: ErrorContext,
 ) -> str:
     agent = ctx.agent or _agent_of(target) or target or "the agent"
     project = _PROJECT.match(agent)

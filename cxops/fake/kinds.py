@@ -8,9 +8,11 @@ else is shared by all languages of the agent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
-from google.protobuf.message import Message
+
+from cxops.fake.protoutil import Msg
 
 V3 = "google.cloud.dialogflow.cx.v3"
 
@@ -54,7 +56,7 @@ class Kind:
     singular: str  # method suffix: ``CreateFlow``
     field: str  # request field holding the resource: ``flow``
     list_field: str  # response field of List: ``flows``
-    message: type[Message]  # the raw protobuf class
+    message: type[Msg]  # the raw protobuf class
     parents: tuple[str, ...]  # collections this kind may live under
     required: tuple[str, ...] = ("display_name",)
     numeric_ids: bool = False
@@ -72,28 +74,39 @@ class Kind:
     def gettable(self) -> bool:
         return hasattr(cx, f"Get{self.singular}Request")
 
-    def request(self, verb: str) -> type[Message]:
+    def request(self, verb: str) -> Any:
         if verb == "List":
             cls = getattr(cx, f"List{self.singular}sRequest")
         else:
             cls = getattr(cx, f"{verb}{self.singular}Request")
-        return cls.pb()  # type: ignore[no-any-return]
+        return cls.pb()
 
-    def response(self, verb: str) -> type[Message]:
-        return getattr(cx, f"{verb}{self.singular}sResponse").pb()  # type: ignore[no-any-return]
+    def response(self, verb: str) -> Any:
+        return getattr(cx, f"{verb}{self.singular}sResponse").pb()
 
 
-def _kind(collection: str, service: str, singular: str, field: str, parents: tuple[str, ...], **kw: object) -> Kind:
-    list_field = kw.pop("list_field", f"{field}s")
+def _kind(
+    collection: str,
+    service: str,
+    singular: str,
+    field: str,
+    parents: tuple[str, ...],
+    *,
+    required: tuple[str, ...] = ("display_name",),
+    numeric_ids: bool = False,
+    lro: bool = False,
+) -> Kind:
     return Kind(
         collection=collection,
         service=service,
         singular=singular,
         field=field,
-        list_field=str(list_field),
+        list_field=f"{field}s",
         message=getattr(cx, singular).pb(),
         parents=parents,
-        **kw,  # type: ignore[arg-type]
+        required=required,
+        numeric_ids=numeric_ids,
+        lro=lro,
     )
 
 
@@ -121,14 +134,26 @@ KINDS: dict[str, Kind] = {
         ),
         _kind("intents", "Intents", "Intent", "intent", AGENT_PARENT),
         _kind(
-            "entityTypes", "EntityTypes", "EntityType", "entity_type", AGENT_PARENT, required=("display_name", "kind")
+            "entityTypes",
+            "EntityTypes",
+            "EntityType",
+            "entity_type",
+            AGENT_PARENT,
+            required=("display_name", "kind"),
         ),
         _kind("webhooks", "Webhooks", "Webhook", "webhook", AGENT_PARENT),
         _kind("testCases", "TestCases", "TestCase", "test_case", AGENT_PARENT),
         _kind(
-            "generators", "Generators", "Generator", "generator", AGENT_PARENT, required=("display_name", "prompt_text")
+            "generators",
+            "Generators",
+            "Generator",
+            "generator",
+            AGENT_PARENT,
+            required=("display_name", "prompt_text"),
         ),
-        _kind("playbooks", "Playbooks", "Playbook", "playbook", AGENT_PARENT, required=("display_name", "goal")),
+        _kind(
+            "playbooks", "Playbooks", "Playbook", "playbook", AGENT_PARENT, required=("display_name", "goal")
+        ),
         _kind("examples", "Examples", "Example", "example", ("playbooks",)),
         _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT, required=("display_name", "description")),
         _kind("versions", "Versions", "Version", "version", ("flows",), numeric_ids=True, lro=True),

@@ -10,11 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message
-
-from cxops.fake.protoutil import is_repeated
 
 from cxops.fake.kinds import V3
+from cxops.fake.protoutil import Msg, is_repeated
 
 # (message type, field) -> the collection the field's value names.
 REFERENCE_FIELDS: dict[tuple[str, str], str] = {
@@ -50,24 +48,24 @@ SYSTEM_ENTITY_PREFIX = "projects/-/locations/-/agents/-/entityTypes/sys."
 class Ref:
     """One reference found in a message, with what is needed to remove it."""
 
-    owner: Message  # the message holding the field
+    owner: Msg  # the message holding the field
     field: str
     index: int | None  # position in a repeated field
     value: str
     collection: str
-    path: list[tuple[Message, str, int | None]]  # the chain of containers down to ``owner``
+    path: list[tuple[Msg, str, int | None]]  # the chain of containers down to ``owner``
 
 
 def _fields(desc: object) -> list[FieldDescriptor]:
     return list(getattr(desc, "fields", []))
 
 
-def references(msg: Message) -> Iterator[Ref]:
+def references(msg: Msg) -> Iterator[Ref]:
     """Every reference set in ``msg``, depth first, in field order."""
     yield from _walk(msg, [])
 
 
-def _walk(msg: Message, path: list[tuple[Message, str, int | None]]) -> Iterator[Ref]:
+def _walk(msg: Msg, path: list[tuple[Msg, str, int | None]]) -> Iterator[Ref]:
     type_name = msg.DESCRIPTOR.full_name
     for field, value in msg.ListFields():
         ref_kind = REFERENCE_FIELDS.get((type_name, field.name))

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import grpc
-from google.protobuf.message import Message
 
 from cxops.fake.kinds import is_write
+from cxops.fake.protoutil import Msg
 from cxops.fake.service import CxService, Method, RpcFailure, methods
 from cxops.fake.store import Store
 
@@ -40,7 +40,7 @@ def status_code(code: str | grpc.StatusCode) -> grpc.StatusCode:
         raise ValueError(f"unknown gRPC status code {code!r}") from None
 
 
-def _resource(request: Message) -> str:
+def _resource(request: Msg) -> str:
     fields = request.DESCRIPTOR.fields_by_name
     for field in ("name", "parent"):
         if field in fields and getattr(request, field):
@@ -61,7 +61,10 @@ class Knobs:
         self.latency = 0.0
         self.read_quota: int | None = None
         self.write_quota: int | None = None
-        self.recent: dict[bool, collections.deque[float]] = {True: collections.deque(), False: collections.deque()}
+        self.recent: dict[bool, collections.deque[float]] = {
+            True: collections.deque(),
+            False: collections.deque(),
+        }
         self.log: IO[str] | None = None
 
     def over_quota(self, method: str) -> bool:
@@ -204,10 +207,10 @@ class FakeCX:
 
     # -- serving ------------------------------------------------------------------------------
 
-    def _wrap(self, method: Method) -> Callable[[Message, grpc.ServicerContext], Message]:
+    def _wrap(self, method: Method) -> Callable[[Msg, grpc.ServicerContext], Msg]:
         knobs, service, name = self.knobs, self.service, method.full_name
 
-        def handle(request: Message, context: grpc.ServicerContext) -> Message:
+        def handle(request: Msg, context: grpc.ServicerContext) -> Msg:
             resource = _resource(request)
 
             def fail(code: grpc.StatusCode, message: str) -> None:
@@ -236,8 +239,8 @@ class FakeCX:
 
         return handle
 
-    def _handlers(self) -> list[grpc.GenericRpcHandler]:
-        by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
+    def _handlers(self) -> list[grpc.GenericRpcHandler[Any, Any]]:
+        by_service: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
         for method in methods(self.service):
             service, _, short = method.full_name[1:].partition("/")
             by_service.setdefault(service, {})[short] = grpc.unary_unary_rpc_method_handler(
@@ -245,7 +248,7 @@ class FakeCX:
                 request_deserializer=method.request.FromString,
                 response_serializer=lambda msg: msg.SerializeToString(),
             )
-        handlers: list[grpc.GenericRpcHandler] = [
+        handlers: list[grpc.GenericRpcHandler[Any, Any]] = [
             grpc.method_handlers_generic_handler(service, table) for service, table in by_service.items()
         ]
         handlers.append(_Unimplemented(self.knobs))
@@ -285,13 +288,15 @@ class FakeCX:
         self.stop()
 
 
-class _Unimplemented(grpc.GenericRpcHandler):
+class _Unimplemented(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     """Every method that is not served answers UNIMPLEMENTED, and is counted and logged."""
 
     def __init__(self, knobs: Knobs) -> None:
         self.knobs = knobs
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         method = str(handler_call_details.method)
         knobs = self.knobs
 

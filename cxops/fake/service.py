@@ -11,7 +11,6 @@ import json
 import random
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +19,6 @@ import grpc
 from google.cloud import dialogflowcx_v3 as cx
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, empty_pb2, field_mask_pb2, struct_pb2, timestamp_pb2
-from google.protobuf.message import Message
-
-from cxops.fake.protoutil import is_repeated
 
 from cxops.fake import refs as refmod
 from cxops.fake.kinds import (
@@ -33,6 +29,7 @@ from cxops.fake.kinds import (
     SPECIAL_PAGES,
     Kind,
 )
+from cxops.fake.protoutil import Msg, is_repeated
 from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
 
@@ -75,24 +72,24 @@ def not_found(name: str) -> RpcFailure:
     return RpcFailure(grpc.StatusCode.NOT_FOUND, f"{name} not found.")
 
 
-Handler = Callable[[Message], Message]
+Handler = Callable[[Msg], Msg]
 
 
 @dataclass(frozen=True)
 class Method:
     full_name: str  # /google.cloud.dialogflow.cx.v3.Flows/ListFlows
     handler: Handler
-    request: type[Message]
-    response: type[Message]
+    request: type[Msg]
+    response: type[Msg]
 
 
-def _now(msg: Message, field: str) -> None:
+def _now(msg: Msg, field: str) -> None:
     ts = timestamp_pb2.Timestamp()
     ts.GetCurrentTime()
     getattr(msg, field).CopyFrom(ts)
 
 
-def _copy(msg: Message) -> Message:
+def _copy(msg: Msg) -> Msg:
     out = type(msg)()
     out.CopyFrom(msg)
     return out
@@ -118,7 +115,7 @@ class CxService:
             raise not_found(name)
         return found
 
-    def agent(self, name: str) -> Message:
+    def agent(self, name: str) -> Msg:
         agent_name = agent_of(name)
         if not agent_name:
             raise invalid(f"{name!r} is not a resource name inside an agent.")
@@ -126,10 +123,10 @@ class CxService:
 
     def language(self, name: str, requested: str) -> str:
         agent = self.agent(name)
-        default = str(agent.default_language_code)  # type: ignore[attr-defined]
+        default = str(agent.default_language_code)
         if not requested:
             return default.lower()
-        supported = {default.lower(), *(str(c).lower() for c in agent.supported_language_codes)}  # type: ignore[attr-defined]
+        supported = {default.lower(), *(str(c).lower() for c in agent.supported_language_codes)}
         if requested.lower() not in supported:
             raise invalid(
                 f"Language code {requested!r} is not supported by agent {agent_of(name)}; "
@@ -137,7 +134,7 @@ class CxService:
             )
         return requested.lower()
 
-    def view(self, entry: Entry, language: str) -> Message:
+    def view(self, entry: Entry, language: str) -> Msg:
         if not entry.kind.translatable:
             return _copy(entry.base)
         return merge(entry.base, entry.parts.get(language, {}), entry.kind.translatable)
@@ -145,72 +142,76 @@ class CxService:
     def check_parent(self, kind: Kind, parent: str) -> None:
         if kind.collection == "agents":
             if not LOCATION_RE.match(parent):
-                raise invalid(f"Parent {parent!r} is not of the form projects/<project>/locations/<location>.")
+                raise invalid(
+                    f"Parent {parent!r} is not of the form projects/<project>/locations/<location>."
+                )
             return
         parent_kind = parent.rsplit("/", 2)[-2] if parent.count("/") >= 2 else ""
         if parent_kind not in kind.parents:
             raise invalid(f"Parent {parent!r} cannot hold {kind.collection}.")
         self.entry(parent)
 
-    def check_required(self, kind: Kind, msg: Message) -> None:
+    def check_required(self, kind: Kind, msg: Msg) -> None:
         for field in kind.required:
             desc = msg.DESCRIPTOR.fields_by_name[field]
-            if desc.type == desc.TYPE_MESSAGE:
-                missing = not msg.HasField(field)
-            else:
-                missing = not getattr(msg, field)
-            if missing:
+            present = msg.HasField(field) if desc.type == desc.TYPE_MESSAGE else bool(getattr(msg, field))
+            if not present:
                 raise invalid(f"{kind.singular}.{field} is required.")
         self.check_content(kind, msg)
 
-    def check_content(self, kind: Kind, msg: Message) -> None:
+    def check_content(self, kind: Kind, msg: Msg) -> None:
         if kind.collection == "intents":
-            declared = {p.id for p in msg.parameters}  # type: ignore[attr-defined]
-            for param in msg.parameters:  # type: ignore[attr-defined]
+            declared = {p.id for p in msg.parameters}
+            for param in msg.parameters:
                 if not param.id or not param.entity_type:
                     raise invalid("Intent.parameters need an id and an entity_type.")
-            for phrase in msg.training_phrases:  # type: ignore[attr-defined]
+            for phrase in msg.training_phrases:
                 if not phrase.parts:
                     raise invalid("Intent.training_phrases[].parts is required.")
                 for part in phrase.parts:
                     if not part.text:
                         raise invalid("Intent.training_phrases[].parts[].text is required.")
                     if part.parameter_id and part.parameter_id not in declared:
-                        raise invalid(f"Training phrase part annotates unknown parameter {part.parameter_id!r}.")
+                        raise invalid(
+                            f"Training phrase part annotates unknown parameter {part.parameter_id!r}."
+                        )
         elif kind.collection == "entityTypes":
-            for entity in msg.entities:  # type: ignore[attr-defined]
+            for entity in msg.entities:
                 if not entity.value:
                     raise invalid("EntityType.entities[].value is required.")
-            for phrase in msg.excluded_phrases:  # type: ignore[attr-defined]
+            for phrase in msg.excluded_phrases:
                 if not phrase.value:
                     raise invalid("EntityType.excluded_phrases[].value is required.")
         elif kind.collection == "pages":
-            for param in msg.form.parameters:  # type: ignore[attr-defined]
+            for param in msg.form.parameters:
                 if not param.display_name or not param.entity_type:
                     raise invalid("Page.form.parameters need a display_name and an entity_type.")
-        elif kind.collection == "webhooks":
-            if msg.HasField("generic_web_service") and not msg.generic_web_service.uri:  # type: ignore[attr-defined]
-                raise invalid("Webhook.generic_web_service.uri is required.")
+        elif (
+            kind.collection == "webhooks"
+            and msg.HasField("generic_web_service")
+            and not msg.generic_web_service.uri
+        ):
+            raise invalid("Webhook.generic_web_service.uri is required.")
         if kind.collection in ("flows", "pages", "transitionRouteGroups"):
-            for route in msg.transition_routes:  # type: ignore[attr-defined]
+            for route in msg.transition_routes:
                 if not route.intent and not route.condition:
                     raise invalid("A transition route needs an intent or a condition.")
             for handler in getattr(msg, "event_handlers", ()):
                 if not handler.event:
                     raise invalid("EventHandler.event is required.")
 
-    def check_unique(self, kind: Kind, parent: str, msg: Message, own_name: str = "") -> None:
+    def check_unique(self, kind: Kind, parent: str, msg: Msg, own_name: str = "") -> None:
         if kind.collection in ("versions",):
             return
-        display = str(msg.display_name)  # type: ignore[attr-defined]
+        display = str(msg.display_name)
         for other in self.store.list(parent, kind.collection):
-            if other.name != own_name and other.base.display_name == display:  # type: ignore[attr-defined]
+            if other.name != own_name and other.base.display_name == display:
                 raise RpcFailure(
                     grpc.StatusCode.ALREADY_EXISTS,
                     f"A {kind.singular} with display name {display!r} already exists in {parent}.",
                 )
 
-    def check_refs(self, msg: Message, owner: str) -> None:
+    def check_refs(self, msg: Msg, owner: str) -> None:
         agent = agent_of(owner)
         own_flow = flow_of(owner)
         for ref in refmod.references(msg):
@@ -225,14 +226,19 @@ class CxService:
             if ref.collection == "pages":
                 flow, _, page_id = value.rpartition("/pages/")
                 if own_flow and flow != own_flow:
-                    raise invalid(f"{where} {value!r} is a page of another flow; targets must be in {own_flow}.")
+                    raise invalid(
+                        f"{where} {value!r} is a page of another flow; targets must be in {own_flow}."
+                    )
                 if flow not in self.store.entries:
                     raise invalid(f"{where} {value!r}: flow not found.")
                 if page_id in SPECIAL_PAGES:
                     continue
-            if ref.collection == "transitionRouteGroups" and value.startswith(f"{agent}/flows/"):
-                if flow_of(value) != own_flow:
-                    raise invalid(f"{where} {value!r} is a route group of another flow.")
+            if (
+                ref.collection == "transitionRouteGroups"
+                and value.startswith(f"{agent}/flows/")
+                and flow_of(value) != own_flow
+            ):
+                raise invalid(f"{where} {value!r} is a route group of another flow.")
             target = self.store.entries.get(value)
             if target is None or target.kind.collection != ref.collection:
                 raise invalid(f"{where} {value!r} not found.")
@@ -250,8 +256,8 @@ class CxService:
 
     # -- generic CRUD -------------------------------------------------------------------------
 
-    def create(self, kind: Kind, request: Message) -> Message:
-        parent = str(request.parent)  # type: ignore[attr-defined]
+    def create(self, kind: Kind, request: Msg) -> Msg:
+        parent = str(request.parent)
         self.check_parent(kind, parent)
         msg = _copy(getattr(request, kind.field))
         language = self.language(parent, getattr(request, "language_code", "")) if kind.translatable else ""
@@ -265,16 +271,16 @@ class CxService:
         for field in OUTPUT_ONLY:
             if field in msg.DESCRIPTOR.fields_by_name:
                 msg.ClearField(field)
-        msg.name = f"{parent}/{kind.collection}/{rid}"  # type: ignore[attr-defined]
+        msg.name = f"{parent}/{kind.collection}/{rid}"
         self.fill_output_only(kind, msg, created=True)
         if kind.collection == "flows":
             self.flow_defaults(msg, language)
         assign_ids(msg, None, kind.translatable, self.new_id)
-        self.check_refs(msg, str(msg.name))  # type: ignore[attr-defined]
-        self.commit(kind, str(msg.name), msg, language, None)  # type: ignore[attr-defined]
-        return self.view(self.store.entries[str(msg.name)], language)  # type: ignore[attr-defined]
+        self.check_refs(msg, str(msg.name))
+        self.commit(kind, str(msg.name), msg, language, None)
+        return self.view(self.store.entries[str(msg.name)], language)
 
-    def fill_output_only(self, kind: Kind, msg: Message, *, created: bool) -> None:
+    def fill_output_only(self, kind: Kind, msg: Msg, *, created: bool) -> None:
         fields = msg.DESCRIPTOR.fields_by_name
         if created:
             for field in ("create_time", "creation_time"):
@@ -283,29 +289,33 @@ class CxService:
         if "update_time" in fields:
             _now(msg, "update_time")
         if kind.collection == "intents":
-            for phrase in msg.training_phrases:  # type: ignore[attr-defined]
+            for phrase in msg.training_phrases:
                 if not phrase.id:
                     phrase.id = self.new_id()
         if kind.collection == "versions":
-            msg.state = cx.Version.State.SUCCEEDED.value  # type: ignore[attr-defined]
+            msg.state = int(cx.Version.State.SUCCEEDED)
 
-    def commit(self, kind: Kind, name: str, view: Message, language: str, old: Entry | None) -> None:
+    def commit(self, kind: Kind, name: str, view: Msg, language: str, old: Entry | None) -> None:
         if not kind.translatable:
             self.store.add(Entry(kind=kind, name=name, base=view))
             return
         base, parts = split(view, kind.translatable)
-        all_parts = {} if old is None else {lang: prune(p, base, kind.translatable) for lang, p in old.parts.items()}
+        all_parts = (
+            {} if old is None else {lang: prune(p, base, kind.translatable) for lang, p in old.parts.items()}
+        )
         all_parts[language] = parts
-        self.store.add(Entry(kind=kind, name=name, base=base, parts={k: v for k, v in all_parts.items() if v}))
+        self.store.add(
+            Entry(kind=kind, name=name, base=base, parts={k: v for k, v in all_parts.items() if v})
+        )
 
-    def get(self, kind: Kind, request: Message) -> Message:
-        name = str(request.name)  # type: ignore[attr-defined]
+    def get(self, kind: Kind, request: Msg) -> Msg:
+        name = str(request.name)
         entry = self.entry(name, kind)
         language = self.language(name, getattr(request, "language_code", "")) if kind.translatable else ""
         return self.view(entry, language)
 
-    def list(self, kind: Kind, request: Message) -> Message:
-        parent = str(request.parent)  # type: ignore[attr-defined]
+    def list_items(self, kind: Kind, request: Msg) -> Msg:
+        parent = str(request.parent)
         if kind.collection == "agents":
             self.check_parent(kind, parent)
         else:
@@ -314,31 +324,33 @@ class CxService:
         if "language_code" in request.DESCRIPTOR.fields_by_name and (
             kind.translatable or kind.collection == "examples"
         ):
-            language = self.language(parent, str(request.language_code))  # type: ignore[attr-defined]
+            language = self.language(parent, str(request.language_code))
         entries = self.store.list(parent, kind.collection)
         if kind.collection == "examples":
             default = self.language(parent, "")
-            entries = [e for e in entries if (str(e.base.language_code).lower() or default) == language]  # type: ignore[attr-defined]
+            entries = [e for e in entries if (str(e.base.language_code).lower() or default) == language]
         page, token = self.page(request, parent, entries)
         response = kind.response("List")()
         items = getattr(response, kind.list_field)
         for entry in page:
             item = self.view(entry, language)
-            if kind.collection == "intents" and request.intent_view == cx.IntentView.INTENT_VIEW_PARTIAL.value:  # type: ignore[attr-defined]
+            if kind.collection == "intents" and request.intent_view == int(cx.IntentView.INTENT_VIEW_PARTIAL):
                 item.ClearField("training_phrases")
-            if kind.collection == "testCases" and request.view != cx.ListTestCasesRequest.TestCaseView.FULL.value:  # type: ignore[attr-defined]
+            if kind.collection == "testCases" and request.view != int(
+                cx.ListTestCasesRequest.TestCaseView.FULL
+            ):
                 item.ClearField("test_case_conversation_turns")
             items.append(item)
-        response.next_page_token = token  # type: ignore[attr-defined]
+        response.next_page_token = token
         return response
 
-    def page(self, request: Message, scope: str, entries: list[Entry]) -> tuple[list[Entry], str]:
-        size = int(request.page_size)  # type: ignore[attr-defined]
+    def page(self, request: Msg, scope: str, entries: list[Entry]) -> tuple[list[Entry], str]:
+        size = int(request.page_size)
         if size < 0:
             raise invalid("page_size must not be negative.")
         size = min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         offset, nonce = 0, self.rng.getrandbits(32)
-        token = str(request.page_token)  # type: ignore[attr-defined]
+        token = str(request.page_token)
         if token:
             try:
                 state = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
@@ -357,13 +369,13 @@ class CxService:
         state = {"o": offset + size, "n": nonce, "s": scope}
         return chunk, base64.urlsafe_b64encode(json.dumps(state).encode()).decode("ascii")
 
-    def update(self, kind: Kind, request: Message) -> Message:
+    def update(self, kind: Kind, request: Msg) -> Msg:
         incoming = getattr(request, kind.field)
         name = str(incoming.name)
         entry = self.entry(name, kind)
         language = self.language(name, getattr(request, "language_code", "")) if kind.translatable else ""
         old = self.view(entry, language)
-        mask = request.update_mask  # type: ignore[attr-defined]
+        mask = request.update_mask
         if kind.collection == "testCases" and not mask.paths:
             raise invalid("update_mask is required to update a test case.")
         if mask.paths:
@@ -389,20 +401,20 @@ class CxService:
         self.commit(kind, name, new, language, entry)
         return self.view(self.store.entries[name], language)
 
-    def check_agent_update(self, old: Message, new: Message, touched: set[str]) -> None:
-        if "default_language_code" in touched and new.default_language_code != old.default_language_code:  # type: ignore[attr-defined]
+    def check_agent_update(self, old: Msg, new: Msg, touched: set[str]) -> None:
+        if "default_language_code" in touched and new.default_language_code != old.default_language_code:
             raise invalid("Agent.default_language_code is immutable.")
-        if not new.start_flow and not new.start_playbook:  # type: ignore[attr-defined]
-            new.start_flow = old.start_flow  # type: ignore[attr-defined]
+        if not new.start_flow and not new.start_playbook:
+            new.start_flow = old.start_flow
 
-    def delete(self, kind: Kind, request: Message) -> Message:
-        name = str(request.name)  # type: ignore[attr-defined]
+    def delete(self, kind: Kind, request: Msg) -> Msg:
+        name = str(request.name)
         entry = self.entry(name, kind)
         rid = name.rsplit("/", 1)[-1]
         if kind.collection == "flows" and rid == DEFAULT_START_FLOW:
             raise invalid("The default start flow cannot be deleted.")
         if kind.collection == "intents" and rid in (DEFAULT_WELCOME_INTENT, DEFAULT_NEGATIVE_INTENT):
-            raise invalid(f"{entry.base.display_name} cannot be deleted.")  # type: ignore[attr-defined]
+            raise invalid(f"{entry.base.display_name} cannot be deleted.")
         self.remove_with_refs(name, force=bool(getattr(request, "force", False)))
         return empty_pb2.Empty()
 
@@ -428,14 +440,14 @@ class CxService:
 
     # -- agents -------------------------------------------------------------------------------
 
-    def create_agent(self, request: Message) -> Message:
+    def create_agent(self, request: Msg) -> Msg:
         kind = KINDS["agents"]
         agent_msg = self.create(kind, request)
-        name = str(agent_msg.name)  # type: ignore[attr-defined]
-        language = str(agent_msg.default_language_code).lower()  # type: ignore[attr-defined]
+        name = str(agent_msg.name)
+        language = str(agent_msg.default_language_code).lower()
         self.add_defaults(name, language)
         entry = self.store.entries[name]
-        entry.base.start_flow = f"{name}/flows/{DEFAULT_START_FLOW}"  # type: ignore[attr-defined]
+        entry.base.start_flow = f"{name}/flows/{DEFAULT_START_FLOW}"
         return _copy(entry.base)
 
     def add_defaults(self, agent: str, language: str) -> None:
@@ -469,7 +481,11 @@ class CxService:
                     cx.TransitionRoute(
                         intent=welcome.name,
                         trigger_fulfillment=cx.Fulfillment(
-                            messages=[cx.ResponseMessage(text=cx.ResponseMessage.Text(text=["Greetings! How can I assist?"]))]
+                            messages=[
+                                cx.ResponseMessage(
+                                    text=cx.ResponseMessage.Text(text=["Greetings! How can I assist?"])
+                                )
+                            ]
                         ),
                     )
                 ],
@@ -479,38 +495,40 @@ class CxService:
         assign_ids(flow, None, KINDS["flows"].translatable, self.new_id)
         self.commit(KINDS["flows"], str(flow.name), flow, language, None)
 
-    def flow_defaults(self, flow: Message, language: str) -> None:
+    def flow_defaults(self, flow: Msg, language: str) -> None:
         """What the real service adds to a new flow: NLU settings and the two default handlers."""
         if not flow.HasField("nlu_settings"):
-            flow.nlu_settings.model_type = cx.NluSettings.ModelType.MODEL_TYPE_STANDARD.value  # type: ignore[attr-defined]
-            flow.nlu_settings.classification_threshold = 0.3  # type: ignore[attr-defined]
-            flow.nlu_settings.model_training_mode = cx.NluSettings.ModelTrainingMode.MODEL_TRAINING_MODE_AUTOMATIC.value  # type: ignore[attr-defined]
-        if not flow.event_handlers:  # type: ignore[attr-defined]
+            flow.nlu_settings.model_type = int(cx.NluSettings.ModelType.MODEL_TYPE_STANDARD)
+            flow.nlu_settings.classification_threshold = 0.3
+            flow.nlu_settings.model_training_mode = int(
+                cx.NluSettings.ModelTrainingMode.MODEL_TRAINING_MODE_AUTOMATIC
+            )
+        if not flow.event_handlers:
             for event, text in (
                 ("sys.no-match-default", "I didn't get that. Can you say it again?"),
                 ("sys.no-input-default", "I didn't get that. Can you repeat?"),
             ):
-                handler = flow.event_handlers.add()  # type: ignore[attr-defined]
+                handler = flow.event_handlers.add()
                 handler.event = event
                 handler.trigger_fulfillment.messages.add().text.text.append(text)
 
-    def delete_agent(self, request: Message) -> Message:
-        name = str(request.name)  # type: ignore[attr-defined]
+    def delete_agent(self, request: Msg) -> Msg:
+        name = str(request.name)
         self.entry(name, KINDS["agents"])
         self.store.remove(name)
         return empty_pb2.Empty()
 
-    def get_generative_settings(self, request: Message) -> Message:
-        name = str(request.name)  # type: ignore[attr-defined]
+    def get_generative_settings(self, request: Msg) -> Msg:
+        name = str(request.name)
         agent = self.settings_agent(name)
-        language = str(request.language_code)  # type: ignore[attr-defined]
+        language = str(request.language_code)
         if not language:
             raise invalid("language_code is required.")
         language = self.language(agent, language)
         stored = self.store.generative_settings.get(agent, {}).get(language)
         if stored is not None:
-            return cx.GenerativeSettings.pb().FromString(stored)  # type: ignore[no-any-return]
-        return cx.GenerativeSettings.pb(cx.GenerativeSettings(name=name, language_code=language))  # type: ignore[no-any-return]
+            return cx.GenerativeSettings.pb().FromString(stored)
+        return cx.GenerativeSettings.pb(cx.GenerativeSettings(name=name, language_code=language))
 
     def settings_agent(self, name: str) -> str:
         agent, _, rest = name.rpartition("/")
@@ -519,15 +537,15 @@ class CxService:
         self.entry(agent, KINDS["agents"])
         return agent
 
-    def update_generative_settings(self, request: Message) -> Message:
-        incoming = request.generative_settings  # type: ignore[attr-defined]
+    def update_generative_settings(self, request: Msg) -> Msg:
+        incoming = request.generative_settings
         agent = self.settings_agent(str(incoming.name))
         language = self.language(agent, str(incoming.language_code))
         current = cx.GenerativeSettings.pb()()
         stored = self.store.generative_settings.get(agent, {}).get(language)
         if stored is not None:
             current.MergeFromString(stored)
-        mask = request.update_mask  # type: ignore[attr-defined]
+        mask = request.update_mask
         if mask.paths:
             if not mask.IsValidForDescriptor(current.DESCRIPTOR):
                 raise invalid(f"Invalid update_mask {list(mask.paths)} for GenerativeSettings.")
@@ -536,15 +554,17 @@ class CxService:
             current.CopyFrom(incoming)
         current.name = f"{agent}/generativeSettings"
         current.language_code = language
-        self.store.generative_settings.setdefault(agent, {})[language] = current.SerializeToString(deterministic=True)
-        return current  # type: ignore[no-any-return]
+        self.store.generative_settings.setdefault(agent, {})[language] = current.SerializeToString(
+            deterministic=True
+        )
+        return current
 
     # -- test cases ---------------------------------------------------------------------------
 
-    def batch_delete_test_cases(self, request: Message) -> Message:
-        parent = str(request.parent)  # type: ignore[attr-defined]
+    def batch_delete_test_cases(self, request: Msg) -> Msg:
+        parent = str(request.parent)
         self.entry(parent, KINDS["agents"])
-        names = [str(n) for n in request.names]  # type: ignore[attr-defined]
+        names = [str(n) for n in request.names]
         if not names:
             raise invalid("names is required.")
         for name in names:
@@ -557,7 +577,7 @@ class CxService:
 
     # -- long-running operations --------------------------------------------------------------
 
-    def operation(self, scope: str, response: Message, metadata: Message) -> operations_pb2.Operation:
+    def operation(self, scope: str, response: Msg, metadata: Msg) -> operations_pb2.Operation:
         location = "/".join(scope.split("/")[:4])
         op = operations_pb2.Operation(name=f"{location}/operations/{self.new_id()}", done=True)
         packed = any_pb2.Any()
@@ -567,52 +587,52 @@ class CxService:
         self.store.operations[op.name] = op
         return op
 
-    def create_version(self, request: Message) -> Message:
+    def create_version(self, request: Msg) -> Msg:
         version = self.create(KINDS["versions"], request)
-        flow = self.entry(str(request.parent)).base  # type: ignore[attr-defined]
-        entry = self.store.entries[str(version.name)]  # type: ignore[attr-defined]
-        entry.base.nlu_settings.CopyFrom(flow.nlu_settings)  # type: ignore[attr-defined]
+        flow = self.entry(str(request.parent)).base
+        entry = self.store.entries[str(version.name)]
+        entry.base.nlu_settings.CopyFrom(flow.nlu_settings)
         meta = cx.CreateVersionOperationMetadata.pb(cx.CreateVersionOperationMetadata(version=entry.name))
         return self.operation(entry.name, entry.base, meta)
 
-    def delete_version(self, request: Message) -> Message:
-        name = str(request.name)  # type: ignore[attr-defined]
+    def delete_version(self, request: Msg) -> Msg:
+        name = str(request.name)
         self.entry(name, KINDS["versions"])
         self.remove_with_refs(name, force=False)
         return empty_pb2.Empty()
 
-    def create_environment(self, request: Message) -> Message:
+    def create_environment(self, request: Msg) -> Msg:
         env = self.create(KINDS["environments"], request)
-        return self.operation(str(env.name), env, struct_pb2.Struct())  # type: ignore[attr-defined]
+        return self.operation(str(env.name), env, struct_pb2.Struct())
 
-    def update_environment(self, request: Message) -> Message:
+    def update_environment(self, request: Msg) -> Msg:
         env = self.update(KINDS["environments"], request)
-        return self.operation(str(env.name), env, struct_pb2.Struct())  # type: ignore[attr-defined]
+        return self.operation(str(env.name), env, struct_pb2.Struct())
 
-    def get_operation(self, request: Message) -> Message:
-        op = self.store.operations.get(str(request.name))  # type: ignore[attr-defined]
+    def get_operation(self, request: Msg) -> Msg:
+        op = self.store.operations.get(str(request.name))
         if op is None:
-            raise not_found(str(request.name))  # type: ignore[attr-defined]
+            raise not_found(str(request.name))
         return op
 
-    def list_operations(self, request: Message) -> Message:
-        scope = str(request.name)  # type: ignore[attr-defined]
+    def list_operations(self, request: Msg) -> Msg:
+        scope = str(request.name)
         if not LOCATION_RE.match(scope):
             raise invalid(f"name {scope!r} is not of the form projects/<project>/locations/<location>.")
         ops = [op for name, op in self.store.operations.items() if name.startswith(scope + "/operations/")]
         fake_entries = [Entry(kind=KINDS["versions"], name=op.name, base=op) for op in ops]
         page, token = self.page(request, scope, fake_entries)
         return operations_pb2.ListOperationsResponse(
-            operations=[e.base for e in page],  # type: ignore[misc]
+            operations=[e.base for e in page],
             next_page_token=token,
         )
 
-    def cancel_operation(self, request: Message) -> Message:
+    def cancel_operation(self, request: Msg) -> Msg:
         self.get_operation(request)  # done operations ignore a cancel, as on the real service
         return empty_pb2.Empty()
 
 
-def keep_output_only(new: Message, old: Message, field: str) -> None:
+def keep_output_only(new: Msg, old: Msg, field: str) -> None:
     desc = new.DESCRIPTOR.fields_by_name[field]
     value = getattr(old, field)
     if is_repeated(desc):
@@ -628,7 +648,7 @@ def methods(service: CxService) -> list[Method]:
     """Every served method with its handler."""
     out: list[Method] = []
 
-    def add(svc: str, method: str, handler: Handler, request: type[Message], response: type[Message]) -> None:
+    def add(svc: str, method: str, handler: Handler, request: type[Msg], response: type[Msg]) -> None:
         out.append(Method(f"/{PACKAGE}.{svc}/{method}", handler, request, response))
 
     empty = empty_pb2.Empty
@@ -636,7 +656,7 @@ def methods(service: CxService) -> list[Method]:
     for kind in KINDS.values():
         k = kind
 
-        def bind(fn: Callable[[Kind, Message], Message], kk: Kind = k) -> Handler:
+        def bind(fn: Callable[[Kind, Msg], Msg], kk: Kind = k) -> Handler:
             return lambda request: fn(kk, request)
 
         message = k.message
@@ -662,14 +682,20 @@ def methods(service: CxService) -> list[Method]:
             else:
                 add(k.service, f"Delete{k.singular}", bind(service.delete), k.request("Delete"), empty)
         add(k.service, f"Get{k.singular}", bind(service.get), k.request("Get"), message)
-        add(k.service, f"List{k.singular}s", bind(service.list), k.request("List"), k.response("List"))
+        add(k.service, f"List{k.singular}s", bind(service.list_items), k.request("List"), k.response("List"))
         if k.collection == "environments":
             add(k.service, "UpdateEnvironment", service.update_environment, k.request("Update"), operation)
         else:
             add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
 
     settings = cx.GenerativeSettings.pb()
-    add("Agents", "GetGenerativeSettings", service.get_generative_settings, cx.GetGenerativeSettingsRequest.pb(), settings)
+    add(
+        "Agents",
+        "GetGenerativeSettings",
+        service.get_generative_settings,
+        cx.GetGenerativeSettingsRequest.pb(),
+        settings,
+    )
     add(
         "Agents",
         "UpdateGenerativeSettings",
@@ -678,7 +704,9 @@ def methods(service: CxService) -> list[Method]:
         settings,
     )
     ops = "/google.longrunning.Operations/"
-    out.append(Method(ops + "GetOperation", service.get_operation, operations_pb2.GetOperationRequest, operation))
+    out.append(
+        Method(ops + "GetOperation", service.get_operation, operations_pb2.GetOperationRequest, operation)
+    )
     out.append(
         Method(
             ops + "ListOperations",
@@ -687,7 +715,11 @@ def methods(service: CxService) -> list[Method]:
             operations_pb2.ListOperationsResponse,
         )
     )
-    out.append(Method(ops + "CancelOperation", service.cancel_operation, operations_pb2.CancelOperationRequest, empty))
+    out.append(
+        Method(
+            ops + "CancelOperation", service.cancel_operation, operations_pb2.CancelOperationRequest, empty
+        )
+    )
     return out
 
 

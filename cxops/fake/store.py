@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.longrunning import operations_pb2
-from google.protobuf.message import Message
 
 from cxops.fake.kinds import KINDS, Kind
+from cxops.fake.protoutil import Msg
 from cxops.fake.translate import Parts
 
 STATE_VERSION = 1
@@ -25,7 +25,7 @@ class Entry:
 
     kind: Kind
     name: str
-    base: Message
+    base: Msg
     parts: dict[str, Parts] = field(default_factory=dict)
 
     @property

@@ -10,21 +10,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
-from google.protobuf.message import Message
-
-from cxops.fake.protoutil import is_repeated
-
 from cxops.fake.kinds import Slot
+from cxops.fake.protoutil import Msg, is_repeated
 
 Parts = dict[str, bytes]
 
 
-def _element_key(element: Message) -> str:
+def _element_key(element: Msg) -> str:
     fields = element.DESCRIPTOR.fields_by_name
-    return str(element.name) if "name" in fields else str(element.display_name)  # type: ignore[attr-defined]
+    return str(element.name) if "name" in fields else str(element.display_name)
 
 
-def _containers(msg: Message, steps: tuple[str, ...], prefix: str) -> Iterator[tuple[str, Message]]:
+def _containers(msg: Msg, steps: tuple[str, ...], prefix: str) -> Iterator[tuple[str, Msg]]:
     if not steps:
         yield prefix, msg
         return
@@ -37,14 +34,14 @@ def _containers(msg: Message, steps: tuple[str, ...], prefix: str) -> Iterator[t
         yield from _containers(getattr(msg, step), rest, f"{prefix}{step}.")
 
 
-def slots(msg: Message, spec: tuple[Slot, ...]) -> Iterator[tuple[str, Message, tuple[str, ...]]]:
+def slots(msg: Msg, spec: tuple[Slot, ...]) -> Iterator[tuple[str, Msg, tuple[str, ...]]]:
     """Every translatable container present in ``msg``: (slot key, container, its translatable fields)."""
     for steps, fields in spec:
         for key, container in _containers(msg, steps, ""):
             yield key + "|".join(fields), container, fields
 
 
-def split(view: Message, spec: tuple[Slot, ...]) -> tuple[Message, Parts]:
+def split(view: Msg, spec: tuple[Slot, ...]) -> tuple[Msg, Parts]:
     """A full view in one language -> (base without translatable fields, that language's parts)."""
     base = type(view)()
     base.CopyFrom(view)
@@ -64,7 +61,7 @@ def split(view: Message, spec: tuple[Slot, ...]) -> tuple[Message, Parts]:
     return base, parts
 
 
-def merge(base: Message, parts: Parts, spec: tuple[Slot, ...]) -> Message:
+def merge(base: Msg, parts: Parts, spec: tuple[Slot, ...]) -> Msg:
     """Base plus one language's parts -> the view in that language."""
     view = type(base)()
     view.CopyFrom(base)
@@ -76,13 +73,13 @@ def merge(base: Message, parts: Parts, spec: tuple[Slot, ...]) -> Message:
     return view
 
 
-def prune(parts: Parts, base: Message, spec: tuple[Slot, ...]) -> Parts:
+def prune(parts: Parts, base: Msg, spec: tuple[Slot, ...]) -> Parts:
     """Drop a language's parts whose element no longer exists in the base."""
     live = {key for key, _, _ in slots(base, spec)}
     return {key: data for key, data in parts.items() if key in live}
 
 
-def _signature(element: Message) -> tuple[str, ...]:
+def _signature(element: Msg) -> tuple[str, ...]:
     return tuple(
         str(getattr(element, f, ""))
         for f in ("intent", "condition", "event", "target_page", "target_flow", "target_playbook")
@@ -90,7 +87,7 @@ def _signature(element: Message) -> tuple[str, ...]:
     )
 
 
-def assign_ids(new: Message, old: Message | None, spec: tuple[Slot, ...], new_id: Callable[[], str]) -> None:
+def assign_ids(new: Msg, old: Msg | None, spec: tuple[Slot, ...], new_id: Callable[[], str]) -> None:
     """Give output-only ids to list elements (routes, handlers) that have none.
 
     An element without an id takes the id of an old element with the same intent, condition,
@@ -101,7 +98,7 @@ def assign_ids(new: Message, old: Message | None, spec: tuple[Slot, ...], new_id
         _assign(new, old, steps, new_id)
 
 
-def _assign(new: Message, old: Message | None, steps: tuple[str, ...], new_id: Callable[[], str]) -> None:
+def _assign(new: Msg, old: Msg | None, steps: tuple[str, ...], new_id: Callable[[], str]) -> None:
     for i, step in enumerate(steps):
         if not step.endswith("[]"):
             if not new.HasField(step):
@@ -116,18 +113,18 @@ def _assign(new: Message, old: Message | None, steps: tuple[str, ...], new_id: C
             return
         keyed_by_name = "name" in new_items[0].DESCRIPTOR.fields_by_name
         if keyed_by_name:
-            used = {str(e.name) for e in new_items if e.name}  # type: ignore[attr-defined]
-            free = [e for e in old_items if e.name not in used]  # type: ignore[attr-defined]
+            used = {str(e.name) for e in new_items if e.name}
+            free = [e for e in old_items if e.name not in used]
             for element in new_items:
-                if element.name:  # type: ignore[attr-defined]
+                if element.name:
                     continue
                 sig = _signature(element)
                 match = next((e for e in free if _signature(e) == sig), None)
                 if match is not None:
                     free.remove(match)
-                    element.name = match.name  # type: ignore[attr-defined]
+                    element.name = match.name
                 else:
-                    element.name = new_id()  # type: ignore[attr-defined]
+                    element.name = new_id()
         rest = steps[i + 1 :]
         if rest:
             old_by_key = {_element_key(e): e for e in old_items}

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Bootstrap for a fresh clone: `python3 dev.py demo` and `python3 dev.py test`.
+
+Creates `.venv` with the project and its dev tools on first use (and again when
+pyproject.toml changes), then runs the demo or the checks: ruff, mypy --strict, pytest.
+Only the standard library is used here, so nothing but Python 3.10+ is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".cxops-installed"
+
+
+def _run(*cmd: str | Path) -> int:
+    print("$", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 10):  # noqa: UP036 - dev.py may run under any python3
+        sys.exit(f"cxops needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    python = BIN / "python"
+    if _run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip") != 0:
+        sys.exit("pip upgrade failed")
+    if _run(python, "-m", "pip", "install", "--quiet", "-e", ".[dev]") != 0:
+        sys.exit("installing cxops and its dev tools failed")
+    STAMP.write_text(wanted)
+
+
+def test(extra: list[str]) -> int:
+    env_bin = BIN
+    checks = [
+        [env_bin / "ruff", "check", "cxops", "tests", "bench", "dev.py"],
+        [env_bin / "ruff", "format", "--check", "cxops", "tests", "bench", "dev.py"],
+        [env_bin / "mypy"],
+        [env_bin / "python", "-m", "pytest", "-q", *extra],
+    ]
+    for cmd in checks:
+        code = _run(*cmd)
+        if code != 0:
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__.strip())
+        return 2
+    ensure_venv()
+    if argv[0] == "demo":
+        return _run(BIN / "cxops", "demo", *argv[1:])
+    return test(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
