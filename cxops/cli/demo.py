@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import typer
 
-def demo() -> int:
+
+def demo() -> None:
     """Run dev -> stg -> prd on the embedded CX stand-in."""
-    return 0
+    from cxops import demo as core  # imports the stand-in: only when the demo runs
+
+    code = core.run(typer.echo)
+    if code:
+        raise typer.Exit(code)

@@ -21,6 +21,7 @@ from cxops.cx.errors import EMULATOR_PRINCIPAL
 from cxops.errors import ApiError, ConfigError
 
 C = TypeVar("C")
+Self = TypeVar("Self", bound="Connection")
 
 GLOBAL_ENDPOINT = "dialogflow.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -150,7 +151,7 @@ class Connection:
         if channel is not None:
             channel.close()
 
-    def __enter__(self) -> Connection:
+    def __enter__(self: Self) -> Self:
         return self
 
     def __exit__(

@@ -160,15 +160,13 @@ def to_api_error(
 def exhausted_error(failure: RetriesExhausted, *, method: str, deadline: float, endpoint: str) -> ApiError:
     """Retries ran out: how many attempts, over how long, and the last error."""
     last = status_name(failure.last)
+    tried = f"{failure.attempts} attempts over {failure.elapsed:.1f}s"
     why = (
-        f"the {deadline:g}s deadline came before attempt {failure.attempts + 1}"
+        f"did not succeed within the {deadline:g}s deadline ({tried})"
         if failure.deadline
-        else f"gave up after {failure.attempts} attempts"
+        else f"gave up after {tried}"
     )
-    message = (
-        f"{method}: {why} ({failure.attempts} attempts over {failure.elapsed:.1f}s);"
-        f" last error {last}: {_server_says(failure.last)}"
-    )
+    message = f"{method}: {why}; last error {last}: {_server_says(failure.last)}"
     if last == "UNAVAILABLE":
         message += f"; is the CX API reachable at {endpoint}?"
     code = "DEADLINE_EXCEEDED" if failure.deadline else last

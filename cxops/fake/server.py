@@ -60,6 +60,7 @@ class Knobs:
         self.faults: dict[str, list[Fault]] = {}
         self.latency = 0.0
         self.read_quota: int | None = None
+        self.quota_window = WINDOW
         self.write_quota: int | None = None
         self.recent: dict[bool, collections.deque[float]] = {
             True: collections.deque(),
@@ -73,7 +74,7 @@ class Knobs:
         now = time.monotonic()
         with self.lock:
             recent = self.recent[write]
-            while recent and recent[0] <= now - WINDOW:
+            while recent and recent[0] <= now - self.quota_window:
                 recent.popleft()
             if quota is not None and len(recent) >= quota:
                 return True
@@ -186,9 +187,26 @@ class FakeCX:
     def latency(self, seconds: float) -> None:
         self.knobs.latency = seconds
 
-    def set_quota(self, *, reads_per_minute: int | None = None, writes_per_minute: int | None = None) -> None:
+    def set_quota(
+        self,
+        *,
+        reads_per_minute: int | None = None,
+        writes_per_minute: int | None = None,
+        window: float = WINDOW,
+    ) -> None:
+        """Quotas per window (a minute; tests may shorten it); beyond them: RESOURCE_EXHAUSTED."""
         self.knobs.read_quota = reads_per_minute
         self.knobs.write_quota = writes_per_minute
+        self.knobs.quota_window = window
+
+    @property
+    def operation_polls(self) -> int:
+        """How many GetOperation polls a new long-running operation answers 'not done'."""
+        return self.service.operation_polls
+
+    @operation_polls.setter
+    def operation_polls(self, polls: int) -> None:
+        self.service.operation_polls = polls
 
     @property
     def shuffle_seed(self) -> int | None:
