@@ -45,10 +45,8 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_bad_state_file_is_one_line(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
-    state = tmp_path / "state.json"  # type: ignore[operator]
+def test_bad_state_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "state.json"
     state.write_text("{not json")
     assert main(["fake", "serve", "--state", str(state)]) == 1
     err = capsys.readouterr().err
