@@ -30,7 +30,11 @@ def fake() -> Iterator[FakeCX]:
 
 @pytest.fixture
 def channel(fake: FakeCX) -> Iterator[grpc.Channel]:
-    ch = grpc.insecure_channel(fake.address)
+    # No message size cap, as on the library's own channels: listings of big agents exceed 4 MB.
+    ch = grpc.insecure_channel(
+        fake.address,
+        options=[("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)],
+    )
     yield ch
     ch.close()
 
@@ -38,7 +42,7 @@ def channel(fake: FakeCX) -> Iterator[grpc.Channel]:
 def client(cls: type[T], channel: grpc.Channel) -> T:
     """A real library client on a plaintext channel, no credentials."""
     transport = cls.get_transport_class("grpc")(channel=channel)  # type: ignore[attr-defined]
-    return cls(transport=transport)  # type: ignore[call-arg]
+    return cls(transport=transport)  # type: ignore[call-arg,no-any-return]
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ a referenced resource unless ``force`` is set, and with ``force`` removes the re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
@@ -60,6 +62,28 @@ def _fields(desc: object) -> list[FieldDescriptor]:
     return list(getattr(desc, "fields", []))
 
 
+@functools.cache
+def _may_refer(type_name: str, descriptor: Any) -> bool:
+    """Whether messages of this type can hold a reference at any depth (training phrases cannot).
+
+    Skipping the types that cannot keeps reference checks proportional to what may refer.
+    """
+    return _search(descriptor, set())
+
+
+def _search(descriptor: Any, seen: set[str]) -> bool:
+    name = descriptor.full_name
+    if name in seen or name.startswith("google.protobuf.") or descriptor.GetOptions().map_entry:
+        return False
+    seen.add(name)
+    for field in descriptor.fields:
+        if (name, field.name) in REFERENCE_FIELDS:
+            return True
+        if field.type == field.TYPE_MESSAGE and _search(field.message_type, seen):
+            return True
+    return False
+
+
 def references(msg: Msg) -> Iterator[Ref]:
     """Every reference set in ``msg``, depth first, in field order."""
     yield from _walk(msg, [])
@@ -76,11 +100,11 @@ def _walk(msg: Msg, path: list[tuple[Msg, str, int | None]]) -> Iterator[Ref]:
             else:
                 yield Ref(msg, field.name, None, str(value), ref_kind, path)
             continue
-        if field.type != field.TYPE_MESSAGE or field.message_type.full_name.startswith("google.protobuf."):
+        if field.type != field.TYPE_MESSAGE or not _may_refer(
+            field.message_type.full_name, field.message_type
+        ):
             continue
         if is_repeated(field):
-            if field.message_type.GetOptions().map_entry:
-                continue
             for i, item in enumerate(value):
                 yield from _walk(item, [*path, (msg, field.name, i)])
         else:
@@ -90,9 +114,13 @@ def _walk(msg: Msg, path: list[tuple[Msg, str, int | None]]) -> Iterator[Ref]:
 def remove(ref: Ref) -> None:
     """Remove one reference the way a forced delete does.
 
-    A deleted entity type takes the parameters that use it with it; a webhook leaves its tag
-    behind empty; generator settings and list entries disappear; targets are cleared.
+    A deleted entity type turns the page form parameters that use it into ``@sys.any`` and takes
+    the intent parameters that use it with it (DeleteEntityTypeRequest.force); a webhook leaves
+    its tag behind empty; generator settings and list entries disappear; targets are cleared.
     """
+    if ref.collection == "entityTypes" and ref.owner.DESCRIPTOR.full_name == f"{V3}.Form.Parameter":
+        ref.owner.entity_type = SYSTEM_ENTITY_PREFIX + "any"
+        return
     if ref.collection == "entityTypes" and ref.path:
         holder, field, index = ref.path[-1]
         if index is not None:

@@ -103,6 +103,8 @@ class CxService:
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.shuffle_seed: int | None = None
+        self.operation_polls = 0  # polls before a long-running operation reports done
+        self.pending_polls: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -268,6 +270,9 @@ class CxService:
             rid = str(max(taken, default=0) + 1)
         else:
             rid = self.new_id()
+            # A seeded generator replays its ids after a restart on saved state: skip taken names.
+            while f"{parent}/{kind.collection}/{rid}" in self.store.entries:
+                rid = self.new_id()
         for field in OUTPUT_ONLY:
             if field in msg.DESCRIPTOR.fields_by_name:
                 msg.ClearField(field)
@@ -329,7 +334,8 @@ class CxService:
         if kind.collection == "examples":
             default = self.language(parent, "")
             entries = [e for e in entries if (str(e.base.language_code).lower() or default) == language]
-        page, token = self.page(request, parent, entries)
+        # A token is good for the collection it was issued for only, not for another under the same parent.
+        page, token = self.page(request, f"{parent}/{kind.collection}", entries)
         response = kind.response("List")()
         items = getattr(response, kind.list_field)
         for entry in page:
@@ -394,7 +400,8 @@ class CxService:
         if kind.collection == "agents":
             self.check_agent_update(old, new, touched)
         self.check_required(kind, new)
-        self.check_unique(kind, entry.parent, new, own_name=name)
+        if new.display_name != old.display_name:
+            self.check_unique(kind, entry.parent, new, own_name=name)
         self.fill_output_only(kind, new, created=False)
         assign_ids(new, old, kind.translatable, self.new_id)
         self.check_refs(new, name)
@@ -579,13 +586,23 @@ class CxService:
 
     def operation(self, scope: str, response: Msg, metadata: Msg) -> operations_pb2.Operation:
         location = "/".join(scope.split("/")[:4])
-        op = operations_pb2.Operation(name=f"{location}/operations/{self.new_id()}", done=True)
+        op_name = f"{location}/operations/{self.new_id()}"
+        while op_name in self.store.operations:  # as for resource names: never reuse a saved one
+            op_name = f"{location}/operations/{self.new_id()}"
+        op = operations_pb2.Operation(name=op_name, done=True)
         packed = any_pb2.Any()
         packed.Pack(response)
         op.response.CopyFrom(packed)
         op.metadata.Pack(metadata)
         self.store.operations[op.name] = op
-        return op
+        if self.operation_polls <= 0:
+            return op
+        # The work is done; the operation only reports it after this many polls, so that
+        # clients' polling loops run as they do against the real service.
+        self.pending_polls[op.name] = self.operation_polls
+        running = operations_pb2.Operation(name=op.name, done=False)
+        running.metadata.CopyFrom(op.metadata)
+        return running
 
     def create_version(self, request: Msg) -> Msg:
         version = self.create(KINDS["versions"], request)
@@ -613,6 +630,12 @@ class CxService:
         op = self.store.operations.get(str(request.name))
         if op is None:
             raise not_found(str(request.name))
+        polls = self.pending_polls.get(op.name, 0)
+        if polls > 0:
+            self.pending_polls[op.name] = polls - 1
+            running = operations_pb2.Operation(name=op.name, done=False)
+            running.metadata.CopyFrom(op.metadata)
+            return running
         return op
 
     def list_operations(self, request: Msg) -> Msg:

@@ -115,6 +115,7 @@ def _assign(new: Msg, old: Msg | None, steps: tuple[str, ...], new_id: Callable[
         if keyed_by_name:
             used = {str(e.name) for e in new_items if e.name}
             free = [e for e in old_items if e.name not in used]
+            taken = used | {str(e.name) for e in old_items}
             for element in new_items:
                 if element.name:
                     continue
@@ -124,7 +125,11 @@ def _assign(new: Msg, old: Msg | None, steps: tuple[str, ...], new_id: Callable[
                     free.remove(match)
                     element.name = match.name
                 else:
+                    # Never an id another element holds (a seeded generator replays after a restart).
                     element.name = new_id()
+                    while element.name in taken:
+                        element.name = new_id()
+                    taken.add(element.name)
         rest = steps[i + 1 :]
         if rest:
             old_by_key = {_element_key(e): e for e in old_items}
