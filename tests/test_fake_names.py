@@ -55,7 +55,14 @@ def _version(c: Any, parent: str) -> Any:
 
 
 def _example(c: Any, parent: str) -> Any:
-    return c.examples.create_example(parent=parent, example=cx.Example(display_name="ex"))
+    return c.examples.create_example(
+        parent=parent,
+        example=cx.Example(
+            display_name="ex",
+            conversation_state=cx.OutputState.OUTPUT_STATE_OK,
+            actions=[cx.Action(agent_utterance=cx.AgentUtterance(text="hello"))],
+        ),
+    )
 
 
 # (what, create(clients, parent), parent built from the agent)

@@ -287,6 +287,18 @@ def test_same_page_name_in_different_flows(clients: Any, agent: cx.Agent) -> Non
 PHRASE = cx.Intent.TrainingPhrase
 
 
+def _example(c: Any, a: cx.Agent, **override: Any) -> cx.Example:
+    """An example in a new playbook: valid as it is, missing what ``override`` empties."""
+    playbook = c.playbooks.create_playbook(parent=a.name, playbook=cx.Playbook(display_name="pb", goal="g"))
+    fields: dict[str, Any] = {
+        "display_name": "ex",
+        "conversation_state": cx.OutputState.OUTPUT_STATE_OK,
+        "actions": [cx.Action(agent_utterance=cx.AgentUtterance(text="hello"))],
+        **override,
+    }
+    return c.examples.create_example(parent=playbook.name, example=cx.Example(**fields))
+
+
 REQUIRED = [
     pytest.param(lambda c, a: c.flows.create_flow(parent=a.name, flow=cx.Flow()), id="flow-display_name"),
     pytest.param(
@@ -324,6 +336,14 @@ REQUIRED = [
     pytest.param(
         lambda c, a: c.generators.create_generator(parent=a.name, generator=cx.Generator(display_name="g")),
         id="generator-prompt_text",
+    ),
+    pytest.param(
+        lambda c, a: _example(c, a, actions=[]),
+        id="example-actions",
+    ),
+    pytest.param(
+        lambda c, a: _example(c, a, conversation_state=cx.OutputState.OUTPUT_STATE_UNSPECIFIED),
+        id="example-conversation_state",
     ),
     pytest.param(
         lambda c, a: c.flows.create_flow(
@@ -396,10 +416,16 @@ REQUIRED = [
 
 @pytest.mark.parametrize("create", REQUIRED)
 def test_missing_required_field_is_invalid(fake: Any, clients: Any, agent: cx.Agent, create: Any) -> None:
-    before = fake.service.store.entries.keys() - set()
+    before = set(fake.service.store.entries)
     with pytest.raises(gexc.InvalidArgument):
         create(clients, agent)
-    assert fake.service.store.entries.keys() == before  # nothing written
+    written = set(fake.service.store.entries) - before
+    assert {name.split("/")[-2] for name in written} <= {"playbooks"}  # only an example row's playbook
+
+
+def test_a_complete_example_is_accepted(clients: Any, agent: cx.Agent) -> None:
+    example = _example(clients, agent)
+    assert example.actions[0].agent_utterance.text == "hello"
 
 
 def test_required_fields_are_checked_on_update_too(clients: Any, agent: cx.Agent) -> None:

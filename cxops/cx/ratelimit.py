@@ -40,7 +40,9 @@ class Pacer:
     def __init__(
         self, per_minute: float | None, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
     ) -> None:
-        self.interval = 0.0 if per_minute is None else 60.0 / per_minute
+        # A hair over 60 / N: summed in floating point, N intervals must never come to less
+        # than a minute, or a window would see N + 1 starts.
+        self.interval = 0.0 if per_minute is None else 60.0 / per_minute * (1 + 1e-9)
         self._clock = clock
         self._sleep = sleep
         self._last: float | None = None

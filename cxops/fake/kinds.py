@@ -154,7 +154,14 @@ KINDS: dict[str, Kind] = {
         _kind(
             "playbooks", "Playbooks", "Playbook", "playbook", AGENT_PARENT, required=("display_name", "goal")
         ),
-        _kind("examples", "Examples", "Example", "example", ("playbooks",)),
+        _kind(
+            "examples",
+            "Examples",
+            "Example",
+            "example",
+            ("playbooks",),
+            required=("display_name", "actions", "conversation_state"),  # all "Required." in the v3 docs
+        ),
         _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT, required=("display_name", "description")),
         _kind("versions", "Versions", "Version", "version", ("flows",), numeric_ids=True, lro=True),
         _kind("environments", "Environments", "Environment", "environment", AGENT_PARENT, lro=True),

@@ -156,7 +156,10 @@ class CxService:
     def check_required(self, kind: Kind, msg: Msg) -> None:
         for field in kind.required:
             desc = msg.DESCRIPTOR.fields_by_name[field]
-            present = msg.HasField(field) if desc.type == desc.TYPE_MESSAGE else bool(getattr(msg, field))
+            if desc.type == desc.TYPE_MESSAGE and not is_repeated(desc):
+                present = msg.HasField(field)
+            else:  # scalars, enums (0 is unspecified) and repeated fields (empty is missing)
+                present = bool(getattr(msg, field))
             if not present:
                 raise invalid(f"{kind.singular}.{field} is required.")
         self.check_content(kind, msg)

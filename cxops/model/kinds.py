@@ -1,0 +1,99 @@
+"""The kinds of resource an agent tree holds, where each lives in the tree and in a JSON package.
+
+A resource's identity across agents is its key: kind + scope + display name (SPEC §1), where the
+scope is the flow of a page or flow-level route group and the playbook of an example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from google.cloud import dialogflowcx_v3 as cx
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "page"
+    plural: str  # "pages", for summaries
+    message: Any  # the raw protobuf class of the resource
+    tree_dir: str  # folder in the tree, inside the scope's folder when scoped
+    package_dir: str  # folder in a JSON package, likewise
+    scope: str | None = None  # kind of the scope: "flow" or "playbook"
+    own_folder: bool = False  # package: ``<dir>/<X>/<X>.json`` rather than ``<dir>/<X>.json``
+    tree_file: str | None = None  # tree: fixed file name inside the resource's own folder
+
+    @property
+    def descriptor(self) -> Any:
+        return self.message.DESCRIPTOR
+
+
+def _pb(cls: Any) -> Any:
+    return cls.pb()
+
+
+AGENT = Kind("agent", "agent", _pb(cx.Agent), "", "")
+FLOW = Kind("flow", "flows", _pb(cx.Flow), "flows", "flows", own_folder=True, tree_file="flow.yaml")
+PAGE = Kind("page", "pages", _pb(cx.Page), "pages", "pages", scope="flow")
+FLOW_ROUTE_GROUP = Kind(
+    "flow_route_group",
+    "flow route groups",
+    _pb(cx.TransitionRouteGroup),
+    "route-groups",
+    "transitionRouteGroups",
+    scope="flow",
+)
+ROUTE_GROUP = Kind(
+    "route_group", "route groups", _pb(cx.TransitionRouteGroup), "route-groups", "agentTransitionRouteGroups"
+)
+INTENT = Kind("intent", "intents", _pb(cx.Intent), "intents", "intents", own_folder=True)
+ENTITY_TYPE = Kind("entity_type", "entity types", _pb(cx.EntityType), "entity-types", "entityTypes", own_folder=True)
+WEBHOOK = Kind("webhook", "webhooks", _pb(cx.Webhook), "webhooks", "webhooks")
+TEST_CASE = Kind("test_case", "test cases", _pb(cx.TestCase), "test-cases", "testCases")
+GENERATOR = Kind("generator", "generators", _pb(cx.Generator), "generators", "generators", own_folder=True)
+PLAYBOOK = Kind(
+    "playbook", "playbooks", _pb(cx.Playbook), "playbooks", "playbooks", own_folder=True, tree_file="playbook.yaml"
+)
+EXAMPLE = Kind("example", "examples", _pb(cx.Example), "examples", "examples", scope="playbook")
+TOOL = Kind("tool", "tools", _pb(cx.Tool), "tools", "tools", own_folder=True, tree_file="tool.yaml")
+GENERATIVE_SETTINGS = Kind(
+    "generative_settings", "generative settings", _pb(cx.GenerativeSettings), "", "generativeSettings"
+)
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        AGENT,
+        FLOW,
+        PAGE,
+        FLOW_ROUTE_GROUP,
+        ROUTE_GROUP,
+        INTENT,
+        ENTITY_TYPE,
+        WEBHOOK,
+        TEST_CASE,
+        GENERATOR,
+        PLAYBOOK,
+        EXAMPLE,
+        TOOL,
+        GENERATIVE_SETTINGS,
+    )
+}
+
+# Order in which kinds are listed and written: dependencies first (SPEC §5 apply order).
+ORDER = (
+    "agent",
+    "generative_settings",
+    "entity_type",
+    "webhook",
+    "intent",
+    "generator",
+    "tool",
+    "playbook",
+    "example",
+    "route_group",
+    "flow",
+    "page",
+    "flow_route_group",
+    "test_case",
+)

@@ -1,0 +1,72 @@
+"""A normalized agent read from anywhere: a tree, a JSON package, a live agent, a git ref."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxops.model.kinds import KINDS, ORDER
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    """kind + scope + display name: a resource's identity across agents (never a UUID)."""
+
+    kind: str
+    scope: str
+    name: str
+
+    def __str__(self) -> str:
+        scoped = f"{self.scope}/{self.name}" if self.scope else self.name
+        return f"{self.kind} {scoped}"
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        return (ORDER.index(self.kind), self.scope, self.name)
+
+
+def canonical_json(body: Any) -> bytes:
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class Snapshot:
+    """Resources by key; the agent's own settings are the resource of kind ``agent``.
+
+    Bodies are in tree form: proto field names in snake_case, references by display name,
+    translatable content keyed by language, no server identity.
+    """
+
+    resources: dict[Key, Body] = field(default_factory=dict)
+
+    def add(self, key: Key, body: Body) -> None:
+        if key.kind not in KINDS:
+            raise ValueError(f"unknown kind {key.kind!r}")
+        self.resources[key] = body
+
+    def __iter__(self) -> Iterator[tuple[Key, Body]]:
+        for key in sorted(self.resources, key=lambda k: k.sort_key):
+            yield key, self.resources[key]
+
+    def of_kind(self, kind: str) -> list[tuple[Key, Body]]:
+        return [(k, b) for k, b in self if k.kind == kind]
+
+    @property
+    def agent(self) -> Body:
+        return self.resources.get(AGENT_KEY, {})
+
+    def fingerprint(self) -> str:
+        """sha256 over the canonical form of every resource, for plans and gates."""
+        digest = hashlib.sha256()
+        for key, body in self:
+            digest.update(canonical_json([key.kind, key.scope, key.name, body]))
+        return digest.hexdigest()
+
+
+AGENT_KEY = Key("agent", "", "")
+GENERATIVE_SETTINGS_KEY = Key("generative_settings", "", "")

@@ -1,0 +1,1 @@
+"""Reading and writing Dialogflow CX JSON packages (export zips and folders)."""

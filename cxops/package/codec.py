@@ -1,0 +1,336 @@
+"""One resource between package JSON (camelCase, as Google exports it) and tree form.
+
+Tree form: proto field names in snake_case in field-number order (the order Google's exports
+use), defaults and empty values left out, float32 noise removed, server identity dropped,
+translatable content grouped by language, special targets as symbols. Fields that are not in
+the v3 protos (export-only keys) are carried under their snake_case name; a few are dropped
+as volatile or derived, and ``docs/tree-format.md`` lists them.
+
+The walk is driven by the protobuf descriptors, so it knows every field of every message
+without a hand-written schema: which keys are maps, which are free-form JSON (``Struct``),
+which are float32, which belong to a oneof.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxops.model import phrases
+
+V3 = "google.cloud.dialogflow.cx.v3"
+FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+
+# Output-only or derived fields that are server identity or noise: never in a tree.
+DROPPED: dict[str, frozenset[str]] = {
+    f"{V3}.TransitionRoute": frozenset({"name"}),
+    f"{V3}.EventHandler": frozenset({"name"}),
+    f"{V3}.Intent": frozenset({"name", "num_training_phrases"}),
+    f"{V3}.Intent.TrainingPhrase": frozenset({"id"}),
+    f"{V3}.Intent.TrainingPhrase.Part": frozenset({"auto"}),
+    f"{V3}.TestCase": frozenset({"name", "creation_time", "create_time", "last_test_result"}),
+    f"{V3}.Playbook": frozenset({"name", "token_count", "create_time", "update_time"}),
+    f"{V3}.Example": frozenset({"name", "token_count", "create_time", "update_time"}),
+    f"{V3}.Agent": frozenset({"name", "project_number"}),
+}
+# Every resource's own ``name`` is a UUID: dropped (keys are display names).
+RESOURCE_TYPES = frozenset(
+    f"{V3}.{t}"
+    for t in (
+        "Flow",
+        "Page",
+        "TransitionRouteGroup",
+        "EntityType",
+        "Webhook",
+        "Generator",
+        "Tool",
+        "GenerativeSettings",
+    )
+)
+
+# Special transition targets: how exports write them -> the tree's symbols.
+SPECIAL_TARGETS = {
+    "End Session": "END_SESSION",
+    "End Flow": "END_FLOW",
+    "Current Page": "CURRENT_PAGE",
+    "Start Page": "START_PAGE",
+    "Previous Page": "PREVIOUS_PAGE",
+}
+SYMBOL_TARGETS = {v: k for k, v in SPECIAL_TARGETS.items()}
+TARGET_FIELDS = {
+    (f"{V3}.TransitionRoute", "target_page"),
+    (f"{V3}.EventHandler", "target_page"),
+    (f"{V3}.KnowledgeConnectorSettings", "target_page"),
+}
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def clean_float32(value: float) -> float:
+    """The shortest decimal with the same float32 value: 0.30000001 -> 0.3."""
+    target = struct.unpack("<f", struct.pack("<f", value))[0]
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", candidate))[0] == target:
+            return candidate
+    return value
+
+
+def float32_json(value: float) -> float:
+    """What Google's exports print for a float32 field: 0.3 -> 0.30000001."""
+    return float(f"{struct.unpack('<f', struct.pack('<f', value))[0]:.8g}")
+
+
+@dataclass
+class Context:
+    """What decoding one agent needs: its languages and how to resolve path references."""
+
+    default_language: str
+    languages: list[str]  # default first, then the agent's supported languages
+    ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (collection, UUID) -> display name
+    unknown: set[str] = field(default_factory=set)  # export-only keys met, "Type.key"
+    unresolved: list[str] = field(default_factory=list)
+
+    def resolve(self, path: str) -> str:
+        """A full resource path of the exporting agent -> the display name it names."""
+        segments = path.split("/")
+        for i in range(len(segments) - 2, 5, -1):
+            name = self.ids.get((segments[i], segments[i + 1]))
+            if name is not None:
+                return name
+        self.unresolved.append(path)
+        return path
+
+    def language_order(self, found: list[str]) -> list[str]:
+        known = [lang for lang in self.languages if lang in found]
+        return known + sorted(set(found) - set(known))
+
+
+def _is_default(field_desc: Any, value: Any) -> bool:
+    if field_desc.containing_oneof is not None:
+        return False
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return value is False
+    if isinstance(value, (int, float)):
+        return value == 0
+    if isinstance(value, str):
+        if field_desc.enum_type is not None:
+            return value == field_desc.enum_type.values_by_number[0].name
+        return value == ""
+    if isinstance(value, (list, dict)):
+        return len(value) == 0
+    return False
+
+
+def _sorted_free_form(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_free_form(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_free_form(v) for v in value]
+    return value
+
+
+def decode(obj: dict[str, Any], desc: Any, ctx: Context) -> dict[str, Any]:
+    """Package JSON of one message -> tree form."""
+    type_name = desc.full_name
+    dropped = DROPPED.get(type_name, frozenset())
+    known: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
+    for key, value in obj.items():
+        fd = desc.fields_by_camelcase_name.get(key) or desc.fields_by_name.get(key)
+        if fd is None:
+            name = snake(key)
+            if name in dropped:
+                continue
+            ctx.unknown.add(f"{desc.name}.{key}")
+            unknown[name if camel(name) == key else key] = copy.deepcopy(value)
+            continue
+        if fd.name in dropped or (fd.name == "name" and type_name in RESOURCE_TYPES):
+            continue
+        decoded = _decode_field(fd, value, ctx)
+        if (type_name, fd.name) in TARGET_FIELDS and isinstance(decoded, str):
+            decoded = SPECIAL_TARGETS.get(decoded, decoded)
+        if not _is_default(fd, decoded):
+            known[fd.name] = decoded
+    out = {fd.name: known[fd.name] for fd in sorted(desc.fields, key=lambda f: f.number) if fd.name in known}
+    out.update((k, unknown[k]) for k in sorted(unknown))
+    if type_name == f"{V3}.Fulfillment":
+        _group_fulfillment(out, ctx)
+    return out
+
+
+def _decode_field(fd: Any, value: Any, ctx: Context) -> Any:
+    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        pairs = value.items() if isinstance(value, dict) else ((p.get("key"), p.get("value")) for p in value)
+        value_fd = fd.message_type.fields_by_name["value"]
+        return {str(k): _decode_single(value_fd, v, ctx) for k, v in sorted(pairs, key=lambda kv: str(kv[0]))}
+    if _repeated(fd):
+        return [_decode_single(fd, v, ctx) for v in value]
+    return _decode_single(fd, value, ctx)
+
+
+def _decode_single(fd: Any, value: Any, ctx: Context) -> Any:
+    if fd.message_type is not None:
+        if fd.message_type.full_name in FREE_FORM:
+            return _sorted_free_form(value)
+        if not isinstance(value, dict):
+            return copy.deepcopy(value)
+        return decode(value, fd.message_type, ctx)
+    if fd.type == fd.TYPE_FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return clean_float32(float(value))
+    if fd.cpp_type in (fd.CPPTYPE_INT64, fd.CPPTYPE_UINT64) and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, str) and value.startswith("projects/") and _is_path_reference(fd):
+        return ctx.resolve(value)
+    return value
+
+
+def _is_path_reference(fd: Any) -> bool:
+    return (fd.containing_type.full_name, fd.name) in PATH_REFERENCES
+
+
+# Reference fields that some exports write as full resource paths (SPEC §2 rule 3).
+PATH_REFERENCES = {
+    (f"{V3}.Fulfillment.GeneratorSettings", "generator"),
+    (f"{V3}.Playbook", "referenced_playbooks"),
+    (f"{V3}.Playbook", "referenced_flows"),
+    (f"{V3}.Playbook", "referenced_tools"),
+    (f"{V3}.ToolUse", "tool"),
+    (f"{V3}.PlaybookInvocation", "playbook"),
+    (f"{V3}.FlowInvocation", "flow"),
+    (f"{V3}.PlaybookTransition", "playbook"),
+    (f"{V3}.FlowTransition", "flow"),
+    (f"{V3}.TestConfig", "flow"),
+    (f"{V3}.TestConfig", "page"),
+}
+
+
+def _repeated(fd: Any) -> bool:
+    flag = getattr(fd, "is_repeated", None)
+    return bool(flag) if flag is not None else bool(fd.label == 3)
+
+
+def _pop_languages(value: Any, found: list[str]) -> None:
+    if isinstance(value, dict):
+        lang = value.pop("language_code", None)
+        if isinstance(lang, str):
+            found.append(lang.lower())
+        for v in value.values():
+            _pop_languages(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _pop_languages(v, found)
+
+
+def _group_fulfillment(out: dict[str, Any], ctx: Context) -> None:
+    for name in ("messages", "conditional_cases"):
+        items = out.get(name)
+        if not isinstance(items, list):
+            continue
+        grouped: dict[str, list[Any]] = {}
+        for item in items:
+            found: list[str] = []
+            _pop_languages(item, found)
+            grouped.setdefault(found[0] if found else ctx.default_language, []).append(item)
+        out[name] = {lang: grouped[lang] for lang in ctx.language_order(list(grouped))}
+
+
+# -- tree form -> package JSON ----------------------------------------------------------------
+
+
+@dataclass
+class EncodeContext:
+    languages: list[str]
+    generator_path: dict[str, str] = field(default_factory=dict)  # display name -> resource path
+
+
+def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any]:
+    """Tree form of one message -> package JSON (camelCase, Google's key order)."""
+    type_name = desc.full_name
+    known: list[tuple[int, str, Any]] = []
+    unknown: list[tuple[str, Any]] = []
+    for key, value in body.items():
+        fd = desc.fields_by_name.get(key)
+        if fd is None:
+            unknown.append((camel(key) if snake(camel(key)) == key else key, copy.deepcopy(value)))
+            continue
+        if type_name == f"{V3}.Fulfillment" and key in ("messages", "conditional_cases") and isinstance(value, dict):
+            known.append((fd.number, fd.json_name, _ungroup(fd, value, ctx)))
+            continue
+        encoded = _encode_field(fd, value, ctx)
+        if (type_name, fd.name) in TARGET_FIELDS and isinstance(encoded, str):
+            encoded = SYMBOL_TARGETS.get(encoded, encoded)
+        known.append((fd.number, fd.json_name, encoded))
+    out = {json_name: v for _, json_name, v in sorted(known, key=lambda t: t[0])}
+    out.update(unknown)
+    return out
+
+
+def _ungroup(fd: Any, grouped: dict[str, Any], ctx: EncodeContext) -> list[Any]:
+    items: list[Any] = []
+    order = [lang for lang in ctx.languages if lang in grouped] + sorted(set(grouped) - set(ctx.languages))
+    for lang in order:
+        for item in grouped[lang]:
+            encoded = _encode_single(fd, item, ctx)
+            _tag_language(encoded, lang, fd.message_type.name == "ConditionalCases")
+            items.append(encoded)
+    return items
+
+
+def _tag_language(message: Any, lang: str, nested: bool) -> None:
+    if not nested:
+        message["languageCode"] = lang
+        return
+    # Inside conditional cases every response message carries its language.
+    if isinstance(message, dict):
+        for key, value in message.items():
+            if key == "message" and isinstance(value, dict):
+                value["languageCode"] = lang
+            else:
+                _tag_language(value, lang, True)
+    elif isinstance(message, list):
+        for value in message:
+            _tag_language(value, lang, True)
+
+
+def _encode_field(fd: Any, value: Any, ctx: EncodeContext) -> Any:
+    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        value_fd = fd.message_type.fields_by_name["value"]
+        return [{"key": k, "value": _encode_single(value_fd, v, ctx)} for k, v in value.items()]
+    if _repeated(fd) and isinstance(value, list):
+        return [_encode_single(fd, v, ctx) for v in value]
+    return _encode_single(fd, value, ctx)
+
+
+def _encode_single(fd: Any, value: Any, ctx: EncodeContext) -> Any:
+    if fd.message_type is not None:
+        if fd.message_type.full_name in FREE_FORM or not isinstance(value, dict):
+            return copy.deepcopy(value)
+        return encode(value, fd.message_type, ctx)
+    if fd.type == fd.TYPE_FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float32_json(float(value))
+    if (fd.containing_type.full_name, fd.name) == (f"{V3}.Fulfillment.GeneratorSettings", "generator"):
+        return ctx.generator_path.get(value, value)
+    return value
+
+
+def phrase_lines(phrases_json: list[dict[str, Any]], ctx: Context, desc: Any) -> list[Any]:
+    """Training phrases of one language (package JSON) -> one line each."""
+    lines = []
+    for raw in phrases_json:
+        phrase = decode(raw, desc, ctx)
+        parts = [{k: str(v) for k, v in p.items() if k in ("text", "parameter_id")} for p in phrase.get("parts", [])]
+        lines.append(phrases.encode_phrase(parts, int(phrase.get("repeat_count", 1))))
+    return lines
