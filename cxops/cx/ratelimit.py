@@ -8,6 +8,7 @@ another stage's burst is exactly what trips the server's own per-minute quota.
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -40,9 +41,12 @@ class Pacer:
     def __init__(
         self, per_minute: float | None, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
     ) -> None:
-        # A hair over 60 / N: summed in floating point, N intervals must never come to less
-        # than a minute, or a window would see N + 1 starts.
-        self.interval = 0.0 if per_minute is None else 60.0 / per_minute * (1 + 1e-9)
+        self.interval = 0.0 if per_minute is None else 60.0 / per_minute
+        # The last N starts as well: N intervals summed in floating point can come to a hair
+        # under a minute, and the window check keeps N + 1 starts out of any minute regardless.
+        self._recent: collections.deque[float] = collections.deque(
+            maxlen=max(1, math.floor(per_minute)) if per_minute is not None else 1
+        )
         self._clock = clock
         self._sleep = sleep
         self._last: float | None = None
@@ -56,11 +60,14 @@ class Pacer:
             return until is None or self._clock() <= until
         with self._lock:
             slot = self._clock() if self._last is None else max(self._clock(), self._last + self.interval)
+            if len(self._recent) == self._recent.maxlen:
+                slot = max(slot, self._recent[0] + 60.0)
             if until is not None and slot > until:
                 return False
             while (wait := slot - self._clock()) > 0:
                 self._sleep(wait)
             self._last = self._clock()
+            self._recent.append(self._last)
             return True
 
 

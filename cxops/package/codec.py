@@ -127,7 +127,7 @@ def _is_default(field_desc: Any, value: Any) -> bool:
         return value == 0
     if isinstance(value, str):
         if field_desc.enum_type is not None:
-            return value == field_desc.enum_type.values_by_number[0].name
+            return bool(value == field_desc.enum_type.values_by_number[0].name)
         return value == ""
     if isinstance(value, (list, dict)):
         return len(value) == 0
@@ -190,7 +190,11 @@ def _decode_single(fd: Any, value: Any, ctx: Context) -> Any:
         return decode(value, fd.message_type, ctx)
     if fd.type == fd.TYPE_FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
         return clean_float32(float(value))
-    if fd.cpp_type in (fd.CPPTYPE_INT64, fd.CPPTYPE_UINT64) and isinstance(value, str) and value.lstrip("-").isdigit():
+    if (
+        fd.cpp_type in (fd.CPPTYPE_INT64, fd.CPPTYPE_UINT64)
+        and isinstance(value, str)
+        and value.lstrip("-").isdigit()
+    ):
         return int(value)
     if isinstance(value, str) and value.startswith("projects/") and _is_path_reference(fd):
         return ctx.resolve(value)
@@ -266,7 +270,11 @@ def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any
         if fd is None:
             unknown.append((camel(key) if snake(camel(key)) == key else key, copy.deepcopy(value)))
             continue
-        if type_name == f"{V3}.Fulfillment" and key in ("messages", "conditional_cases") and isinstance(value, dict):
+        if (
+            type_name == f"{V3}.Fulfillment"
+            and key in ("messages", "conditional_cases")
+            and isinstance(value, dict)
+        ):
             known.append((fd.number, fd.json_name, _ungroup(fd, value, ctx)))
             continue
         encoded = _encode_field(fd, value, ctx)
@@ -331,6 +339,9 @@ def phrase_lines(phrases_json: list[dict[str, Any]], ctx: Context, desc: Any) ->
     lines = []
     for raw in phrases_json:
         phrase = decode(raw, desc, ctx)
-        parts = [{k: str(v) for k, v in p.items() if k in ("text", "parameter_id")} for p in phrase.get("parts", [])]
+        parts = [
+            {k: str(v) for k, v in p.items() if k in ("text", "parameter_id")}
+            for p in phrase.get("parts", [])
+        ]
         lines.append(phrases.encode_phrase(parts, int(phrase.get("repeat_count", 1))))
     return lines
