@@ -47,12 +47,20 @@ ROUTE_GROUP = Kind(
     "route_group", "route groups", _pb(cx.TransitionRouteGroup), "route-groups", "agentTransitionRouteGroups"
 )
 INTENT = Kind("intent", "intents", _pb(cx.Intent), "intents", "intents", own_folder=True)
-ENTITY_TYPE = Kind("entity_type", "entity types", _pb(cx.EntityType), "entity-types", "entityTypes", own_folder=True)
+ENTITY_TYPE = Kind(
+    "entity_type", "entity types", _pb(cx.EntityType), "entity-types", "entityTypes", own_folder=True
+)
 WEBHOOK = Kind("webhook", "webhooks", _pb(cx.Webhook), "webhooks", "webhooks")
 TEST_CASE = Kind("test_case", "test cases", _pb(cx.TestCase), "test-cases", "testCases")
 GENERATOR = Kind("generator", "generators", _pb(cx.Generator), "generators", "generators", own_folder=True)
 PLAYBOOK = Kind(
-    "playbook", "playbooks", _pb(cx.Playbook), "playbooks", "playbooks", own_folder=True, tree_file="playbook.yaml"
+    "playbook",
+    "playbooks",
+    _pb(cx.Playbook),
+    "playbooks",
+    "playbooks",
+    own_folder=True,
+    tree_file="playbook.yaml",
 )
 EXAMPLE = Kind("example", "examples", _pb(cx.Example), "examples", "examples", scope="playbook")
 TOOL = Kind("tool", "tools", _pb(cx.Tool), "tools", "tools", own_folder=True, tree_file="tool.yaml")
