@@ -62,6 +62,9 @@ class Pacer:
             slot = self._clock() if self._last is None else max(self._clock(), self._last + self.interval)
             if len(self._recent) == self._recent.maxlen:
                 slot = max(slot, self._recent[0] + 60.0)
+                # t + 60 - 60 can round below t: step up until the window provably excludes it.
+                while slot - 60.0 < self._recent[0]:
+                    slot = math.nextafter(slot, math.inf)
             if until is not None and slot > until:
                 return False
             while (wait := slot - self._clock()) > 0:
