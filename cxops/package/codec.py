@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import copy
 import re
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxops.model import phrases
+from cxops.package.jsonfmt import clean_float32, float32_json
 
 V3 = "google.cloud.dialogflow.cx.v3"
 FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
@@ -36,6 +36,14 @@ DROPPED: dict[str, frozenset[str]] = {
     f"{V3}.Example": frozenset({"name", "token_count", "create_time", "update_time"}),
     f"{V3}.Agent": frozenset({"name", "project_number"}),
 }
+# Inside another message a resource type is no resource: a test case's ``triggered_intent`` or
+# ``current_page`` names its target by display name in ``name``, which must stay.
+NESTED_DROPPED: dict[str, frozenset[str]] = {
+    t: DROPPED[t] - {"name"} for t in DROPPED if t not in (f"{V3}.TransitionRoute", f"{V3}.EventHandler")
+}
+NESTED_DROPPED[f"{V3}.TransitionRoute"] = DROPPED[f"{V3}.TransitionRoute"]
+NESTED_DROPPED[f"{V3}.EventHandler"] = DROPPED[f"{V3}.EventHandler"]
+
 # Every resource's own ``name`` is a UUID: dropped (keys are display names).
 RESOURCE_TYPES = frozenset(
     f"{V3}.{t}"
@@ -74,21 +82,6 @@ def snake(name: str) -> str:
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
-def clean_float32(value: float) -> float:
-    """The shortest decimal with the same float32 value: 0.30000001 -> 0.3."""
-    target = struct.unpack("<f", struct.pack("<f", value))[0]
-    for digits in range(1, 10):
-        candidate = float(f"{value:.{digits}g}")
-        if struct.unpack("<f", struct.pack("<f", candidate))[0] == target:
-            return candidate
-    return value
-
-
-def float32_json(value: float) -> float:
-    """What Google's exports print for a float32 field: 0.3 -> 0.30000001."""
-    return float(f"{struct.unpack('<f', struct.pack('<f', value))[0]:.8g}")
 
 
 @dataclass
@@ -142,10 +135,10 @@ def _sorted_free_form(value: Any) -> Any:
     return value
 
 
-def decode(obj: dict[str, Any], desc: Any, ctx: Context) -> dict[str, Any]:
-    """Package JSON of one message -> tree form."""
+def decode(obj: dict[str, Any], desc: Any, ctx: Context, *, top: bool = True) -> dict[str, Any]:
+    """Package JSON of one message -> tree form (``top``: the resource itself, not a nested message)."""
     type_name = desc.full_name
-    dropped = DROPPED.get(type_name, frozenset())
+    dropped = DROPPED.get(type_name, frozenset()) if top else NESTED_DROPPED.get(type_name, frozenset())
     known: dict[str, Any] = {}
     unknown: dict[str, Any] = {}
     for key, value in obj.items():
@@ -157,7 +150,7 @@ def decode(obj: dict[str, Any], desc: Any, ctx: Context) -> dict[str, Any]:
             ctx.unknown.add(f"{desc.name}.{key}")
             unknown[name if camel(name) == key else key] = copy.deepcopy(value)
             continue
-        if fd.name in dropped or (fd.name == "name" and type_name in RESOURCE_TYPES):
+        if fd.name in dropped or (top and fd.name == "name" and type_name in RESOURCE_TYPES):
             continue
         decoded = _decode_field(fd, value, ctx)
         if (type_name, fd.name) in TARGET_FIELDS and isinstance(decoded, str):
@@ -187,7 +180,7 @@ def _decode_single(fd: Any, value: Any, ctx: Context) -> Any:
             return _sorted_free_form(value)
         if not isinstance(value, dict):
             return copy.deepcopy(value)
-        return decode(value, fd.message_type, ctx)
+        return decode(value, fd.message_type, ctx, top=False)
     if fd.type == fd.TYPE_FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
         return clean_float32(float(value))
     if (

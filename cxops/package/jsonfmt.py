@@ -144,14 +144,15 @@ def loads(text: str | bytes, path: str = "<string>") -> Any:
     would reject them. ``path`` only names the source in the error.
     """
     if isinstance(text, bytes):
+        raw = text
         try:
             # utf-8-sig: an editor may have added a BOM; it carries no content.
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            before = text[: e.start]
+            before = raw[: e.start]
             line = before.count(b"\n") + 1
             column = len(before) - (before.rfind(b"\n") + 1) + 1
-            raise JsonSyntaxError(path, line, column, f"not UTF-8 (byte 0x{text[e.start]:02x})") from None
+            raise JsonSyntaxError(path, line, column, f"not UTF-8 (byte 0x{raw[e.start]:02x})") from None
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as e:
@@ -199,6 +200,9 @@ def clean_float32(x: float) -> float:
     # 9 significant digits always identify a float32, so the loop returns by then.
     for digits in range(1, 10):
         candidate = float(format(target, f".{digits}g"))
-        if _to_float32(candidate) == target:
-            return candidate
+        try:
+            if _to_float32(candidate) == target:
+                return candidate
+        except ValueError:
+            continue  # near the float32 maximum, a short decimal can round past it
     return target  # pragma: no cover

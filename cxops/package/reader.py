@@ -8,7 +8,6 @@ float32 noise, volatile and derived fields.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
-from cxops.package import codec
+from cxops.package import codec, jsonfmt
 
 # Collections whose UUIDs appear inside full resource paths in older exports.
 _PATH_COLLECTIONS = {"flows": "flows", "playbooks": "playbooks", "tools": "tools", "generators": "generators"}
@@ -32,11 +31,11 @@ class ImportReport:
 
 def _load(files: Mapping[str, bytes], path: str) -> Any:
     try:
-        return json.loads(files[path].decode("utf-8"))
+        return jsonfmt.loads(files[path], path)
     except UnicodeDecodeError as bad:
         raise ValidationError(f"not UTF-8 text ({bad.reason})", Location(path)) from bad
-    except json.JSONDecodeError as bad:
-        raise ValidationError(f"invalid JSON: {bad.msg}", Location(path, bad.lineno)) from bad
+    except jsonfmt.JsonSyntaxError as bad:
+        raise ValidationError(f"invalid JSON: {bad.message}", Location(path, bad.line)) from bad
 
 
 def _object(files: Mapping[str, bytes], path: str) -> dict[str, Any]:

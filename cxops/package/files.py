@@ -1,0 +1,314 @@
+"""A JSON package as a mapping of relative POSIX paths to bytes, read from and written to disk.
+
+A package is what CX exports and imports: a zip, or the same tree in a folder (a git
+checkout). Only files of the export layout count; a repository's README, ``.github/``,
+``exports/agent.zip`` and the like are left out so that they never reach CX or a diff.
+Zips are written deterministically so the same files always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import uuid
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from cxops.errors import Location, ValidationError
+
+__all__ = [
+    "MAX_PACKAGE_BYTES",
+    "find_agent_root",
+    "is_export_path",
+    "read_folder",
+    "read_package",
+    "read_zip_bytes",
+    "write_zip",
+    "write_zip_file",
+]
+
+# The largest real agent is a few MB; this only stops a zip bomb from filling memory.
+MAX_PACKAGE_BYTES = 1 << 30
+
+# One path segment: an encoded display name. '/' is always encoded, so names never nest.
+_N = r"[^/]+"
+_LAYOUT = re.compile(
+    "|".join(
+        [
+            r"agent\.json",
+            rf"flows/(?P<f>{_N})/(?P=f)\.json",
+            rf"flows/{_N}/pages/{_N}\.json",
+            rf"flows/{_N}/transitionRouteGroups/{_N}\.json",
+            rf"agentTransitionRouteGroups/{_N}\.json",
+            rf"intents/(?P<i>{_N})/(?P=i)\.json",
+            rf"intents/{_N}/trainingPhrases/{_N}\.json",
+            rf"entityTypes/(?P<e>{_N})/(?P=e)\.json",
+            rf"entityTypes/{_N}/(?:entities|excludedPhrases)/{_N}\.json",
+            rf"webhooks/{_N}\.json",
+            rf"testCases/(?:v2/)?{_N}\.json",
+            rf"generators/(?P<g>{_N})/(?P=g)\.json",
+            rf"generators/{_N}/phrases/{_N}\.json",
+            rf"playbooks/(?P<p>{_N})/(?P=p)\.json",
+            rf"playbooks/{_N}/examples/{_N}\.json",
+            rf"tools/(?P<t>{_N})/(?P=t)\.json",
+            rf"tools/{_N}/schema\.yaml",
+            rf"generativeSettings/{_N}\.json",
+        ]
+    )
+)
+# Top-level folders an export can have; anything else at the top is not walked at all.
+_TOP_FOLDERS = frozenset(
+    {
+        "flows",
+        "agentTransitionRouteGroups",
+        "intents",
+        "entityTypes",
+        "webhooks",
+        "testCases",
+        "generators",
+        "playbooks",
+        "tools",
+        "generativeSettings",
+    }
+)
+# How deep below the given folder to look for a wrapped agent (repo/agent/agent.json is 1).
+_ROOT_SEARCH_DEPTH = 2
+
+# Fixed metadata, so that bytes depend on content only: the zip epoch, a Unix regular file
+# rw-r--r--, deflate at zlib's default level.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_ZIP_FILE_MODE = 0o100644 << 16
+_ZIP_LEVEL = 6
+
+
+def is_export_path(rel: str) -> bool:
+    """Whether ``rel`` (relative, POSIX) is a file of the export layout (FORMAT.md §1)."""
+    return _LAYOUT.fullmatch(rel) is not None and ".." not in rel.split("/")
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+
+def find_agent_root(folder: Path) -> Path:
+    """The folder holding ``agent.json``: ``folder`` itself, or a single wrapped subfolder."""
+    if (folder / "agent.json").is_file():
+        return folder
+    level = [folder]
+    for _ in range(_ROOT_SEARCH_DEPTH):
+        below: list[Path] = []
+        for parent in level:
+            try:
+                children = sorted(parent.iterdir())
+            except OSError:
+                continue
+            # Hidden folders (.git, .venv) and dependencies never hold the export.
+            below += [
+                c
+                for c in children
+                if c.is_dir()
+                and not c.is_symlink()
+                and not c.name.startswith(".")
+                and c.name != "node_modules"
+            ]
+        found = [d for d in below if (d / "agent.json").is_file()]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(str(d.relative_to(folder)) for d in found)
+            raise ValidationError(
+                f"more than one agent in this folder ({names}); give the agent's own folder",
+                Location(file=str(folder)),
+            )
+        level = below
+    raise ValidationError(
+        "no agent.json here: not a Dialogflow CX JSON package (expected agent.json, flows/, intents/ …)",
+        Location(file=str(folder)),
+    )
+
+
+def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, bytes]:
+    """The export files under the agent root found in ``folder``, by relative POSIX path.
+
+    Paths that are not export files are appended to ``ignored`` (relative to the root; a
+    skipped folder ends in ``/``) so a caller can mention them.
+    """
+    root = find_agent_root(folder)
+    files: dict[str, bytes] = {}
+    skipped: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        if not prefix:
+            # Prune the top level to export folders: a repository's .git or node_modules can
+            # be far bigger than the agent.
+            skipped += [d + "/" for d in dirnames if d not in _TOP_FOLDERS]
+            dirnames[:] = [d for d in dirnames if d in _TOP_FOLDERS]
+        dirnames.sort()
+        for name in sorted(filenames):
+            rel = prefix + name
+            if not is_export_path(rel):
+                skipped.append(rel)
+                continue
+            path = here / name
+            if path.is_symlink():
+                # A link could pull any file of the machine into a package sent to CX.
+                raise ValidationError(
+                    "is a symbolic link; a package holds plain files only", Location(file=str(path))
+                )
+            try:
+                files[rel] = path.read_bytes()
+            except OSError as e:
+                raise ValidationError(f"cannot read: {e.strerror or e}", Location(file=str(path))) from e
+    if ignored is not None:
+        ignored += sorted(skipped)
+    return dict(sorted(files.items()))
+
+
+# --- zips ------------------------------------------------------------------------------------
+
+
+def _entry_path(name: str, source: str) -> str | None:
+    """The relative POSIX path of a zip entry; None for a folder entry; refuses escapes."""
+    # Some Windows tools write backslashes; a real one never occurs because names encode it.
+    norm = name.replace("\\", "/")
+    parts = norm.split("/")
+    if norm.startswith("/") or re.fullmatch(r"[A-Za-z]:", parts[0]) or ".." in parts:
+        raise ValidationError(
+            "zip entry points outside the package (absolute path or '..'); refusing to read it",
+            Location(file=source, key=name),
+        )
+    kept = [p for p in parts if p not in ("", ".")]
+    if not kept or norm.endswith("/"):
+        return None
+    return "/".join(kept)
+
+
+def read_zip_bytes(data: bytes, source: str = "<zip>", ignored: list[str] | None = None) -> dict[str, bytes]:
+    """The export files of a zip (e.g. CX's ``agent_content``), by path relative to ``agent.json``.
+
+    A zip whose export sits in a folder (``my-agent/agent.json`` …) is read from that folder.
+    ``source`` names the zip in errors; non-export entries are appended to ``ignored``.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValidationError(f"not a readable zip file: {e}", Location(file=source)) from e
+    with archive:
+        entries: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            rel = _entry_path(info.filename, source)
+            if rel is None:
+                continue
+            if rel in entries:
+                raise ValidationError("zip holds this entry twice", Location(file=source, key=rel))
+            entries[rel] = info
+
+        roots = sorted(
+            (
+                r.rsplit("/", 1)[0] + "/" if "/" in r else ""
+                for r in entries
+                if r.rsplit("/", 1)[-1] == "agent.json"
+            ),
+            key=lambda p: (p.count("/"), p),
+        )
+        if not roots:
+            raise ValidationError(
+                "no agent.json in this zip: not a Dialogflow CX JSON package", Location(file=source)
+            )
+        if len(roots) > 1 and roots[1].count("/") == roots[0].count("/"):
+            names = ", ".join(r + "agent.json" for r in roots if r.count("/") == roots[0].count("/"))
+            raise ValidationError(f"zip holds more than one agent ({names})", Location(file=source))
+        prefix = roots[0]
+
+        files: dict[str, bytes] = {}
+        skipped: list[str] = []
+        total = 0
+        for rel, info in entries.items():
+            inner = rel[len(prefix) :] if rel.startswith(prefix) else None
+            if inner is None or not is_export_path(inner):
+                skipped.append(rel)
+                continue
+            try:
+                with archive.open(info) as stream:
+                    # Read one byte past the budget: header sizes can lie, the stream cannot.
+                    content = stream.read(MAX_PACKAGE_BYTES - total + 1)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as e:
+                # RuntimeError: encrypted entry; NotImplementedError: unknown compression.
+                raise ValidationError(f"cannot read zip entry: {e}", Location(file=source, key=rel)) from e
+            total += len(content)
+            if total > MAX_PACKAGE_BYTES:
+                raise ValidationError(
+                    f"zip unpacks to more than {MAX_PACKAGE_BYTES >> 20} MiB; refusing it",
+                    Location(file=source),
+                )
+            files[inner] = content
+    if ignored is not None:
+        ignored += sorted(skipped)
+    return dict(sorted(files.items()))
+
+
+def read_package(path: Path, ignored: list[str] | None = None) -> dict[str, bytes]:
+    """A package from a ``.zip`` file or a folder, as relative POSIX path → bytes.
+
+    Only files of the export layout are kept (``tools/<T>/schema.yaml`` included); the rest
+    are appended to ``ignored``. If the agent is wrapped in a folder, paths are relative to
+    the folder holding ``agent.json``.
+    """
+    if path.is_dir():
+        return read_folder(path, ignored)
+    if not path.exists():
+        raise ValidationError("no such file or folder", Location(file=str(path)))
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ValidationError(f"cannot read: {e.strerror or e}", Location(file=str(path))) from e
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationError("neither a folder nor a zip file", Location(file=str(path)))
+    return read_zip_bytes(data, str(path), ignored)
+
+
+def _check_name(name: str) -> None:
+    parts = name.split("/")
+    if not name or name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        raise ValidationError(
+            "not a relative path inside a package (empty, absolute, '.', '..' or '\\' segment)",
+            Location(file=name or "<empty path>"),
+        )
+
+
+def write_zip(files: Mapping[str, bytes]) -> bytes:
+    """A zip of ``files``, byte-identical for identical input.
+
+    Entries are sorted by path and carry fixed metadata (1980-01-01, mode 0644, deflate).
+    The bytes depend on the zlib build too, so they are stable on one machine, not across all.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(files):
+            _check_name(name)
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so that external_attr means a file mode everywhere.
+            info.external_attr = _ZIP_FILE_MODE
+            archive.writestr(info, files[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL)
+    return buffer.getvalue()
+
+
+def write_zip_file(files: Mapping[str, bytes], path: Path) -> None:
+    """Write :func:`write_zip` of ``files`` to ``path`` atomically: readers see old or new, never half."""
+    data = write_zip(files)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        # O_EXCL with mode 0666 so the umask applies as for any new file (mkstemp forces 0600).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ValidationError(f"cannot write: {e.strerror or e}", Location(file=str(path))) from e
