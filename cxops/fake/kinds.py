@@ -13,38 +13,9 @@ from typing import Any
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake.protoutil import Msg
+from cxops.model.translatable import TRANSLATABLE, Slot
 
 V3 = "google.cloud.dialogflow.cx.v3"
-
-# A translatable slot: a path of fields from the resource down to a message, and the fields of
-# that message stored per language. ``x[]`` steps through a repeated field; its elements are
-# keyed by their output-only ``name`` id (routes, handlers) or their ``display_name`` (form
-# parameters), so a language's content stays with its element when others are added or moved.
-Slot = tuple[tuple[str, ...], tuple[str, ...]]
-
-FULFILLMENT_FIELDS = ("messages", "conditional_cases")
-
-# One place for every translatable field of the v3 API (see the module docstring).
-TRANSLATABLE: dict[str, tuple[Slot, ...]] = {
-    "flows": (
-        (("event_handlers[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
-        (("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
-    ),
-    "pages": (
-        (("entry_fulfillment",), FULFILLMENT_FIELDS),
-        (("event_handlers[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
-        (("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),
-        (("form", "parameters[]", "fill_behavior", "initial_prompt_fulfillment"), FULFILLMENT_FIELDS),
-        (
-            ("form", "parameters[]", "fill_behavior", "reprompt_event_handlers[]", "trigger_fulfillment"),
-            FULFILLMENT_FIELDS,
-        ),
-    ),
-    "transitionRouteGroups": ((("transition_routes[]", "trigger_fulfillment"), FULFILLMENT_FIELDS),),
-    "intents": (((), ("training_phrases",)),),
-    "entityTypes": (((), ("entities", "excluded_phrases")),),
-    "generators": (((), ("prompt_text",)),),
-}
 
 
 @dataclass(frozen=True)

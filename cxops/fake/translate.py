@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
-from cxops.fake.kinds import Slot
 from cxops.fake.protoutil import Msg, is_repeated
+from cxops.model.translatable import Slot
 
 Parts = dict[str, bytes]
 
