@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import client
 from google.api_core import exceptions as gexc
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake import FakeCX
+from tests.conftest import client
 
 V3 = "google.cloud.dialogflow.cx.v3"
 
 
 UNSERVED = [
-    pytest.param(
-        lambda c, a: c.agents.export_agent(request=cx.ExportAgentRequest(name=a.name)),
-        "Agents/ExportAgent",
-        id="ExportAgent",
-    ),
     pytest.param(
         lambda c, a: c.agents.restore_agent(
             request=cx.RestoreAgentRequest(name=a.name, agent_content=b"zip")

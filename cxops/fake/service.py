@@ -20,7 +20,9 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, empty_pb2, field_mask_pb2, struct_pb2, timestamp_pb2
 
+from cxops.errors import CxopsError
 from cxops.fake import refs as refmod
+from cxops.fake.export import api_agent
 from cxops.fake.kinds import (
     DEFAULT_NEGATIVE_INTENT,
     DEFAULT_START_FLOW,
@@ -32,6 +34,8 @@ from cxops.fake.kinds import (
 from cxops.fake.protoutil import Msg, is_repeated
 from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
+from cxops.package.files import write_zip
+from cxops.package.fromapi import package_from_api
 
 PACKAGE = "google.cloud.dialogflow.cx.v3"
 DEFAULT_PAGE_SIZE = 100
@@ -55,6 +59,7 @@ OUTPUT_ONLY = (
 )
 
 LOCATION_RE = re.compile(r"^projects/[^/]+/locations/[^/]+$")
+GCS_URI_RE = re.compile(r"^gs://[^/]+/.+$")
 
 
 class RpcFailure(Exception):
@@ -105,6 +110,8 @@ class CxService:
         self.shuffle_seed: int | None = None
         self.operation_polls = 0  # polls before a long-running operation reports done
         self.pending_polls: dict[str, int] = {}
+        # Cloud Storage as far as ExportAgent (writes) and RestoreAgent (reads) need it: gs:// URI -> bytes.
+        self.gcs: dict[str, bytes] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -621,6 +628,35 @@ class CxService:
         self.remove_with_refs(name, force=False)
         return empty_pb2.Empty()
 
+    def export_agent(self, request: Msg) -> Msg:
+        name = str(request.name)
+        self.entry(name, KINDS["agents"])
+        if request.data_format != int(cx.ExportAgentRequest.DataFormat.JSON_PACKAGE):
+            # The BLOB format is Google's private binary; unspecified means BLOB.
+            raise invalid(
+                "cxops fake exports agents as JSON_PACKAGE only; set data_format=JSON_PACKAGE "
+                "(an unspecified data_format means BLOB)."
+            )
+        if request.environment or request.HasField("git_destination"):
+            raise RpcFailure(
+                grpc.StatusCode.UNIMPLEMENTED,
+                "cxops fake exports an agent's draft only, not an environment or to git.",
+            )
+        uri = str(request.agent_uri)
+        if uri and not GCS_URI_RE.match(uri):
+            raise invalid(f"agent_uri {uri!r} is not of the form gs://<bucket>/<object>.")
+        try:
+            content = write_zip(package_from_api(api_agent(self.store, name, self.view)))
+        except CxopsError as failure:
+            raise RpcFailure(grpc.StatusCode.FAILED_PRECONDITION, str(failure)) from failure
+        response = cx.ExportAgentResponse.pb()()
+        if uri:
+            self.gcs[uri] = content
+            response.agent_uri = uri
+        else:
+            response.agent_content = content
+        return self.operation(name, response, struct_pb2.Struct())
+
     def create_environment(self, request: Msg) -> Msg:
         env = self.create(KINDS["environments"], request)
         return self.operation(str(env.name), env, struct_pb2.Struct())
@@ -714,6 +750,7 @@ def methods(service: CxService) -> list[Method]:
         else:
             add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
 
+    add("Agents", "ExportAgent", service.export_agent, cx.ExportAgentRequest.pb(), operation)
     settings = cx.GenerativeSettings.pb()
     add(
         "Agents",

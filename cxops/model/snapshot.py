@@ -43,6 +43,8 @@ class Snapshot:
     """
 
     resources: dict[Key, Body] = field(default_factory=dict)
+    # Where each resource was read from (a file of a tree or a package), for messages only.
+    origins: dict[Key, str] = field(default_factory=dict, compare=False)
 
     def add(self, key: Key, body: Body) -> None:
         if key.kind not in KINDS:

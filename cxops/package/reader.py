@@ -38,7 +38,12 @@ def _load(files: Mapping[str, bytes], path: str) -> Any:
         raise ValidationError(f"invalid JSON: {bad.message}", Location(path, bad.line)) from bad
 
 
+# The file being decoded, so that an unexpected shape deep inside is reported against it.
+_reading: list[str] = [""]
+
+
 def _object(files: Mapping[str, bytes], path: str) -> dict[str, Any]:
+    _reading[0] = path
     data = _load(files, path)
     if not isinstance(data, dict):
         raise ValidationError("expected a JSON object", Location(path, 1))
@@ -117,6 +122,18 @@ class _Layout:
 
 def snapshot_from_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]:
     """Decode an export into a snapshot; every error names the file."""
+    try:
+        return _decode_package(files)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as bad:
+        # A value of the wrong JSON type somewhere in the file (a string where CX writes a
+        # list, a list where it writes an object, …): one message naming the file.
+        raise ValidationError(
+            f"unexpected structure, not what a CX export contains ({type(bad).__name__}: {bad})",
+            Location(_reading[0] or "agent.json"),
+        ) from bad
+
+
+def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]:
     if "agent.json" not in files:
         raise ValidationError("not a CX JSON package: agent.json is missing", Location("agent.json"))
     layout = _Layout(files)

@@ -1,0 +1,64 @@
+"""Agent trees in a repository: import a JSON package into one, package one, find one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxops.errors import ConfigError, Location
+from cxops.filesync import SyncResult
+from cxops.model import secrets
+from cxops.model.snapshot import Snapshot
+from cxops.package.files import read_package, write_zip_file
+from cxops.package.reader import ImportReport, snapshot_from_package
+from cxops.package.writer import package_files
+from cxops.tree import read_tree, write_tree
+
+AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def agent_dir(root: Path, agent: str) -> Path:
+    if not AGENT_NAME.match(agent):
+        raise ConfigError(
+            f"agent name {agent!r}: use lower-case letters, digits, '.', '_' and '-' (it names agents/<agent>/)"
+        )
+    return root / "agents" / agent
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    agent: str
+    resources: int
+    sync: SyncResult
+    report: ImportReport
+    secrets: list[str]  # placeholders written instead of credentials
+
+
+def import_package(root: Path, source: Path, agent: str) -> ImportOutcome:
+    """A JSON package (zip or folder) -> ``agents/<agent>/``. Nothing is written on error."""
+    target = agent_dir(root, agent)
+    if not source.exists():
+        raise ConfigError("no such file or folder", Location(str(source)))
+    snapshot, report = snapshot_from_package(read_package(source))
+    redacted = secrets.redact(snapshot)
+    sync = write_tree(target, snapshot)
+    return ImportOutcome(
+        agent=agent,
+        resources=len(snapshot.resources),
+        sync=sync,
+        report=report,
+        secrets=[s.name for s in redacted],
+    )
+
+
+def load_agent(root: Path, agent: str) -> Snapshot:
+    target = agent_dir(root, agent)
+    return read_tree(target, base=f"agents/{agent}")
+
+
+def package_agent(root: Path, agent: str, output: Path) -> int:
+    """``agents/<agent>/`` -> a JSON package zip; returns the number of files in it."""
+    files = package_files(load_agent(root, agent))
+    write_zip_file(files, output)
+    return len(files)

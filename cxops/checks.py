@@ -1,0 +1,77 @@
+"""`validate` as a whole: an agent tree on disk -> located problems (file, line, key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxops import names, yamlio
+from cxops.agents import agent_dir
+from cxops.errors import CxopsError, Location
+from cxops.tree import read_tree
+from cxops.validate import Problem, validate
+
+
+@dataclass(frozen=True)
+class Finding:
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "key": self.location.key,
+            "message": self.message,
+        }
+
+
+def _locate(root: Path, origin: str, problem: Problem) -> Location:
+    line: int | None = None
+    path = root / origin
+    if path.is_file():
+        _, positions = yamlio.load_with_positions(path.read_text(encoding="utf-8"), origin)
+        line = positions.line(problem.path)
+    return Location(origin, line, problem.field or None)
+
+
+def check_agent(root: Path, agent: str) -> list[Finding]:
+    """Every problem of ``agents/<agent>/``; an unreadable file is one finding."""
+    folder = agent_dir(root, agent)
+    findings = _name_collisions(root, folder)
+    try:
+        snapshot = read_tree(folder, base=f"agents/{agent}")
+    except CxopsError as bad:
+        return [*findings, Finding(bad.location or Location(f"agents/{agent}"), bad.message)]
+    for problem in validate(snapshot):
+        origin = snapshot.origins.get(problem.key, f"agents/{agent}")
+        findings.append(Finding(_locate(root, origin, problem), problem.message))
+    return findings
+
+
+def _name_collisions(root: Path, folder: Path) -> list[Finding]:
+    """Files whose names differ only in case or normalization clash on macOS and Windows."""
+    seen: dict[str, Path] = {}
+    findings = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        folded = "/".join(names.fold(part) for part in rel.parts)
+        if folded in seen:
+            other = seen[folded].relative_to(root).as_posix()
+            findings.append(
+                Finding(
+                    Location(path.relative_to(root).as_posix()),
+                    f"file name clashes with {other} on case-insensitive file systems",
+                )
+            )
+        else:
+            seen[folded] = path
+    return findings
+
+
+def agents_in(root: Path) -> list[str]:
+    base = root / "agents"
+    return sorted(p.name for p in base.iterdir() if (p / "agent.yaml").is_file()) if base.is_dir() else []

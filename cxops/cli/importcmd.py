@@ -1,0 +1,36 @@
+"""`cxops import PATH --agent NAME`: a JSON package into an agent tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cxops.agents import import_package
+from cxops.cli.context import options
+
+
+def import_(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A JSON package: the export zip, or a folder (CX's git push)."),
+    agent: str = typer.Option(..., "--agent", help="Name of the tree: agents/<agent>/."),
+) -> None:
+    """Import a CX JSON package (zip or folder) into agents/AGENT/."""
+    opts = options(ctx)
+    outcome = import_package(opts.root, path, agent)
+    sync = outcome.sync
+    if not opts.quiet:
+        typer.echo(
+            f"agents/{agent}: {outcome.resources} resources; "
+            f"{len(sync.written)} files written, {len(sync.removed)} removed, {len(sync.unchanged)} unchanged"
+        )
+        for name in outcome.secrets:
+            typer.echo(
+                f"secret: ${{secret:{name}}} written instead of a credential; "
+                f"map it in each stage's secrets, e.g. {name}: env:VARIABLE"
+            )
+        if outcome.report.unresolved:
+            typer.echo(
+                f"note: {len(outcome.report.unresolved)} references name resources outside the package "
+                f"and were kept as paths, e.g. {outcome.report.unresolved[0]}"
+            )

@@ -1,0 +1,22 @@
+"""`cxops package AGENT -o FILE.zip`: an agent tree into a JSON package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cxops.agents import package_agent
+from cxops.cli.context import options
+
+
+def package(
+    ctx: typer.Context,
+    agent: str = typer.Argument(..., help="The tree agents/<agent>/."),
+    output: Path = typer.Option(..., "-o", "--output", help="The zip to write."),
+) -> None:
+    """Package agents/AGENT/ as a CX JSON package (for the console or RestoreAgent)."""
+    opts = options(ctx)
+    count = package_agent(opts.root, agent, output)
+    if not opts.quiet:
+        typer.echo(f"{output}: {count} files")

@@ -1,0 +1,35 @@
+"""`cxops validate [AGENT]`: offline checks of agent trees."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from cxops.checks import Finding, agents_in, check_agent
+from cxops.cli.context import OutputFormat, options
+from cxops.errors import ConfigError
+
+
+def validate(
+    ctx: typer.Context,
+    agent: str | None = typer.Argument(None, help="The tree agents/<agent>/; all agents when left out."),
+) -> None:
+    """Check agent trees offline: YAML, field names and types, references, file names."""
+    opts = options(ctx)
+    agents = [agent] if agent else agents_in(opts.root)
+    if not agents:
+        raise ConfigError(f"no agent trees under {opts.root / 'agents'}")
+    findings: list[Finding] = []
+    for name in agents:
+        findings.extend(check_agent(opts.root, name))
+    if opts.format is OutputFormat.json:
+        typer.echo(json.dumps({"agents": agents, "problems": [f.as_json() for f in findings]}, indent=2))
+    else:
+        for finding in findings:
+            typer.echo(str(finding), err=True)
+        if not opts.quiet:
+            summary = f"{len(findings)} problem(s)" if findings else "no problems"
+            typer.echo(f"validate {', '.join(agents)}: {summary}")
+    if findings:
+        raise typer.Exit(1)

@@ -1,0 +1,200 @@
+"""The agent tree: a snapshot as one YAML file per resource under ``agents/<agent>/`` (SPEC §2).
+
+File names come from display names (:mod:`cxops.names`) and are only locators: the
+``display_name`` inside a file is authoritative, and a page's flow is the one whose folder
+holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cxops import names, yamlio
+from cxops.errors import Location, ValidationError
+from cxops.filesync import SyncResult, sync_folder
+from cxops.model import kinds as K
+from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
+
+AGENT_FILE = "agent.yaml"
+SETTINGS_FILE = "generative-settings.yaml"
+SCHEMA_FILE = "schema.yaml"
+FLAT_KINDS = (K.ROUTE_GROUP, K.INTENT, K.ENTITY_TYPE, K.WEBHOOK, K.TEST_CASE, K.GENERATOR)
+
+
+def _yaml(body: Any) -> bytes:
+    return yamlio.dump(body).encode("utf-8")
+
+
+def tree_files(snapshot: Snapshot) -> dict[str, bytes]:
+    """Every file of the agent's tree, by path relative to ``agents/<agent>/``."""
+    files: dict[str, bytes] = {AGENT_FILE: _yaml(snapshot.agent)}
+    settings = snapshot.resources.get(GENERATIVE_SETTINGS_KEY)
+    if settings:
+        files[SETTINGS_FILE] = _yaml(settings)
+
+    def stems(kind: str, scope: str = "") -> dict[str, str]:
+        return names.tree_stems(k.name for k, _ in snapshot.of_kind(kind) if k.scope == scope)
+
+    flow_stems = stems("flow")
+    for key, body in snapshot.of_kind("flow"):
+        folder = f"flows/{flow_stems[key.name]}"
+        files[f"{folder}/flow.yaml"] = _yaml(body)
+        for kind in (K.PAGE, K.FLOW_ROUTE_GROUP):
+            child_stems = stems(kind.name, key.name)
+            for child, child_body in snapshot.of_kind(kind.name):
+                if child.scope == key.name:
+                    files[f"{folder}/{kind.tree_dir}/{child_stems[child.name]}.yaml"] = _yaml(child_body)
+    orphans = [k for k, _ in snapshot if k.kind in ("page", "flow_route_group") and k.scope not in flow_stems]
+    if orphans:
+        raise ValidationError(f"{orphans[0]} belongs to no flow of the agent")
+    for kind in FLAT_KINDS:
+        kind_stems = stems(kind.name)
+        for key, body in snapshot.of_kind(kind.name):
+            files[f"{kind.tree_dir}/{kind_stems[key.name]}.yaml"] = _yaml(body)
+    playbook_stems = stems("playbook")
+    for key, body in snapshot.of_kind("playbook"):
+        folder = f"playbooks/{playbook_stems[key.name]}"
+        files[f"{folder}/playbook.yaml"] = _yaml(body)
+        example_stems = stems("example", key.name)
+        for example, example_body in snapshot.of_kind("example"):
+            if example.scope == key.name:
+                files[f"{folder}/examples/{example_stems[example.name]}.yaml"] = _yaml(example_body)
+    tool_stems = stems("tool")
+    for key, body in snapshot.of_kind("tool"):
+        folder = f"tools/{tool_stems[key.name]}"
+        tool = dict(body)
+        spec = tool.get("open_api_spec")
+        if isinstance(spec, dict) and isinstance(spec.get("text_schema"), str):
+            # The OpenAPI text is a document of its own: readable and diffable as YAML/JSON.
+            files[f"{folder}/{SCHEMA_FILE}"] = spec["text_schema"].encode("utf-8")
+            tool["open_api_spec"] = {k: v for k, v in spec.items() if k != "text_schema"}
+        files[f"{folder}/tool.yaml"] = _yaml(tool)
+    return files
+
+
+def write_tree(agent_dir: Path, snapshot: Snapshot) -> SyncResult:
+    """Make ``agent_dir`` hold exactly the snapshot's files; only changed files are rewritten."""
+    return sync_folder(agent_dir, tree_files(snapshot))
+
+
+def _body(files: Mapping[str, bytes], path: str, where: str) -> Body:
+    try:
+        text = files[path].decode("utf-8")
+    except UnicodeDecodeError as bad:
+        raise ValidationError(f"not UTF-8 text ({bad.reason})", Location(where)) from bad
+    data = yamlio.load(text, where)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationError("expected a mapping of fields", Location(where, 1))
+    return data
+
+
+def _display_name(body: Body, where: str) -> str:
+    name = body.get("display_name")
+    if not isinstance(name, str) or not name:
+        raise ValidationError(
+            "display_name is required and must be a string", Location(where, None, "display_name")
+        )
+    return name
+
+
+def snapshot_from_tree(files: Mapping[str, bytes], base: str = "") -> Snapshot:
+    """The files of an agent tree (paths relative to its folder) -> a snapshot.
+
+    ``base`` prefixes file names in error messages (e.g. ``agents/pizza``).
+    """
+
+    def where(path: str) -> str:
+        return f"{base}/{path}" if base else path
+
+    if AGENT_FILE not in files:
+        raise ValidationError("agent.yaml is missing: not an agent tree", Location(where(AGENT_FILE)))
+    snapshot = Snapshot()
+    seen: dict[Key, str] = {}
+
+    def add(key: Key, body: Body, path: str) -> None:
+        if key in seen:
+            raise ValidationError(
+                f"two files define {key}: {where(seen[key])} and {where(path)}",
+                Location(where(path), None, "display_name"),
+            )
+        seen[key] = path
+        snapshot.add(key, body)
+        snapshot.origins[key] = where(path)
+
+    add(AGENT_KEY, _body(files, AGENT_FILE, where(AGENT_FILE)), AGENT_FILE)
+    if SETTINGS_FILE in files:
+        add(GENERATIVE_SETTINGS_KEY, _body(files, SETTINGS_FILE, where(SETTINGS_FILE)), SETTINGS_FILE)
+    flows: dict[str, str] = {}  # flow folder -> display name
+    playbooks: dict[str, str] = {}
+    for path in sorted(files):
+        parts = path.split("/")
+        if parts[0] == "flows" and len(parts) == 3 and parts[2] == "flow.yaml":
+            body = _body(files, path, where(path))
+            flows[parts[1]] = _display_name(body, where(path))
+            add(Key("flow", "", flows[parts[1]]), body, path)
+        elif parts[0] == "playbooks" and len(parts) == 3 and parts[2] == "playbook.yaml":
+            body = _body(files, path, where(path))
+            playbooks[parts[1]] = _display_name(body, where(path))
+            add(Key("playbook", "", playbooks[parts[1]]), body, path)
+    flat = {kind.tree_dir: kind for kind in FLAT_KINDS}
+    for path in sorted(files):
+        parts = path.split("/")
+        if path in (AGENT_FILE, SETTINGS_FILE) or parts[-1] in ("flow.yaml", "playbook.yaml"):
+            continue
+        kind: K.Kind | None = None
+        scope = ""
+        if len(parts) == 2 and parts[0] in flat and parts[1].endswith(".yaml"):
+            kind = flat[parts[0]]
+        elif parts[0] == "flows" and len(parts) == 4 and parts[2] in ("pages", "route-groups"):
+            kind = K.PAGE if parts[2] == "pages" else K.FLOW_ROUTE_GROUP
+            scope = flows.get(parts[1], "")
+            if not scope:
+                raise ValidationError(
+                    f"no flows/{parts[1]}/flow.yaml for this {kind.name}", Location(where(path))
+                )
+        elif parts[0] == "playbooks" and len(parts) == 4 and parts[2] == "examples":
+            kind = K.EXAMPLE
+            scope = playbooks.get(parts[1], "")
+            if not scope:
+                raise ValidationError(
+                    f"no playbooks/{parts[1]}/playbook.yaml for this example", Location(where(path))
+                )
+        elif parts[0] == "tools" and len(parts) == 3 and parts[2] == "tool.yaml":
+            kind = K.TOOL
+        elif parts[0] == "tools" and len(parts) == 3 and parts[2] == SCHEMA_FILE:
+            continue
+        if kind is None or not path.endswith(".yaml"):
+            raise ValidationError(
+                "not part of the agent tree format (see docs/tree-format.md)", Location(where(path))
+            )
+        body = _body(files, path, where(path))
+        if kind is K.TOOL:
+            schema = f"tools/{parts[1]}/{SCHEMA_FILE}"
+            if schema in files:
+                spec = body.get("open_api_spec")
+                spec = dict(spec) if isinstance(spec, dict) else {}
+                spec["text_schema"] = files[schema].decode("utf-8")
+                body = {**body, "open_api_spec": _ordered_spec(spec)}
+        add(Key(kind.name, scope, _display_name(body, where(path))), body, path)
+    return snapshot
+
+
+def _ordered_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    order = {f.name: f.number for f in K.TOOL.descriptor.fields_by_name["open_api_spec"].message_type.fields}
+    return dict(sorted(spec.items(), key=lambda kv: order.get(kv[0], 10**9)))
+
+
+def read_tree(agent_dir: Path, base: str | None = None) -> Snapshot:
+    """Read ``agents/<agent>/`` from disk."""
+    if not agent_dir.is_dir():
+        raise ValidationError("no such agent folder", Location(str(agent_dir)))
+    files = {
+        p.relative_to(agent_dir).as_posix(): p.read_bytes()
+        for p in sorted(agent_dir.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(agent_dir).parts)
+    }
+    return snapshot_from_tree(files, base if base is not None else agent_dir.as_posix())

@@ -1,0 +1,344 @@
+"""Offline checks of an agent snapshot: field names and types, references, and the like.
+
+Types are checked against the CX v3 protobuf descriptors, so every field of every message is
+known. Keys that are not proto fields are export-only fields that cxops carries; one that
+looks like a misspelt proto field is an error, any other is carried as is.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cxops.model import kinds as K
+from cxops.model import phrases
+from cxops.model.snapshot import Key, Snapshot
+from cxops.package.codec import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3
+
+FieldPath = tuple[str | int, ...]
+END_FLOW_SYMBOLS = frozenset(
+    {"END_FLOW_WITH_CANCELLATION", "END_FLOW_WITH_FAILURE", "END_FLOW_WITH_HUMAN_ESCALATION"}
+)
+SPECIAL_PAGES = frozenset(SYMBOL_TARGETS) | END_FLOW_SYMBOLS | frozenset(SPECIAL_TARGETS)
+
+# Fields whose value in the tree is a map of language -> the field's value.
+LANGUAGE_MAPS = {
+    (f"{V3}.Fulfillment", "messages"),
+    (f"{V3}.Fulfillment", "conditional_cases"),
+    (f"{V3}.Intent", "training_phrases"),
+    (f"{V3}.EntityType", "entities"),
+    (f"{V3}.EntityType", "excluded_phrases"),
+    (f"{V3}.Generator", "prompt_text"),
+}
+
+
+# Export-only keys seen in real exports (not in the v3 protos): carried, never flagged.
+EXPORT_ONLY: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("AdvancedSettings", "enabled"),
+        ("AdvancedSettings", "playback_interruption_settings"),
+        ("AdvancedSettings", "speech_adaptation_settings"),
+        ("Agent", "bigquery_export_settings"),
+        ("Agent", "call_companion_settings"),
+        ("Agent", "data_residency_option"),
+        ("Agent", "duplex_settings"),
+        ("Agent", "enable_logging"),
+        ("Agent", "speaker_id_settings"),
+        ("Agent", "web_client_settings"),
+        ("DataStoreConnection", "acl_config"),
+        ("DataStoreConnection", "connector_config"),
+        ("DataStoreConnection", "create_time"),
+        ("DataStoreConnection", "display_name"),
+        ("DataStoreConnection", "engine_type"),
+        ("DataStoreConnection", "language_code"),
+        ("DataStoreTool", "grounding_settings"),
+        ("DataStoreTool", "models"),
+        ("DataStoreTool", "payload_settings"),
+        ("DataStoreTool", "voice_mode_settings"),
+        ("DtmfSettings", "custom_rule"),
+        ("DtmfSettings", "use_system_entity_rule"),
+        ("Entity", "dtmf_pattern"),
+        ("Example", "retrieval_strategy"),
+        ("FallbackPrompt", "company"),
+        ("Flow", "nlu_settings_list"),
+        ("Flow", "agent_transition_route_groups"),
+        ("FlowInvocation", "input_action_parameters"),
+        ("FlowInvocation", "output_action_parameters"),
+        ("Fulfillment", "next_action_override"),
+        ("Fulfillment", "send_call_companion_sms"),
+        ("GenerativeSettings", "playbook_settings"),
+        ("Intent", "skip_auto_annotation"),
+        ("KnowledgeConnectorSettings", "grounding_settings"),
+        ("KnowledgeConnectorSettings", "knowledge_base_ids"),
+        ("KnowledgeConnectorSettings", "llm_model_settings"),
+        ("KnowledgeConnectorSettings", "main_llm_config"),
+        ("KnowledgeInfoCard", "maximum_snippets"),
+        ("LlmModelSettings", "parameters"),
+        ("NluSettings", "multi_intent_settings"),
+        ("OpenApiTool", "ignore_unknown_fields"),
+        ("Page", "agent_transition_route_groups"),
+        ("Page", "flow"),
+        ("Page", "speaker_id_settings"),
+        ("ParameterDefinition", "parameter_type"),
+        ("Playbook", "advanced_settings"),
+        ("Playbook", "rag_settings"),
+        ("Playbook", "speech_adaptation_settings"),
+        ("Playbook", "speech_settings"),
+        ("Playbook", "steps"),
+        ("PlaybookInput", "action_parameters"),
+        ("PlaybookInput", "parameters"),
+        ("PlaybookOutput", "action_parameters"),
+        ("PlaybookOutput", "state"),
+        ("PromptSecuritySettings", "min_query_length"),
+        ("PromptSecuritySettings", "sensitivity_level"),
+        ("SafetySettings", "default_responsible_ai_filters"),
+        ("SafetySettings", "responsible_ai_filters"),
+        ("SetParameterAction", "redact"),
+        ("SpeechSettings", "enable_smart_endpointing"),
+        ("TestCase", "expected_test_case_result"),
+        ("TestCase", "language_code"),
+        ("TestConfig", "use_case_description"),
+        ("TestRunDifference", "actual_value"),
+        ("TestRunDifference", "assertion_type"),
+        ("TestRunDifference", "expected_value"),
+        ("TestRunDifference", "warning"),
+        ("Text", "contain_ai_generated_content"),
+        ("Text", "contain_attempted_data_store_interactions"),
+        ("Text", "contain_data_store_content"),
+        ("Text", "contain_generators_content"),
+        ("ToolUse", "input_parameters"),
+        ("ToolUse", "output_parameters"),
+        ("TransitionRoute", "target_playbook"),
+        ("VirtualAgentOutput", "current_flow"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: Key
+    path: FieldPath
+    message: str
+
+    @property
+    def field(self) -> str:
+        return ".".join(str(p) for p in self.path)
+
+
+def _type_name(value: object) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", type(None): "empty"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class _Checker:
+    def __init__(self, key: Key) -> None:
+        self.key = key
+        self.problems: list[Problem] = []
+
+    def problem(self, path: FieldPath, message: str) -> None:
+        self.problems.append(Problem(self.key, path, message))
+
+    def message(self, value: Any, desc: Any, path: FieldPath) -> None:
+        if not isinstance(value, dict):
+            self.problem(path, f"expected a mapping of {desc.name} fields, got {_type_name(value)}")
+            return
+        for name, item in value.items():
+            here = (*path, name)
+            if not isinstance(name, str):
+                self.problem(path, f"key {name!r} is not a string")
+                continue
+            fd = desc.fields_by_name.get(name)
+            if fd is None:
+                if (desc.name, name) in EXPORT_ONLY:
+                    continue
+                close = difflib.get_close_matches(name, list(desc.fields_by_name), n=1, cutoff=0.8)
+                if close and close[0] not in value:
+                    self.problem(here, f"unknown field {name!r} of {desc.name}; did you mean {close[0]!r}?")
+                continue
+            if (desc.full_name, name) in LANGUAGE_MAPS:
+                self.language_map(item, fd, here)
+            else:
+                self.field(item, fd, here)
+
+    def language_map(self, value: Any, fd: Any, path: FieldPath) -> None:
+        if not isinstance(value, dict):
+            self.problem(path, f"expected a mapping of language code to {fd.name}, got {_type_name(value)}")
+            return
+        for lang, item in value.items():
+            here = (*path, lang)
+            if fd.name == "training_phrases":
+                if not isinstance(item, list):
+                    self.problem(here, f"expected a list of training phrases, got {_type_name(item)}")
+                    continue
+                for i, phrase in enumerate(item):
+                    try:
+                        phrases.decode_phrase(phrase)
+                    except Exception as bad:
+                        self.problem((*here, i), str(bad))
+            elif fd.name == "excluded_phrases":
+                self.strings(item, here)
+            elif fd.name == "prompt_text":
+                if not isinstance(item, (str, list)):
+                    self.problem(here, f"expected a prompt text, got {_type_name(item)}")
+            else:
+                self.field(item, fd, here)
+
+    def strings(self, value: Any, path: FieldPath) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(path, "expected a list of strings")
+
+    def field(self, value: Any, fd: Any, path: FieldPath) -> None:
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            if not isinstance(value, dict):
+                self.problem(path, f"expected a mapping, got {_type_name(value)}")
+                return
+            value_fd = fd.message_type.fields_by_name["value"]
+            for k, v in value.items():
+                self.single(v, value_fd, (*path, k))
+            return
+        repeated = getattr(fd, "is_repeated", None)
+        if repeated is None:
+            repeated = fd.label == 3
+        if repeated:
+            if not isinstance(value, list):
+                self.problem(path, f"expected a list, got {_type_name(value)}")
+                return
+            for i, item in enumerate(value):
+                self.single(item, fd, (*path, i))
+            return
+        self.single(value, fd, path)
+
+    def single(self, value: Any, fd: Any, path: FieldPath) -> None:
+        if fd.message_type is not None:
+            if fd.message_type.full_name in FREE_FORM:
+                return
+            if fd.message_type.full_name in (
+                "google.protobuf.Duration",
+                "google.protobuf.Timestamp",
+            ) and not isinstance(value, dict):
+                self.problem(path, "expected a mapping like {seconds: 5}")
+                return
+            self.message(value, fd.message_type, path)
+            return
+        if fd.enum_type is not None:
+            if not isinstance(value, str) or value not in fd.enum_type.values_by_name:
+                allowed = ", ".join(v.name for v in fd.enum_type.values[1:6])
+                self.problem(path, f"{value!r} is not a {fd.enum_type.name}; one of {allowed}, …")
+            return
+        kind = fd.cpp_type
+        if kind == fd.CPPTYPE_STRING:
+            ok = isinstance(value, str)
+            expected = "a string"
+        elif kind == fd.CPPTYPE_BOOL:
+            ok = isinstance(value, bool)
+            expected = "true or false"
+        elif kind in (fd.CPPTYPE_FLOAT, fd.CPPTYPE_DOUBLE):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            expected = "a number"
+        else:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            expected = "an integer"
+        if not ok:
+            self.problem(path, f"expected {expected}, got {_type_name(value)} {value!r}")
+
+
+def check_types(snapshot: Snapshot) -> list[Problem]:
+    problems: list[Problem] = []
+    for key, body in snapshot:
+        checker = _Checker(key)
+        if key.kind == "generative_settings":
+            for lang, settings in body.items():
+                checker.message(settings, K.GENERATIVE_SETTINGS.descriptor, (lang,))
+        else:
+            checker.message(body, K.KINDS[key.kind].descriptor, ())
+        problems.extend(checker.problems)
+    return problems
+
+
+# -- references -------------------------------------------------------------------------------
+
+
+def _walk(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Every mapping in a body, with its path."""
+    if isinstance(value, dict):
+        yield path, value
+        for k, v in value.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, (*path, i))
+
+
+def check_references(snapshot: Snapshot) -> list[Problem]:
+    names: dict[str, set[str]] = {}
+    scoped: dict[tuple[str, str], set[str]] = {}
+    for key, _ in snapshot:
+        names.setdefault(key.kind, set()).add(key.name)
+        if key.scope:
+            scoped.setdefault((key.kind, key.scope), set()).add(key.name)
+    problems: list[Problem] = []
+
+    def need(key: Key, path: FieldPath, kind: str, value: Any, scope: str | None = None) -> None:
+        if not isinstance(value, str):
+            return
+        pool = scoped.get((kind, scope), set()) if scope is not None else names.get(kind, set())
+        if value not in pool:
+            where = f" in flow {scope!r}" if scope else ""
+            label = K.KINDS[kind].name.replace("_", " ")
+            problems.append(Problem(key, path, f"{label} {value!r}{where} does not exist"))
+
+    for key, body in snapshot:
+        flow = (
+            key.scope
+            if key.kind in ("page", "flow_route_group")
+            else key.name
+            if key.kind == "flow"
+            else None
+        )
+        if key.kind == "agent":
+            need(key, ("start_flow",), "flow", body.get("start_flow"))
+            need(key, ("start_playbook",), "playbook", body.get("start_playbook"))
+            continue
+        for path, obj in _walk(body, ()):
+            for field, value in obj.items():
+                here = (*path, field)
+                if field == "intent" and (
+                    "trigger_fulfillment" in obj or "condition" in obj or "target_page" in obj
+                ):
+                    need(key, here, "intent", value)
+                elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
+                    if flow is not None:
+                        need(key, here, "page", value, flow)
+                elif field == "target_flow":
+                    need(key, here, "flow", value)
+                elif field == "target_playbook":
+                    need(key, here, "playbook", value)
+                elif field == "webhook" and isinstance(value, str):
+                    need(key, here, "webhook", value)
+                elif (
+                    field == "transition_route_groups"
+                    and key.kind in ("page", "flow")
+                    and isinstance(value, list)
+                ):
+                    for i, group in enumerate(value):
+                        need(key, (*here, i), "flow_route_group", group, flow)
+                elif field == "agent_transition_route_groups" and isinstance(value, list):
+                    for i, group in enumerate(value):
+                        need(key, (*here, i), "route_group", group)
+                elif (
+                    field == "entity_type"
+                    and isinstance(value, str)
+                    and value.startswith("@")
+                    and not value.startswith("@sys.")
+                ):
+                    need(key, here, "entity_type", value[1:])
+                elif field == "generator" and isinstance(value, str) and not value.startswith("projects/"):
+                    need(key, here, "generator", value)
+    return problems
+
+
+def validate(snapshot: Snapshot) -> list[Problem]:
+    return check_types(snapshot) + check_references(snapshot)

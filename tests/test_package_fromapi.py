@@ -1,0 +1,1662 @@
+"""package_from_api: live API resources -> the JSON package an export gives; the stand-in's ExportAgent.
+
+The acceptance test loads every corpus agent into the stand-in through the real client library
+(every language written as the API takes it: create in the default language, then one update per
+other language), reads it all back through the client the way ``pull --via list`` does, packages
+it with :func:`package_from_api` and decodes the package: the snapshot must equal the corpus
+agent's, restricted to what the v3 API can hold (:func:`loadable` says what that leaves out).
+"""
+
+# Japanese text uses full-width punctuation, which RUF001 takes for look-alikes of ASCII.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.api_core import exceptions as gexc
+from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import duration_pb2, field_mask_pb2, json_format, timestamp_pb2
+
+from bench.synthetic import Spec, build_agent
+from cxops.errors import ValidationError
+from cxops.fake import FakeCX
+from cxops.model import kinds as K
+from cxops.model.snapshot import Key, Snapshot
+from cxops.model.translatable import FULFILLMENT_FIELDS, TRANSLATABLE
+from cxops.package import jsonfmt
+from cxops.package.files import read_zip_bytes
+from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
+from cxops.package.reader import snapshot_from_package
+from cxops.package.writer import package_files
+from tests.conftest import PARENT
+from tests.corpus import agent_dirs, read_export
+
+V3 = "google.cloud.dialogflow.cx.v3"
+SYS_PREFIX = "projects/-/locations/-/agents/-/entityTypes/"
+SPECIAL_PAGES = {
+    "Start Page": "START_PAGE",
+    "End Session": "END_SESSION",
+    "End Flow": "END_FLOW",
+    "Current Page": "CURRENT_PAGE",
+    "Previous Page": "PREVIOUS_PAGE",
+}
+
+
+def raw(message: Any) -> Any:
+    return type(message).pb(message)
+
+
+# -- reading an agent through the API, as ``pull --via list`` does ---------------------------------
+
+
+def read_api_agent(clients: Any, agent_name: str) -> ApiAgent:
+    """Every resource of the agent, listed once per language for the translatable kinds."""
+    agent = raw(clients.agents.get_agent(name=agent_name))
+    default = str(agent.default_language_code).lower()
+    languages = [default, *(c.lower() for c in agent.supported_language_codes if c.lower() != default)]
+    resources: dict[str, ApiResource] = {}
+
+    def collect(collection: str, listing: Any, language: str) -> list[Any]:
+        items = [raw(item) for item in listing]
+        for item in items:
+            resource = resources.setdefault(item.name, ApiResource(collection, item.name, {}))
+            resource.views[language] = item
+        return items
+
+    def per_language(collection: str, method: Any, **request: Any) -> list[Any]:
+        items: dict[str, Any] = {}
+        for lang in languages:
+            for item in collect(collection, method(request={**request, "language_code": lang}), lang):
+                items[item.name] = item
+        return list(items.values())
+
+    flows = per_language("flows", clients.flows.list_flows, parent=agent_name)
+    for flow in flows:
+        per_language("pages", clients.pages.list_pages, parent=flow.name)
+        per_language(
+            "transitionRouteGroups", clients.route_groups.list_transition_route_groups, parent=flow.name
+        )
+    per_language(
+        "transitionRouteGroups", clients.route_groups.list_transition_route_groups, parent=agent_name
+    )
+    per_language(
+        "intents", clients.intents.list_intents, parent=agent_name, intent_view=cx.IntentView.INTENT_VIEW_FULL
+    )
+    per_language("entityTypes", clients.entity_types.list_entity_types, parent=agent_name)
+    per_language("generators", clients.generators.list_generators, parent=agent_name)
+    collect("webhooks", clients.webhooks.list_webhooks(parent=agent_name), default)
+    collect(
+        "testCases",
+        clients.test_cases.list_test_cases(
+            request={"parent": agent_name, "view": cx.ListTestCasesRequest.TestCaseView.FULL}
+        ),
+        default,
+    )
+    collect("tools", clients.tools.list_tools(parent=agent_name), default)
+    for playbook in collect("playbooks", clients.playbooks.list_playbooks(parent=agent_name), default):
+        # Examples are listed per language (each holds its own language_code); not translatable.
+        for lang in languages:
+            examples = clients.examples.list_examples(
+                request={"parent": playbook.name, "language_code": lang}
+            )
+            collect("examples", examples, default)
+    settings = {}
+    for lang in languages:
+        got = raw(
+            clients.agents.get_generative_settings(
+                name=f"{agent_name}/generativeSettings", language_code=lang
+            )
+        )
+        if any(f.name not in ("name", "language_code") for f, _ in got.ListFields()):
+            settings[lang] = got
+    return ApiAgent(agent=agent, resources=list(resources.values()), generative_settings=settings)
+
+
+# -- what of a package the v3 API and the stand-in can hold ----------------------------------------
+
+# Keys that are no v3 field but carry structure the loader reads.
+KEEP_EXTRA: dict[str, frozenset[str]] = {
+    f"{V3}.ResponseMessage": frozenset({"languageCode"}),
+    f"{V3}.Page": frozenset({"agentTransitionRouteGroups", "flow"}),  # flow: a test turn's currentPage
+    f"{V3}.Flow": frozenset({"agentTransitionRouteGroups"}),
+    f"{V3}.Intent": frozenset({"numTrainingPhrases"}),
+    f"{V3}.Intent.TrainingPhrase": frozenset({"languageCode"}),
+    f"{V3}.EntityType.Entity": frozenset({"languageCode"}),
+    f"{V3}.EntityType.ExcludedPhrase": frozenset({"languageCode"}),
+}
+# Output-only fields the stand-in does not compute (the real service derives them).
+NOT_KEPT = frozenset(
+    {
+        (f"{V3}.Playbook", "referenced_playbooks"),
+        (f"{V3}.Playbook", "referenced_flows"),
+        (f"{V3}.Tool", "tool_type"),
+    }
+)
+# Fields holding references that older exports write as resource paths.
+PATH_FIELDS = frozenset(
+    {
+        (f"{V3}.ToolUse", "tool"),
+        (f"{V3}.PlaybookInvocation", "playbook"),
+        (f"{V3}.FlowInvocation", "flow"),
+        (f"{V3}.PlaybookTransition", "playbook"),
+        (f"{V3}.FlowTransition", "flow"),
+        (f"{V3}.Playbook", "referenced_tools"),
+    }
+)
+FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+
+
+def _fulfillment_slots(collection: str) -> set[tuple[str, ...]]:
+    return {steps for steps, fields in TRANSLATABLE.get(collection, ()) if fields == FULFILLMENT_FIELDS}
+
+
+def _case_language(case: Any, default: str) -> str:
+    """The language of a conditional-cases item: its first response message's."""
+    if isinstance(case, dict):
+        message = case.get("message")
+        if isinstance(message, dict) and isinstance(message.get("languageCode"), str):
+            return str(message["languageCode"]).lower()
+        for value in case.values():
+            found = _case_language(value, "")
+            if found:
+                return found
+    elif isinstance(case, list):
+        for value in case:
+            found = _case_language(value, "")
+            if found:
+                return found
+    return default
+
+
+def _message_language(message: Any, default: str) -> str:
+    return str(message.get("languageCode") or default).lower()
+
+
+@dataclass
+class Where:
+    """Where a JSON object sits: its resource's collection, the field path from the resource."""
+
+    collection: str
+    path: tuple[str, ...] = ()
+
+    def down(self, fd: Any) -> Where:
+        return Where(self.collection, (*self.path, fd.name + ("[]" if _repeated(fd) else "")))
+
+
+def _repeated(fd: Any) -> bool:
+    flag = getattr(fd, "is_repeated", None)
+    return bool(flag) if flag is not None else bool(fd.label == 3)
+
+
+def _strip(obj: Any, desc: Any, where: Where, languages: list[str]) -> Any:
+    """A package object without what the v3 API and the stand-in cannot hold."""
+    out: dict[str, Any] = {}
+    type_name = desc.full_name
+    for key, value in obj.items():
+        fd = desc.fields_by_camelcase_name.get(key)
+        if fd is None:
+            if key in KEEP_EXTRA.get(type_name, ()):
+                out[key] = value
+            continue
+        if (type_name, fd.name) in NOT_KEPT:
+            continue
+        if (type_name, fd.name) in PATH_FIELDS:
+            # A path the reader could not resolve names a resource outside the export.
+            if _repeated(fd):
+                value = [v for v in value if not str(v).startswith("projects/")]
+            elif str(value).startswith("projects/"):
+                continue
+        if (
+            fd.message_type is None
+            or fd.message_type.full_name in FREE_FORM
+            or fd.message_type.GetOptions().map_entry
+        ):
+            out[key] = value
+        elif _repeated(fd):
+            out[key] = [_strip(v, fd.message_type, where.down(fd), languages) for v in value]
+        else:
+            out[key] = _strip(value, fd.message_type, where.down(fd), languages)
+    if type_name == f"{V3}.Fulfillment":
+        # Stale languages cannot be written; a slot the API keeps for all languages alike keeps one.
+        kept = languages if where.path in _fulfillment_slots(where.collection) else languages[:1]
+        if "messages" in out:
+            out["messages"] = [m for m in out["messages"] if _message_language(m, languages[0]) in kept]
+        if "conditionalCases" in out:
+            out["conditionalCases"] = [
+                c for c in out["conditionalCases"] if _case_language(c, languages[0]) in kept
+            ]
+    if type_name == f"{V3}.Example" and str(out.get("languageCode", "")).lower() not in ("", *languages):
+        del out["languageCode"]  # e.g. "undetected": not a language the agent can list it in
+    return out
+
+
+@dataclass(frozen=True)
+class FileKind:
+    kind: str
+    collection: str
+    desc: Any
+    list_key: str = ""  # per-language files: the list they hold
+
+
+def file_kind(path: str) -> FileKind | None:
+    parts = path.split("/")
+    n = len(parts)
+    if path == "agent.json":
+        return FileKind("agent", "agents", K.AGENT.descriptor)
+    if parts[0] == "flows" and n == 3:
+        return FileKind("flow", "flows", K.FLOW.descriptor)
+    if parts[0] == "flows" and n == 4 and parts[2] == "pages":
+        return FileKind("page", "pages", K.PAGE.descriptor)
+    if parts[0] == "flows" and n == 4 and parts[2] == "transitionRouteGroups":
+        return FileKind("flow_group", "transitionRouteGroups", K.FLOW_ROUTE_GROUP.descriptor)
+    if parts[0] == "agentTransitionRouteGroups":
+        return FileKind("agent_group", "transitionRouteGroups", K.ROUTE_GROUP.descriptor)
+    if parts[0] == "intents" and n == 3:
+        return FileKind("intent", "intents", K.INTENT.descriptor)
+    if parts[0] == "intents" and n == 4:
+        return FileKind(
+            "phrases",
+            "intents",
+            K.INTENT.descriptor.fields_by_name["training_phrases"].message_type,
+            "trainingPhrases",
+        )
+    if parts[0] == "entityTypes" and n == 3:
+        return FileKind("entity_type", "entityTypes", K.ENTITY_TYPE.descriptor)
+    if parts[0] == "entityTypes" and parts[2] == "entities":
+        return FileKind(
+            "entities",
+            "entityTypes",
+            K.ENTITY_TYPE.descriptor.fields_by_name["entities"].message_type,
+            "entities",
+        )
+    if parts[0] == "entityTypes" and parts[2] == "excludedPhrases":
+        return FileKind(
+            "excluded",
+            "entityTypes",
+            K.ENTITY_TYPE.descriptor.fields_by_name["excluded_phrases"].message_type,
+            "excludedPhrases",
+        )
+    if parts[0] == "generators" and n == 3:
+        return FileKind("generator", "generators", K.GENERATOR.descriptor)
+    if parts[0] == "generators" and n == 4:
+        return FileKind(
+            "prompts",
+            "generators",
+            K.GENERATOR.descriptor.fields_by_name["prompt_text"].message_type,
+            "promptTexts",
+        )
+    if parts[0] == "webhooks":
+        return FileKind("webhook", "webhooks", K.WEBHOOK.descriptor)
+    if parts[0] == "testCases":
+        return FileKind("test_case", "testCases", K.TEST_CASE.descriptor)
+    if parts[0] == "playbooks" and n == 3:
+        return FileKind("playbook", "playbooks", K.PLAYBOOK.descriptor)
+    if parts[0] == "playbooks" and n == 4:
+        return FileKind("example", "examples", K.EXAMPLE.descriptor)
+    if parts[0] == "tools" and path.endswith(".json"):
+        return FileKind("tool", "tools", K.TOOL.descriptor)
+    if parts[0] == "generativeSettings":
+        return FileKind("settings", "generativeSettings", K.GENERATIVE_SETTINGS.descriptor)
+    return None
+
+
+def loadable(files: dict[str, bytes], agent_display_name: str) -> dict[str, bytes]:
+    """The part of a package that survives a trip through the v3 API and the stand-in.
+
+    Left out: keys the v3 protos do not have (newer or export-only fields), output-only fields
+    the stand-in does not compute (``referencedFlows``/``referencedPlaybooks``, ``toolType``),
+    references to resources outside the export, languages the agent does not support, and
+    messages of other languages in fulfillments the API keeps for all languages alike. Added
+    where missing, as the stand-in requires them: the agent's display name, a tool's
+    description, an example's actions and conversation state.
+    """
+    agent = json.loads(files["agent.json"])
+    default = str(agent["defaultLanguageCode"]).lower()
+    languages = [
+        default,
+        *(str(c).lower() for c in agent.get("supportedLanguageCodes", []) if str(c).lower() != default),
+    ]
+    out: dict[str, bytes] = {}
+    for path, data in files.items():
+        kind = file_kind(path)
+        if kind is None:
+            out[path] = data
+            continue
+        obj = json.loads(data)
+        if kind.list_key:
+            lang = path.rsplit("/", 1)[-1].removesuffix(".json")
+            if lang not in languages:
+                continue
+            obj = {
+                kind.list_key: [
+                    _strip(i, kind.desc, Where(kind.collection), languages) | {"languageCode": lang}
+                    for i in obj[kind.list_key]
+                ]
+            }
+        elif kind.kind == "settings":
+            if str(obj.get("languageCode", "")).lower() not in languages:
+                continue
+            obj = _strip(obj, kind.desc, Where(kind.collection), languages)
+        else:
+            obj = _strip(obj, kind.desc, Where(kind.collection), languages)
+        if kind.kind == "agent":
+            obj.setdefault("displayName", agent_display_name)
+        if kind.kind == "tool":
+            obj.setdefault("description", "(no description)")
+        if kind.kind == "example":
+            obj.setdefault("actions", [{"agentUtterance": {"text": "(no actions)"}}])
+            obj.setdefault("conversationState", "OUTPUT_STATE_OK")
+        out[path] = jsonfmt.dumps(obj).encode("utf-8")
+    return out
+
+
+# -- loading a package into the stand-in through the client -----------------------------------------
+
+
+def _duration(obj: dict[str, Any]) -> str:
+    return str(
+        duration_pb2.Duration(
+            seconds=int(obj.get("seconds", 0)), nanos=int(obj.get("nanos", 0))
+        ).ToJsonString()
+    )
+
+
+def _timestamp(obj: dict[str, Any]) -> str:
+    return str(
+        timestamp_pb2.Timestamp(
+            seconds=int(obj.get("seconds", 0)), nanos=int(obj.get("nanos", 0))
+        ).ToJsonString()
+    )
+
+
+@dataclass
+class Names:
+    """Display name -> resource name of what the loader has created so far."""
+
+    flows: dict[str, str] = field(default_factory=dict)
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)  # (flow resource, page display name)
+    flow_groups: dict[tuple[str, str], str] = field(default_factory=dict)
+    agent_groups: dict[str, str] = field(default_factory=dict)
+    intents: dict[str, str] = field(default_factory=dict)
+    entity_types: dict[str, str] = field(default_factory=dict)
+    webhooks: dict[str, str] = field(default_factory=dict)
+    generators: dict[str, str] = field(default_factory=dict)  # also by the package's generator UUID
+    playbooks: dict[str, str] = field(default_factory=dict)
+    tools: dict[str, str] = field(default_factory=dict)
+
+
+DISPLAY_REFERENCES = {
+    (f"{V3}.Agent", "start_flow"): "flows",
+    (f"{V3}.Agent", "start_playbook"): "playbooks",
+    (f"{V3}.TransitionRoute", "intent"): "intents",
+    (f"{V3}.TransitionRoute", "target_flow"): "flows",
+    (f"{V3}.EventHandler", "target_flow"): "flows",
+    (f"{V3}.EventHandler", "target_playbook"): "playbooks",
+    (f"{V3}.KnowledgeConnectorSettings", "target_flow"): "flows",
+    (f"{V3}.Fulfillment", "webhook"): "webhooks",
+    (f"{V3}.Playbook", "referenced_tools"): "tools",
+    (f"{V3}.ToolUse", "tool"): "tools",
+    (f"{V3}.PlaybookInvocation", "playbook"): "playbooks",
+    (f"{V3}.FlowInvocation", "flow"): "flows",
+    (f"{V3}.PlaybookTransition", "playbook"): "playbooks",
+    (f"{V3}.FlowTransition", "flow"): "flows",
+    (f"{V3}.TestConfig", "flow"): "flows",
+}
+PAGE_FIELDS = {
+    (f"{V3}.TransitionRoute", "target_page"),
+    (f"{V3}.EventHandler", "target_page"),
+    (f"{V3}.KnowledgeConnectorSettings", "target_page"),
+}
+
+
+class Loader:
+    """Writes a package into the stand-in through the client library, every language."""
+
+    def __init__(self, clients: Any, files: dict[str, bytes]) -> None:
+        self.c = clients
+        self.files = files
+        self.objs = {p: json.loads(d) for p, d in files.items() if p.endswith(".json")}
+        agent = self.objs["agent.json"]
+        self.default = str(agent["defaultLanguageCode"]).lower()
+        self.languages = [
+            self.default,
+            *(
+                str(c).lower()
+                for c in agent.get("supportedLanguageCodes", [])
+                if str(c).lower() != self.default
+            ),
+        ]
+        self.names = Names()
+        self.agent = ""
+        self.start_flow = ""
+        self.flow = ""  # resource name of the flow whose pages resolve page references
+        self.lang = self.default
+
+    def of(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for path in sorted(self.objs):
+            found = file_kind(path)
+            if found is not None and found.kind == kind:
+                yield path, self.objs[path]
+
+    # JSON of the package -> the JSON the API takes (json_format's dialect, resource names)
+
+    def api_json(self, obj: dict[str, Any], desc: Any, where: Where) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        type_name = desc.full_name
+        for key, value in obj.items():
+            fd = desc.fields_by_camelcase_name.get(key)
+            if fd is None:
+                continue
+            ref = (type_name, fd.name)
+            if ref in DISPLAY_REFERENCES:
+                out[key] = (
+                    [self.resolve(DISPLAY_REFERENCES[ref], v) for v in value]
+                    if _repeated(fd)
+                    else self.resolve(DISPLAY_REFERENCES[ref], value)
+                )
+            elif ref in PAGE_FIELDS:
+                out[key] = self.page(self.flow, value)
+            elif fd.name == "entity_type" and type_name in (f"{V3}.Form.Parameter", f"{V3}.Intent.Parameter"):
+                out[key] = self.entity_type(value)
+            elif ref == (f"{V3}.Fulfillment.GeneratorSettings", "generator"):
+                out[key] = self.names.generators[value.rsplit("/", 1)[-1]]
+            elif fd.message_type is None or fd.message_type.full_name in FREE_FORM:
+                out[key] = value
+            elif fd.message_type.GetOptions().map_entry:
+                value_fd = fd.message_type.fields_by_name["value"]
+                out[key] = {
+                    p["key"]: (
+                        self.api_json(p["value"], value_fd.message_type, where)
+                        if value_fd.message_type is not None
+                        else p["value"]
+                    )
+                    for p in value
+                }
+            elif fd.message_type.full_name == "google.protobuf.Duration":
+                out[key] = _duration(value)
+            elif fd.message_type.full_name == "google.protobuf.Timestamp":
+                out[key] = _timestamp(value)
+            elif _repeated(fd):
+                out[key] = [self.api_json(v, fd.message_type, where.down(fd)) for v in value]
+            else:
+                out[key] = self.api_json(value, fd.message_type, where.down(fd))
+        if type_name in (f"{V3}.Page", f"{V3}.Flow") and (
+            "transitionRouteGroups" in obj or "agentTransitionRouteGroups" in obj
+        ):
+            out["transitionRouteGroups"] = [
+                self.names.flow_groups[(self.flow, g)] for g in obj.get("transitionRouteGroups", [])
+            ] + [self.names.agent_groups[g] for g in obj.get("agentTransitionRouteGroups", [])]
+        if type_name == f"{V3}.Fulfillment":
+            langs = [self.lang] if where.path in _fulfillment_slots(where.collection) else [self.default]
+            if "messages" in out:
+                out["messages"] = [
+                    m
+                    for m, o in zip(out["messages"], obj["messages"], strict=True)
+                    if _message_language(o, self.default) in langs
+                ]
+            if "conditionalCases" in out:
+                out["conditionalCases"] = [
+                    c
+                    for c, o in zip(out["conditionalCases"], obj["conditionalCases"], strict=True)
+                    if _case_language(o, self.default) in langs
+                ]
+        if type_name == f"{V3}.ConversationTurn.VirtualAgentOutput":
+            if "triggeredIntent" in obj:
+                out["triggeredIntent"] = {"name": self.resolve("intents", obj["triggeredIntent"]["name"])}
+            if "currentPage" in obj:
+                flow = self.resolve("flows", obj["currentPage"]["flow"])
+                out["currentPage"] = {"name": self.page(flow, obj["currentPage"]["name"])}
+        if type_name == f"{V3}.TestConfig" and "page" in obj:
+            out["page"] = self.page(self.resolve("flows", obj["flow"]), obj["page"])
+        return out
+
+    def resolve(self, collection: str, display: str) -> str:
+        table: dict[str, str] = {
+            "flows": self.names.flows,
+            "playbooks": self.names.playbooks,
+            "intents": self.names.intents,
+            "webhooks": self.names.webhooks,
+            "tools": self.names.tools,
+        }[collection]
+        return table[display]
+
+    def page(self, flow: str, display: str) -> str:
+        # Agent-level route groups have no flow; the stand-in takes a special page of any flow.
+        flow = flow or self.start_flow
+        if display in SPECIAL_PAGES:
+            return f"{flow}/pages/{SPECIAL_PAGES[display]}"
+        if display.isupper() and "_" in display:
+            return f"{flow}/pages/{display}"
+        return self.names.pages[(flow, display)]
+
+    def entity_type(self, value: str) -> str:
+        name = value.removeprefix("@")
+        if name in self.names.entity_types:
+            return self.names.entity_types[name]
+        assert name.startswith("sys."), value
+        return SYS_PREFIX + name
+
+    def message(self, cls: Any, obj: dict[str, Any], where: Where, *, name: str = "", lang: str = "") -> Any:
+        self.lang = lang or self.default
+        msg = cls.pb()()
+        json_format.ParseDict(self.api_json(obj, cls.pb().DESCRIPTOR, where), msg)
+        if "name" in msg.DESCRIPTOR.fields_by_name:
+            msg.name = name
+        return msg
+
+    # writes
+
+    def load(self) -> str:
+        c, n = self.c, self.names
+        agent_obj = dict(self.objs["agent.json"])
+        start = {k: agent_obj.pop(k) for k in ("startFlow", "startPlaybook") if k in agent_obj}
+        agent = c.agents.create_agent(
+            parent=PARENT, agent=cx.Agent.wrap(self.message(cx.Agent, agent_obj, Where("agents")))
+        )
+        self.agent = agent.name
+        self.start_flow = agent.start_flow
+        for _, obj in self.of("settings"):
+            msg = self.message(
+                cx.GenerativeSettings,
+                obj,
+                Where("generativeSettings"),
+                name=f"{self.agent}/generativeSettings",
+            )
+            c.agents.update_generative_settings(generative_settings=cx.GenerativeSettings.wrap(msg))
+        self.per_language_kind(cx.EntityType, "entityTypes", n.entity_types, ("entities", "excluded_phrases"))
+        for _, obj in self.of("webhook"):
+            made = c.webhooks.create_webhook(
+                parent=self.agent, webhook=cx.Webhook.wrap(self.message(cx.Webhook, obj, Where("webhooks")))
+            )
+            n.webhooks[made.display_name] = made.name
+        for intent in c.intents.list_intents(parent=self.agent):
+            n.intents[intent.display_name] = intent.name  # the default intents every agent has
+        self.per_language_kind(cx.Intent, "intents", n.intents, ("training_phrases",))
+        self.per_language_kind(cx.Generator, "generators", n.generators, ("prompt_text",))
+        for path, obj in self.of("tool"):
+            tool = self.message(cx.Tool, obj, Where("tools"))
+            schema = path.rsplit("/", 1)[0] + "/schema.yaml"
+            if schema in self.files:
+                tool.open_api_spec.text_schema = self.files[schema].decode("utf-8")
+            made = c.tools.create_tool(parent=self.agent, tool=cx.Tool.wrap(tool))
+            n.tools[made.display_name] = made.name
+        # Shells first: flows, pages, route groups and playbooks refer to each other.
+        flow_of_folder: dict[str, str] = {}
+        for path, obj in self.of("flow"):
+            if obj["name"] == "00000000-0000-0000-0000-000000000000":
+                name = agent.start_flow  # every agent has its start flow; this is it, maybe renamed
+            else:
+                name = c.flows.create_flow(
+                    parent=self.agent, flow=cx.Flow(display_name=obj["displayName"])
+                ).name
+            n.flows[obj["displayName"]] = name
+            flow_of_folder[path.split("/")[1]] = name
+        for path, obj in self.of("page"):
+            flow = flow_of_folder[path.split("/")[1]]
+            made = c.pages.create_page(parent=flow, page=cx.Page(display_name=obj["displayName"]))
+            n.pages[(flow, obj["displayName"])] = made.name
+        for path, obj in self.of("flow_group"):
+            flow = flow_of_folder[path.split("/")[1]]
+            made = c.route_groups.create_transition_route_group(
+                parent=flow, transition_route_group=cx.TransitionRouteGroup(display_name=obj["displayName"])
+            )
+            n.flow_groups[(flow, obj["displayName"])] = made.name
+        for _, obj in self.of("agent_group"):
+            made = c.route_groups.create_transition_route_group(
+                parent=self.agent,
+                transition_route_group=cx.TransitionRouteGroup(display_name=obj["displayName"]),
+            )
+            n.agent_groups[obj["displayName"]] = made.name
+        playbook_of_folder: dict[str, str] = {}
+        for path, obj in self.of("playbook"):
+            made = c.playbooks.create_playbook(
+                parent=self.agent, playbook=cx.Playbook(display_name=obj["displayName"], goal=obj["goal"])
+            )
+            n.playbooks[obj["displayName"]] = made.name
+            playbook_of_folder[path.split("/")[1]] = made.name
+        # Then the content, every language.
+        for path, obj in self.of("flow"):
+            self.flow = flow_of_folder[path.split("/")[1]]
+            self.inline(
+                cx.Flow,
+                "flows",
+                obj,
+                self.flow,
+                lambda m, lang: c.flows.update_flow(request={"flow": m, "language_code": lang}),
+            )
+        for path, obj in self.of("page"):
+            self.flow = flow_of_folder[path.split("/")[1]]
+            name = n.pages[(self.flow, obj["displayName"])]
+            self.inline(
+                cx.Page,
+                "pages",
+                obj,
+                name,
+                lambda m, lang: c.pages.update_page(request={"page": m, "language_code": lang}),
+            )
+        update_group = c.route_groups.update_transition_route_group
+        for path, obj in self.of("flow_group"):
+            self.flow = flow_of_folder[path.split("/")[1]]
+            name = n.flow_groups[(self.flow, obj["displayName"])]
+            self.inline(
+                cx.TransitionRouteGroup,
+                "transitionRouteGroups",
+                obj,
+                name,
+                lambda m, lang: update_group(request={"transition_route_group": m, "language_code": lang}),
+            )
+        self.flow = ""
+        for _, obj in self.of("agent_group"):
+            name = n.agent_groups[obj["displayName"]]
+            self.inline(
+                cx.TransitionRouteGroup,
+                "transitionRouteGroups",
+                obj,
+                name,
+                lambda m, lang: update_group(request={"transition_route_group": m, "language_code": lang}),
+            )
+        for _, obj in self.of("playbook"):
+            msg = self.message(cx.Playbook, obj, Where("playbooks"), name=n.playbooks[obj["displayName"]])
+            c.playbooks.update_playbook(playbook=cx.Playbook.wrap(msg))
+        for path, obj in self.of("example"):
+            msg = self.message(cx.Example, obj, Where("examples"))
+            c.examples.create_example(
+                parent=playbook_of_folder[path.split("/")[1]], example=cx.Example.wrap(msg)
+            )
+        for _, obj in self.of("test_case"):
+            msg = self.message(cx.TestCase, obj, Where("testCases"))
+            c.test_cases.create_test_case(parent=self.agent, test_case=cx.TestCase.wrap(msg))
+        if start:
+            msg = self.message(cx.Agent, start, Where("agents"), name=self.agent)
+            mask = [k for k in ("start_flow", "start_playbook") if msg.HasField(k)]
+            c.agents.update_agent(agent=cx.Agent.wrap(msg), update_mask=field_mask_pb2.FieldMask(paths=mask))
+        return self.agent
+
+    def per_language_kind(
+        self, cls: Any, collection: str, table: dict[str, str], fields: tuple[str, ...]
+    ) -> None:
+        """Intents, entity types, generators: create in one language, update in the others."""
+        kind = {"intents": "intent", "entityTypes": "entity_type", "generators": "generator"}[collection]
+        service = {
+            "intent": self.c.intents,
+            "entity_type": self.c.entity_types,
+            "generator": self.c.generators,
+        }[kind]
+        for path, obj in self.of(kind):
+            base = path.rsplit("/", 1)[0]
+            by_lang: dict[str, dict[str, list[Any]]] = {}
+            for other, data in self.objs.items():
+                parts = other.split("/")
+                if (
+                    other.startswith(base + "/")
+                    and len(parts) == 4
+                    and parts[2] in ("trainingPhrases", "entities", "excludedPhrases", "phrases")
+                ):
+                    key = {
+                        "trainingPhrases": "trainingPhrases",
+                        "entities": "entities",
+                        "excludedPhrases": "excludedPhrases",
+                        "phrases": "promptTexts",
+                    }[parts[2]]
+                    by_lang.setdefault(parts[3].removesuffix(".json"), {})[key] = data[key]
+            with_content = [lang for lang in self.languages if lang in by_lang]
+            # A generator needs its prompt to be created: create it in a language that has one.
+            first = (
+                with_content[0]
+                if kind == "generator" and with_content and self.default not in by_lang
+                else self.default
+            )
+            order = [first, *(lang for lang in with_content if lang != first)]
+            name = table.get(obj["displayName"], "")
+            for i, lang in enumerate(order):
+                content = dict(obj)
+                lists = by_lang.get(lang, {})
+                if kind == "intent":
+                    content["trainingPhrases"] = lists.get("trainingPhrases", [])
+                elif kind == "entity_type":
+                    content["entities"] = lists.get("entities", [])
+                    content["excludedPhrases"] = lists.get("excludedPhrases", [])
+                else:
+                    prompts = lists.get("promptTexts", [])
+                    content["promptText"] = {"text": prompts[0]["text"]} if prompts else {}
+                msg = self.message(cls, content, Where(collection), name=name, lang=lang)
+                if not name:
+                    made = getattr(service, f"create_{kind}")(
+                        request={"parent": self.agent, kind: msg, "language_code": lang}
+                    )
+                    name = table[obj["displayName"]] = made.name
+                    if kind == "generator":
+                        # Fulfillments name generators by resource path, i.e. by the package's id.
+                        table[obj["name"]] = made.name
+                    continue
+                mask = None if i == 0 else field_mask_pb2.FieldMask(paths=list(fields))
+                getattr(service, f"update_{kind}")(
+                    request={kind: msg, "language_code": lang, "update_mask": mask}
+                )
+
+    def inline(self, cls: Any, collection: str, obj: dict[str, Any], name: str, update: Any) -> None:
+        """Flows, pages, route groups: the whole resource once per language that has content."""
+        found = {self.default} | {str(m["languageCode"]).lower() for m in _tagged(obj)}
+        written = None
+        for lang in [lang for lang in self.languages if lang in found]:
+            msg = self.message(cls, obj, Where(collection), name=name, lang=lang)
+            if written is not None:
+                _adopt_names(written, msg)
+            result = raw(update(cls.wrap(msg), lang))
+            written = written or result
+
+
+def _tagged(obj: Any) -> Iterator[dict[str, Any]]:
+    """Every object carrying a ``languageCode`` (in flows, pages, groups: response messages)."""
+    if isinstance(obj, dict):
+        if "languageCode" in obj:
+            yield obj
+        for value in obj.values():
+            yield from _tagged(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _tagged(value)
+
+
+def _adopt_names(src: Any, dst: Any) -> None:
+    """Give ``dst``'s routes and handlers the ids ``src``'s got, by position."""
+    for fd, value in dst.ListFields():
+        element = fd.message_type
+        if (
+            element is None
+            or element.full_name.startswith("google.protobuf.")
+            or element.GetOptions().map_entry
+        ):
+            continue
+        theirs = getattr(src, fd.name)
+        if _repeated(fd):
+            for mine, other in zip(value, theirs, strict=False):
+                if "name" in mine.DESCRIPTOR.fields_by_name and other.name:
+                    mine.name = other.name
+                _adopt_names(other, mine)
+        elif src.HasField(fd.name):
+            _adopt_names(theirs, value)
+
+
+# -- the acceptance test --------------------------------------------------------------------------
+
+
+def first_difference(a: Any, b: Any, where: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                return f"{where}/{key}: {'missing' if key not in a else json.dumps(a[key])[:300]} != {'missing' if key not in b else json.dumps(b[key])[:300]}"
+            found = first_difference(a[key], b[key], f"{where}/{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{where}[{i}]")
+            if found:
+                return found
+        return ""
+    return (
+        ""
+        if a == b
+        else f"{where}: {json.dumps(a, ensure_ascii=False)[:300]} != {json.dumps(b, ensure_ascii=False)[:300]}"
+    )
+
+
+def assert_same_snapshot(got: Snapshot, expected: Snapshot) -> None:
+    missing = sorted(set(expected.resources) - set(got.resources))
+    extra = sorted(set(got.resources) - set(expected.resources))
+    assert not missing and not extra, f"missing {missing[:5]}, extra {extra[:5]}"
+    for key in sorted(expected.resources):
+        diff = first_difference(got.resources[key], expected.resources[key])
+        assert not diff, f"{key}: {diff}"
+
+
+def key_order_problems(ours: Any, theirs: Any, desc: Any, where: str = "") -> list[str]:
+    """Places where keys both files have come in a different order (free-form JSON aside)."""
+    problems = []
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        common = [k for k in ours if k in theirs]
+        if common != [k for k in theirs if k in ours]:
+            problems.append(f"{where}: {common} vs {[k for k in theirs if k in ours]}")
+        for key in common:
+            fd = desc.fields_by_camelcase_name.get(key) if desc is not None else None
+            if fd is None or fd.message_type is None or fd.message_type.full_name in FREE_FORM:
+                continue
+            inner = fd.message_type
+            if inner.GetOptions().map_entry:
+                inner = None
+            problems += key_order_problems(ours[key], theirs[key], inner, f"{where}/{key}")
+    elif isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        for i, (x, y) in enumerate(zip(ours, theirs, strict=True)):
+            problems += key_order_problems(x, y, desc, f"{where}[{i}]")
+    return problems
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_corpus_agent_read_through_the_api_packages_to_the_same_snapshot(folder: Path, clients: Any) -> None:
+    original = read_export(folder)
+    snapshot, _ = snapshot_from_package(original)
+    files = loadable(package_files(snapshot), folder.name)
+    expected, _ = snapshot_from_package(files)
+
+    agent_name = Loader(clients, files).load()
+    api = read_api_agent(clients, agent_name)
+    package = package_from_api(api)
+    got, report = snapshot_from_package(package)
+
+    assert report.ignored == []
+    assert report.unresolved == []
+    assert_same_snapshot(got, expected)
+    # The stand-in's ExportAgent gives the very same files.
+    assert read_zip_bytes(export(clients, agent_name).agent_content) == package
+    # Key order: Google's, wherever the original export and ours hold the same keys.
+    problems = []
+    for path, data in package.items():
+        kind = file_kind(path)
+        if path in original and kind is not None:
+            ours, theirs = json.loads(data), json.loads(original[path])
+            if kind.list_key:
+                ours, theirs = ours[kind.list_key], theirs[kind.list_key]
+            problems += [f"{path}{p}" for p in key_order_problems(ours, theirs, kind.desc)]
+    assert problems == []
+
+
+# -- a bilingual agent with every kind and every translatable slot ---------------------------------
+
+SMALL = Spec(
+    flows=2,
+    pages_per_flow=3,
+    intents=4,
+    phrases_per_intent=2,
+    entity_types=2,
+    entries_per_entity_type=2,
+    webhooks=1,
+    route_groups=3,
+    agent_route_groups=1,
+    test_cases=5,
+)
+SYS_NUMBER = SYS_PREFIX + "sys.number"
+OPENAPI = "openapi: 3.0.0\ninfo:\n  title: Lookup\n  version: '1'\npaths: {}\n"
+
+
+def texts(*lines: str) -> cx.ResponseMessage:
+    return cx.ResponseMessage(text=cx.ResponseMessage.Text(text=list(lines)))
+
+
+def cases(line: str) -> list[cx.Fulfillment.ConditionalCases]:
+    case = cx.Fulfillment.ConditionalCases.Case
+    return [
+        cx.Fulfillment.ConditionalCases(
+            cases=[
+                case(
+                    condition='$session.params.vip = "yes"',
+                    case_content=[case.CaseContent(message=texts(line))],
+                ),
+                case(case_content=[case.CaseContent(message=texts(line + "!"))]),
+            ]
+        )
+    ]
+
+
+def say(en: str, ja: str, lang: str) -> str:
+    return en if lang == "en" else ja
+
+
+def write_in_both(update: Any, build: Any) -> Any:
+    """Write the en view, then the ja view onto the same routes and handlers."""
+    written = raw(update(build("en"), "en"))
+    ja = build("ja")
+    _adopt_names(written, ja)
+    update(ja, "ja")
+    return written
+
+
+@dataclass
+class Extras:
+    agent: str
+    flow: str
+    ask: str
+    done: str
+    help_group: str
+    agent_group: str
+    generator: str
+    tool: str
+    playbook: str
+
+
+def build_bilingual(clients: Any, channel: grpc.Channel) -> Extras:
+    """The synthetic S-shaped agent (bench) plus every kind and slot the bench leaves out."""
+    agent = build_agent(channel, SMALL, parent=PARENT, workers=2)
+    c = clients
+    intents = {i.display_name: i.name for i in c.intents.list_intents(parent=agent)}
+    entity_types = {e.display_name: e.name for e in c.entity_types.list_entity_types(parent=agent)}
+    webhook = next(iter(c.webhooks.list_webhooks(parent=agent))).name
+    agent_group = next(iter(c.route_groups.list_transition_route_groups(parent=agent))).name
+    other_flow = next(
+        f.name for f in c.flows.list_flows(parent=agent) if f.display_name != "Default Start Flow"
+    )
+
+    generator = c.generators.create_generator(
+        request={
+            "parent": agent,
+            "language_code": "en",
+            "generator": cx.Generator(
+                display_name="Summarize",
+                prompt_text=cx.Phrase(text="Summarize $conversation"),
+                placeholders=[cx.Generator.Placeholder(id="conversation", name="$conversation")],
+                llm_model_settings=cx.LlmModelSettings(model="gemini-1.5-flash"),
+            ),
+        }
+    ).name
+    c.generators.update_generator(
+        request={
+            "generator": cx.Generator(
+                name=generator, prompt_text=cx.Phrase(text="会話を要約: $conversation")
+            ),
+            "language_code": "ja",
+            "update_mask": field_mask_pb2.FieldMask(paths=["prompt_text"]),
+        }
+    )
+    tool = c.tools.create_tool(
+        parent=agent,
+        tool=cx.Tool(
+            display_name="Lookup",
+            description="Looks things up.",
+            open_api_spec=cx.Tool.OpenApiTool(text_schema=OPENAPI),
+        ),
+    ).name
+    playbook = c.playbooks.create_playbook(
+        parent=agent,
+        playbook=cx.Playbook(
+            display_name="Helper",
+            goal="Help the user.",
+            instruction=cx.Playbook.Instruction(steps=[cx.Playbook.Step(text="Use ${TOOL: Lookup}.")]),
+            referenced_tools=[tool],
+        ),
+    ).name
+    for lang, utterance in (("en", "look it up"), ("ja", "調べて")):
+        c.examples.create_example(
+            parent=playbook,
+            example=cx.Example(
+                display_name=f"lookup {lang}",
+                actions=[
+                    cx.Action(user_utterance=cx.UserUtterance(text=utterance)),
+                    cx.Action(tool_use=cx.ToolUse(tool=tool, action="lookup")),
+                    cx.Action(agent_utterance=cx.AgentUtterance(text="done")),
+                ],
+                conversation_state=cx.OutputState.OUTPUT_STATE_OK,
+                language_code=lang,
+            ),
+        )
+
+    flow = c.flows.create_flow(
+        request={
+            "parent": agent,
+            "language_code": "en",
+            "flow": cx.Flow(
+                display_name="Extras",
+                nlu_settings=cx.NluSettings(
+                    model_type=cx.NluSettings.ModelType.MODEL_TYPE_ADVANCED, classification_threshold=0.3
+                ),
+            ),
+        }
+    ).name
+    ask = c.pages.create_page(parent=flow, page=cx.Page(display_name="Ask")).name
+    done = c.pages.create_page(parent=flow, page=cx.Page(display_name="Done")).name
+    intent_names = [intents[d] for d in sorted(intents) if not d.startswith("Default")]
+
+    def group(lang: str) -> Any:
+        return raw(
+            cx.TransitionRouteGroup(
+                display_name="Help",
+                transition_routes=[
+                    cx.TransitionRoute(
+                        intent=intent_names[0],
+                        trigger_fulfillment=cx.Fulfillment(
+                            messages=[texts(say("Help is here.", "ヘルプです。", lang))]
+                        ),
+                        target_page=f"{flow}/pages/CURRENT_PAGE",
+                    )
+                ],
+            )
+        )
+
+    help_group = c.route_groups.create_transition_route_group(
+        request={
+            "parent": flow,
+            "language_code": "en",
+            "transition_route_group": cx.TransitionRouteGroup.wrap(group("en")),
+        }
+    ).name
+
+    def update_group(msg: Any, lang: str) -> Any:
+        msg.name = help_group
+        return c.route_groups.update_transition_route_group(
+            request={"transition_route_group": cx.TransitionRouteGroup.wrap(msg), "language_code": lang}
+        )
+
+    write_in_both(update_group, group)
+
+    specials = [
+        "END_SESSION",
+        "END_FLOW",
+        "CURRENT_PAGE",
+        "START_PAGE",
+        "PREVIOUS_PAGE",
+        "END_FLOW_WITH_FAILURE",
+        "END_FLOW_WITH_CANCELLATION",
+        "END_FLOW_WITH_HUMAN_ESCALATION",
+    ]
+
+    def ask_page(lang: str) -> Any:
+        def line(en: str, ja: str) -> cx.ResponseMessage:
+            return texts(say(en, ja, lang))
+
+        routes = [
+            cx.TransitionRoute(condition=f'$session.params.go = "{s}"', target_page=f"{flow}/pages/{s}")
+            for s in specials
+        ]
+        routes.append(
+            cx.TransitionRoute(
+                intent=intent_names[1],
+                condition="true",
+                trigger_fulfillment=cx.Fulfillment(
+                    messages=[line("Done.", "完了。")], conditional_cases=cases(say("VIP", "特別", lang))
+                ),
+                target_page=done,
+            )
+        )
+        routes.append(cx.TransitionRoute(intent=intent_names[2], target_flow=other_flow))
+        parameter = cx.Form.Parameter
+        return raw(
+            cx.Page(
+                name=ask,
+                display_name="Ask",
+                entry_fulfillment=cx.Fulfillment(
+                    messages=[
+                        line("How can I help?", "ご用件は？"),
+                        cx.ResponseMessage(payload={"b": 1, "a": [True, "x"]}),
+                        cx.ResponseMessage(conversation_success=cx.ResponseMessage.ConversationSuccess()),
+                    ],
+                    webhook=webhook,
+                    tag="ask",
+                    set_parameter_actions=[cx.Fulfillment.SetParameterAction(parameter="p", value={"k": 2})],
+                    conditional_cases=cases(say("Welcome back", "おかえりなさい", lang)),
+                    generators=[
+                        cx.Fulfillment.GeneratorSettings(
+                            generator=generator,
+                            input_parameters={"$conversation": "$session.params.c"},
+                            output_parameter="s",
+                        )
+                    ],
+                ),
+                form=cx.Form(
+                    parameters=[
+                        parameter(
+                            display_name="count",
+                            entity_type=SYS_NUMBER,
+                            required=True,
+                            fill_behavior=parameter.FillBehavior(
+                                initial_prompt_fulfillment=cx.Fulfillment(
+                                    messages=[line("How many?", "いくつ？")]
+                                ),
+                                reprompt_event_handlers=[
+                                    cx.EventHandler(
+                                        event="sys.no-match-1",
+                                        trigger_fulfillment=cx.Fulfillment(
+                                            messages=[line("Count?", "数は？")]
+                                        ),
+                                    )
+                                ],
+                            ),
+                        ),
+                        parameter(
+                            display_name="thing",
+                            entity_type=entity_types["product"],
+                            fill_behavior=parameter.FillBehavior(
+                                initial_prompt_fulfillment=cx.Fulfillment(
+                                    messages=[line("Which one?", "どれ？")]
+                                )
+                            ),
+                        ),
+                    ]
+                ),
+                transition_routes=routes,
+                event_handlers=[
+                    cx.EventHandler(
+                        event="sys.no-match-default",
+                        trigger_fulfillment=cx.Fulfillment(messages=[line("Sorry?", "すみません？")]),
+                    ),
+                    cx.EventHandler(event="handoff", target_playbook=playbook),
+                ],
+                transition_route_groups=[help_group, agent_group],
+                knowledge_connector_settings=cx.KnowledgeConnectorSettings(
+                    enabled=True,
+                    trigger_fulfillment=cx.Fulfillment(messages=[texts("From the docs:")]),
+                    target_page=done,
+                ),
+            )
+        )
+
+    def update_page(msg: Any, lang: str) -> Any:
+        return c.pages.update_page(request={"page": cx.Page.wrap(msg), "language_code": lang})
+
+    write_in_both(update_page, ask_page)
+
+    def start(lang: str) -> Any:
+        return raw(
+            cx.Flow(
+                name=flow,
+                display_name="Extras",
+                transition_routes=[
+                    cx.TransitionRoute(
+                        intent=intent_names[3],
+                        trigger_fulfillment=cx.Fulfillment(
+                            messages=[texts(say("Let's go.", "行きましょう。", lang))]
+                        ),
+                        target_page=ask,
+                    )
+                ],
+                event_handlers=[
+                    cx.EventHandler(
+                        event="sys.no-input-default",
+                        trigger_fulfillment=cx.Fulfillment(
+                            messages=[texts(say("Hello?", "もしもし？", lang))]
+                        ),
+                    )
+                ],
+                transition_route_groups=[agent_group],
+            )
+        )
+
+    def update_flow(msg: Any, lang: str) -> Any:
+        mask = field_mask_pb2.FieldMask(
+            paths=["transition_routes", "event_handlers", "transition_route_groups"]
+        )
+        return c.flows.update_flow(
+            request={"flow": cx.Flow.wrap(msg), "language_code": lang, "update_mask": mask}
+        )
+
+    write_in_both(update_flow, start)
+
+    c.test_cases.create_test_case(
+        parent=agent,
+        test_case=cx.TestCase(
+            display_name="starts on Ask",
+            tags=["#extras"],
+            test_config=cx.TestConfig(page=ask),
+            test_case_conversation_turns=[
+                cx.ConversationTurn(
+                    user_input=cx.ConversationTurn.UserInput(
+                        input=cx.QueryInput(text=cx.TextInput(text="3"), language_code="en"),
+                        injected_parameters={"vip": "yes"},
+                    ),
+                    virtual_agent_output=cx.ConversationTurn.VirtualAgentOutput(
+                        triggered_intent=cx.Intent(name=intent_names[1]),
+                        current_page=cx.Page(name=f"{flow}/pages/END_FLOW"),
+                        session_parameters={"count": 3},
+                        text_responses=[cx.ResponseMessage.Text(text=["Done."])],
+                    ),
+                )
+            ],
+        ),
+    )
+    for lang, prompt in (("en", "Say sorry."), ("ja", "謝ってください。")):
+        c.agents.update_generative_settings(
+            request={
+                "generative_settings": cx.GenerativeSettings(
+                    name=f"{agent}/generativeSettings",
+                    language_code=lang,
+                    fallback_settings=cx.GenerativeSettings.FallbackSettings(
+                        selected_prompt="Default",
+                        prompt_templates=[
+                            cx.GenerativeSettings.FallbackSettings.PromptTemplate(
+                                display_name="Default", prompt_text=prompt
+                            )
+                        ],
+                    ),
+                    llm_model_settings=cx.LlmModelSettings(model="gemini-1.5-flash"),
+                )
+            }
+        )
+    return Extras(agent, flow, ask, done, help_group, agent_group, generator, tool, playbook)
+
+
+@pytest.fixture
+def bilingual(clients: Any, channel: grpc.Channel) -> Extras:
+    return build_bilingual(clients, channel)
+
+
+def export(clients: Any, agent: str, **request: Any) -> Any:
+    operation = clients.agents.export_agent(
+        request=cx.ExportAgentRequest(
+            name=agent, data_format=cx.ExportAgentRequest.DataFormat.JSON_PACKAGE, **request
+        )
+    )
+    return operation.result(timeout=60)
+
+
+def test_bilingual_agent_decodes_field_by_field(clients: Any, bilingual: Extras) -> None:
+    files = package_from_api(read_api_agent(clients, bilingual.agent))
+    snapshot, report = snapshot_from_package(files)
+    assert report.ignored == [] and report.unresolved == []
+
+    page = snapshot.resources[Key("page", "Extras", "Ask")]
+    entry = page["entry_fulfillment"]
+    assert entry["messages"] == {
+        "en": [
+            {"text": {"text": ["How can I help?"]}},
+            {"payload": {"a": [True, "x"], "b": 1}},
+            {"conversation_success": {}},
+        ],
+        "ja": [
+            {"text": {"text": ["ご用件は？"]}},
+            {"payload": {"a": [True, "x"], "b": 1}},
+            {"conversation_success": {}},
+        ],
+    }
+    assert [
+        c["cases"][0]["case_content"][0]["message"]["text"]["text"] for c in entry["conditional_cases"]["ja"]
+    ] == [["おかえりなさい"]]
+    assert entry["webhook"] == "order-api" and entry["tag"] == "ask"
+    assert entry["set_parameter_actions"] == [{"parameter": "p", "value": {"k": 2}}]
+    assert entry["generators"] == [
+        {
+            "generator": "Summarize",
+            "input_parameters": {"$conversation": "$session.params.c"},
+            "output_parameter": "s",
+        }
+    ]
+    count, thing = page["form"]["parameters"]
+    assert count["entity_type"] == "@sys.number" and thing["entity_type"] == "@product"
+    prompts = count["fill_behavior"]["initial_prompt_fulfillment"]["messages"]
+    assert prompts == {"en": [{"text": {"text": ["How many?"]}}], "ja": [{"text": {"text": ["いくつ？"]}}]}
+    reprompt = count["fill_behavior"]["reprompt_event_handlers"][0]["trigger_fulfillment"]["messages"]
+    assert reprompt == {"en": [{"text": {"text": ["Count?"]}}], "ja": [{"text": {"text": ["数は？"]}}]}
+    targets = [r.get("target_page") or r.get("target_flow") for r in page["transition_routes"]]
+    assert targets == [
+        "END_SESSION",
+        "END_FLOW",
+        "CURRENT_PAGE",
+        "START_PAGE",
+        "PREVIOUS_PAGE",
+        "END_FLOW_WITH_FAILURE",
+        "END_FLOW_WITH_CANCELLATION",
+        "END_FLOW_WITH_HUMAN_ESCALATION",
+        "Done",
+        "Order Support",
+    ]
+    vip = page["transition_routes"][8]["trigger_fulfillment"]
+    assert vip["messages"] == {"en": [{"text": {"text": ["Done."]}}], "ja": [{"text": {"text": ["完了。"]}}]}
+    assert set(vip["conditional_cases"]) == {"en", "ja"}
+    assert page["event_handlers"][0]["trigger_fulfillment"]["messages"]["ja"] == [
+        {"text": {"text": ["すみません？"]}}
+    ]
+    assert page["event_handlers"][1]["target_playbook"] == "Helper"
+    assert page["transition_route_groups"] == ["Help"]
+    assert page["agent_transition_route_groups"] == ["Navigation"]
+    knowledge = page["knowledge_connector_settings"]
+    assert knowledge["target_page"] == "Done"
+    assert knowledge["trigger_fulfillment"]["messages"] == {"en": [{"text": {"text": ["From the docs:"]}}]}
+
+    flow = snapshot.resources[Key("flow", "", "Extras")]
+    assert flow["transition_routes"][0]["target_page"] == "Ask"
+    assert flow["event_handlers"][0]["trigger_fulfillment"]["messages"]["ja"] == [
+        {"text": {"text": ["もしもし？"]}}
+    ]
+    assert flow["nlu_settings"] == {"model_type": "MODEL_TYPE_ADVANCED", "classification_threshold": 0.3}
+    assert flow["agent_transition_route_groups"] == ["Navigation"]
+    group = snapshot.resources[Key("flow_route_group", "Extras", "Help")]
+    assert group["transition_routes"][0]["target_page"] == "CURRENT_PAGE"
+    assert group["transition_routes"][0]["trigger_fulfillment"]["messages"]["ja"] == [
+        {"text": {"text": ["ヘルプです。"]}}
+    ]
+    assert Key("route_group", "", "Navigation") in snapshot.resources
+    assert (
+        Key("flow_route_group", "Order Support", "Navigation") in snapshot.resources
+    )  # same name, other scope
+
+    intent = next(b for k, b in snapshot.of_kind("intent") if b.get("parameters"))
+    assert set(intent["training_phrases"]) == {"en", "ja"}
+    assert len(intent["training_phrases"]["ja"]) == SMALL.phrases_per_intent
+    entity_type = snapshot.resources[Key("entity_type", "", "product")]
+    assert set(entity_type["entities"]) == {"en", "ja"} and entity_type["excluded_phrases"] == {
+        "en": ["any", "whatever"],
+        "ja": ["何でも", "どれでも"],
+    }
+    generator = snapshot.resources[Key("generator", "", "Summarize")]
+    assert generator["prompt_text"] == {"en": "Summarize $conversation", "ja": "会話を要約: $conversation"}
+    assert generator["placeholders"] == [{"id": "conversation", "name": "$conversation"}]
+    assert snapshot.resources[Key("tool", "", "Lookup")]["open_api_spec"] == {"text_schema": OPENAPI}
+    assert snapshot.resources[Key("playbook", "", "Helper")]["referenced_tools"] == ["Lookup"]
+    example = snapshot.resources[Key("example", "Helper", "lookup ja")]
+    assert example["actions"][1] == {"tool_use": {"tool": "Lookup", "action": "lookup"}}
+    assert example["language_code"] == "ja"
+    webhook = snapshot.resources[Key("webhook", "", "order-api")]
+    assert webhook["generic_web_service"]["request_headers"] == {"X-Bench-Client": "cxops-bench"}
+    assert webhook["timeout"] == {"seconds": 5}
+
+    test = snapshot.resources[Key("test_case", "", "starts on Ask")]
+    assert test["test_config"] == {"flow": "Extras", "page": "Ask"}
+    output = test["test_case_conversation_turns"][0]["virtual_agent_output"]
+    assert output["triggered_intent"] == {"name": intent_names_of(snapshot)[1]}
+    assert output["current_page"] == {"name": "End Flow", "flow": "Extras"}
+    assert output["session_parameters"] == {"count": 3}
+    ja_test = next(b for k, b in snapshot.of_kind("test_case") if "#ja" in b.get("tags", []))
+    turn = ja_test["test_case_conversation_turns"][0]
+    assert turn["user_input"]["input"]["language_code"] == "ja"
+    assert turn["virtual_agent_output"]["current_page"]["flow"] in {"Order Support", "Billing Support"}
+
+    settings = snapshot.resources[Key("generative_settings", "", "")]
+    assert settings["ja"]["fallback_settings"]["prompt_templates"][0]["prompt_text"] == "謝ってください。"
+    assert snapshot.agent["start_flow"] == "Default Start Flow"
+    assert snapshot.agent["supported_language_codes"] == ["ja"]
+
+
+def intent_names_of(snapshot: Snapshot) -> list[str]:
+    return sorted(k.name for k, _ in snapshot.of_kind("intent") if not k.name.startswith("Default"))
+
+
+# -- ExportAgent in the stand-in, and determinism ---------------------------------------------------
+
+
+def test_export_agent_equals_the_package_read_through_list(clients: Any, bilingual: Extras) -> None:
+    listed = package_from_api(read_api_agent(clients, bilingual.agent))
+    response = export(clients, bilingual.agent)
+    exported = read_zip_bytes(response.agent_content)
+    assert sorted(exported) == sorted(listed)
+    assert all(exported[p] == listed[p] for p in listed)
+    # Every kind has its files, in the export's layout.
+    for path in (
+        "agent.json",
+        "flows/Extras/Extras.json",
+        "flows/Extras/pages/Ask.json",
+        "flows/Extras/transitionRouteGroups/Help.json",
+        "agentTransitionRouteGroups/Navigation.json",
+        "generators/Summarize/Summarize.json",
+        "generators/Summarize/phrases/ja.json",
+        "tools/Lookup/Lookup.json",
+        "tools/Lookup/schema.yaml",
+        "playbooks/Helper/Helper.json",
+        "playbooks/Helper/examples/lookup ja.json",
+        "webhooks/order-api.json",
+        "testCases/starts on Ask.json",
+        "entityTypes/product/entities/ja.json",
+        "entityTypes/product/excludedPhrases/ja.json",
+        "generativeSettings/en.json",
+        "generativeSettings/ja.json",
+    ):
+        assert path in exported, path
+    assert any(p.startswith("intents/") and p.endswith("/trainingPhrases/ja.json") for p in exported)
+
+
+def test_export_json_is_written_as_google_writes_it(clients: Any, bilingual: Extras) -> None:
+    files = read_zip_bytes(export(clients, bilingual.agent).agent_content)
+    flow = json.loads(files["flows/Extras/Extras.json"])
+    assert flow["name"] == bilingual.flow.rsplit("/", 1)[-1]  # the bare UUID
+    assert list(flow)[:2] == ["name", "displayName"]
+    assert b'"classificationThreshold": 0.30000001' in files["flows/Extras/Extras.json"]
+    page = json.loads(files["flows/Extras/pages/Ask.json"])
+    entry = page["entryFulfillment"]
+    assert [m.get("languageCode") for m in entry["messages"]] == ["en", "en", "en", "ja", "ja", "ja"]
+    assert entry["messages"][2] == {
+        "conversationSuccess": {},
+        "languageCode": "en",
+    }  # a set oneof member, empty
+    assert entry["setParameterActions"] == [{"parameter": "p", "value": {"k": 2}}]
+    assert entry["generators"][0]["generator"] == bilingual.generator  # generators stay resource paths
+    assert entry["generators"][0]["inputParameters"] == [
+        {"key": "$conversation", "value": "$session.params.c"}
+    ]
+    case = entry["conditionalCases"][1]["cases"][0]
+    assert case["caseContent"][0]["message"] == {"text": {"text": ["おかえりなさい"]}, "languageCode": "ja"}
+    assert "languageCode" not in entry["conditionalCases"][1]
+    assert page["transitionRouteGroups"] == ["Help"] and page["agentTransitionRouteGroups"] == ["Navigation"]
+    assert [r["targetPage"] for r in page["transitionRoutes"][:8]] == [
+        "End Session",
+        "End Flow",
+        "Current Page",
+        "Start Page",
+        "Previous Page",
+        "END_FLOW_WITH_FAILURE",
+        "END_FLOW_WITH_CANCELLATION",
+        "END_FLOW_WITH_HUMAN_ESCALATION",
+    ]
+    assert page["form"]["parameters"][0]["entityType"] == "@sys.number"
+    webhook = json.loads(files["webhooks/order-api.json"])
+    assert webhook["timeout"] == {"seconds": 5}
+    assert webhook["genericWebService"]["requestHeaders"] == [
+        {"key": "X-Bench-Client", "value": "cxops-bench"}
+    ]
+    test = json.loads(files["testCases/starts on Ask.json"])
+    assert isinstance(test["creationTime"]["seconds"], int) and isinstance(test["creationTime"]["nanos"], int)
+    assert test["testConfig"] == {"flow": "Extras", "page": "Ask"}
+    assert "lastTestResult" not in test
+    intent_path = next(
+        p for p in files if p.startswith("intents/") and p.endswith("/trainingPhrases/ja.json")
+    )
+    phrase = json.loads(files[intent_path])["trainingPhrases"][0]
+    assert list(phrase) == ["id", "parts", "repeatCount", "languageCode"] and phrase["languageCode"] == "ja"
+    intent = json.loads(
+        files[intent_path.replace("/trainingPhrases/ja.json", "") + "/" + intent_path.split("/")[1] + ".json"]
+    )
+    assert intent["numTrainingPhrases"] == 2 * SMALL.phrases_per_intent
+    # numTrainingPhrases (export-only) sits between description (8) and dtmfPattern (16).
+    assert [k for k in intent if k not in ("parameters",)] == [
+        "name",
+        "displayName",
+        "priority",
+        "labels",
+        "description",
+        "numTrainingPhrases",
+    ]
+    assert intent["labels"][0].keys() == {"key", "value"}
+    entity = json.loads(files["entityTypes/product/entities/ja.json"])["entities"][0]
+    assert list(entity) == ["value", "synonyms", "languageCode"]
+    assert json.loads(files["generators/Summarize/phrases/ja.json"]) == {
+        "promptTexts": [{"text": "会話を要約: $conversation", "languageCode": "ja"}]
+    }
+    tool = json.loads(files["tools/Lookup/Lookup.json"])
+    assert "textSchema" not in json.dumps(tool) and files["tools/Lookup/schema.yaml"] == OPENAPI.encode()
+    settings = json.loads(files["generativeSettings/ja.json"])
+    assert "name" not in settings and settings["languageCode"] == "ja"
+    agent = json.loads(files["agent.json"])
+    assert "name" not in agent and agent["startFlow"] == "Default Start Flow"
+    example = json.loads(files["playbooks/Helper/examples/lookup ja.json"])
+    assert example["actions"][1]["toolUse"]["tool"] == "Lookup" and example["languageCode"] == "ja"
+    assert "createTime" not in example and "updateTime" not in example
+
+
+def test_shuffled_listings_give_byte_identical_packages(
+    fake: FakeCX, clients: Any, bilingual: Extras
+) -> None:
+    plain = package_from_api(read_api_agent(clients, bilingual.agent))
+    fake.shuffle_seed = 11
+    first = package_from_api(read_api_agent(clients, bilingual.agent))
+    second = package_from_api(read_api_agent(clients, bilingual.agent))
+    assert first == plain and second == plain
+    assert export(clients, bilingual.agent).agent_content == export(clients, bilingual.agent).agent_content
+
+
+def test_export_to_a_gcs_uri_keeps_the_zip_in_the_stand_in(
+    fake: FakeCX, clients: Any, agent: cx.Agent
+) -> None:
+    fake.operation_polls = 2  # the client polls the operation until it reports done
+    response = export(clients, agent.name, agent_uri="gs://bucket/exports/agent.zip")
+    assert response.agent_uri == "gs://bucket/exports/agent.zip" and not response.agent_content
+    files = read_zip_bytes(fake.service.gcs["gs://bucket/exports/agent.zip"])
+    snapshot, _ = snapshot_from_package(files)
+    assert snapshot.agent["display_name"] == "Test Agent"
+    assert {k.name for k, _ in snapshot.of_kind("intent")} == {
+        "Default Welcome Intent",
+        "Default Negative Intent",
+    }
+    assert snapshot.resources[Key("flow", "", "Default Start Flow")]["transition_routes"][0]["intent"] == (
+        "Default Welcome Intent"
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "error"),
+    [
+        pytest.param({"data_format": cx.ExportAgentRequest.DataFormat.BLOB}, gexc.InvalidArgument, id="blob"),
+        pytest.param({}, gexc.InvalidArgument, id="unspecified-is-blob"),
+        pytest.param(
+            {"data_format": cx.ExportAgentRequest.DataFormat.JSON_PACKAGE, "agent_uri": "https://x/y"},
+            gexc.InvalidArgument,
+            id="not-gcs",
+        ),
+        pytest.param(
+            {"data_format": cx.ExportAgentRequest.DataFormat.JSON_PACKAGE, "environment": "x/environments/e"},
+            gexc.MethodNotImplemented,
+            id="environment",
+        ),
+    ],
+)
+def test_export_agent_refuses_what_it_cannot_do(
+    clients: Any, agent: cx.Agent, request_fields: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error) as raised:
+        clients.agents.export_agent(request=cx.ExportAgentRequest(name=agent.name, **request_fields)).result()
+    if (
+        "data_format" not in request_fields
+        or request_fields["data_format"] == cx.ExportAgentRequest.DataFormat.BLOB
+    ):
+        assert "JSON_PACKAGE" in str(raised.value)
+
+
+def test_export_of_a_missing_agent_is_not_found(clients: Any) -> None:
+    with pytest.raises(gexc.NotFound):
+        export(clients, f"{PARENT}/agents/00000000-0000-0000-0000-00000000dead")
+
+
+# -- package_from_api on hand-made resources -----------------------------------------------------------
+
+AGENT = f"{PARENT}/agents/a"
+
+
+def resource(collection: str, name: str, **views: Any) -> ApiResource:
+    return ApiResource(collection, f"{AGENT}/{name}", {lang: raw(v) for lang, v in views.items()})
+
+
+def small_agent(*resources: ApiResource, **agent: Any) -> ApiAgent:
+    fields = {"display_name": "A", "default_language_code": "en", "time_zone": "Europe/Paris", **agent}
+    return ApiAgent(agent=raw(cx.Agent(name=AGENT, **fields)), resources=list(resources))
+
+
+def test_resource_order_does_not_matter() -> None:
+    flow = resource("flows", "flows/f", en=cx.Flow(name=f"{AGENT}/flows/f", display_name="F"))
+    pages = [
+        resource(
+            "pages",
+            f"flows/f/pages/p{i}",
+            en=cx.Page(name=f"{AGENT}/flows/f/pages/p{i}", display_name=f"P{i}"),
+        )
+        for i in range(5)
+    ]
+    forward = package_from_api(small_agent(flow, *pages))
+    backward = package_from_api(small_agent(*reversed(pages), flow))
+    assert forward == backward and list(forward) == list(backward)
+
+
+def test_file_names_are_percent_encoded_display_names() -> None:
+    name = "Ask / tell (now): é"
+    flow = resource("flows", "flows/f", en=cx.Flow(name=f"{AGENT}/flows/f", display_name=name))
+    files = package_from_api(small_agent(flow))
+    assert "flows/Ask %2f tell %28now%29%3a %c3%a9/Ask %2f tell %28now%29%3a %c3%a9.json" in files
+
+
+def test_two_resources_in_one_file_are_refused() -> None:
+    a = resource("webhooks", "webhooks/a", en=cx.Webhook(name=f"{AGENT}/webhooks/a", display_name="W"))
+    b = resource("webhooks", "webhooks/b", en=cx.Webhook(name=f"{AGENT}/webhooks/b", display_name="W"))
+    with pytest.raises(ValidationError, match="both be written"):
+        package_from_api(small_agent(a, b))
+
+
+def test_a_page_without_its_flow_is_refused() -> None:
+    page = resource("pages", "flows/f/pages/p", en=cx.Page(name=f"{AGENT}/flows/f/pages/p", display_name="P"))
+    with pytest.raises(ValidationError, match="was not read"):
+        package_from_api(small_agent(page))
+
+
+def test_unknown_references_stay_resource_paths() -> None:
+    missing = f"{AGENT}/intents/gone"
+    flow = resource(
+        "flows",
+        "flows/f",
+        en=cx.Flow(
+            name=f"{AGENT}/flows/f",
+            display_name="F",
+            transition_routes=[
+                cx.TransitionRoute(intent=missing, target_page=f"{AGENT}/flows/f/pages/PLAYBOOK_START")
+            ],
+        ),
+    )
+    route = json.loads(package_from_api(small_agent(flow))["flows/F/F.json"])["transitionRoutes"][0]
+    assert route == {"intent": missing, "targetPage": "PLAYBOOK_START"}
+
+
+def test_response_message_language_sits_where_exports_put_it() -> None:
+    message = cx.ResponseMessage
+    flow = resource(
+        "flows",
+        "flows/f",
+        en=cx.Flow(
+            name=f"{AGENT}/flows/f",
+            display_name="F",
+            event_handlers=[
+                cx.EventHandler(
+                    event="e",
+                    trigger_fulfillment=cx.Fulfillment(
+                        messages=[
+                            message(text=message.Text(text=["hi"]), channel="web"),
+                            message(telephony_transfer_call=message.TelephonyTransferCall(phone_number="+1")),
+                            message(live_agent_handoff=message.LiveAgentHandoff(metadata={"b": 1, "a": 2})),
+                        ]
+                    ),
+                )
+            ],
+        ),
+    )
+    flow_json = json.loads(package_from_api(small_agent(flow))["flows/F/F.json"])
+    messages = flow_json["eventHandlers"][0]["triggerFulfillment"]["messages"]
+    assert [list(m) for m in messages] == [
+        ["text", "languageCode", "channel"],
+        ["languageCode", "telephonyTransferCall"],
+        ["liveAgentHandoff", "languageCode"],
+    ]
+    assert list(messages[2]["liveAgentHandoff"]["metadata"]) == ["a", "b"]  # Struct keys sorted
+
+
+def test_entity_type_references() -> None:
+    custom = resource(
+        "entityTypes",
+        "entityTypes/e",
+        en=cx.EntityType(name=f"{AGENT}/entityTypes/e", display_name="sys.email", kind=1),
+    )
+    intent = resource(
+        "intents",
+        "intents/i",
+        en=cx.Intent(
+            name=f"{AGENT}/intents/i",
+            display_name="I",
+            parameters=[
+                cx.Intent.Parameter(id="a", entity_type=f"{AGENT}/entityTypes/e"),
+                cx.Intent.Parameter(id="b", entity_type=SYS_PREFIX + "sys.email"),
+                cx.Intent.Parameter(id="c", entity_type=f"{AGENT}/entityTypes/sys.date"),
+            ],
+        ),
+    )
+    files = package_from_api(small_agent(custom, intent))
+    parameters = json.loads(files["intents/I/I.json"])["parameters"]
+    assert [p["entityType"] for p in parameters] == ["@sys.email", "@sys.email", "@sys.date"]
+    assert "numTrainingPhrases" not in json.loads(files["intents/I/I.json"])
+    assert [p for p in files if p.startswith("intents/")] == ["intents/I/I.json"]  # no phrases, no file

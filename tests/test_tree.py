@@ -1,0 +1,68 @@
+"""The agent tree: corpus agents as YAML files, read back, written deterministically, no secrets."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from cxops.cli.main import main
+from cxops.model import secrets
+from cxops.model.snapshot import Snapshot
+from cxops.package.reader import snapshot_from_package
+from cxops.tree import read_tree, snapshot_from_tree, tree_files
+from tests.corpus import agent_dirs, read_export
+
+
+def imported(folder: Path) -> Snapshot:
+    snapshot, _ = snapshot_from_package(read_export(folder))
+    secrets.redact(snapshot)
+    return snapshot
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_tree_reads_back_as_the_same_snapshot(folder: Path) -> None:
+    snapshot = imported(folder)
+    files = tree_files(snapshot)
+    assert snapshot_from_tree(files).resources == snapshot.resources
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_tree_bytes_do_not_depend_on_the_order_things_are_listed_in(folder: Path) -> None:
+    snapshot = imported(folder)
+    shuffled = Snapshot()
+    items = list(snapshot.resources.items())
+    random.Random(4).shuffle(items)
+    for key, body in items:
+        shuffled.add(key, body)
+    assert tree_files(shuffled) == tree_files(snapshot)
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_no_secret_reaches_the_tree(folder: Path) -> None:
+    for path, data in tree_files(imported(folder)).items():
+        assert b"masked-secret-" not in data, path
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_import_package_import_through_the_cli(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "repo"
+    assert main(["--root", str(root), "import", str(folder), "--agent", "a"]) == 0
+    first = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    assert main(["--root", str(root), "package", "a", "-o", str(tmp_path / "a.zip")]) == 0
+    assert main(["--root", str(root), "import", str(tmp_path / "a.zip"), "--agent", "b"]) == 0
+    out = capsys.readouterr().out
+    assert "masked-secret-" not in out
+    second = {
+        p.relative_to(root / "agents" / "b").as_posix(): p.read_bytes()
+        for p in sorted((root / "agents" / "b").rglob("*"))
+        if p.is_file()
+    }
+    assert {p.removeprefix("agents/a/"): d for p, d in first.items()} == second
+    # A second import of the same package rewrites nothing.
+    assert main(["--root", str(root), "import", str(tmp_path / "a.zip"), "--agent", "b"]) == 0
+    assert "; 0 files written, 0 removed" in capsys.readouterr().out
+    assert read_tree(root / "agents" / "b").resources == read_tree(root / "agents" / "a").resources
