@@ -342,3 +342,46 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
 
 def validate(snapshot: Snapshot) -> list[Problem]:
     return check_types(snapshot) + check_references(snapshot)
+
+
+def api_visible(value: Any, desc: Any) -> Any:
+    """Tree form without the export-only keys the v3 API cannot read or write.
+
+    What a pull through the API gives, for comparing it with a tree imported from an export.
+    """
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        fd = desc.fields_by_name.get(name)
+        if fd is None:
+            if name == "agent_transition_route_groups" and desc.full_name in (f"{V3}.Page", f"{V3}.Flow"):
+                out[name] = item
+            continue
+        if (
+            fd.message_type is None
+            or fd.message_type.full_name in FREE_FORM
+            or fd.message_type.GetOptions().map_entry
+        ):
+            out[name] = item
+        elif (desc.full_name, name) in LANGUAGE_MAPS and isinstance(item, dict):
+            out[name] = {lang: _visible_items(v, fd.message_type) for lang, v in item.items()}
+        else:
+            out[name] = _visible_items(item, fd.message_type)
+    return {k: v for k, v in out.items() if v not in ({}, [], None)}
+
+
+def _visible_items(value: Any, desc: Any) -> Any:
+    if isinstance(value, list):
+        return [api_visible(v, desc) for v in value]
+    return api_visible(value, desc)
+
+
+def api_visible_snapshot(snapshot: Snapshot) -> Snapshot:
+    out = Snapshot()
+    for key, body in snapshot:
+        if key.kind == "generative_settings":
+            out.add(key, {lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor) for lang, b in body.items()})
+        else:
+            out.add(key, api_visible(body, K.KINDS[key.kind].descriptor))
+    return out

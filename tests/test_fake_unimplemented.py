@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import client
 from google.api_core import exceptions as gexc
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake import FakeCX
-from tests.conftest import client
 
 V3 = "google.cloud.dialogflow.cx.v3"
 

@@ -13,6 +13,7 @@ agent's, restricted to what the v3 API can hold (:func:`loadable` says what that
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import grpc
 import pytest
+from conftest import PARENT
 from google.api_core import exceptions as gexc
 from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import duration_pb2, field_mask_pb2, json_format, timestamp_pb2
@@ -35,7 +37,6 @@ from cxops.package.files import read_zip_bytes
 from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
-from tests.conftest import PARENT
 from tests.corpus import agent_dirs, read_export
 
 V3 = "google.cloud.dialogflow.cx.v3"
@@ -131,15 +132,8 @@ KEEP_EXTRA: dict[str, frozenset[str]] = {
     f"{V3}.EntityType.Entity": frozenset({"languageCode"}),
     f"{V3}.EntityType.ExcludedPhrase": frozenset({"languageCode"}),
 }
-# Output-only fields the stand-in does not compute (the real service derives them).
-NOT_KEPT = frozenset(
-    {
-        (f"{V3}.Playbook", "referenced_playbooks"),
-        (f"{V3}.Playbook", "referenced_flows"),
-        (f"{V3}.Tool", "tool_type"),
-    }
-)
-# Fields holding references that older exports write as resource paths.
+# Fields holding references that older exports write as resource paths. One that names nothing
+# in the package is kept relative to the agent (``tools/<id>``) by the reader.
 PATH_FIELDS = frozenset(
     {
         (f"{V3}.ToolUse", "tool"),
@@ -150,7 +144,16 @@ PATH_FIELDS = frozenset(
         (f"{V3}.Playbook", "referenced_tools"),
     }
 )
+BUILT_IN_TOOLS = "tools/df-"  # e.g. tools/df-code-interpreter-tool
 FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+
+
+def _outside(reference: Any) -> bool:
+    """Whether a reference names a resource outside the export (not a built-in tool)."""
+    text = str(reference)
+    if text.startswith(BUILT_IN_TOOLS):
+        return False
+    return text.startswith("projects/") or re.fullmatch(r"(tools|playbooks|flows)/[^/]+", text) is not None
 
 
 def _fulfillment_slots(collection: str) -> set[tuple[str, ...]]:
@@ -205,13 +208,12 @@ def _strip(obj: Any, desc: Any, where: Where, languages: list[str]) -> Any:
             if key in KEEP_EXTRA.get(type_name, ()):
                 out[key] = value
             continue
-        if (type_name, fd.name) in NOT_KEPT:
-            continue
         if (type_name, fd.name) in PATH_FIELDS:
-            # A path the reader could not resolve names a resource outside the export.
+            # A resource outside the export cannot be referred to, but for the built-in tools
+            # every agent has.
             if _repeated(fd):
-                value = [v for v in value if not str(v).startswith("projects/")]
-            elif str(value).startswith("projects/"):
+                value = [v for v in value if not _outside(v)]
+            elif _outside(value):
                 continue
         if (
             fd.message_type is None
@@ -310,12 +312,10 @@ def file_kind(path: str) -> FileKind | None:
 def loadable(files: dict[str, bytes], agent_display_name: str) -> dict[str, bytes]:
     """The part of a package that survives a trip through the v3 API and the stand-in.
 
-    Left out: keys the v3 protos do not have (newer or export-only fields), output-only fields
-    the stand-in does not compute (``referencedFlows``/``referencedPlaybooks``, ``toolType``),
-    references to resources outside the export, languages the agent does not support, and
-    messages of other languages in fulfillments the API keeps for all languages alike. Added
-    where missing, as the stand-in requires them: the agent's display name, a tool's
-    description, an example's actions and conversation state.
+    Left out: keys the v3 protos do not have (newer or export-only fields), references to
+    resources outside the export, languages the agent does not support, and messages of other
+    languages in fulfillments the API keeps for all languages alike. Added where missing, as
+    the API requires it: the agent's display name.
     """
     agent = json.loads(files["agent.json"])
     default = str(agent["defaultLanguageCode"]).lower()
@@ -348,11 +348,6 @@ def loadable(files: dict[str, bytes], agent_display_name: str) -> dict[str, byte
             obj = _strip(obj, kind.desc, Where(kind.collection), languages)
         if kind.kind == "agent":
             obj.setdefault("displayName", agent_display_name)
-        if kind.kind == "tool":
-            obj.setdefault("description", "(no description)")
-        if kind.kind == "example":
-            obj.setdefault("actions", [{"agentUtterance": {"text": "(no actions)"}}])
-            obj.setdefault("conversationState", "OUTPUT_STATE_OK")
         out[path] = jsonfmt.dumps(obj).encode("utf-8")
     return out
 
@@ -518,6 +513,8 @@ class Loader:
         return out
 
     def resolve(self, collection: str, display: str) -> str:
+        if display.startswith(BUILT_IN_TOOLS):
+            return f"{self.agent}/{display}"
         table: dict[str, str] = {
             "flows": self.names.flows,
             "playbooks": self.names.playbooks,
@@ -853,7 +850,7 @@ def test_corpus_agent_read_through_the_api_packages_to_the_same_snapshot(folder:
     got, report = snapshot_from_package(package)
 
     assert report.ignored == []
-    assert report.unresolved == []
+    assert [r for r in report.unresolved if f"/{BUILT_IN_TOOLS}" not in r] == []
     assert_same_snapshot(got, expected)
     # The stand-in's ExportAgent gives the very same files.
     assert read_zip_bytes(export(clients, agent_name).agent_content) == package
@@ -940,9 +937,7 @@ def build_bilingual(clients: Any, channel: grpc.Channel) -> Extras:
     entity_types = {e.display_name: e.name for e in c.entity_types.list_entity_types(parent=agent)}
     webhook = next(iter(c.webhooks.list_webhooks(parent=agent))).name
     agent_group = next(iter(c.route_groups.list_transition_route_groups(parent=agent))).name
-    other_flow = next(
-        f.name for f in c.flows.list_flows(parent=agent) if f.display_name != "Default Start Flow"
-    )
+    other_flow = {f.display_name: f.name for f in c.flows.list_flows(parent=agent)}["Order Support"]
 
     generator = c.generators.create_generator(
         request={
@@ -1489,7 +1484,7 @@ def test_shuffled_listings_give_byte_identical_packages(
 def test_export_to_a_gcs_uri_keeps_the_zip_in_the_stand_in(
     fake: FakeCX, clients: Any, agent: cx.Agent
 ) -> None:
-    fake.operation_polls = 2  # the client polls the operation until it reports done
+    fake.operation_polls = 1  # the client polls the operation until it reports done
     response = export(clients, agent.name, agent_uri="gs://bucket/exports/agent.zip")
     assert response.agent_uri == "gs://bucket/exports/agent.zip" and not response.agent_content
     files = read_zip_bytes(fake.service.gcs["gs://bucket/exports/agent.zip"])
@@ -1660,3 +1655,13 @@ def test_entity_type_references() -> None:
     assert [p["entityType"] for p in parameters] == ["@sys.email", "@sys.email", "@sys.date"]
     assert "numTrainingPhrases" not in json.loads(files["intents/I/I.json"])
     assert [p for p in files if p.startswith("intents/")] == ["intents/I/I.json"]  # no phrases, no file
+
+
+def test_proto_plus_messages_are_taken_as_they_come_from_the_client() -> None:
+    flow = cx.Flow(
+        name=f"{AGENT}/flows/f", display_name="F", nlu_settings=cx.NluSettings(classification_threshold=0.3)
+    )
+    agent = cx.Agent(name=AGENT, display_name="A", default_language_code="en", time_zone="Europe/Paris")
+    wrapped = ApiAgent(agent=agent, resources=[ApiResource("flows", flow.name, {"en": flow})])
+    plain = ApiAgent(agent=raw(agent), resources=[ApiResource("flows", flow.name, {"en": raw(flow)})])
+    assert package_from_api(wrapped) == package_from_api(plain)

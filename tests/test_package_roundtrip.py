@@ -15,7 +15,17 @@ from tests.corpus import agent_dirs, read_export
 # What a package written by cxops does not reproduce, as documented in docs/tree-format.md:
 # server ids (cxops derives its own from keys), volatile timestamps and derived counts, the
 # export-only training-phrase flag ``auto`` and the split of plain text into several parts.
-VOLATILE_KEYS = {"creationTime", "createTime", "numTrainingPhrases", "auto", "tokenCount", "lastTestResult"}
+VOLATILE_KEYS = {
+    "creationTime",
+    "createTime",
+    "numTrainingPhrases",
+    "auto",
+    "tokenCount",
+    "lastTestResult",
+    "referencedPlaybooks",
+    "referencedFlows",
+    "toolType",
+}
 # ``name`` is a UUID on resources, routes and handlers; elsewhere it is a display name or an id.
 NAME_IS_DATA_UNDER = {
     "triggeredIntent",
@@ -61,7 +71,8 @@ def documented_form(value: Any, ids: dict[str, str], parent: str = "") -> Any:
     if isinstance(value, str) and value.startswith("projects/"):
         # Resource-path references (older exports, generators) become the display name they name.
         collection, rid = value.split("/")[-2:]
-        return ids.get(f"{collection}/{rid}", "<path>")
+        # One that names nothing in the export is kept relative to the agent.
+        return ids.get(f"{collection}/{rid}", "/".join(value.split("/")[6:]))
     return value
 
 

@@ -131,9 +131,12 @@ KINDS: dict[str, Kind] = {
             "Example",
             "example",
             ("playbooks",),
-            required=("display_name", "actions", "conversation_state"),  # all "Required." in the v3 docs
+            # The v3 docs mark actions and conversation_state "Required.", yet real agents export
+            # examples without them (shared/corpus): reality wins, only the name is required.
+            required=("display_name",),
         ),
-        _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT, required=("display_name", "description")),
+        # Documented as required, but real exports hold tools without a description.
+        _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT),
         _kind("versions", "Versions", "Version", "version", ("flows",), numeric_ids=True, lro=True),
         _kind("environments", "Environments", "Environment", "environment", AGENT_PARENT, lro=True),
     )

@@ -235,8 +235,12 @@ class CxService:
                 continue
             if not value.startswith(agent + "/"):
                 raise invalid(f"{where} {value!r} does not name a resource of agent {agent}.")
+            if ref.collection == "tools" and value.startswith(f"{agent}/tools/df-"):
+                continue  # built-in tools (df-code-interpreter-tool, …) exist in every agent
             if ref.collection == "pages":
                 flow, _, page_id = value.rpartition("/pages/")
+                if not own_flow and flow == f"{agent}/flows/-" and page_id in SPECIAL_PAGES:
+                    continue  # an agent-level route group targets special pages of whatever flow is current
                 if own_flow and flow != own_flow:
                     raise invalid(
                         f"{where} {value!r} is a page of another flow; targets must be in {own_flow}."
@@ -309,6 +313,8 @@ class CxService:
                     phrase.id = self.new_id()
         if kind.collection == "versions":
             msg.state = int(cx.Version.State.SUCCEEDED)
+        if kind.collection == "tools":
+            msg.tool_type = int(cx.Tool.ToolType.CUSTOMIZED_TOOL)
 
     def commit(self, kind: Kind, name: str, view: Msg, language: str, old: Entry | None) -> None:
         if not kind.translatable:
@@ -341,7 +347,9 @@ class CxService:
         ):
             language = self.language(parent, str(request.language_code))
         entries = self.store.list(parent, kind.collection)
-        if kind.collection == "examples":
+        if kind.collection == "examples" and str(request.language_code):
+            # Without a language_code every example is listed: exports hold examples in codes
+            # that are no agent language at all ("undetected").
             default = self.language(parent, "")
             entries = [e for e in entries if (str(e.base.language_code).lower() or default) == language]
         # A token is good for the collection it was issued for only, not for another under the same parent.

@@ -32,7 +32,11 @@ DROPPED: dict[str, frozenset[str]] = {
     f"{V3}.Intent.TrainingPhrase": frozenset({"id"}),
     f"{V3}.Intent.TrainingPhrase.Part": frozenset({"auto"}),
     f"{V3}.TestCase": frozenset({"name", "creation_time", "create_time", "last_test_result"}),
-    f"{V3}.Playbook": frozenset({"name", "token_count", "create_time", "update_time"}),
+    # referenced_playbooks/flows and tool_type are output-only: CX derives them.
+    f"{V3}.Playbook": frozenset(
+        {"name", "token_count", "create_time", "update_time", "referenced_playbooks", "referenced_flows"}
+    ),
+    f"{V3}.Tool": frozenset({"name", "tool_type"}),
     f"{V3}.Example": frozenset({"name", "token_count", "create_time", "update_time"}),
     f"{V3}.Agent": frozenset({"name", "project_number"}),
 }
@@ -102,7 +106,9 @@ class Context:
             if name is not None:
                 return name
         self.unresolved.append(path)
-        return path
+        # Naming nothing in the package (a built-in tool, say): keep it relative to the agent,
+        # without the exporting project (SPEC §2 rule 2); it names the same thing in any agent.
+        return "/".join(segments[6:]) if len(segments) > 6 and segments[4] == "agents" else path
 
     def language_order(self, found: list[str]) -> list[str]:
         known = [lang for lang in self.languages if lang in found]

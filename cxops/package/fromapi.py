@@ -55,9 +55,9 @@ class ApiResource:
 
 @dataclass
 class ApiAgent:
-    """Everything an export holds, as read from the API."""
+    """Everything an export holds, as read from the API (raw protobuf or proto-plus messages)."""
 
-    agent: Msg  # raw google.cloud.dialogflow.cx.v3.Agent
+    agent: Msg  # google.cloud.dialogflow.cx.v3.Agent
     # Every flow, page, route group (flow- and agent-level), intent, entity type, webhook,
     # test case (FULL view), generator, playbook, example and tool of the agent.
     resources: list[ApiResource] = field(default_factory=list)
@@ -451,12 +451,17 @@ def _ordered_views(resource: ApiResource, languages: list[str]) -> list[tuple[st
     return known + sorted((lang, v) for lang, v in resource.views.items() if lang not in languages)
 
 
+def _raw(msg: Msg) -> Msg:
+    # The client library hands out proto-plus wrappers; the walk needs the protobuf message.
+    return msg if hasattr(msg, "ListFields") else type(msg).pb(msg)
+
+
 class _Package:
     def __init__(self, api: ApiAgent) -> None:
         self.languages = _languages(api.agent)
         self.resources = sorted(
             (
-                ApiResource(r.collection, r.name, {k.lower(): v for k, v in r.views.items()})
+                ApiResource(r.collection, r.name, {k.lower(): _raw(v) for k, v in r.views.items()})
                 for r in api.resources
             ),
             key=lambda r: r.name,
@@ -621,8 +626,8 @@ def package_from_api(api: ApiAgent) -> dict[str, bytes]:
     route group or example comes without its flow or playbook.
     """
     package = _Package(api)
-    package.agent(api.agent)
+    package.agent(_raw(api.agent))
     for resource in package.resources:
         package.write(resource)
-    package.generative_settings(api.generative_settings)
+    package.generative_settings({lang: _raw(s) for lang, s in api.generative_settings.items()})
     return package.files
