@@ -16,13 +16,6 @@ V3 = "google.cloud.dialogflow.cx.v3"
 
 UNSERVED = [
     pytest.param(
-        lambda c, a: c.agents.restore_agent(
-            request=cx.RestoreAgentRequest(name=a.name, agent_content=b"zip")
-        ),
-        "Agents/RestoreAgent",
-        id="RestoreAgent",
-    ),
-    pytest.param(
         lambda c, a: c.agents.validate_agent(request=cx.ValidateAgentRequest(name=a.name)),
         "Agents/ValidateAgent",
         id="ValidateAgent",

@@ -665,6 +665,29 @@ class CxService:
             response.agent_content = content
         return self.operation(name, response, struct_pb2.Struct())
 
+    def restore_agent(self, request: Msg) -> Msg:
+        from cxops.fake.restore import restore  # the bootstrap writer needs the whole service
+
+        name = str(request.name)
+        self.entry(name, KINDS["agents"])
+        if request.HasField("git_source"):
+            raise RpcFailure(
+                grpc.StatusCode.UNIMPLEMENTED, "cxops fake restores from a package, not from git."
+            )
+        if request.agent_uri:
+            content = self.gcs.get(str(request.agent_uri))
+            if content is None:
+                raise RpcFailure(grpc.StatusCode.NOT_FOUND, f"{request.agent_uri} not found.")
+        else:
+            content = bytes(request.agent_content)
+        if not content:
+            raise invalid("agent_content or agent_uri is required.")
+        try:
+            restore(self, name, content)
+        except CxopsError as failure:
+            raise invalid(f"the package cannot be restored: {failure}") from failure
+        return self.operation(name, empty_pb2.Empty(), struct_pb2.Struct())
+
     def create_environment(self, request: Msg) -> Msg:
         env = self.create(KINDS["environments"], request)
         return self.operation(str(env.name), env, struct_pb2.Struct())
@@ -759,6 +782,7 @@ def methods(service: CxService) -> list[Method]:
             add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
 
     add("Agents", "ExportAgent", service.export_agent, cx.ExportAgentRequest.pb(), operation)
+    add("Agents", "RestoreAgent", service.restore_agent, cx.RestoreAgentRequest.pb(), operation)
     settings = cx.GenerativeSettings.pb()
     add(
         "Agents",
