@@ -344,6 +344,21 @@ def validate(snapshot: Snapshot) -> list[Problem]:
     return check_types(snapshot) + check_references(snapshot)
 
 
+# Export-only keys that carry what the API holds in another shape: a page's or flow's
+# agent-level route groups (one list in the API), the flow of a test turn's page (its name).
+STRUCTURAL = frozenset(
+    {("Page", "agent_transition_route_groups"), ("Flow", "agent_transition_route_groups"), ("Page", "flow")}
+)
+# Language maps whose items the tree writes as lines or strings, not as messages.
+LINES = frozenset(
+    {
+        (f"{V3}.Intent", "training_phrases"),
+        (f"{V3}.EntityType", "excluded_phrases"),
+        (f"{V3}.Generator", "prompt_text"),
+    }
+)
+
+
 def api_visible(value: Any, desc: Any) -> Any:
     """Tree form without the export-only keys the v3 API cannot read or write.
 
@@ -355,20 +370,22 @@ def api_visible(value: Any, desc: Any) -> Any:
     for name, item in value.items():
         fd = desc.fields_by_name.get(name)
         if fd is None:
-            if name == "agent_transition_route_groups" and desc.full_name in (f"{V3}.Page", f"{V3}.Flow"):
+            if (desc.name, name) in STRUCTURAL:
                 out[name] = item
             continue
-        if (
-            fd.message_type is None
-            or fd.message_type.full_name in FREE_FORM
-            or fd.message_type.GetOptions().map_entry
-        ):
+        plain = fd.message_type is None or fd.message_type.full_name in FREE_FORM
+        if plain or fd.message_type.GetOptions().map_entry or (desc.full_name, name) in LINES:
             out[name] = item
         elif (desc.full_name, name) in LANGUAGE_MAPS and isinstance(item, dict):
             out[name] = {lang: _visible_items(v, fd.message_type) for lang, v in item.items()}
         else:
             out[name] = _visible_items(item, fd.message_type)
-    return {k: v for k, v in out.items() if v not in ({}, [], None)}
+    # An empty oneof member still says something (a message that is a knowledge info card).
+    return {
+        k: v
+        for k, v in out.items()
+        if v not in ({}, [], None) or (k in desc.fields_by_name and desc.fields_by_name[k].containing_oneof)
+    }
 
 
 def _visible_items(value: Any, desc: Any) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cxops import __version__
-from cxops.cli import demo, fake, importcmd, packagecmd, validatecmd
+from cxops.cli import demo, fake, importcmd, packagecmd, pullcmd, validatecmd
 from cxops.cli.context import GlobalOptions, OutputFormat
 from cxops.errors import CxopsError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.command("pull")(pullcmd.pull)
 app.command("import")(importcmd.import_)
 app.command("package")(packagecmd.package)
 app.command("validate")(validatecmd.validate)

@@ -249,8 +249,10 @@ def _api_field(fd: Any, value: Any, refs: _Refs, owner: str) -> Any:
         page = value.get("name")
         flow = value.get("flow")
         if isinstance(flow, str) and isinstance(page, str):
+            flow_name = refs.names.find("flow", flow)
+            special = SPECIAL_TARGETS.get(page, page if page in SPECIAL_PAGE_IDS else None)
             found = refs.names.find("page", page, flow) or (
-                f"{refs.names.find('flow', flow)}/pages/START_PAGE" if page == "Start Page" else None
+                f"{flow_name}/pages/{special}" if special and flow_name else None
             )
             return {"name": found or page}
         return {k: v for k, v in value.items() if k in ("name", "display_name")}

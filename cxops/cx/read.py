@@ -113,3 +113,17 @@ def read_agent(session: Any, agent_name: str, workers: int = 8) -> ApiAgent:
         if any(f.name not in ("name", "language_code") for f, _ in got.ListFields()):
             settings[lang] = got
     return ApiAgent(agent=agent, resources=list(resources.values()), generative_settings=settings)
+
+
+def find_agents(session: Any, parent: str, display_name: str) -> list[str]:
+    agents = session.list_all(session.agents.list_agents, cx.ListAgentsRequest(parent=parent))
+    return [str(a.name) for a in agents if a.display_name == display_name]
+
+
+def export_package(session: Any, agent_name: str) -> bytes:
+    """One ExportAgent in JSON-package format: one consistent snapshot of the agent, as zip bytes."""
+    request = cx.ExportAgentRequest(
+        name=agent_name, data_format=cx.ExportAgentRequest.DataFormat.JSON_PACKAGE
+    )
+    response = session.wait(session.agents.export_agent, request, cx.ExportAgentResponse, write=False)
+    return bytes(response.agent_content)

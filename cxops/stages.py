@@ -1,0 +1,65 @@
+"""Live agents of stages: connect, find the agent, read it as a snapshot (pull, diff, plan)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxops.config import Stage
+from cxops.cx import CxSession, ErrorContext
+from cxops.cx.read import export_package, find_agents, read_agent
+from cxops.errors import ConfigError
+from cxops.model.snapshot import Snapshot
+from cxops.package.files import read_zip_bytes
+from cxops.package.fromapi import package_from_api
+from cxops.package.reader import snapshot_from_package
+
+
+class Via(str, enum.Enum):
+    export = "export"
+    list = "list"
+
+
+def open_session(stage: Stage, emulator_host: str | None, endpoint: str | None) -> CxSession:
+    return CxSession(
+        stage.connection_settings(emulator_host=emulator_host, api_endpoint=endpoint),
+        limits=stage.rate_limits,
+        context=ErrorContext(stage=stage.name, stage_file=stage.file, agent=stage.agent_path),
+    )
+
+
+def agent_name(session: CxSession, stage: Stage) -> str:
+    """The stage's agent: by id, or looked up by display name."""
+    if stage.agent_path is not None:
+        return stage.agent_path
+    found = find_agents(session, stage.parent, str(stage.agent_display_name))
+    if not found:
+        raise ConfigError(
+            f"no agent named {stage.agent_display_name!r} in {stage.parent}",
+            stage.location_of(("agent_display_name",)),
+        )
+    session.context = ErrorContext(stage=stage.name, stage_file=stage.file, agent=found[0])
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Live:
+    agent: str
+    snapshot: Snapshot
+    files: int  # files of the package the agent was read as
+
+
+def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
+    """The stage's agent as a snapshot, with one consistent export or by listing everything."""
+    name = agent_name(session, stage)
+    if via is Via.export:
+        files = read_zip_bytes(export_package(session, name), f"export of {name}")
+    else:
+        files = package_from_api(read_agent(session, name))
+    snapshot, _ = snapshot_from_package(files)
+    return Live(agent=name, snapshot=snapshot, files=len(files))
+
+
+def tree_path(root: Path, stage: Stage) -> Path:
+    return root / "agents" / stage.agent
