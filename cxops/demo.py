@@ -7,13 +7,18 @@ The pull / diff / plan / apply steps join as those commands land.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from google.cloud import dialogflowcx_v3 as cx
 
+from cxops.checks import check_agent
 from cxops.cx import ConnectionSettings, CxSession, ErrorContext
 from cxops.fake import FakeCX
+from cxops.pull import pull
+from cxops.stages import Via
 
 LOCATION = "global"
 STAGES = ("dev", "stg", "prd")
@@ -69,7 +74,9 @@ def seed_dev(session: CxSession, agent: str, say: Say) -> None:
             parent=agent,
             webhook=cx.Webhook(
                 display_name="orders-api",
-                generic_web_service=cx.Webhook.GenericWebService(uri="https://orders.dev.example.com/cx"),
+                generic_web_service=cx.Webhook.GenericWebService(
+                    uri="https://orders.dev.example.com/cx", request_headers={"X-Api-Key": "dev-key-123"}
+                ),
                 timeout={"seconds": 5},
             ),
         ),
@@ -187,6 +194,23 @@ def count_resources(session: CxSession, agent: str) -> dict[str, int]:
     }
 
 
+def write_stages(repo: Path, agents: dict[str, str]) -> None:
+    """environments/<stage>.yaml for the demo's three agents (prd protected)."""
+    folder = repo / "environments"
+    folder.mkdir(parents=True)
+    for stage, name in agents.items():
+        _, project, _, location, _, agent_id = name.split("/")
+        protected = "true\napprovals_required: 1" if stage == "prd" else "false"
+        source = {"stg": "dev", "prd": "stg"}.get(stage)
+        (folder / f"{stage}.yaml").write_text(
+            f"agent: orders\nproject: {project}\nlocation: {location}\nagent_id: {agent_id}\n"
+            f"protected: {protected}\n"
+            + (f"source: {source}\n" if source else "")
+            + "secrets:\n  orders-api/X-Api-Key: env:ORDERS_API_KEY\n",
+            encoding="utf-8",
+        )
+
+
 def run(say: Say) -> int:
     began = time.monotonic()
     with FakeCX() as fake:
@@ -223,9 +247,31 @@ def run(say: Say) -> int:
             for stage in STAGES:
                 counts = count_resources(session, agents[stage])
                 say(f"   {stage}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        with tempfile.TemporaryDirectory(prefix="cxops-demo-") as tmp:
+            repo = Path(tmp)
+            write_stages(repo, agents)
+            say(f"5. cxops pull dev   (a repo in {repo}: environments/dev.yaml, stg.yaml, prd.yaml)")
+            outcome = pull(repo, "dev", Via.export, fake.address, None)
+            say(
+                f"   {outcome.tree}: {outcome.resources} resources in {len(outcome.sync.written)} files, "
+                "one YAML file per resource, every language in it"
+            )
+            for note in outcome.secrets:
+                say(f"   secret ${{secret:{note.placeholder}}} written instead of the value ({note.source})")
+            intent = repo / outcome.tree / "intents" / "order.status.yaml"
+            say("   intents/order.status.yaml:")
+            for line in intent.read_text(encoding="utf-8").splitlines():
+                say(f"     {line}")
+            findings = check_agent(repo, "orders")
+            say(f"6. cxops validate orders: {len(findings)} problem(s)")
+            listed = pull(repo, "dev", Via.list, fake.address, None)
+            say(
+                f"7. cxops pull dev --via list: {len(listed.sync.written)} files rewritten "
+                "(the same tree, read resource by resource)"
+            )
         say(
-            f"5. {sum(fake.calls.values())} API calls ({fake.write_count()} writes) "
+            f"8. {sum(fake.calls.values())} API calls ({fake.write_count()} writes) "
             f"in {time.monotonic() - began:.1f}s"
         )
-    say("Next: pull, diff, plan, approve and apply join this demo as they land.")
+    say("Next: diff, plan, approve and apply join this demo as they land.")
     return 0
