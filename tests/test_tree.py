@@ -66,3 +66,44 @@ def test_import_package_import_through_the_cli(
     assert main(["--root", str(root), "import", str(tmp_path / "a.zip"), "--agent", "b"]) == 0
     assert "; 0 files written, 0 removed" in capsys.readouterr().out
     assert read_tree(root / "agents" / "b").resources == read_tree(root / "agents" / "a").resources
+
+
+TRICKY = [
+    "orders/returns",
+    "..",
+    " leading and trailing ",
+    "trailing dots...",
+    "注文状況",
+    "Order",
+    "order",
+    "CON",
+    "a" * 300,
+    "日本語" * 60,
+    "tab\there",
+]
+
+
+def test_tricky_display_names_round_trip_through_files(tmp_path: Path) -> None:
+    from cxops.model.snapshot import AGENT_KEY, Key
+    from cxops.names import fold
+    from cxops.tree import write_tree
+
+    snapshot = Snapshot()
+    snapshot.add(AGENT_KEY, {"display_name": "A", "default_language_code": "en", "time_zone": "UTC"})
+    for name in TRICKY:
+        snapshot.add(Key("intent", "", name), {"display_name": name})
+        snapshot.add(Key("flow", "", name), {"display_name": name})
+        snapshot.add(Key("page", name, name), {"display_name": name})
+    write_tree(tmp_path / "a", snapshot)
+    assert read_tree(tmp_path / "a").resources == snapshot.resources
+    paths = [p.relative_to(tmp_path).as_posix() for p in (tmp_path / "a").rglob("*")]
+    assert len({fold(p) for p in paths}) == len(paths)  # unique on case-insensitive file systems
+    for path in paths:
+        for part in path.split("/"):
+            assert (
+                len(part.encode()) <= 255
+                and not part.endswith((".", " "))
+                and not any(c in part for c in '<>:"\\|?*\t')
+            )
+    # Stable: writing again changes nothing.
+    assert not write_tree(tmp_path / "a", snapshot).written
