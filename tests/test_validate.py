@@ -1,0 +1,109 @@
+"""`cxops validate`: every problem as file:line: key, exit 1; json lists them; corpus trees pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cxops.cli.main import main
+from tests.corpus import agent_dirs
+
+AGENT = "display_name: Orders\ndefault_language_code: en\ntime_zone: UTC\nstart_flow: Default Start Flow\n"
+FLOW = """display_name: Default Start Flow
+transition_routes:
+  - intent: order.status
+    target_page: Ask
+"""
+PAGE = "display_name: Ask\n"
+INTENT = "display_name: order.status\ntraining_phrases:\n  en: ['where is [12](n)']\nparameters:\n  - id: n\n    entity_type: '@sys.number'\n"
+
+
+def tree(root: Path, **files: str) -> None:
+    base = {
+        "agent.yaml": AGENT,
+        "flows/Default Start Flow/flow.yaml": FLOW,
+        "flows/Default Start Flow/pages/Ask.yaml": PAGE,
+        "intents/order.status.yaml": INTENT,
+    }
+    base.update({k.replace("__", "/"): v for k, v in files.items()})
+    for path, text in base.items():
+        target = root / "agents" / "orders" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def test_a_valid_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree(tmp_path)
+    assert main(["--root", str(tmp_path), "validate"]) == 0
+    assert "validate orders: no problems" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "flows__Default Start Flow__flow.yaml": FLOW.replace(
+                    "target_page: Ask", "target_page: Nowhere"
+                )
+            },
+            "agents/orders/flows/Default Start Flow/flow.yaml:4: transition_routes.0.target_page: "
+            "page 'Nowhere' in flow 'Default Start Flow' does not exist",
+        ),
+        (
+            {"intents__order.status.yaml": INTENT.replace("'@sys.number'", "'@carrier'")},
+            "agents/orders/intents/order.status.yaml:6: parameters.0.entity_type: entity type 'carrier' does not exist",
+        ),
+        (
+            {
+                "flows__Default Start Flow__pages__Ask.yaml": "display_name: Ask\nentry_fulfillment:\n  webhok: api\n"
+            },
+            "agents/orders/flows/Default Start Flow/pages/Ask.yaml:3: entry_fulfillment.webhok: "
+            "unknown field 'webhok' of Fulfillment; did you mean 'webhook'?",
+        ),
+        (
+            {"intents__order.status.yaml": INTENT + "priority: high\n"},
+            "agents/orders/intents/order.status.yaml:7: priority: expected an integer, got a string 'high'",
+        ),
+        (
+            {"intents__order.status.yaml": INTENT.replace("[12](n)", "[12(n)")},
+            "agents/orders/intents/order.status.yaml:3: training_phrases.en.0: training phrase",
+        ),
+        (
+            {"intents__other.yaml": "display_name: order.status\n"},
+            "two files define intent order.status",
+        ),
+        (
+            {"intents__Order.status.yaml": "display_name: Order.status\n"},
+            "file name clashes with agents/orders/intents/Order.status.yaml on case-insensitive file systems",
+        ),
+        (
+            {"intents__order.status.yaml": "display_name: [unclosed\n"},
+            "agents/orders/intents/order.status.yaml:2: invalid YAML",
+        ),
+    ],
+)
+def test_problems_name_file_line_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str], expected: str
+) -> None:
+    tree(tmp_path, **files)
+    assert main(["--root", str(tmp_path), "validate", "orders"]) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_json_lists_the_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree(tmp_path, **{"flows__Default Start Flow__flow.yaml": FLOW.replace("order.status", "missing")})
+    assert main(["--root", str(tmp_path), "--format", "json", "validate"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["agents"] == ["orders"]
+    [problem] = report["problems"]
+    assert problem["file"] == "agents/orders/flows/Default Start Flow/flow.yaml"
+    assert problem["line"] == 3 and problem["key"] == "transition_routes.0.intent"
+
+
+@pytest.mark.parametrize("folder", agent_dirs())
+def test_imported_corpus_agents_validate(folder: Path, tmp_path: Path) -> None:
+    assert main(["--root", str(tmp_path), "-q", "import", str(folder), "--agent", "a"]) == 0
+    assert main(["--root", str(tmp_path), "-q", "validate", "a"]) == 0
