@@ -10,9 +10,9 @@ Design: build, then swap.
 2. Compare with the current tree. When nothing differs, touch nothing (folders left empty are
    removed in place); ``pull`` twice changes nothing, not even an mtime.
 3. Otherwise build the new tree in ``.<name>.cxops-new`` next to ``target`` (same file system):
-   changed and new files are written there and fsynced; unchanged files are hard-linked from
-   the current tree, so they keep their inode and mtime (where the file system refuses hard
-   links they are copied with their mtime).
+   changed and new files are written there; unchanged files are hard-linked from the current
+   tree, so they keep their inode and mtime (where the file system refuses hard links they are
+   copied with their mtime). Then the new tree is flushed to disk as a whole (see below).
 4. Swap with two renames: ``target`` → ``.<name>.cxops-old``, ``.<name>.cxops-new`` →
    ``target``; fsync the parent folder; then rename ``.<name>.cxops-old`` →
    ``.<name>.cxops-trash`` and delete it.
@@ -29,8 +29,13 @@ is ``.<name>.cxops-old``. Readers never see a mix of old and new files.
   target, or :func:`recover`, repairs first: a missing ``target`` with a ``-old`` sidecar gets
   the old tree back; every other sidecar (a half-built ``-new``, a superseded ``-old``, a
   half-deleted ``-trash``) is deleted.
-- Against power loss, written files and the new folders are fsynced before the swap, and the
-  parent folder after it (best effort: the swap has happened by then).
+- Against power loss, the new tree (its files and folders) is on disk before the swap, and the
+  parent folder is fsynced after it (best effort: the swap has happened by then). On Linux one
+  ``syncfs(2)`` of the file system holding the new tree does this once for all its files, an
+  order of magnitude faster than an fsync per file, each of which commits the file system's
+  journal; it reports write-back errors from Linux 5.8 on. Elsewhere, or where ``syncfs`` is
+  missing or refused, every written file and then every new folder is fsynced, after all are
+  written.
 
 Costs of the design: after a sync that changed something, ``target`` and its subfolders are new
 folders (a shell sitting inside one must ``cd`` again); the folder's permission bits are kept,
@@ -49,16 +54,19 @@ files found inside ``target`` are refused rather than followed or deleted; with 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PureWindowsPath
+from typing import cast
 
 from cxops.errors import Location, ValidationError
 
@@ -92,15 +100,28 @@ def fold_path(path: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _parents(path: str) -> Iterator[str]:
+    """The folders above a checked relative path, nearest first: ``a/b/c`` -> ``a/b``, ``a``.
+    String slicing, where a PurePosixPath per path was most of the time of a check."""
+    end = path.rfind("/")
+    while end > 0:
+        yield path[:end]
+        end = path.rfind("/", 0, end)
+
+
 def _check_path(path: object) -> str | None:
     """Why ``path`` cannot be a requested file path, or None."""
     if not isinstance(path, str) or not path:
         return "a file path must be non-empty text"
     if "\\" in path:
         return "a file path must use '/' and hold no backslash"
-    if path.startswith("/") or PureWindowsPath(path).drive:
+    # Without a leading separator or a backslash, only "X:..." can have a drive: ask pathlib then.
+    if path.startswith("/") or (path[1:2] == ":" and PureWindowsPath(path).drive):
         return "a file path must be relative to the folder"
-    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in path):
+    if _CONTROL.search(path):
         return "a file path must hold no control character"
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
@@ -124,7 +145,8 @@ def check_paths(paths: Iterable[str], folder: Path | None = None) -> None:
         problem = _check_path(path)
         if problem is not None:
             raise ValidationError(f"{problem}: {path!r}", where)
-        folded = fold_path(path)
+        # casefold() and NFC change nothing more than lower() in ASCII.
+        folded = path.lower() if path.isascii() else fold_path(path)
         other = files.get(folded)
         if other is not None:
             raise ValidationError(
@@ -132,9 +154,8 @@ def check_paths(paths: Iterable[str], folder: Path | None = None) -> None:
                 where,
             )
         files[folded] = path
-        for parent in PurePosixPath(folded).parents:
-            if parent.parts:
-                folders.setdefault(str(parent), path)
+        for parent in _parents(folded):
+            folders.setdefault(parent, path)
     for folded, path in files.items():
         other = folders.get(folded)
         if other is not None:
@@ -254,12 +275,48 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _load_syncfs() -> Callable[[int], int] | None:
+    """Linux's ``syncfs(2)`` from the C library, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return cast("Callable[[int], int]", function)
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _sync_file_system(fd: int) -> bool:
+    """Flush the whole file system holding ``fd`` to disk; False where syncfs is unavailable."""
+    if _SYNCFS is None:
+        return False
+    if _SYNCFS(fd) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EPERM):
+        # A sandbox (seccomp) that filters the call: fsync file by file instead.
+        return False
+    raise OSError(code, os.strerror(code))
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _write(path: Path, data: bytes, mode: int | None) -> None:
-    # "x": a fresh file in a fresh folder; never write through something already there.
+    # "x": a fresh file in a fresh folder; never write through something already there. Not
+    # fsynced here: the whole new tree is flushed at once before the swap.
     with open(path, "xb") as file:
         file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
     if mode is not None:
         os.chmod(path, mode)
 
@@ -333,7 +390,7 @@ def sync_folder(target: Path, files: Mapping[str, bytes], *, boundary: Path | No
         result = SyncResult(
             tuple(sorted(written)), tuple(sorted(created)), tuple(removed), tuple(sorted(unchanged))
         )
-        needed = {str(parent) for path in files for parent in PurePosixPath(path).parents if parent.parts}
+        needed = {parent for path in files for parent in _parents(path)}
         if not result.changed:
             if os.path.lexists(real):
                 _prune_empty(real, folders, needed)
@@ -355,12 +412,18 @@ def _swap_in(
     new, old, trash = (_sidecar(target, kind) for kind in ("new", "old", "trash"))
     existed = os.path.lexists(target)
     swapped = False
+    new_fd: int | None = None
     try:
         os.mkdir(new)
+        if _SYNCFS is not None:
+            # Opened before anything is written: syncfs reports the write-back errors met
+            # since the descriptor was opened.
+            new_fd = os.open(new, os.O_RDONLY)
         if existed:
             shutil.copymode(target, new)
         for folder in sorted(needed):
             os.mkdir(new / folder)
+        written: list[Path] = []
         for path, data in files.items():
             name = by_name.get(path)
             if path in unchanged and name is not None:
@@ -368,14 +431,20 @@ def _swap_in(
             else:
                 mode = stat.S_IMODE(on_disk[name].st_mode) if name is not None else None
                 _write(new / path, data, mode)
-        for folder in sorted(needed, reverse=True):
-            _fsync_folder(new / folder)
-        _fsync_folder(new)
+                written.append(new / path)
+        if new_fd is None or not _sync_file_system(new_fd):
+            for file in written:
+                _fsync_file(file)
+            for folder in sorted(needed, reverse=True):
+                _fsync_folder(new / folder)
+            _fsync_folder(new)
         if existed:
             os.rename(target, old)
         os.rename(new, target)
         swapped = True
     finally:
+        if new_fd is not None:
+            os.close(new_fd)
         if not swapped:
             # Whatever failed, and wherever: put the old tree back and drop the new one.
             with contextlib.suppress(OSError):

@@ -33,36 +33,50 @@ def tree_files(snapshot: Snapshot) -> dict[str, bytes]:
     settings = snapshot.resources.get(GENERATIVE_SETTINGS_KEY)
     if settings:
         files[SETTINGS_FILE] = _yaml(settings)
+    # One sorted pass over the snapshot, grouped by kind and scope: asking the snapshot per
+    # kind and per flow re-sorts every resource each time, quadratic in the number of flows.
+    ordered = list(snapshot)
+    by_kind: dict[str, list[tuple[Key, Body]]] = {}
+    scoped: dict[tuple[str, str], list[tuple[Key, Body]]] = {}
+    for key, body in ordered:
+        by_kind.setdefault(key.kind, []).append((key, body))
+        scoped.setdefault((key.kind, key.scope), []).append((key, body))
 
-    def stems(kind: str, scope: str = "") -> dict[str, str]:
-        return names.tree_stems(k.name for k, _ in snapshot.of_kind(kind) if k.scope == scope)
+    def of_kind(kind: str) -> list[tuple[Key, Body]]:
+        return by_kind.get(kind, [])
+
+    def of(kind: str, scope: str) -> list[tuple[Key, Body]]:
+        return scoped.get((kind, scope), [])
+
+    def stems(kind: str) -> dict[str, str]:
+        return names.tree_stems(k.name for k, _ in of(kind, ""))
 
     flow_stems = stems("flow")
-    for key, body in snapshot.of_kind("flow"):
+    for key, body in of_kind("flow"):
         folder = f"flows/{flow_stems[key.name]}"
         files[f"{folder}/flow.yaml"] = _yaml(body)
         for kind in (K.PAGE, K.FLOW_ROUTE_GROUP):
-            child_stems = stems(kind.name, key.name)
-            for child, child_body in snapshot.of_kind(kind.name):
-                if child.scope == key.name:
-                    files[f"{folder}/{kind.tree_dir}/{child_stems[child.name]}.yaml"] = _yaml(child_body)
-    orphans = [k for k, _ in snapshot if k.kind in ("page", "flow_route_group") and k.scope not in flow_stems]
+            children = of(kind.name, key.name)
+            child_stems = names.tree_stems(k.name for k, _ in children)
+            for child, child_body in children:
+                files[f"{folder}/{kind.tree_dir}/{child_stems[child.name]}.yaml"] = _yaml(child_body)
+    orphans = [k for k, _ in ordered if k.kind in ("page", "flow_route_group") and k.scope not in flow_stems]
     if orphans:
         raise ValidationError(f"{orphans[0]} belongs to no flow of the agent")
     for kind in FLAT_KINDS:
         kind_stems = stems(kind.name)
-        for key, body in snapshot.of_kind(kind.name):
+        for key, body in of_kind(kind.name):
             files[f"{kind.tree_dir}/{kind_stems[key.name]}.yaml"] = _yaml(body)
     playbook_stems = stems("playbook")
-    for key, body in snapshot.of_kind("playbook"):
+    for key, body in of_kind("playbook"):
         folder = f"playbooks/{playbook_stems[key.name]}"
         files[f"{folder}/playbook.yaml"] = _yaml(body)
-        example_stems = stems("example", key.name)
-        for example, example_body in snapshot.of_kind("example"):
-            if example.scope == key.name:
-                files[f"{folder}/examples/{example_stems[example.name]}.yaml"] = _yaml(example_body)
+        examples = of("example", key.name)
+        example_stems = names.tree_stems(k.name for k, _ in examples)
+        for example, example_body in examples:
+            files[f"{folder}/examples/{example_stems[example.name]}.yaml"] = _yaml(example_body)
     tool_stems = stems("tool")
-    for key, body in snapshot.of_kind("tool"):
+    for key, body in of_kind("tool"):
         folder = f"tools/{tool_stems[key.name]}"
         tool = dict(body)
         spec = tool.get("open_api_spec")

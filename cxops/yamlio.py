@@ -103,7 +103,16 @@ _NOT_LITERAL = re.compile(rf"[^\t\n{_RAW}]|[{_BIDI}]|[ \t](?:\n|\Z)")
 _ESCAPED = re.compile(rf'[^{_RAW}]|[{_BIDI}"\\]')
 # Plain text may not start with an indicator (a "-" is fine when text follows it), start or end
 # with a space, hold ": " or " #", end with ":", or look like a document marker.
-_NOT_PLAIN = re.compile(r"""^[?:,\[\]{}#&*!|>'"%@`]|^-(?:\s|$)|^\s|\s$|:\s|:$|\s#|^---|^\.\.\.""")
+# Split in what is checked at the start and what anywhere: as one pattern whose branches are
+# anchored, the regex engine tried every branch at every position, several times slower.
+_NOT_PLAIN_START = re.compile(r"""[?:,\[\]{}#&*!|>'"%@`]|-(?:\s|$)|\s|---|\.\.\.""")
+_NOT_PLAIN_INSIDE = re.compile(r"\s$|:\s|:$|\s#")
+# Printable ASCII starting with a letter or "_", without ":" or "#", not ending in a space: by
+# construction neither _NOT_RAW nor the _NOT_PLAIN patterns can match, and this one scan is
+# cheaper than theirs. Most text of an agent is like this.
+_SIMPLE_PLAIN = re.compile(r'[A-Za-z_](?:[ -"$-9;-~]*[!-"$-9;-~])?')
+# The same for an item of a flow list, also without its punctuation ",?[]{}".
+_SIMPLE_FLOW_PLAIN = re.compile(r'[A-Za-z_](?:[ -"$-+\--9;->@-Z\\^-z|~]*[!-"$-+\--9;->@-Z\\^-z|~])?')
 # In a flow list, also none of its own punctuation (PyYAML also ends plain text at "?" there).
 _NOT_FLOW_PLAIN = re.compile(r"[,?\[\]{}:#]")
 # What YAML 1.2 readers and other YAML 1.1 readers take for a number, a boolean or null, beyond
@@ -167,14 +176,33 @@ def _double_quoted(text: str) -> str:
 
 
 def _is_plain(text: str, flow: bool) -> bool:
-    if not text or _NOT_RAW.search(text) or _NOT_PLAIN.search(text):
-        return False
-    if flow and _NOT_FLOW_PLAIN.search(text):
-        return False
+    if not (_SIMPLE_FLOW_PLAIN if flow else _SIMPLE_PLAIN).fullmatch(text):
+        if not text or _NOT_RAW.search(text):
+            return False
+        if _NOT_PLAIN_START.match(text) or _NOT_PLAIN_INSIDE.search(text):
+            return False
+        if flow and _NOT_FLOW_PLAIN.search(text):
+            return False
+    if _RESOLVED_FIRST is not None and text[0] not in _RESOLVED_FIRST:
+        # No pattern of the resolver or of _OTHER_READERS can match: skip asking them.
+        return True
     # The stubs leave Resolver.resolve untyped; it returns the tag as text.
     if _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:  # type: ignore[no-untyped-call]
         return False
     return _OTHER_READERS.fullmatch(text) is None
+
+
+def _resolved_first() -> frozenset[str] | None:
+    """The first characters of text that the resolver or _OTHER_READERS may read as other than
+    text; None when the resolver has patterns for any first character."""
+    patterns: dict[str | None, Any] = _RESOLVER.yaml_implicit_resolvers
+    if None in patterns:
+        return None
+    # Every alternative of _OTHER_READERS starts with one of these.
+    return frozenset(key for key in patterns if key) | frozenset("-+.0123456789~nNyYtTfFoO")
+
+
+_RESOLVED_FIRST = _resolved_first()
 
 
 def _inline_text(text: str, flow: bool = False) -> str:
@@ -184,6 +212,25 @@ def _inline_text(text: str, flow: bool = False) -> str:
     if not _NOT_RAW.search(text):
         return "'" + text.replace("'", "''") + "'"
     return _double_quoted(text)
+
+
+# Text values repeat a lot in an agent (enum names, parameter names, languages, targets), so
+# how each short one is written is remembered, in a bounded table per context.
+_WRITTEN: tuple[dict[str, str], dict[str, str]] = ({}, {})  # block context, flow list
+_WRITTEN_MAX = 1 << 16
+_WRITTEN_LEN = 256
+
+
+def _text(text: str, flow: bool) -> str:
+    written_as = _WRITTEN[flow]
+    written = written_as.get(text)
+    if written is None:
+        written = _inline_text(text, flow)
+        if len(text) <= _WRITTEN_LEN:
+            if len(written_as) >= _WRITTEN_MAX:
+                written_as.clear()
+            written_as[text] = written
+    return written
 
 
 def _is_literal(text: str) -> bool:
@@ -218,7 +265,10 @@ def _float(value: float) -> str:
 def _scalar(value: Any, flow: bool = False) -> str | None:
     """One-line form of a scalar other than multi-line text; None for a collection."""
     if isinstance(value, str):
-        return _inline_text(value, flow)
+        return _text(value, flow)
+    if isinstance(value, (dict, list)):
+        # Before the Mapping check below, which goes through the slower ABC machinery.
+        return None
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -261,8 +311,19 @@ def _key(key: str) -> str:
 
 def _value(value: Any, indent: int, out: list[str]) -> None:
     """A mapping value, after its ``key:``: inline, or on the next lines at ``indent + 2``."""
-    if isinstance(value, str) and "\n" in value and _is_literal(value):
-        out.append(" " + _literal(value, indent + 2))
+    # Text and dicts, most values, first: without the ABC check for Mapping.
+    if isinstance(value, str):
+        if "\n" in value and _is_literal(value):
+            out.append(" " + _literal(value, indent + 2))
+        else:
+            out.append(" " + _text(value, False) + "\n")
+        return
+    if isinstance(value, dict):
+        if value:
+            out.append("\n")
+            _mapping(value, indent + 2, out, inline=False)
+        else:
+            out.append(" {}\n")
         return
     text = _scalar(value)
     if text is not None:
@@ -294,12 +355,17 @@ def _mapping(mapping: Mapping[Any, Any], indent: int, out: list[str], inline: bo
             written = _key(key)
             if inline:
                 inline = False
-                out.append(written)
             else:
-                out.append(pad + written)
-            if written.startswith("? "):
-                out.append(pad + ":")
-            _value(value, indent, out)
+                written = pad + written
+            if written[-1] == "\n":
+                # The explicit "? key" form: its ':' on a line of its own.
+                written += pad + ":"
+            if isinstance(value, str) and "\n" not in value:
+                # One-line text, most values: the whole line at once.
+                out.append(written + " " + _text(value, False) + "\n")
+            else:
+                out.append(written)
+                _value(value, indent, out)
         except _DumpError as error:
             error.path.append(key)
             raise
@@ -323,8 +389,18 @@ def _sequence(items: Sequence[Any], indent: int, out: list[str], inline: bool) -
 
 def _item(item: Any, indent: int, out: list[str]) -> None:
     """A sequence item after its ``- `` (or the root document, at ``indent`` -2)."""
-    if isinstance(item, str) and "\n" in item and _is_literal(item):
-        out.append(_literal(item, max(indent + 2, 2)))
+    # Text and dicts, most items, first: without the ABC check for Mapping.
+    if isinstance(item, str):
+        if "\n" in item and _is_literal(item):
+            out.append(_literal(item, max(indent + 2, 2)))
+        else:
+            out.append(_text(item, False) + "\n")
+        return
+    if isinstance(item, dict):
+        if item:
+            _mapping(item, indent + 2, out, inline=True)
+        else:
+            out.append("{}\n")
         return
     text = _scalar(item)
     if text is not None:

@@ -471,3 +471,52 @@ def test_module_uses_only_the_patched_calls() -> None:
     source = Path(filesync.__file__).read_text()
     assert "replace(" not in source
     assert source.count(".rename(") == source.count("os.rename(")
+
+
+def test_without_syncfs_every_written_file_is_fsynced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filesync, "_SYNCFS", None)
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    result = sync_folder(tmp_path / "agent", {"a.yaml": b"a\n", "sub/b.yaml": b"b\n"})
+    assert list(result.written) == ["a.yaml", "sub/b.yaml"]
+    assert (tmp_path / "agent" / "sub" / "b.yaml").read_bytes() == b"b\n"
+    assert len(synced) >= 2  # each written file (and its folders) flushed before the swap
+
+
+@pytest.mark.skipif(filesync._SYNCFS is None, reason="no syncfs(2) here")
+def test_a_failing_syncfs_leaves_the_old_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    target = tmp_path / "agent"
+    sync_folder(target, {"a.yaml": b"old\n"})
+
+    def failing(fd: int) -> int:
+        import ctypes
+
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(filesync, "_SYNCFS", failing)
+    with pytest.raises(OSError):
+        sync_folder(target, {"a.yaml": b"new\n"})
+    assert (target / "a.yaml").read_bytes() == b"old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["agent"]  # nothing left beside it
+
+
+@pytest.mark.skipif(filesync._SYNCFS is None, reason="no syncfs(2) here")
+def test_syncfs_refused_by_a_sandbox_falls_back_to_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctypes
+    import errno
+
+    def refused(fd: int) -> int:
+        ctypes.set_errno(errno.ENOSYS)
+        return -1
+
+    monkeypatch.setattr(filesync, "_SYNCFS", refused)
+    sync_folder(tmp_path / "agent", {"a.yaml": b"a\n"})
+    assert (tmp_path / "agent" / "a.yaml").read_bytes() == b"a\n"

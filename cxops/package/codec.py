@@ -14,6 +14,7 @@ which are float32, which belong to a oneof.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,10 +80,14 @@ TARGET_FIELDS = {
 }
 
 
+# Memoized: the same export-only keys (``languageCode`` in every training phrase, say) come
+# back thousands of times.
+@functools.lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+@functools.lru_cache(maxsize=4096)
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
@@ -115,9 +120,8 @@ class Context:
         return known + sorted(set(found) - set(known))
 
 
-def _is_default(field_desc: Any, value: Any) -> bool:
-    if field_desc.containing_oneof is not None:
-        return False
+def _is_empty(value: Any, enum_default: str | None) -> bool:
+    """Whether ``value`` is its field's default; ``enum_default`` names an enum's zero value."""
     if value is None:
         return True
     if isinstance(value, bool):
@@ -125,8 +129,8 @@ def _is_default(field_desc: Any, value: Any) -> bool:
     if isinstance(value, (int, float)):
         return value == 0
     if isinstance(value, str):
-        if field_desc.enum_type is not None:
-            return bool(value == field_desc.enum_type.values_by_number[0].name)
+        if enum_default is not None:
+            return value == enum_default
         return value == ""
     if isinstance(value, (list, dict)):
         return len(value) == 0
@@ -141,61 +145,214 @@ def _sorted_free_form(value: Any) -> Any:
     return value
 
 
+# How one value of a field decodes (see _decode_single).
+_PLAIN, _MESSAGE, _FREE_FORM, _FLOAT, _INT64, _PATH = range(6)
+# How _decode_message handles a field, most common first: a single plain value kept as it is
+# unless at its default, a single message, a list of messages, anything else.
+_PLAIN_ONE, _MESSAGE_ONE, _MESSAGE_LIST, _OTHER = range(4)
+
+
+class _Field:
+    """What decoding needs of one field, read once from its descriptor: going through the
+    protobuf runtime for descriptor attributes on every value cost more than the decoding."""
+
+    __slots__ = (
+        "empty_text",
+        "enum_default",
+        "info",
+        "is_map",
+        "keep_zero",
+        "message_type",
+        "mode",
+        "name",
+        "plan",
+        "repeated",
+        "target",
+        "value",
+    )
+
+    def __init__(self, fd: Any) -> None:
+        self.name: str = fd.name
+        message_type = fd.message_type
+        self.message_type: Any = message_type
+        self.is_map = message_type is not None and bool(message_type.GetOptions().map_entry)
+        self.repeated = _repeated(fd)
+        # A map's values decode as its entry type's "value" field.
+        self.value: _Field | None = _Field(message_type.fields_by_name["value"]) if self.is_map else None
+        if message_type is not None:
+            self.mode = _FREE_FORM if message_type.full_name in FREE_FORM else _MESSAGE
+        elif fd.type == fd.TYPE_FLOAT:
+            self.mode = _FLOAT
+        elif fd.cpp_type in (fd.CPPTYPE_INT64, fd.CPPTYPE_UINT64):
+            self.mode = _INT64
+        elif _is_path_reference(fd):
+            self.mode = _PATH
+        else:
+            self.mode = _PLAIN
+        self.target = (fd.containing_type.full_name, fd.name) in TARGET_FIELDS
+        # Inside a oneof even a zero value says which member is set: never left out.
+        self.keep_zero = fd.containing_oneof is not None
+        enum = fd.enum_type
+        self.enum_default: str | None = None if enum is None else str(enum.values_by_number[0].name)
+        # The text that is this field's default: an enum's zero value, else "".
+        self.empty_text = "" if self.enum_default is None else self.enum_default
+        # The message type's decoding table, looked up on first use: types nest themselves.
+        self.info: _Message | None = None
+        if self.is_map or self.target:
+            self.plan = _OTHER
+        elif self.mode == _PLAIN and not self.repeated and not self.keep_zero:
+            self.plan = _PLAIN_ONE
+        elif self.mode == _MESSAGE:
+            self.plan = _MESSAGE_LIST if self.repeated else _MESSAGE_ONE
+        else:
+            self.plan = _OTHER
+
+    def message(self) -> _Message:
+        info = self.info
+        if info is None:
+            info = self.info = _message(self.message_type)
+        return info
+
+
+class _Message:
+    """What decoding needs of one message type, read once from its descriptor."""
+
+    __slots__ = ("dropped", "fulfillment", "nested", "nested_dropped", "order", "short_name", "top")
+
+    def __init__(self, desc: Any) -> None:
+        type_name = desc.full_name
+        self.short_name: str = desc.name
+        self.fulfillment = type_name == f"{V3}.Fulfillment"
+        by_key: dict[str, _Field | None] = {name: _Field(fd) for name, fd in desc.fields_by_name.items()}
+        # The camelCase spelling is looked up first, as the export writes it.
+        by_key.update((key, by_key[fd.name]) for key, fd in desc.fields_by_camelcase_name.items())
+        self.order: dict[str, int] = {fd.name: fd.number for fd in desc.fields}
+        self.dropped: frozenset[str] = DROPPED.get(type_name, frozenset())
+        self.nested_dropped: frozenset[str] = NESTED_DROPPED.get(type_name, frozenset())
+        # At the top a resource's own ``name`` (a UUID) is left out too.
+        top_skip = self.dropped | {"name"} if type_name in RESOURCE_TYPES else self.dropped
+        # Fields by JSON key, with None for a field left out: at the top, and nested.
+        self.top = {key: None if f is None or f.name in top_skip else f for key, f in by_key.items()}
+        self.nested = {
+            key: None if f is None or f.name in self.nested_dropped else f for key, f in by_key.items()
+        }
+
+
+_MESSAGES: dict[str, _Message] = {}
+_ABSENT: Any = object()
+
+
+def _message(desc: Any) -> _Message:
+    info = _MESSAGES.get(desc.full_name)
+    if info is None:
+        info = _MESSAGES[desc.full_name] = _Message(desc)
+    return info
+
+
 def decode(obj: dict[str, Any], desc: Any, ctx: Context, *, top: bool = True) -> dict[str, Any]:
     """Package JSON of one message -> tree form (``top``: the resource itself, not a nested message)."""
-    type_name = desc.full_name
-    dropped = DROPPED.get(type_name, frozenset()) if top else NESTED_DROPPED.get(type_name, frozenset())
+    return _decode_message(obj, _message(desc), ctx, top)
+
+
+def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool) -> dict[str, Any]:
+    fields = info.top if top else info.nested
     known: dict[str, Any] = {}
-    unknown: dict[str, Any] = {}
+    unknown: dict[str, Any] | None = None
     for key, value in obj.items():
-        fd = desc.fields_by_camelcase_name.get(key) or desc.fields_by_name.get(key)
-        if fd is None:
+        f = fields.get(key, _ABSENT)
+        if f is None:
+            continue  # a field left out (server identity, derived)
+        if f is _ABSENT:
             name = snake(key)
-            if name in dropped:
+            if name in (info.dropped if top else info.nested_dropped):
                 continue
-            ctx.unknown.add(f"{desc.name}.{key}")
-            unknown[name if camel(name) == key else key] = copy.deepcopy(value)
+            ctx.unknown.add(f"{info.short_name}.{key}")
+            if unknown is None:
+                unknown = {}
+            # Text (the usual export-only value) is immutable: no copy needed.
+            unknown[name if camel(name) == key else key] = (
+                value if isinstance(value, str) else copy.deepcopy(value)
+            )
             continue
-        if fd.name in dropped or (top and fd.name == "name" and type_name in RESOURCE_TYPES):
+        decoded: Any
+        plan = f.plan
+        if plan == _PLAIN_ONE:
+            # Most fields: a string, a bool or an enum name, taken as it is.
+            if type(value) is str:
+                if value != f.empty_text:
+                    known[f.name] = value
+                continue
+            decoded = value
+        elif plan == _MESSAGE_ONE:
+            if isinstance(value, dict):
+                decoded = _decode_message(value, f.message(), ctx, False)
+            else:
+                decoded = copy.deepcopy(value)
+        elif plan == _MESSAGE_LIST:
+            sub = f.message()
+            decoded = [
+                _decode_message(v, sub, ctx, False) if isinstance(v, dict) else copy.deepcopy(v)
+                for v in value
+            ]
+        elif f.is_map:
+            decoded = _decode_map(f, value, ctx)
+        elif f.repeated:
+            decoded = list(value) if f.mode == _PLAIN else [_decode_single(f, v, ctx) for v in value]
+        else:
+            decoded = _decode_single(f, value, ctx)
+            if f.target and isinstance(decoded, str):
+                decoded = SPECIAL_TARGETS.get(decoded, decoded)
+        if f.keep_zero:
+            known[f.name] = decoded
             continue
-        decoded = _decode_field(fd, value, ctx)
-        if (type_name, fd.name) in TARGET_FIELDS and isinstance(decoded, str):
-            decoded = SPECIAL_TARGETS.get(decoded, decoded)
-        if not _is_default(fd, decoded):
-            known[fd.name] = decoded
-    out = {fd.name: known[fd.name] for fd in sorted(desc.fields, key=lambda f: f.number) if fd.name in known}
-    out.update((k, unknown[k]) for k in sorted(unknown))
-    if type_name == f"{V3}.Fulfillment":
+        # The common types inline; _is_empty has the rest.
+        kind = type(decoded)
+        if kind is dict or kind is list:
+            if decoded:
+                known[f.name] = decoded
+        elif kind is str:
+            if decoded != f.empty_text:
+                known[f.name] = decoded
+        elif not _is_empty(decoded, f.enum_default):
+            known[f.name] = decoded
+    if len(known) > 1:
+        order = info.order
+        out = {name: known[name] for name in sorted(known, key=order.__getitem__)}
+    else:
+        out = known
+    if unknown:
+        out.update((k, unknown[k]) for k in sorted(unknown))
+    if info.fulfillment:
         _group_fulfillment(out, ctx)
     return out
 
 
-def _decode_field(fd: Any, value: Any, ctx: Context) -> Any:
-    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
-        pairs = value.items() if isinstance(value, dict) else ((p.get("key"), p.get("value")) for p in value)
-        value_fd = fd.message_type.fields_by_name["value"]
-        return {str(k): _decode_single(value_fd, v, ctx) for k, v in sorted(pairs, key=lambda kv: str(kv[0]))}
-    if _repeated(fd):
-        return [_decode_single(fd, v, ctx) for v in value]
-    return _decode_single(fd, value, ctx)
+def _decode_map(f: _Field, value: Any, ctx: Context) -> dict[str, Any]:
+    pairs = value.items() if isinstance(value, dict) else ((p.get("key"), p.get("value")) for p in value)
+    value_field = f.value
+    assert value_field is not None
+    return {str(k): _decode_single(value_field, v, ctx) for k, v in sorted(pairs, key=lambda kv: str(kv[0]))}
 
 
-def _decode_single(fd: Any, value: Any, ctx: Context) -> Any:
-    if fd.message_type is not None:
-        if fd.message_type.full_name in FREE_FORM:
-            return _sorted_free_form(value)
+def _decode_single(f: _Field, value: Any, ctx: Context) -> Any:
+    mode = f.mode
+    if mode == _PLAIN:
+        return value
+    if mode == _MESSAGE:
         if not isinstance(value, dict):
             return copy.deepcopy(value)
-        return decode(value, fd.message_type, ctx, top=False)
-    if fd.type == fd.TYPE_FLOAT and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return clean_float32(float(value))
-    if (
-        fd.cpp_type in (fd.CPPTYPE_INT64, fd.CPPTYPE_UINT64)
-        and isinstance(value, str)
-        and value.lstrip("-").isdigit()
-    ):
-        return int(value)
-    if isinstance(value, str) and value.startswith("projects/") and _is_path_reference(fd):
+        return _decode_message(value, f.message(), ctx, False)
+    if mode == _FREE_FORM:
+        return _sorted_free_form(value)
+    if mode == _FLOAT:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return clean_float32(float(value))
+        return value
+    if mode == _INT64:
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)
+        return value
+    if isinstance(value, str) and value.startswith("projects/"):
         return ctx.resolve(value)
     return value
 
@@ -335,12 +492,53 @@ def _encode_single(fd: Any, value: Any, ctx: EncodeContext) -> Any:
 
 def phrase_lines(phrases_json: list[dict[str, Any]], ctx: Context, desc: Any) -> list[Any]:
     """Training phrases of one language (package JSON) -> one line each."""
+    fast = desc.full_name == _TRAINING_PHRASE
     lines = []
     for raw in phrases_json:
-        phrase = decode(raw, desc, ctx)
-        parts = [
-            {k: str(v) for k, v in p.items() if k in ("text", "parameter_id")}
-            for p in phrase.get("parts", [])
-        ]
-        lines.append(phrases.encode_phrase(parts, int(phrase.get("repeat_count", 1))))
+        line = _phrase_line(raw, ctx) if fast else None
+        if line is None:
+            phrase = decode(raw, desc, ctx)
+            parts = [
+                {k: str(v) for k, v in p.items() if k in ("text", "parameter_id")}
+                for p in phrase.get("parts", [])
+            ]
+            line = phrases.encode_phrase(parts, int(phrase.get("repeat_count", 1)))
+        lines.append(line)
     return lines
+
+
+_TRAINING_PHRASE = f"{V3}.Intent.TrainingPhrase"
+
+
+def _phrase_line(raw: Any, ctx: Context) -> Any:
+    """The line of a training phrase of the usual shape, as :func:`decode` would give it, without
+    its generic walk (phrases are half the messages of an agent); None for any other shape."""
+    # id and a part's auto are dropped (server identity, derived); languageCode is export-only.
+    if type(raw) is not dict or not _PHRASE_KEYS.issuperset(raw):
+        return None
+    repeat_count = raw.get("repeatCount", 1)
+    if type(repeat_count) is not int:
+        return None
+    parts: list[dict[str, str]] = []
+    parts_json = raw.get("parts", [])
+    if type(parts_json) is not list:
+        return None
+    for part in parts_json:
+        if type(part) is not dict or not _PART_KEYS.issuperset(part):
+            return None
+        text = part.get("text", "")
+        parameter_id = part.get("parameterId", "")
+        if type(text) is not str or type(parameter_id) is not str:
+            return None
+        # Empty text and parameter are defaults, left out as decode() does.
+        decoded = {"text": text} if text else {}
+        if parameter_id:
+            decoded["parameter_id"] = parameter_id
+        parts.append(decoded)
+    if "languageCode" in raw:
+        ctx.unknown.add("TrainingPhrase.languageCode")
+    return phrases.encode_phrase(parts, repeat_count or 1)
+
+
+_PHRASE_KEYS = frozenset({"id", "parts", "repeatCount", "languageCode"})
+_PART_KEYS = frozenset({"text", "parameterId", "auto"})
