@@ -107,3 +107,13 @@ def test_tricky_display_names_round_trip_through_files(tmp_path: Path) -> None:
             )
     # Stable: writing again changes nothing.
     assert not write_tree(tmp_path / "a", snapshot).written
+
+
+def test_import_warns_about_files_it_cannot_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    package = tmp_path / "pkg"
+    (package / "testCases" / "v2").mkdir(parents=True)
+    (package / "agent.json").write_text('{"defaultLanguageCode": "en", "timeZone": "UTC"}')
+    (package / "testCases" / "v2" / "new style.json").write_text('{"displayName": "new style"}')
+    assert main(["--root", str(tmp_path / "repo"), "import", str(package), "--agent", "a"]) == 0
+    err = capsys.readouterr().err
+    assert "1 file(s) of the package are in no known place" in err and "testCases/v2/new style.json" in err

@@ -29,6 +29,13 @@ def import_(
                 f"secret: ${{secret:{name}}} written instead of a credential; "
                 f"map it in each stage's secrets, e.g. {name}: env:VARIABLE"
             )
+        ignored = outcome.report.ignored
+        if ignored:
+            typer.echo(
+                f"warning: {len(ignored)} file(s) of the package are in no known place and were not imported, "
+                f"e.g. {ignored[0]}",
+                err=True,
+            )
         if outcome.report.unresolved:
             typer.echo(
                 f"note: {len(outcome.report.unresolved)} references name resources outside the package "
