@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from google.cloud import dialogflowcx_v3 as cx
+
 from cxops.cx import desired
 from cxops.model import kinds as K
 from cxops.model.snapshot import Body, Key, Snapshot
@@ -141,8 +143,6 @@ class SessionWriter:
         self.agent = agent
 
     def _request(self, verb: str, key: Key, fields: dict[str, Any], language: str) -> tuple[Any, Any]:
-        from google.cloud import dialogflowcx_v3 as cx
-
         attr, field, singular = _CALLS[key.kind]
         cls = getattr(cx, f"{verb}{singular}Request")
         if "language_code" in cls.pb().DESCRIPTOR.fields_by_name:
@@ -166,8 +166,6 @@ class SessionWriter:
         self.session.call(method, request, write=True)
 
     def update_agent(self, message: Any, mask: list[str] | None) -> None:
-        from google.cloud import dialogflowcx_v3 as cx
-
         message.name = self.agent
         request = cx.UpdateAgentRequest.pb()(agent=message)
         if mask is not None:
@@ -175,7 +173,5 @@ class SessionWriter:
         self.session.call(self.session.agents.update_agent, request, write=True)
 
     def update_generative_settings(self, message: Any) -> None:
-        from google.cloud import dialogflowcx_v3 as cx
-
         request = cx.UpdateGenerativeSettingsRequest.pb()(generative_settings=message)
         self.session.call(self.session.agents.update_generative_settings, request, write=True)

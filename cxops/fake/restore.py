@@ -15,10 +15,9 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cx import desired
 from cxops.cx.bootstrap import write_snapshot
-from cxops.errors import CxopsError
 from cxops.fake.kinds import DEFAULT_NEGATIVE_INTENT, DEFAULT_START_FLOW, DEFAULT_WELCOME_INTENT, KINDS
 from cxops.fake.store import Entry, Store
-from cxops.model.snapshot import Key, Snapshot
+from cxops.model.snapshot import Key
 from cxops.package.files import read_zip_bytes
 from cxops.package.reader import snapshot_from_package
 
@@ -102,10 +101,3 @@ def _copy_of_agent(store: Store, agent: str) -> Store:
         base.CopyFrom(entry.base)
         copy.add(Entry(kind=entry.kind, name=entry.name, base=base, parts=dict(entry.parts)))
     return copy
-
-
-def restore_errors() -> tuple[type[Exception], ...]:
-    return (CxopsError,)
-
-
-__all__ = ["ServiceWriter", "Snapshot", "restore"]
