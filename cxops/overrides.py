@@ -138,5 +138,5 @@ def remove(live: Snapshot, stage: Any, tree: Snapshot | None) -> list[Kept]:
             kept.append(Kept(override.key, override.where))
             continue
         base = get(tree.resources.get(override.key, {}), override.path) if tree is not None else MISSING
-        put(body, override.path, copy.deepcopy(base))
+        put(body, override.path, base if base is MISSING else copy.deepcopy(base))
     return kept

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cxops import __version__
-from cxops.cli import demo, fake, importcmd, packagecmd, pullcmd, validatecmd
+from cxops.cli import demo, diffcmd, fake, importcmd, packagecmd, pullcmd, validatecmd
 from cxops.cli.context import GlobalOptions, OutputFormat
 from cxops.errors import CxopsError
 
@@ -25,6 +25,7 @@ app.command("pull")(pullcmd.pull)
 app.command("import")(importcmd.import_)
 app.command("package")(packagecmd.package)
 app.command("validate")(validatecmd.validate)
+app.command("diff")(diffcmd.diff)
 app.add_typer(fake.app, name="fake")
 app.command("demo")(demo.demo)
 

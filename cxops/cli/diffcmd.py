@@ -1,0 +1,28 @@
+"""`cxops diff A B`: readable differences between stages, trees and packages."""
+
+from __future__ import annotations
+
+import typer
+
+from cxops.cli.context import options
+from cxops.diff import compare
+from cxops.render import text
+from cxops.sources import load_source
+
+
+def diff(
+    ctx: typer.Context,
+    left: str = typer.Argument(
+        ..., help="A stage (its live agent), an agent tree folder, or a JSON package."
+    ),
+    right: str = typer.Argument(..., help="The same kinds of source."),
+) -> None:
+    """Show what differs from LEFT to RIGHT; exit 3 when anything does, 0 when nothing."""
+    opts = options(ctx)
+    before = load_source(opts.root, left, opts.emulator_host, opts.endpoint)
+    after = load_source(opts.root, right, opts.emulator_host, opts.endpoint)
+    result = compare(before, after, left, right)
+    if not opts.quiet or result:
+        typer.echo(text.render(result), nl=False)
+    if result:
+        raise typer.Exit(3)

@@ -1,0 +1,177 @@
+"""Differences between two snapshots, as operation-like objects that renderers turn into text.
+
+Cost follows the change: each resource's canonical form is hashed, and only resources whose
+hashes differ are compared field by field. Lists are compared by what their items are, not by
+position: routes by intent and condition, event handlers by event, parameters and entries by
+their name, lines by their text; a reorder shows as a move.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from cxops.model.snapshot import Key, Snapshot, canonical_json
+
+Path = tuple[str | int, ...]
+Op = Literal["add", "remove", "change"]
+FieldOp = Literal["set", "unset", "changed", "added", "removed", "moved"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One change inside a resource. ``path`` is readable: list items are named by identity."""
+
+    op: FieldOp
+    path: Path
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    key: Key
+    op: Op
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diff:
+    left: str
+    right: str
+    changes: tuple[ResourceChange, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Per kind: how many resources were added, removed, changed."""
+        out: dict[str, dict[str, int]] = {}
+        for change in self.changes:
+            counts = out.setdefault(change.key.kind, {"add": 0, "remove": 0, "change": 0})
+            counts[change.op] += 1
+        return out
+
+
+def digest(body: Any) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name: str = "right") -> Diff:
+    """What changes from ``left`` to ``right``, in the snapshots' stable resource order."""
+    keys = sorted(set(left.resources) | set(right.resources), key=lambda k: k.sort_key)
+    changes: list[ResourceChange] = []
+    for key in keys:
+        before, after = left.resources.get(key), right.resources.get(key)
+        if before is None:
+            changes.append(ResourceChange(key, "add"))
+        elif after is None:
+            changes.append(ResourceChange(key, "remove"))
+        elif before is not after and digest(before) != digest(after):
+            changes.append(ResourceChange(key, "change", tuple(diff_values(before, after, ()))))
+    return Diff(left_name, right_name, tuple(changes))
+
+
+def identity(item: Any) -> tuple[Any, ...] | None:
+    """What a list item is, independent of its position (None: compare by position)."""
+    if not isinstance(item, dict):
+        return ("value", canonical_json(item))
+    if "event" in item:
+        return ("event", item["event"], item.get("condition"))
+    if "intent" in item or ("condition" in item and ("target_page" in item or "trigger_fulfillment" in item)):
+        return ("route", item.get("intent"), item.get("condition"))
+    for field in ("display_name", "id", "value", "parameter", "key"):
+        if isinstance(item.get(field), str):
+            return (field, item[field])
+    return None
+
+
+def label(ident: tuple[Any, ...]) -> str:
+    kind, *rest = ident
+    if kind == "route":
+        intent, condition = rest
+        parts = [f"intent={intent}" if intent else "", f"condition={condition}" if condition else ""]
+        return "route[" + ", ".join(p for p in parts if p) + "]"
+    if kind == "event":
+        event, condition = rest
+        return f"event[{event}" + (f", condition={condition}" if condition else "") + "]"
+    if kind == "value":
+        return "item"
+    return f"[{rest[0]}]"
+
+
+def diff_values(before: Any, after: Any, path: Path) -> Iterator[FieldChange]:
+    if before == after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for name in [*before, *(k for k in after if k not in before)]:
+            if name not in after:
+                yield FieldChange("unset", (*path, name), before=before[name])
+            elif name not in before:
+                yield FieldChange("set", (*path, name), after=after[name])
+            else:
+                yield from diff_values(before[name], after[name], (*path, name))
+        return
+    if isinstance(before, list) and isinstance(after, list):
+        yield from _diff_lists(before, after, path)
+        return
+    yield FieldChange("changed", path, before=before, after=after)
+
+
+def _diff_lists(before: list[Any], after: list[Any], path: Path) -> Iterator[FieldChange]:
+    left = [identity(item) for item in before]
+    right = [identity(item) for item in after]
+    if None in left or None in right or len(set(left)) < len(left) or len(set(right)) < len(right):
+        # No stable identity (or duplicates): position by position.
+        for i in range(max(len(before), len(after))):
+            if i >= len(after):
+                yield FieldChange("removed", (*path, i), before=before[i])
+            elif i >= len(before):
+                yield FieldChange("added", (*path, i), after=after[i])
+            else:
+                yield from diff_values(before[i], after[i], (*path, i))
+        return
+    lefts = cast("list[tuple[Any, ...]]", left)
+    rights = cast("list[tuple[Any, ...]]", right)
+    index = {ident: i for i, ident in enumerate(lefts)}
+    position = {ident: j for j, ident in enumerate(rights)}
+    common = [ident for ident in lefts if ident in position]
+    # Items kept in place are those of the longest run in the same relative order; the rest moved.
+    kept = _longest_increasing([position[ident] for ident in common])
+    for ident in lefts:
+        if ident not in position:
+            yield FieldChange("removed", (*path, label(ident)), before=before[index[ident]])
+    for ident in common:
+        where = (*path, label(ident))
+        j = position[ident]
+        if j not in kept:
+            yield FieldChange("moved", where, before=index[ident], after=j)
+        yield from diff_values(before[index[ident]], after[j], where)
+    for ident in rights:
+        if ident not in index:
+            yield FieldChange("added", (*path, label(ident)), after=after[position[ident]])
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """The values of one longest strictly increasing subsequence (patience sorting)."""
+    tails: list[int] = []
+    tails_at: list[int] = []
+    parent: list[int] = [-1] * len(values)
+    for i, value in enumerate(values):
+        at = bisect.bisect_left(tails, value)
+        if at == len(tails):
+            tails.append(value)
+            tails_at.append(i)
+        else:
+            tails[at] = value
+            tails_at[at] = i
+        parent[i] = tails_at[at - 1] if at else -1
+    out: set[int] = set()
+    i = tails_at[-1] if tails_at else -1
+    while i >= 0:
+        out.add(values[i])
+        i = parent[i]
+    return out

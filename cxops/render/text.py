@@ -1,0 +1,56 @@
+"""A diff as plain text for terminals and CI logs: a summary per kind, then each resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cxops.diff import Diff, FieldChange
+
+SIGN = {"add": "+", "remove": "-", "change": "~"}
+DONE = {"add": "added", "remove": "removed", "change": "changed"}
+
+
+def _path(path: tuple[str | int, ...]) -> str:
+    """``transition_routes route[intent=x].target_page``-style: items named by identity."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step.startswith("["):
+            out += step
+        else:
+            out += (
+                f" {step}" if step.startswith(("route[", "event[", "item")) else (f".{step}" if out else step)
+            )
+    return out
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
+
+
+def field_line(change: FieldChange) -> str:
+    where = _path(change.path)
+    if change.op == "changed":
+        return f"{where}: {_value(change.before)} -> {_value(change.after)}"
+    if change.op in ("set", "added"):
+        return f"{where}: + {_value(change.after)}"
+    if change.op in ("unset", "removed"):
+        return f"{where}: - {_value(change.before)}"
+    return f"{where}: moved from position {change.before} to {change.after}"
+
+
+def render(diff: Diff) -> str:
+    if not diff:
+        return f"{diff.left} and {diff.right}: no differences\n"
+    lines = [f"{diff.left} -> {diff.right}"]
+    for kind, counts in diff.summary().items():
+        lines.append(f"  {kind}: " + ", ".join(f"{n} {DONE[op]}" for op, n in counts.items() if n))
+    for change in diff.changes:
+        lines.append("")
+        lines.append(f"{SIGN[change.op]} {change.key}")
+        lines.extend(f"    {field_line(field)}" for field in change.fields)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,43 @@
+"""Where a snapshot to compare comes from: a stage's live agent, a tree, a JSON package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cxops import overrides
+from cxops.config import load_stage
+from cxops.errors import ConfigError
+from cxops.model import secrets
+from cxops.model.snapshot import Snapshot
+from cxops.package.files import read_package
+from cxops.package.reader import snapshot_from_package
+from cxops.stages import Via, open_session, read_live
+from cxops.tree import read_tree
+
+
+def load_source(root: Path, spec: str, emulator_host: str | None, endpoint: str | None) -> Snapshot:
+    """``spec``: a stage name (its live agent, overrides taken out), a tree folder, a package.
+
+    A stage's overrides are taken out so that it compares as content (SPEC §3), and credentials
+    become placeholders on every side, so a secret is never shown and never differs.
+    """
+    path = Path(spec)
+    candidate = path if path.is_absolute() else root / path
+    if candidate.is_dir() and (candidate / "agent.yaml").is_file():
+        snapshot = read_tree(candidate, base=spec)
+    elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
+        snapshot, _ = snapshot_from_package(read_package(candidate))
+    elif (root / "environments" / f"{spec}.yaml").is_file():
+        stage = load_stage(root, spec)
+        with open_session(stage, emulator_host, endpoint) as session:
+            snapshot = read_live(session, stage, Via.export).snapshot
+        tree_dir = root / "agents" / stage.agent
+        tree = read_tree(tree_dir) if (tree_dir / "agent.yaml").is_file() else None
+        overrides.remove(snapshot, stage, tree)
+    else:
+        raise ConfigError(
+            f"{spec!r} is no stage (environments/{spec}.yaml), agent tree (a folder with agent.yaml) "
+            "or JSON package (a zip, or a folder with agent.json)"
+        )
+    secrets.redact(snapshot)
+    return snapshot

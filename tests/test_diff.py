@@ -1,0 +1,116 @@
+"""`cxops diff`: what changed between trees, packages and stages, matched by identity, not position."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.cloud import dialogflowcx_v3 as cx
+
+from cxops.cli.main import main
+from cxops.diff import compare
+from cxops.fake import FakeCX
+from cxops.model.snapshot import Key, Snapshot
+from cxops.package.reader import snapshot_from_package
+from cxops.render.text import render
+from cxops.tree import write_tree
+from tests.corpus import CORPUS, read_export
+
+AGENT = "rohitkumar404__flight-booking-repo"  # en, es, hi; flows, pages, intents, test cases
+
+
+@pytest.fixture
+def base() -> Snapshot:
+    if not (CORPUS / AGENT).is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return snapshot_from_package(read_export(CORPUS / AGENT))[0]
+
+
+def edited(base: Snapshot) -> Snapshot:
+    after = Snapshot(resources=copy.deepcopy(base.resources))
+    intent = after.resources[Key("intent", "", "main.flight_status")]
+    intent["training_phrases"]["en"].append("Has flight [BA12](PNR_Number) left yet?")
+    intent["training_phrases"]["es"].remove("estado del vuelo")
+    flow = after.resources[Key("flow", "", "Default Start Flow")]
+    routes = flow["transition_routes"]
+    routes[0], routes[1] = routes[1], routes[0]
+    for key in [k for k in after.resources if k.name == "Upgrade" or k.scope == "Upgrade"]:
+        del after.resources[key]
+    after.resources[Key("test_case", "", "new case")] = {"display_name": "new case"}
+    entity = next(b for k, b in after.resources.items() if k.kind == "entity_type" and b.get("entities"))
+    entity["entities"]["en"][0]["synonyms"].append("brand-new synonym")
+    return after
+
+
+def test_changes_are_named_by_identity(base: Snapshot) -> None:
+    diff = compare(base, edited(base), "a", "b")
+    out = render(diff)
+    assert '    training_phrases.en item: + "Has flight [BA12](PNR_Number) left yet?"' in out
+    assert '    training_phrases.es item: - "estado del vuelo"' in out
+    assert "transition_routes route[intent=Default Welcome Intent]: moved from position 0 to 1" in out
+    assert "- flow Upgrade" in out and "+ test_case new case" in out
+    assert 'synonyms item: + "brand-new synonym"' in out
+    assert diff.summary()["flow"] == {"add": 0, "remove": 1, "change": 1}
+
+
+def test_unchanged_resources_are_not_compared_in_depth(base: Snapshot) -> None:
+    after = Snapshot(resources=copy.deepcopy(base.resources))
+    assert not compare(base, after)
+    webhook_free = Snapshot(resources=dict(base.resources))
+    key = next(k for k in base.resources if k.kind == "intent")
+    webhook_free.resources[key] = {**base.resources[key], "priority": 1}
+    [change] = compare(base, webhook_free).changes
+    assert change.key == key and [f.path for f in change.fields] == [("priority",)]
+
+
+def test_cli_exit_codes(base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path / "agents" / "a", base)
+    write_tree(tmp_path / "agents" / "b", edited(base))
+    root = ["--root", str(tmp_path)]
+    assert main([*root, "diff", "agents/a", "agents/a"]) == 0
+    assert "no differences" in capsys.readouterr().out
+    assert main([*root, "diff", "agents/a", "agents/b"]) == 3
+    assert "~ intent main.flight_status" in capsys.readouterr().out
+    assert main([*root, "diff", "agents/a", str(CORPUS / AGENT)]) == 0  # a tree against its package
+    assert main([*root, "diff", "agents/a", "nowhere"]) == 1
+    assert "'nowhere' is no stage" in capsys.readouterr().err
+
+
+def test_a_stage_compares_without_its_overrides(fake: FakeCX, clients: Any, tmp_path: Path) -> None:
+    agent = clients.agents.create_agent(
+        parent="projects/acme-bots-stg/locations/global",
+        agent=cx.Agent(display_name="Orders", default_language_code="en", time_zone="UTC"),
+    )
+    clients.webhooks.create_webhook(
+        parent=agent.name,
+        webhook=cx.Webhook(
+            display_name="orders-api",
+            generic_web_service=cx.Webhook.GenericWebService(uri="https://orders.stg.example.com/cx"),
+        ),
+    )
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "stg.yaml").write_text(
+        f"agent: orders\nproject: acme-bots-stg\nagent_id: {agent.name.rsplit('/', 1)[-1]}\n"
+        "overrides:\n  webhooks/orders-api:\n    generic_web_service.uri: https://orders.stg.example.com/cx\n"
+    )
+    host = ["--root", str(tmp_path), "--emulator-host", fake.address, "-q"]
+    assert main([*host, "pull", "stg"]) == 0
+    hook = tmp_path / "agents" / "orders" / "webhooks" / "orders-api.yaml"
+    assert "example.com" not in hook.read_text()  # the stage's value never reaches the tree
+    hook.write_text(
+        "display_name: orders-api\ngeneric_web_service:\n  uri: https://orders.dev.example.com/cx\n"
+    )
+    # The tree says dev's URI, the stage overrides it: that is no difference.
+    assert main([*host, "diff", "stg", "agents/orders"]) == 0
+    hook.write_text("display_name: orders-api\ngeneric_web_service:\n  uri: https://other.example.com/cx\n")
+    assert main([*host, "diff", "stg", "agents/orders"]) == 0  # still the stage's own value live
+    clients.webhooks.update_webhook(
+        webhook=cx.Webhook(
+            name=next(iter(clients.webhooks.list_webhooks(parent=agent.name))).name,
+            display_name="orders-api",
+            generic_web_service=cx.Webhook.GenericWebService(uri="https://drifted.example.com/cx"),
+        )
+    )
+    assert main([*host, "diff", "stg", "agents/orders"]) == 3  # live drifted from the override
