@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cxops import overrides
+from cxops import gitsource, overrides
 from cxops.config import load_stage
 from cxops.errors import ConfigError
 from cxops.model import secrets
@@ -12,18 +12,22 @@ from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package
 from cxops.package.reader import snapshot_from_package
 from cxops.stages import Via, open_session, read_live
-from cxops.tree import read_tree
+from cxops.tree import read_tree, snapshot_from_tree
 
 
 def load_source(root: Path, spec: str, emulator_host: str | None, endpoint: str | None) -> Snapshot:
-    """``spec``: a stage name (its live agent, overrides taken out), a tree folder, a package.
+    """``spec``: a stage name (its live agent, overrides taken out), a tree folder, ``git:REF``
+    or ``git:REF:AGENT`` (a tree at a commit), a JSON package.
 
     A stage's overrides are taken out so that it compares as content (SPEC §3), and credentials
     become placeholders on every side, so a secret is never shown and never differs.
     """
     path = Path(spec)
     candidate = path if path.is_absolute() else root / path
-    if candidate.is_dir() and (candidate / "agent.yaml").is_file():
+    if spec.startswith("git:"):
+        agent, files = gitsource.tree_files(root, spec)
+        snapshot = snapshot_from_tree(files, base=f"{spec} agents/{agent}")
+    elif candidate.is_dir() and (candidate / "agent.yaml").is_file():
         snapshot = read_tree(candidate, base=spec)
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
         snapshot, _ = snapshot_from_package(read_package(candidate))

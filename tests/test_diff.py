@@ -114,3 +114,46 @@ def test_a_stage_compares_without_its_overrides(fake: FakeCX, clients: Any, tmp_
         )
     )
     assert main([*host, "diff", "stg", "agents/orders"]) == 3  # live drifted from the override
+
+
+def git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-C", str(root), *args],
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@x",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@x",
+            "HOME": str(root),
+        },
+    )
+
+
+def test_git_refs_are_read_from_objects(
+    base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    write_tree(tmp_path / "agents" / "flights", base)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    write_tree(tmp_path / "agents" / "flights", edited(base))
+    git(tmp_path, "commit", "-q", "-am", "second")
+    git(tmp_path, "tag", "v2")
+    # The working tree moves on; git: sources do not look at it.
+    write_tree(tmp_path / "agents" / "flights", base)
+    root = ["--root", str(tmp_path)]
+    assert main([*root, "diff", "git:HEAD~1", "git:v2:flights"]) == 3
+    out = capsys.readouterr().out
+    assert "git:HEAD~1 -> git:v2:flights" in out and "- flow Upgrade" in out
+    assert main([*root, "diff", "git:HEAD~1", "agents/flights"]) == 0
+    assert main([*root, "diff", "git:nope", "agents/flights"]) == 1
+    assert capsys.readouterr().err.startswith("error: git rev-parse")
+    write_tree(tmp_path / "agents" / "other", base)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "two agents")
+    assert main([*root, "diff", "git:HEAD", "agents/flights"]) == 1
+    assert "name the agent, git:HEAD:AGENT (agents at HEAD: flights, other)" in capsys.readouterr().err
