@@ -78,7 +78,7 @@ def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name
 def identity(item: Any) -> tuple[Any, ...] | None:
     """What a list item is, independent of its position (None: compare by position)."""
     if not isinstance(item, dict):
-        return ("value", canonical_json(item))
+        return ("line", canonical_json(item))
     if "event" in item:
         return ("event", item["event"], item.get("condition"))
     if "intent" in item or ("condition" in item and ("target_page" in item or "trigger_fulfillment" in item)):
@@ -98,7 +98,7 @@ def label(ident: tuple[Any, ...]) -> str:
     if kind == "event":
         event, condition = rest
         return f"event[{event}" + (f", condition={condition}" if condition else "") + "]"
-    if kind == "value":
+    if kind == "line":
         return "item"
     return f"[{rest[0]}]"
 

@@ -39,6 +39,10 @@ def edited(base: Snapshot) -> Snapshot:
     for key in [k for k in after.resources if k.name == "Upgrade" or k.scope == "Upgrade"]:
         del after.resources[key]
     after.resources[Key("test_case", "", "new case")] = {"display_name": "new case"}
+    page = after.resources[Key("page", "Default Start Flow", "Confirm trip")]
+    route = page["transition_routes"][0]
+    route["trigger_fulfillment"]["messages"]["en"][0]["text"]["text"] = ["Great, you are booked!"]
+    route["target_page"] = "END_SESSION"
     entity = next(b for k, b in after.resources.items() if k.kind == "entity_type" and b.get("entities"))
     entity["entities"]["en"][0]["synonyms"].append("brand-new synonym")
     return after
@@ -52,6 +56,14 @@ def test_changes_are_named_by_identity(base: Snapshot) -> None:
     assert "transition_routes route[intent=Default Welcome Intent]: moved from position 0 to 1" in out
     assert "- flow Upgrade" in out and "+ test_case new case" in out
     assert 'synonyms item: + "brand-new synonym"' in out
+    assert (
+        "transition_routes route[intent=confirmation.yes].trigger_fulfillment.messages.en[0].text.text item: "
+        '- "Great, your flight is booked!"'
+    ) in out
+    assert (
+        'transition_routes route[intent=confirmation.yes].target_page: "Anything else?" -> "END_SESSION"'
+        in out
+    )
     assert diff.summary()["flow"] == {"add": 0, "remove": 1, "change": 1}
 
 
@@ -157,3 +169,47 @@ def test_git_refs_are_read_from_objects(
     git(tmp_path, "commit", "-q", "-m", "two agents")
     assert main([*root, "diff", "git:HEAD", "agents/flights"]) == 1
     assert "name the agent, git:HEAD:AGENT (agents at HEAD: flights, other)" in capsys.readouterr().err
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_renderers_match_the_golden_files(base: Snapshot, fmt: str) -> None:
+    import os
+
+    from cxops.render import jsonout, markdown, text
+
+    renderer = {"text": text.render, "markdown": markdown.render, "json": jsonout.render}[fmt]
+    out = renderer(compare(base, edited(base), "agents/flights", "stg"))
+    golden = GOLDEN / f"diff.{ {'text': 'txt', 'markdown': 'md', 'json': 'json'}[fmt] }"
+    if os.environ.get("CXOPS_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+def test_markdown_stays_under_the_comment_limit_and_counts_what_it_leaves_out(base: Snapshot) -> None:
+    from cxops.render import markdown
+
+    empty = Snapshot(resources={k: v for k, v in base.resources.items() if k.kind == "agent"})
+    out = markdown.render(compare(empty, base, "a", "b"), limit=3_000, full_output="the artifact diff.txt")
+    assert len(out) <= 3_000
+    shown = out.count("<details>")
+    total = len(base.resources) - 1
+    assert f"**{total - shown} of {total} resources are not shown**" in out and "the artifact diff.txt" in out
+
+
+def test_json_is_versioned_and_complete(base: Snapshot) -> None:
+    import json
+
+    from cxops.render import jsonout
+
+    data = json.loads(jsonout.render(compare(base, edited(base), "a", "b")))
+    assert data["version"] == 1 and data["differs"] is True
+    intent = next(r for r in data["resources"] if r["name"] == "main.flight_status")
+    assert {
+        "op": "added",
+        "path": ["training_phrases", "en", "item"],
+        "after": "Has flight [BA12](PNR_Number) left yet?",
+    } in intent["fields"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cxops.cli.context import options
+from cxops.cli.context import OutputFormat, options
 from cxops.diff import compare
-from cxops.render import text
+from cxops.render import jsonout, markdown, text
 from cxops.sources import load_source
 
 
@@ -22,7 +22,12 @@ def diff(
     before = load_source(opts.root, left, opts.emulator_host, opts.endpoint)
     after = load_source(opts.root, right, opts.emulator_host, opts.endpoint)
     result = compare(before, after, left, right)
+    renderer = {
+        OutputFormat.text: text.render,
+        OutputFormat.markdown: markdown.render,
+        OutputFormat.json: jsonout.render,
+    }
     if not opts.quiet or result:
-        typer.echo(text.render(result), nl=False)
+        typer.echo(renderer[opts.format](result), nl=False)
     if result:
         raise typer.Exit(3)

@@ -11,7 +11,7 @@ SIGN = {"add": "+", "remove": "-", "change": "~"}
 DONE = {"add": "added", "remove": "removed", "change": "changed"}
 
 
-def _path(path: tuple[str | int, ...]) -> str:
+def path_text(path: tuple[str | int, ...]) -> str:
     """``transition_routes route[intent=x].target_page``-style: items named by identity."""
     out = ""
     for step in path:
@@ -26,20 +26,20 @@ def _path(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
 
 
 def field_line(change: FieldChange) -> str:
-    where = _path(change.path)
+    where = path_text(change.path)
     if change.op == "changed":
-        return f"{where}: {_value(change.before)} -> {_value(change.after)}"
+        return f"{where}: {value_text(change.before)} -> {value_text(change.after)}"
     if change.op in ("set", "added"):
-        return f"{where}: + {_value(change.after)}"
+        return f"{where}: + {value_text(change.after)}"
     if change.op in ("unset", "removed"):
-        return f"{where}: - {_value(change.before)}"
+        return f"{where}: - {value_text(change.before)}"
     return f"{where}: moved from position {change.before} to {change.after}"
 
 

@@ -1,0 +1,59 @@
+"""A diff as GitHub markdown for PR comments and ``$GITHUB_STEP_SUMMARY``.
+
+A summary table, then one collapsible section per resource. GitHub refuses comments over
+65,536 characters: past the budget, sections are left out and counted, and the reader is sent
+to the full output.
+"""
+
+from __future__ import annotations
+
+from cxops.diff import Diff, FieldChange
+from cxops.render.text import SIGN, path_text, value_text
+
+LIMIT = 65_536
+RESERVE = 600  # room for the closing note
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def diff_lines(change: FieldChange) -> list[str]:
+    """Lines of a ```diff block: GitHub colours those starting with - and +."""
+    where = path_text(change.path)
+    if change.op == "changed":
+        return [f"- {where}: {value_text(change.before)}", f"+ {where}: {value_text(change.after)}"]
+    if change.op in ("set", "added"):
+        return [f"+ {where}: {value_text(change.after)}"]
+    if change.op in ("unset", "removed"):
+        return [f"- {where}: {value_text(change.before)}"]
+    return [f"  {where}: moved from position {change.before} to {change.after}"]
+
+
+def render(
+    diff: Diff, limit: int = LIMIT, full_output: str = "the full diff (cxops diff --format text)"
+) -> str:
+    head = [f"### cxops diff `{diff.left}` → `{diff.right}`", ""]
+    if not diff:
+        return "\n".join([*head, "No differences."]) + "\n"
+    head += ["| kind | added | removed | changed |", "|---|---:|---:|---:|"]
+    for kind, counts in diff.summary().items():
+        head.append(f"| {kind} | {counts['add']} | {counts['remove']} | {counts['change']} |")
+    head.append("")
+    out = "\n".join(head) + "\n"
+    left_out = 0
+    for change in diff.changes:
+        lines = [line for f in change.fields for line in diff_lines(f)]
+        section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(str(change.key))}</summary>\n\n"
+        section += "```diff\n" + "\n".join(lines) + "\n```\n" if lines else ""
+        section += "</details>\n"
+        if len(out) + len(section) > limit - RESERVE:
+            left_out += 1
+            continue
+        out += section
+    if left_out:
+        out += (
+            f"\n**{left_out} of {len(diff.changes)} resources are not shown** "
+            f"(GitHub's {limit:,}-character limit); see {full_output}.\n"
+        )
+    return out
