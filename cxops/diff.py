@@ -43,6 +43,8 @@ class Diff:
     left: str
     right: str
     changes: tuple[ResourceChange, ...]
+    # Per-stage differences that were taken out before comparing (a stage's overrides).
+    expected: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.changes)

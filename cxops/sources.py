@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from cxops import gitsource, overrides
@@ -15,13 +16,23 @@ from cxops.stages import Via, open_session, read_live
 from cxops.tree import read_tree, snapshot_from_tree
 
 
-def load_source(root: Path, spec: str, emulator_host: str | None, endpoint: str | None) -> Snapshot:
+@dataclass(frozen=True)
+class Source:
+    snapshot: Snapshot
+    # Per-stage values taken out before comparing (``overrides.<key>.<field>`` of the stage).
+    expected: tuple[str, ...] = ()
+
+
+def load_source(
+    root: Path, spec: str, emulator_host: str | None, endpoint: str | None, *, raw: bool = False
+) -> Source:
     """``spec``: a stage name (its live agent, overrides taken out), a tree folder, ``git:REF``
     or ``git:REF:AGENT`` (a tree at a commit), a JSON package.
 
-    A stage's overrides are taken out so that it compares as content (SPEC §3), and credentials
-    become placeholders on every side, so a secret is never shown and never differs.
+    A stage's overrides are taken out so that it compares as content (SPEC §3) — unless ``raw``
+    — and credentials become placeholders on every side, so a secret is never shown.
     """
+    expected: tuple[str, ...] = ()
     path = Path(spec)
     candidate = path if path.is_absolute() else root / path
     if spec.startswith("git:"):
@@ -35,13 +46,17 @@ def load_source(root: Path, spec: str, emulator_host: str | None, endpoint: str 
         stage = load_stage(root, spec)
         with open_session(stage, emulator_host, endpoint) as session:
             snapshot = read_live(session, stage, Via.export).snapshot
-        tree_dir = root / "agents" / stage.agent
-        tree = read_tree(tree_dir) if (tree_dir / "agent.yaml").is_file() else None
-        overrides.remove(snapshot, stage, tree)
+        if not raw:
+            tree_dir = root / "agents" / stage.agent
+            tree = read_tree(tree_dir) if (tree_dir / "agent.yaml").is_file() else None
+            kept = {k.where for k in overrides.remove(snapshot, stage, tree)}
+            expected = tuple(
+                f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
+            )
     else:
         raise ConfigError(
             f"{spec!r} is no stage (environments/{spec}.yaml), agent tree (a folder with agent.yaml) "
             "or JSON package (a zip, or a folder with agent.json)"
         )
     secrets.redact(snapshot)
-    return snapshot
+    return Source(snapshot, expected)

@@ -90,7 +90,9 @@ def test_cli_exit_codes(base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFi
     assert "'nowhere' is no stage" in capsys.readouterr().err
 
 
-def test_a_stage_compares_without_its_overrides(fake: FakeCX, clients: Any, tmp_path: Path) -> None:
+def test_a_stage_compares_without_its_overrides(
+    fake: FakeCX, clients: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     agent = clients.agents.create_agent(
         parent="projects/acme-bots-stg/locations/global",
         agent=cx.Agent(display_name="Orders", default_language_code="en", time_zone="UTC"),
@@ -114,8 +116,17 @@ def test_a_stage_compares_without_its_overrides(fake: FakeCX, clients: Any, tmp_
     hook.write_text(
         "display_name: orders-api\ngeneric_web_service:\n  uri: https://orders.dev.example.com/cx\n"
     )
-    # The tree says dev's URI, the stage overrides it: that is no difference.
-    assert main([*host, "diff", "stg", "agents/orders"]) == 0
+    # The tree says dev's URI, the stage overrides it: that is no difference, listed apart.
+    capsys.readouterr()
+    assert main([*host[:-1], "diff", "stg", "agents/orders"]) == 0
+    out = capsys.readouterr().out
+    assert "expected per-stage differences" in out
+    assert "stg: overrides.webhooks/orders-api.generic_web_service.uri" in out
+    assert main([*host[:-1], "diff", "--raw", "stg", "agents/orders"]) == 3
+    assert (
+        'generic_web_service.uri: "https://orders.stg.example.com/cx" -> "https://orders.dev.example.com/cx"'
+        in capsys.readouterr().out
+    )
     hook.write_text("display_name: orders-api\ngeneric_web_service:\n  uri: https://other.example.com/cx\n")
     assert main([*host, "diff", "stg", "agents/orders"]) == 0  # still the stage's own value live
     clients.webhooks.update_webhook(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 
 from cxops.cli.context import OutputFormat, options
@@ -16,12 +18,15 @@ def diff(
         ..., help="A stage (its live agent), an agent tree folder, or a JSON package."
     ),
     right: str = typer.Argument(..., help="The same kinds of source."),
+    raw: bool = typer.Option(False, "--raw", help="Compare stages as stored, their overrides included."),
 ) -> None:
     """Show what differs from LEFT to RIGHT; exit 3 when anything does, 0 when nothing."""
     opts = options(ctx)
-    before = load_source(opts.root, left, opts.emulator_host, opts.endpoint)
-    after = load_source(opts.root, right, opts.emulator_host, opts.endpoint)
-    result = compare(before, after, left, right)
+    before = load_source(opts.root, left, opts.emulator_host, opts.endpoint, raw=raw)
+    after = load_source(opts.root, right, opts.emulator_host, opts.endpoint, raw=raw)
+    result = replace(
+        compare(before.snapshot, after.snapshot, left, right), expected=before.expected + after.expected
+    )
     renderer = {
         OutputFormat.text: text.render,
         OutputFormat.markdown: markdown.render,

@@ -26,6 +26,7 @@ def as_data(diff: Diff) -> dict[str, Any]:
         "right": diff.right,
         "differs": bool(diff),
         "summary": diff.summary(),
+        "expected": list(diff.expected),
         "resources": [
             {
                 "kind": change.key.kind,

@@ -35,7 +35,8 @@ def render(
 ) -> str:
     head = [f"### cxops diff `{diff.left}` → `{diff.right}`", ""]
     if not diff:
-        return "\n".join([*head, "No differences."]) + "\n"
+        expected = "".join(f"- expected (override): `{item}`\n" for item in diff.expected)
+        return "\n".join([*head, "No differences."]) + "\n" + expected
     head += ["| kind | added | removed | changed |", "|---|---:|---:|---:|"]
     for kind, counts in diff.summary().items():
         head.append(f"| {kind} | {counts['add']} | {counts['remove']} | {counts['change']} |")
@@ -51,6 +52,9 @@ def render(
             left_out += 1
             continue
         out += section
+    if diff.expected:
+        out += "\n<details><summary>Expected per-stage differences (overrides)</summary>\n\n"
+        out += "".join(f"- `{item}`\n" for item in diff.expected) + "\n</details>\n"
     if left_out:
         out += (
             f"\n**{left_out} of {len(diff.changes)} resources are not shown** "

@@ -43,9 +43,19 @@ def field_line(change: FieldChange) -> str:
     return f"{where}: moved from position {change.before} to {change.after}"
 
 
+def expected_lines(diff: Diff) -> list[str]:
+    if not diff.expected:
+        return []
+    return ["", "expected per-stage differences (overrides, not shown above; --raw shows them):"] + [
+        f"  {item}" for item in diff.expected
+    ]
+
+
 def render(diff: Diff) -> str:
     if not diff:
-        return f"{diff.left} and {diff.right}: no differences\n"
+        return f"{diff.left} and {diff.right}: no differences\n" + "".join(
+            f"{line}\n" for line in expected_lines(diff)
+        )
     lines = [f"{diff.left} -> {diff.right}"]
     for kind, counts in diff.summary().items():
         lines.append(f"  {kind}: " + ", ".join(f"{n} {DONE[op]}" for op, n in counts.items() if n))
@@ -53,4 +63,5 @@ def render(diff: Diff) -> str:
         lines.append("")
         lines.append(f"{SIGN[change.op]} {change.key}")
         lines.extend(f"    {field_line(field)}" for field in change.fields)
+    lines.extend(expected_lines(diff))
     return "\n".join(lines) + "\n"
