@@ -14,14 +14,11 @@ from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model import phrases
+from cxops.model.proto import FREE_FORM, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, V3, is_repeated
 from cxops.model.snapshot import Key, Snapshot
-from cxops.package.codec import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3
 
 FieldPath = tuple[str | int, ...]
-END_FLOW_SYMBOLS = frozenset(
-    {"END_FLOW_WITH_CANCELLATION", "END_FLOW_WITH_FAILURE", "END_FLOW_WITH_HUMAN_ESCALATION"}
-)
-SPECIAL_PAGES = frozenset(SYMBOL_TARGETS) | END_FLOW_SYMBOLS | frozenset(SPECIAL_TARGETS)
+SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
 
 # Fields whose value in the tree is a map of language -> the field's value.
 LANGUAGE_MAPS = {
@@ -199,10 +196,7 @@ class _Checker:
             for k, v in value.items():
                 self.single(v, value_fd, (*path, k))
             return
-        repeated = getattr(fd, "is_repeated", None)
-        if repeated is None:
-            repeated = fd.label == 3
-        if repeated:
+        if is_repeated(fd):
             if not isinstance(value, list):
                 self.problem(path, f"expected a list, got {_type_name(value)}")
                 return

@@ -16,13 +16,10 @@ from google.protobuf import json_format
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import phrases
+from cxops.model.proto import SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
 from cxops.model.snapshot import Body, Key, Snapshot
-from cxops.package.codec import SPECIAL_TARGETS, V3
 from cxops.validate import LANGUAGE_MAPS
 
-SYSTEM_ENTITY = "projects/-/locations/-/agents/-/entityTypes/"
-END_FLOW_SYMBOLS = ("END_FLOW_WITH_CANCELLATION", "END_FLOW_WITH_FAILURE", "END_FLOW_WITH_HUMAN_ESCALATION")
-SPECIAL_PAGE_IDS = frozenset(SPECIAL_TARGETS.values()) | frozenset(END_FLOW_SYMBOLS)
 DURATION = "google.protobuf.Duration"
 
 # Collections of resource names, by kind.
@@ -170,7 +167,7 @@ class _Refs:
 
     def entity_type(self, value: Any) -> Any:
         if isinstance(value, str) and value.startswith("@sys."):
-            return SYSTEM_ENTITY + value[1:]
+            return SYSTEM_ENTITY_PREFIX + value[1:]
         if isinstance(value, str) and value.startswith("@"):
             return self.lookup("entity_type", value[1:])
         return value

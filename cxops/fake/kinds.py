@@ -13,9 +13,8 @@ from typing import Any
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake.protoutil import Msg
+from cxops.model.proto import SPECIAL_PAGE_IDS
 from cxops.model.translatable import TRANSLATABLE, Slot
-
-V3 = "google.cloud.dialogflow.cx.v3"
 
 
 @dataclass(frozen=True)
@@ -148,19 +147,7 @@ DEFAULT_WELCOME_INTENT = "00000000-0000-0000-0000-000000000000"
 DEFAULT_NEGATIVE_INTENT = "00000000-0000-0000-0000-000000000001"
 
 # Page ids that are not pages: transition targets with a fixed meaning.
-SPECIAL_PAGES = frozenset(
-    {
-        "START_PAGE",
-        "END_SESSION",
-        "END_FLOW",
-        "CURRENT_PAGE",
-        "PREVIOUS_PAGE",
-        "END_FLOW_WITH_CANCELLATION",
-        "END_FLOW_WITH_FAILURE",
-        "END_FLOW_WITH_HUMAN_ESCALATION",
-        "PLAYBOOK_START",
-    }
-)
+SPECIAL_PAGES = SPECIAL_PAGE_IDS | {"PLAYBOOK_START"}
 
 WRITE_VERBS = (
     "Create",

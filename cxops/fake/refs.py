@@ -13,8 +13,9 @@ from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
-from cxops.fake.kinds import V3
 from cxops.fake.protoutil import Msg, is_repeated
+from cxops.model import proto
+from cxops.model.proto import V3
 
 # (message type, field) -> the collection the field's value names.
 REFERENCE_FIELDS: dict[tuple[str, str], str] = {
@@ -43,7 +44,7 @@ REFERENCE_FIELDS: dict[tuple[str, str], str] = {
     (f"{V3}.Environment.VersionConfig", "version"): "versions",
 }
 
-SYSTEM_ENTITY_PREFIX = "projects/-/locations/-/agents/-/entityTypes/sys."
+SYSTEM_ENTITY_PREFIX = proto.SYSTEM_ENTITY_PREFIX + "sys."
 
 
 @dataclass

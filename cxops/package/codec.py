@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxops.model import phrases
+from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
-
-V3 = "google.cloud.dialogflow.cx.v3"
-FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 
 # Output-only or derived fields that are server identity or noise: never in a tree.
 DROPPED: dict[str, frozenset[str]] = {
@@ -64,15 +62,6 @@ RESOURCE_TYPES = frozenset(
     )
 )
 
-# Special transition targets: how exports write them -> the tree's symbols.
-SPECIAL_TARGETS = {
-    "End Session": "END_SESSION",
-    "End Flow": "END_FLOW",
-    "Current Page": "CURRENT_PAGE",
-    "Start Page": "START_PAGE",
-    "Previous Page": "PREVIOUS_PAGE",
-}
-SYMBOL_TARGETS = {v: k for k, v in SPECIAL_TARGETS.items()}
 TARGET_FIELDS = {
     (f"{V3}.TransitionRoute", "target_page"),
     (f"{V3}.EventHandler", "target_page"),
@@ -176,7 +165,7 @@ class _Field:
         message_type = fd.message_type
         self.message_type: Any = message_type
         self.is_map = message_type is not None and bool(message_type.GetOptions().map_entry)
-        self.repeated = _repeated(fd)
+        self.repeated = is_repeated(fd)
         # A map's values decode as its entry type's "value" field.
         self.value: _Field | None = _Field(message_type.fields_by_name["value"]) if self.is_map else None
         if message_type is not None:
@@ -377,11 +366,6 @@ PATH_REFERENCES = {
 }
 
 
-def _repeated(fd: Any) -> bool:
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else bool(fd.label == 3)
-
-
 def _pop_languages(value: Any, found: list[str]) -> None:
     if isinstance(value, dict):
         lang = value.pop("language_code", None)
@@ -473,7 +457,7 @@ def _encode_field(fd: Any, value: Any, ctx: EncodeContext) -> Any:
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         value_fd = fd.message_type.fields_by_name["value"]
         return [{"key": k, "value": _encode_single(value_fd, v, ctx)} for k, v in value.items()]
-    if _repeated(fd) and isinstance(value, list):
+    if is_repeated(fd) and isinstance(value, list):
         return [_encode_single(fd, v, ctx) for v in value]
     return _encode_single(fd, value, ctx)
 

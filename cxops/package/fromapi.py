@@ -31,11 +31,9 @@ from google.protobuf import json_format
 
 from cxops import names
 from cxops.errors import Location, ValidationError
+from cxops.model.proto import FREE_FORM, SYMBOL_TARGETS, V3, is_repeated
 from cxops.model.translatable import TRANSLATABLE
 from cxops.package import jsonfmt
-
-V3 = "google.cloud.dialogflow.cx.v3"
-FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 
 # Messages are raw protobuf messages of any type, read by reflection.
 Msg = Any
@@ -67,13 +65,7 @@ class ApiAgent:
 # -- how references are written ----------------------------------------------------------------
 
 # Special page ids: exports write these five by their display name, the others by the id itself.
-SPECIAL_PAGE_NAMES = {
-    "START_PAGE": "Start Page",
-    "END_SESSION": "End Session",
-    "END_FLOW": "End Flow",
-    "CURRENT_PAGE": "Current Page",
-    "PREVIOUS_PAGE": "Previous Page",
-}
+SPECIAL_PAGE_NAMES = SYMBOL_TARGETS
 
 # Fields naming another resource that exports write as its display name.
 DISPLAY_NAME_REFERENCES = frozenset(
@@ -136,12 +128,6 @@ TOP_LEVEL_DROPPED: dict[str, frozenset[str]] = {
 NUM_TRAINING_PHRASES_AFTER = 8
 
 
-def _is_repeated(fd: Any) -> bool:
-    # protobuf 7 dropped ``label`` in favour of ``is_repeated``.
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else bool(fd.label == 3)
-
-
 def _last(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
@@ -201,7 +187,7 @@ def message_json(msg: Msg, ctx: _Context, skip: frozenset[str] = frozenset()) ->
             continue
         if key in DISPLAY_NAME_REFERENCES:
             out[fd.json_name] = (
-                [ctx.display_name(v) for v in value] if _is_repeated(fd) else ctx.display_name(value)
+                [ctx.display_name(v) for v in value] if is_repeated(fd) else ctx.display_name(value)
             )
             continue
         if key in PAGE_REFERENCES:
@@ -222,7 +208,7 @@ def _field(fd: Any, value: Any, ctx: _Context) -> Any:
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         value_fd = fd.message_type.fields_by_name["value"]
         return [{"key": k, "value": _single(value_fd, value[k], ctx)} for k in sorted(value)]
-    if _is_repeated(fd):
+    if is_repeated(fd):
         return [_single(fd, v, ctx) for v in value]
     return _single(fd, value, ctx)
 
@@ -555,7 +541,7 @@ class _Package:
             self.ctx.language = lang
             values = getattr(view, field_name)
             # Generator.prompt_text is one message, not a list.
-            values = list(values) if _is_repeated(view.DESCRIPTOR.fields_by_name[field_name]) else [values]
+            values = list(values) if is_repeated(view.DESCRIPTOR.fields_by_name[field_name]) else [values]
             items = []
             for value in values:
                 body = item(value) if item is not None else message_json(value, self.ctx)

@@ -1,0 +1,33 @@
+"""Facts about the CX v3 protos that every layer shares: one place, not a copy per module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+V3 = "google.cloud.dialogflow.cx.v3"
+# Messages that hold free-form JSON: kept as JSON, never walked field by field.
+FREE_FORM = frozenset({"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"})
+SYSTEM_ENTITY_PREFIX = "projects/-/locations/-/agents/-/entityTypes/"
+
+# Special transition targets: how exports write them -> the page ids (and the tree's symbols).
+SPECIAL_TARGETS = {
+    "End Session": "END_SESSION",
+    "End Flow": "END_FLOW",
+    "Current Page": "CURRENT_PAGE",
+    "Start Page": "START_PAGE",
+    "Previous Page": "PREVIOUS_PAGE",
+}
+SYMBOL_TARGETS = {v: k for k, v in SPECIAL_TARGETS.items()}
+# Special page ids that exports write as the id itself.
+END_FLOW_SYMBOLS = frozenset(
+    {"END_FLOW_WITH_CANCELLATION", "END_FLOW_WITH_FAILURE", "END_FLOW_WITH_HUMAN_ESCALATION"}
+)
+SPECIAL_PAGE_IDS = frozenset(SYMBOL_TARGETS) | END_FLOW_SYMBOLS
+
+
+def is_repeated(field: Any) -> bool:
+    """Whether a field descriptor is repeated, on protobuf 4 to 7 (7 dropped ``label``)."""
+    flag = getattr(field, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(field.label == 3)  # LABEL_REPEATED
