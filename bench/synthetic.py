@@ -40,6 +40,8 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import duration_pb2, field_mask_pb2, struct_pb2
 from google.protobuf.message import Message
 
+from cxops.model.proto import is_repeated
+
 DEFAULT_PARENT = "projects/bench/locations/global"
 SYS_NUMBER = "projects/-/locations/-/agents/-/entityTypes/sys.number"
 LANGUAGES = ("en", "ja")
@@ -382,13 +384,7 @@ def _slug(text: str) -> str:
     return text.lower().replace(" ", "-")
 
 
-def _is_repeated(fd: Any) -> bool:
-    # protobuf 7 replaced FieldDescriptor.label with is_repeated.
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else bool(fd.label == fd.LABEL_REPEATED)
-
-
-def _adopt_names(src: Message, dst: Message) -> None:
+def adopt_names(src: Message, dst: Message) -> None:
     """Copy the output-only ``name`` ids of list elements (routes, handlers) from ``src`` into the
     same positions of ``dst``, so a write in another language addresses the same elements."""
     for fd, value in dst.ListFields():
@@ -400,13 +396,13 @@ def _adopt_names(src: Message, dst: Message) -> None:
         ):
             continue
         theirs = getattr(src, fd.name)
-        if _is_repeated(fd):
+        if is_repeated(fd):
             for mine, other in zip(value, theirs, strict=False):
                 if "name" in mine.DESCRIPTOR.fields_by_name and other.name:
                     mine.name = other.name
-                _adopt_names(other, mine)
+                adopt_names(other, mine)
         elif src.HasField(fd.name):
-            _adopt_names(theirs, value)
+            adopt_names(theirs, value)
 
 
 # -- names of what exists so far ------------------------------------------------------------------
@@ -838,7 +834,7 @@ class _Builder:
         created = _raw(create(build("en")))
         ja = build("ja")
         ja.name = created.name
-        _adopt_names(created, ja)
+        adopt_names(created, ja)
         update(ja, _mask(*paths))
         return str(created.name)
 
@@ -989,7 +985,7 @@ class _Builder:
                 )
             )
             ja = page(spec, names, f, p, "ja")
-            _adopt_names(written, ja)
+            adopt_names(written, ja)
             self.update(c, "update_page", cx.Page, "page", ja, _mask(*content), "ja")
 
         self.map(one, [(f, p) for f in range(spec.flows) for p in range(spec.pages_per_flow)])
@@ -1004,7 +1000,7 @@ class _Builder:
                     c, "update_flow", cx.Flow, "flow", en, _mask(*routes, "transition_route_groups"), "en"
                 )
             )
-            _adopt_names(written, ja)
+            adopt_names(written, ja)
             self.update(c, "update_flow", cx.Flow, "flow", ja, _mask(*routes), "ja")
 
         def one(f: int) -> None:

@@ -21,7 +21,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import field_mask_pb2
 
-from bench.synthetic import Spec, build_agent
+from bench.synthetic import Spec, adopt_names, build_agent
 from cxops.errors import ValidationError
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
@@ -138,31 +138,6 @@ BUILT_IN_TOOLS = "tools/df-"  # e.g. tools/df-code-interpreter-tool
 FREE_FORM = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 
 
-def _repeated(fd: Any) -> bool:
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else bool(fd.label == 3)
-
-
-def _adopt_names(src: Any, dst: Any) -> None:
-    """Give ``dst``'s routes and handlers the ids ``src``'s got, by position."""
-    for fd, value in dst.ListFields():
-        element = fd.message_type
-        if (
-            element is None
-            or element.full_name.startswith("google.protobuf.")
-            or element.GetOptions().map_entry
-        ):
-            continue
-        theirs = getattr(src, fd.name)
-        if _repeated(fd):
-            for mine, other in zip(value, theirs, strict=False):
-                if "name" in mine.DESCRIPTOR.fields_by_name and other.name:
-                    mine.name = other.name
-                _adopt_names(other, mine)
-        elif src.HasField(fd.name):
-            _adopt_names(theirs, value)
-
-
 SMALL = Spec(
     flows=2,
     pages_per_flow=3,
@@ -206,7 +181,7 @@ def write_in_both(update: Any, build: Any) -> Any:
     """Write the en view, then the ja view onto the same routes and handlers."""
     written = raw(update(build("en"), "en"))
     ja = build("ja")
-    _adopt_names(written, ja)
+    adopt_names(written, ja)
     update(ja, "ja")
     return written
 
