@@ -29,12 +29,14 @@ class Finding:
         }
 
 
-def _locate(root: Path, origin: str, problem: Problem) -> Location:
-    line: int | None = None
-    path = root / origin
-    if path.is_file():
-        _, positions = yamlio.load_with_positions(path.read_text(encoding="utf-8"), origin)
-        line = positions.line(problem.path)
+def _locate(root: Path, origin: str, problem: Problem, cache: dict[str, yamlio.Positions | None]) -> Location:
+    """file:line: key of a problem; each file is parsed for positions once, however many it has."""
+    if origin not in cache:
+        path = root / origin
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
+        cache[origin] = yamlio.load_with_positions(text, origin)[1] if text is not None else None
+    positions = cache[origin]
+    line = positions.line(problem.path) if positions is not None else None
     return Location(origin, line, problem.field or None)
 
 
@@ -46,9 +48,10 @@ def check_agent(root: Path, agent: str) -> list[Finding]:
         snapshot = read_tree(folder, base=f"agents/{agent}")
     except CxopsError as bad:
         return [*findings, Finding(bad.location or Location(f"agents/{agent}"), bad.message)]
+    positions: dict[str, yamlio.Positions | None] = {}
     for problem in validate(snapshot):
         origin = snapshot.origins.get(problem.key, f"agents/{agent}")
-        findings.append(Finding(_locate(root, origin, problem), problem.message))
+        findings.append(Finding(_locate(root, origin, problem, positions), problem.message))
     return findings
 
 

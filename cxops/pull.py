@@ -37,7 +37,8 @@ def pull(
     stage = load_stage(root, stage_name)
     folder = tree_path(root, stage)
     try:
-        tree = read_tree(folder) if (folder / "agent.yaml").is_file() else None
+        # The tree is only needed to put its own values back where the stage overrides them.
+        tree = read_tree(folder) if stage.overrides and (folder / "agent.yaml").is_file() else None
     except CxopsError:
         tree = None  # a broken tree is replaced by what is live; overrides then fall back to absent
     with open_session(stage, emulator_host, endpoint) as session:

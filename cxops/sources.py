@@ -48,7 +48,7 @@ def load_source(
             snapshot = read_live(session, stage, Via.export).snapshot
         if not raw:
             tree_dir = root / "agents" / stage.agent
-            tree = read_tree(tree_dir) if (tree_dir / "agent.yaml").is_file() else None
+            tree = read_tree(tree_dir) if stage.overrides and (tree_dir / "agent.yaml").is_file() else None
             kept = {k.where for k in overrides.remove(snapshot, stage, tree)}
             expected = tuple(
                 f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
