@@ -8,6 +8,7 @@ float32 noise, volatile and derived fields.
 
 from __future__ import annotations
 
+import contextvars
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,11 +40,11 @@ def _load(files: Mapping[str, bytes], path: str) -> Any:
 
 
 # The file being decoded, so that an unexpected shape deep inside is reported against it.
-_reading: list[str] = [""]
+_reading: contextvars.ContextVar[str] = contextvars.ContextVar("cxops_package_reading", default="")
 
 
 def _object(files: Mapping[str, bytes], path: str) -> dict[str, Any]:
-    _reading[0] = path
+    _reading.set(path)
     data = _load(files, path)
     if not isinstance(data, dict):
         raise ValidationError("expected a JSON object", Location(path, 1))
@@ -129,7 +130,7 @@ def snapshot_from_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportR
         # list, a list where it writes an object, …): one message naming the file.
         raise ValidationError(
             f"unexpected structure, not what a CX export contains ({type(bad).__name__}: {bad})",
-            Location(_reading[0] or "agent.json"),
+            Location(_reading.get() or "agent.json"),
         ) from bad
 
 
