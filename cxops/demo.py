@@ -273,5 +273,5 @@ def run(say: Say) -> int:
             f"8. {sum(fake.calls.values())} API calls ({fake.write_count()} writes) "
             f"in {time.monotonic() - began:.1f}s"
         )
-    say("Next: diff, plan, approve and apply join this demo as they land.")
+    say("Next: diff dev↔stg, plan, approve and apply join this demo as they land.")
     return 0
