@@ -51,18 +51,22 @@ def edited(base: Snapshot) -> Snapshot:
 def test_changes_are_named_by_identity(base: Snapshot) -> None:
     diff = compare(base, edited(base), "a", "b")
     out = render(diff)
-    assert '    training_phrases.en item: + "Has flight [BA12](PNR_Number) left yet?"' in out
-    assert '    training_phrases.es item: - "estado del vuelo"' in out
-    assert "transition_routes route[intent=Default Welcome Intent]: moved from position 0 to 1" in out
+    assert '    + training_phrases.en: "Has flight [BA12](PNR_Number) left yet?"' in out
+    assert '    - training_phrases.es: "estado del vuelo"' in out
+    assert "~ transition_routes route[intent=Default Welcome Intent]: moved from position 0 to 1" in out
     assert "- flow Upgrade" in out and "+ test_case new case" in out
-    assert 'synonyms item: + "brand-new synonym"' in out
+    assert '+ synonyms: "brand-new synonym"' in out
+    # A nested fulfillment reads below its route, not as one long path per line.
     assert (
-        "transition_routes route[intent=confirmation.yes].trigger_fulfillment.messages.en[0].text.text item: "
-        '- "Great, your flight is booked!"'
+        "    @ transition_routes route[intent=confirmation.yes]\n"
+        '        - trigger_fulfillment.messages.en[0].text.text: "Great, your flight is booked!"\n'
+        '        + trigger_fulfillment.messages.en[0].text.text: "Great, you are booked!"\n'
+        '        ~ target_page: "Anything else?" -> "END_SESSION"\n'
     ) in out
+    assert "\x1b[" not in out
+    coloured = render(diff, color=True)
     assert (
-        'transition_routes route[intent=confirmation.yes].target_page: "Anything else?" -> "END_SESSION"'
-        in out
+        '\x1b[32m    + training_phrases.en: "Has flight' in coloured and "\x1b[31m- flow Upgrade" in coloured
     )
     assert diff.summary()["flow"] == {"add": 0, "remove": 1, "change": 1}
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import typer
 
 from cxops.cli.context import OutputFormat, options
-from cxops.diff import compare
+from cxops.diff import Diff, compare
 from cxops.render import jsonout, markdown, text
 from cxops.sources import load_source
+
+
+def render(result: Diff, fmt: OutputFormat, *, color: bool = False) -> str:
+    if fmt is OutputFormat.markdown:
+        return markdown.render(result)
+    if fmt is OutputFormat.json:
+        return jsonout.render(result)
+    return text.render(result, color=color)
 
 
 def diff(
@@ -27,12 +36,7 @@ def diff(
     result = replace(
         compare(before.snapshot, after.snapshot, left, right), expected=before.expected + after.expected
     )
-    renderer = {
-        OutputFormat.text: text.render,
-        OutputFormat.markdown: markdown.render,
-        OutputFormat.json: jsonout.render,
-    }
     if not opts.quiet or result:
-        typer.echo(renderer[opts.format](result), nl=False)
+        typer.echo(render(result, opts.format, color=opts.color and sys.stdout.isatty()), nl=False)
     if result:
         raise typer.Exit(3)

@@ -7,8 +7,10 @@ to the full output.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cxops.diff import Diff, FieldChange
-from cxops.render.text import SIGN, path_text, value_text
+from cxops.render.text import SIGN, groups, path_text, value_text
 
 LIMIT = 65_536
 RESERVE = 600  # room for the closing note
@@ -18,16 +20,32 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def diff_lines(change: FieldChange) -> list[str]:
+def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
     """Lines of a ```diff block: GitHub colours those starting with - and +."""
     where = path_text(change.path)
+    where = f"{where}: " if where else ""
     if change.op == "changed":
-        return [f"- {where}: {value_text(change.before)}", f"+ {where}: {value_text(change.after)}"]
+        return [
+            f"-{indent} {where}{value_text(change.before)}",
+            f"+{indent} {where}{value_text(change.after)}",
+        ]
     if change.op in ("set", "added"):
-        return [f"+ {where}: {value_text(change.after)}"]
+        return [f"+{indent} {where}{value_text(change.after)}"]
     if change.op in ("unset", "removed"):
-        return [f"- {where}: {value_text(change.before)}"]
-    return [f"  {where}: moved from position {change.before} to {change.after}"]
+        return [f"-{indent} {where}{value_text(change.before)}"]
+    return [f" {indent} {where}moved from position {change.before} to {change.after}"]
+
+
+def block_lines(fields: Sequence[FieldChange]) -> list[str]:
+    """Changes under one route or item share a ``@@`` header line, as hunks do."""
+    lines: list[str] = []
+    for head, members in groups(fields):
+        indent = ""
+        if head:
+            lines.append(f"@@ {path_text(head)}")
+            indent = "   "
+        lines.extend(line for change in members for line in diff_lines(change, indent))
+    return lines
 
 
 def render(
@@ -44,7 +62,7 @@ def render(
     out = "\n".join(head) + "\n"
     left_out = 0
     for change in diff.changes:
-        lines = [line for f in change.fields for line in diff_lines(f)]
+        lines = block_lines(change.fields)
         section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(str(change.key))}</summary>\n\n"
         section += "```diff\n" + "\n".join(lines) + "\n```\n" if lines else ""
         section += "</details>\n"

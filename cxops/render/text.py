@@ -1,17 +1,26 @@
-"""A diff as plain text for terminals and CI logs: a summary per kind, then each resource."""
+"""A diff as plain text for terminals and CI logs: a summary per kind, then each resource.
+
+Field changes inside one list item (a route, an event handler, a parameter, an entry) are
+grouped under that item's name, so a nested fulfillment reads as a short path below its route
+rather than one long path per line. Colour is added only when asked (a terminal).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cxops.diff import Diff, FieldChange
+from cxops.diff import Diff, FieldChange, Path
 
 SIGN = {"add": "+", "remove": "-", "change": "~"}
 DONE = {"add": "added", "remove": "removed", "change": "changed"}
+# ANSI colours by the first character of a line: what git diff uses.
+COLOURS = {"+": "32", "-": "31", "~": "33", "@": "36"}
+ITEM_STEPS = ("route[", "event[", "item")
 
 
-def path_text(path: tuple[str | int, ...]) -> str:
+def path_text(path: Path) -> str:
     """``transition_routes route[intent=x].target_page``-style: items named by identity."""
     out = ""
     for step in path:
@@ -19,11 +28,38 @@ def path_text(path: tuple[str | int, ...]) -> str:
             out += f"[{step}]"
         elif step.startswith("["):
             out += step
+        elif step == "item":
+            continue  # a plain list line: its text is the identity, shown as the value
         else:
-            out += (
-                f" {step}" if step.startswith(("route[", "event[", "item")) else (f".{step}" if out else step)
-            )
+            out += f" {step}" if step.startswith(ITEM_STEPS) else (f".{step}" if out else step)
     return out
+
+
+def _is_item(step: str | int) -> bool:
+    return isinstance(step, str) and step.startswith(("route[", "event[", "["))
+
+
+def split(path: Path) -> tuple[Path, Path]:
+    """The path up to its last named list item (the group), and the rest below it."""
+    for at in range(len(path) - 2, -1, -1):
+        if _is_item(path[at]):
+            return path[: at + 1], path[at + 1 :]
+    return (), path
+
+
+def groups(fields: Sequence[FieldChange]) -> Iterator[tuple[Path, list[FieldChange]]]:
+    """Consecutive field changes under the same named item, with their paths made relative."""
+    head: Path | None = None
+    members: list[FieldChange] = []
+    for change in fields:
+        group, rest = split(change.path)
+        if group != head and members:
+            yield head or (), members
+            members = []
+        head = group
+        members.append(FieldChange(change.op, rest, change.before, change.after))
+    if members:
+        yield head or (), members
 
 
 def value_text(value: Any) -> str:
@@ -34,13 +70,25 @@ def value_text(value: Any) -> str:
 
 def field_line(change: FieldChange) -> str:
     where = path_text(change.path)
+    where = f"{where}: " if where else ""
     if change.op == "changed":
-        return f"{where}: {value_text(change.before)} -> {value_text(change.after)}"
+        return f"~ {where}{value_text(change.before)} -> {value_text(change.after)}"
     if change.op in ("set", "added"):
-        return f"{where}: + {value_text(change.after)}"
+        return f"+ {where}{value_text(change.after)}"
     if change.op in ("unset", "removed"):
-        return f"{where}: - {value_text(change.before)}"
-    return f"{where}: moved from position {change.before} to {change.after}"
+        return f"- {where}{value_text(change.before)}"
+    return f"~ {where}moved from position {change.before} to {change.after}"
+
+
+def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str]:
+    lines: list[str] = []
+    for head, members in groups(fields):
+        inner = indent
+        if head:
+            lines.append(f"{indent}@ {path_text(head)}")
+            inner = indent + "    "
+        lines.extend(f"{inner}{field_line(change)}" for change in members)
+    return lines
 
 
 def expected_lines(diff: Diff) -> list[str]:
@@ -51,7 +99,15 @@ def expected_lines(diff: Diff) -> list[str]:
     ]
 
 
-def render(diff: Diff) -> str:
+def colour(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        code = COLOURS.get(line.lstrip()[:1])
+        out.append(f"\x1b[{code}m{line}\x1b[0m" if code else line)
+    return "\n".join(out)
+
+
+def render(diff: Diff, color: bool = False) -> str:
     if not diff:
         return f"{diff.left} and {diff.right}: no differences\n" + "".join(
             f"{line}\n" for line in expected_lines(diff)
@@ -62,6 +118,7 @@ def render(diff: Diff) -> str:
     for change in diff.changes:
         lines.append("")
         lines.append(f"{SIGN[change.op]} {change.key}")
-        lines.extend(f"    {field_line(field)}" for field in change.fields)
+        lines.extend(field_lines(change.fields))
     lines.extend(expected_lines(diff))
-    return "\n".join(lines) + "\n"
+    out = "\n".join(lines) + "\n"
+    return colour(out) if color else out
