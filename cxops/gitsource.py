@@ -66,3 +66,19 @@ def tree_files(root: Path, spec: str) -> tuple[str, dict[str, bytes]]:
         files[path] = batch[header_end + 1 : header_end + 1 + size]
         at = header_end + 1 + size + 1
     return agent, files
+
+
+def commit_of(root: Path, ref: str = "HEAD") -> str | None:
+    """The commit ``ref`` names, or None outside a git repository (or without git)."""
+    try:
+        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip() or None
+    except ConfigError:
+        return None
+
+
+def is_dirty(root: Path, path: str) -> bool:
+    """Whether ``path`` has changes not committed (False outside git)."""
+    try:
+        return bool(_git(root, "status", "--porcelain", "--", path).strip())
+    except ConfigError:
+        return False

@@ -165,6 +165,17 @@ class SessionWriter:
         method, request = self._request("Update", key, fields, language)
         self.session.call(method, request, write=True)
 
+    def delete(self, key: Key, name: str) -> None:
+        """Delete, forced where the API offers it: whatever still refers to it is being deleted
+        too (apply updates every referrer that stays before it deletes anything)."""
+        attr, field, singular = _CALLS[key.kind]
+        cls = getattr(cx, f"Delete{singular}Request").pb()
+        fields: dict[str, Any] = {"name": name}
+        if "force" in cls.DESCRIPTOR.fields_by_name:
+            fields["force"] = True
+        method = getattr(getattr(self.session, attr), f"delete_{field}")
+        self.session.call(method, cls(**fields), write=True)
+
     def update_agent(self, message: Any, mask: list[str] | None) -> None:
         message.name = self.agent
         request = cx.UpdateAgentRequest.pb()(agent=message)

@@ -10,7 +10,7 @@ from cxops.diff import Diff, FieldChange
 VERSION = 1
 
 
-def _field(change: FieldChange) -> dict[str, Any]:
+def field_data(change: FieldChange) -> dict[str, Any]:
     out: dict[str, Any] = {"op": change.op, "path": list(change.path)}
     if change.op in ("changed", "unset", "removed", "moved"):
         out["before"] = change.before
@@ -33,7 +33,7 @@ def as_data(diff: Diff) -> dict[str, Any]:
                 "scope": change.key.scope,
                 "name": change.key.name,
                 "op": change.op,
-                "fields": [_field(f) for f in change.fields],
+                "fields": [field_data(f) for f in change.fields],
             }
             for change in diff.changes
         ],

@@ -1,0 +1,241 @@
+"""`apply`: the gate, a backup, the plan's writes in order, then a re-read that must match.
+
+Every refusal happens before the first write. Writes find resources by key (listing the
+collections they touch), so a run killed or failed anywhere is repaired by planning and
+applying again: creates of what is missing, updates of what differs, no duplicates (display
+names are unique per parent, and a create whose answer was lost is found again by name).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import empty_pb2
+
+from cxops import backups, gate
+from cxops.config import Stage, load_stage
+from cxops.cx import CxSession
+from cxops.cx import desired as api
+from cxops.cx.bootstrap import SessionWriter
+from cxops.cx.names import LiveNames
+from cxops.diff import compare
+from cxops.errors import ApiError, CxopsError, GateError
+from cxops.model import secrets
+from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
+from cxops.package.files import write_zip
+from cxops.package.writer import package_files
+from cxops.plan import FIXED_INTENTS, Plan, Write, load_plan, match_fixed, secret_hash, start_flow
+from cxops.planning import Desired, LiveState, desired_state, live_state, now, source_spec
+from cxops.stages import open_session
+
+Progress = Callable[[int, int, Write], None]
+
+
+class ApplyError(CxopsError):
+    """Apply wrote, but the live agent is not the desired state; re-plan to see the rest."""
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    stage: str
+    writes: int
+    backup: Path | None
+    via: str = "writes"
+
+
+def apply_file(
+    root: Path,
+    plan_path: Path,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    force: bool = False,
+    via_restore: bool = False,
+    progress: Progress | None = None,
+) -> ApplyOutcome:
+    plan, data = load_plan(plan_path)
+    stage = load_stage(root, plan.stage)
+    gate.check_integrity(plan, data, stage)
+    gate.check_approvals(plan, stage)
+    return run(
+        root, stage, plan, emulator_host, endpoint, force=force, via_restore=via_restore, progress=progress
+    )
+
+
+def run(
+    root: Path,
+    stage: Stage,
+    plan: Plan,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    force: bool = False,
+    via_restore: bool = False,
+    progress: Progress | None = None,
+) -> ApplyOutcome:
+    """The rest of the gate (which reads again), then the writes. Approvals are checked by the caller."""
+    desired = desired_state(root, stage, source_spec(plan.source), emulator_host, endpoint)
+    gate.check_desired(plan, desired.fingerprint)
+    values = gate.resolve_secrets(plan, stage, desired.snapshot)
+    gate.check_deletes(plan, force)
+    with open_session(stage, emulator_host, endpoint) as session:
+        live = live_state(session, stage)
+        gate.check_live(plan, live.fingerprint)
+        if via_restore and not force and not is_empty(live.snapshot):
+            raise GateError(
+                f"--via restore replaces the whole agent, and {stage.name}'s agent has content; "
+                "use --force to replace it anyway"
+            )
+        if not plan and not via_restore:
+            return ApplyOutcome(stage.name, 0, None)
+        backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
+        filled = fill(desired.snapshot, values)
+        if via_restore:
+            restore(session, live.agent, filled)
+            count = 1
+        else:
+            count = execute(session, live, filled, plan, progress)
+        verify(session, stage, desired, values)
+    return ApplyOutcome(stage.name, count, backup, "restore" if via_restore else "writes")
+
+
+def fill(snapshot: Snapshot, values: dict[str, str]) -> Snapshot:
+    out = Snapshot(resources=copy.deepcopy(snapshot.resources))
+    secrets.fill(out, lambda name: values.get(name, secrets.placeholder(name)))
+    return out
+
+
+def is_empty(live: Snapshot) -> bool:
+    """Only what CX creates with every agent."""
+    start = start_flow(live)
+    for key, body in live:
+        if key.kind in ("agent", "generative_settings"):
+            continue
+        if key.kind == "intent" and key.name in FIXED_INTENTS:
+            continue
+        if key.kind == "flow" and key.name == start and not body.get("transition_routes"):
+            continue
+        return False
+    return True
+
+
+class _Names(api.Names):
+    """Names of the target agent: created ones as they come, existing ones listed on demand;
+    the desired start flow is the live one, whatever either is called."""
+
+    def __init__(self, live: LiveNames, have: str | None, want: str | None) -> None:
+        super().__init__(live.agent)
+        self.live = live
+        self.have, self.want = have, want
+
+    def alias(self, key: Key) -> Key:
+        if self.have and self.want and self.have != self.want:
+            if key == Key("flow", "", self.want):
+                return Key("flow", "", self.have)
+            if key.kind in ("page", "flow_route_group") and key.scope == self.want:
+                return Key(key.kind, self.have, key.name)
+        return key
+
+    def find(self, kind: str, name: str, scope: str = "") -> str | None:
+        key = Key(kind, scope, name)
+        return self.by_key.get(key) or self.live.get(self.alias(key))
+
+    def require(self, key: Key) -> str:
+        found = self.find(key.kind, key.name, key.scope)
+        if found is None:
+            raise ApiError(f"{key} is not in the live agent; make a new plan", code="NOT_FOUND")
+        return found
+
+
+def execute(
+    session: CxSession, live: LiveState, desired: Snapshot, plan: Plan, progress: Progress | None
+) -> int:
+    names = _Names(LiveNames(session, live.agent), start_flow(live.snapshot), start_flow(desired))
+    writer = SessionWriter(session, live.agent)
+    default = api.languages_of(desired)[0]
+    total = len(plan.writes)
+    for i, write in enumerate(plan.writes, 1):
+        if progress is not None:
+            progress(i, total, write)
+        key = write.key
+        body = desired.resources.get(key, {})
+        if write.op in ("create", "shell"):
+            content = body if write.op == "create" else {"display_name": body.get("display_name", key.name)}
+            message = api.message(key, content, default, names)
+            try:
+                names.by_key[key] = writer.create(key, names.parent(key), message, default)
+            except ApiError as err:
+                # A create that committed but whose answer was lost (then retried): find it by name.
+                found = names.live.find_again(names.alias(key)) if err.code == "ALREADY_EXISTS" else None
+                if found is None:
+                    raise
+                names.by_key[key] = found
+        elif write.op == "delete":
+            name = names.find(key.kind, key.name, key.scope)
+            if name is None:
+                continue  # gone already (a run stopped after deleting it)
+            try:
+                writer.delete(key, name)
+            except ApiError as err:
+                if err.code != "NOT_FOUND":
+                    raise
+        elif key == AGENT_KEY:
+            mask = list(write.mask or ())
+            part = {f: v for f, v in body.items() if f in mask}
+            message = api.message(AGENT_KEY, part, default, names)
+            # Required fields go along (the API checks them whatever the mask); the mask decides.
+            # The agent's display name is the stage's own, not in the tree: it is kept as live.
+            current = session.call(session.agents.get_agent, cx.GetAgentRequest(name=live.agent), write=False)
+            for required in ("display_name", "default_language_code", "time_zone"):
+                if not getattr(message, required):
+                    setattr(message, required, getattr(current, required))
+            writer.update_agent(message, mask)
+        elif key.kind == "generative_settings":
+            language = str(write.language)
+            writer.update_generative_settings(
+                api.settings_message(live.agent, language, body.get(language, {}))
+            )
+        else:
+            language = write.language or default
+            message = api.message(key, body, language, names)
+            message.name = names.require(key)
+            writer.update(key, message, language, list(write.mask) if write.mask is not None else None)
+    return total
+
+
+def restore(session: CxSession, agent: str, desired: Snapshot) -> None:
+    content = write_zip(package_files(desired, agent))
+    request = cx.RestoreAgentRequest(name=agent, agent_content=content)
+    session.wait(session.agents.restore_agent, request, empty_pb2.Empty, write=True)
+
+
+def verify(session: CxSession, stage: Stage, desired: Desired, values: dict[str, str]) -> None:
+    """Re-read the stage: live must be the desired state, secrets included."""
+    after = live_state(session, stage)
+    diff = compare(match_fixed(after.snapshot, desired.snapshot), desired.snapshot)
+    wrong = [str(c.key) for c in diff.changes]
+    for (key, path), value in after.secrets.items():
+        slot_name = _slot_name(desired.snapshot, key, path)
+        if slot_name in values and secret_hash(values[slot_name]) != secret_hash(value):
+            wrong.append(f"{key} (secret {slot_name})")
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise ApplyError(
+            f"applied, but live {stage.name} differs from its desired state in {len(wrong)} resource(s): "
+            f"{shown}; run cxops drift {stage.name} to see how"
+        )
+
+
+def _slot_name(snapshot: Snapshot, key: Key, path: tuple[str | int, ...]) -> str | None:
+    body: Any = snapshot.resources.get(key)
+    for step in path:
+        if not isinstance(body, dict) or step not in body:
+            return None
+        body = body[step]
+    match = secrets.PLACEHOLDER.match(body) if isinstance(body, str) else None
+    return match.group(1) if match else None

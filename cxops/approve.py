@@ -1,0 +1,69 @@
+"""`approve`: an approval bound to a plan's hash, HMAC-signed when ``CXOPS_APPROVAL_KEY`` is set.
+
+An approval counts at apply (see :func:`valid_approvals`) only when it names this plan's hash,
+its reviewer is not the plan's author, and — when a key is set where apply runs — its
+signature verifies. Each reviewer counts once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from cxops.errors import GateError
+from cxops.plan import Approval, Plan, approval_data, hash_of_data, load_plan
+from cxops.planning import now
+
+KEY_ENV = "CXOPS_APPROVAL_KEY"
+
+
+def signature(key: str, approval: Approval) -> str:
+    message = "\n".join([approval.plan_hash, approval.reviewer, approval.time, approval.comment])
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def approval_key() -> str | None:
+    return os.environ.get(KEY_ENV) or None
+
+
+def approve(path: Path, reviewer: str, comment: str = "") -> Approval:
+    """Append an approval to the plan file (rewritten atomically)."""
+    plan, data = load_plan(path)
+    if hash_of_data(data) != data.get("plan_hash"):
+        raise GateError(f"{path}: the plan was altered after it was made (hash mismatch); not approving it")
+    reviewer = reviewer.strip()
+    if not reviewer:
+        raise GateError("--reviewer must name someone")
+    if reviewer == plan.author:
+        raise GateError(f"{reviewer} made this plan; the author's approval does not count")
+    approval = Approval(reviewer=reviewer, time=now(), plan_hash=plan.hash, comment=comment)
+    key = approval_key()
+    if key:
+        approval = replace(approval, signature=signature(key, approval))
+    # The file is extended as written, so that what was hashed stays byte for byte what it was.
+    approvals = data.get("approvals")
+    data["approvals"] = [*(approvals if isinstance(approvals, list) else []), approval_data(approval)]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return approval
+
+
+def valid_approvals(plan: Plan, key: str | None) -> list[Approval]:
+    seen: set[str] = set()
+    out = []
+    for approval in plan.approvals:
+        if approval.plan_hash != plan.hash or approval.reviewer == plan.author or approval.reviewer in seen:
+            continue
+        if key is not None and (
+            approval.signature is None
+            or not hmac.compare_digest(approval.signature, signature(key, approval))
+        ):
+            continue
+        seen.add(approval.reviewer)
+        out.append(approval)
+    return out

@@ -1,0 +1,86 @@
+"""Backups of a stage's live agent, taken by apply before its first write (SPEC §5).
+
+Kept in ``.cxops/backups/<stage>/`` under the repository root as one JSON file per apply,
+named by UTC time and live fingerprint; the newest :data:`KEEP` per stage are kept. Secrets
+are placeholders (a backup is written to disk). In CI the folder lives as long as the runner:
+upload it as an artifact to keep it (the shipped workflows do).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cxops.errors import ConfigError, Location
+from cxops.model import secrets
+from cxops.model.snapshot import Key, Snapshot
+
+FORMAT = "cxops-backup"
+VERSION = 1
+KEEP = 20
+FOLDER = Path(".cxops") / "backups"
+
+
+def folder(root: Path, stage: str) -> Path:
+    return root / FOLDER / stage
+
+
+def save(
+    root: Path, stage: str, agent: str, snapshot: Snapshot, taken_at: str, live_fingerprint: str
+) -> Path:
+    """Write the snapshot (secrets redacted) atomically; prune to the newest :data:`KEEP`."""
+    redacted = Snapshot(resources={k: json.loads(json.dumps(v)) for k, v in snapshot.resources.items()})
+    secrets.redact(redacted)
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "stage": stage,
+        "agent": agent,
+        "taken_at": taken_at,
+        "live_fingerprint": live_fingerprint,
+        "resources": [{"kind": k.kind, "scope": k.scope, "name": k.name, "body": b} for k, b in redacted],
+    }
+    where = folder(root, stage)
+    where.mkdir(parents=True, exist_ok=True)
+    stamp = taken_at.replace("-", "").replace(":", "")
+    path = where / f"{stamp}-{live_fingerprint.removeprefix('sha256:')[:12]}.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    for old in listing(root, stage)[KEEP:]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def listing(root: Path, stage: str) -> list[Path]:
+    """The stage's backups, newest first."""
+    where = folder(root, stage)
+    return sorted(where.glob("*.json"), reverse=True) if where.is_dir() else []
+
+
+def newest(root: Path, stage: str) -> Path:
+    found = listing(root, stage)
+    if not found:
+        raise ConfigError(f"no backup of {stage} in {FOLDER / stage} (apply takes one before writing)")
+    return found[0]
+
+
+def load(path: Path) -> Snapshot:
+    where = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read backup: {err.strerror or err}", Location(where)) from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"not a backup file: {err}", Location(where)) from err
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
+        raise ConfigError(f"not a {FORMAT} version {VERSION} file", Location(where))
+    snapshot = Snapshot()
+    try:
+        for item in data["resources"]:
+            snapshot.add(Key(item["kind"], item["scope"], item["name"]), item["body"])
+    except (KeyError, TypeError, ValueError) as bad:
+        raise ConfigError(f"malformed backup ({bad!r})", Location(where)) from bad
+    return snapshot

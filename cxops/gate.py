@@ -1,0 +1,92 @@
+"""The gate (SPEC §5): every reason apply refuses a plan, each one line, checked before any write.
+
+Reads are allowed here (the desired state and the live agent are read again); writes are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cxops.approve import approval_key, valid_approvals
+from cxops.config import Stage, resolve_secret
+from cxops.errors import CxopsError, GateError
+from cxops.model import secrets
+from cxops.model.snapshot import Snapshot
+from cxops.plan import Plan, hash_of_data, secret_hash
+
+# Deleting more than this share of the live agent's resources needs --force.
+DELETE_SHARE = 0.25
+
+
+def check_integrity(plan: Plan, data: Mapping[str, Any] | None, stage: Stage) -> None:
+    if data is not None and (
+        hash_of_data(data) != data.get("plan_hash") or plan.hash != data.get("plan_hash")
+    ):
+        raise GateError("the plan was altered after it was made (its hash does not match); make a new plan")
+    if plan.stage != stage.name or plan.agent != stage.agent:
+        raise GateError(f"the plan is for {plan.stage} (agents/{plan.agent}), not {stage.name}")
+
+
+def check_approvals(plan: Plan, stage: Stage) -> None:
+    if not stage.protected:
+        return
+    key = approval_key()
+    valid = valid_approvals(plan, key)
+    if len(valid) < stage.approvals_required:
+        not_counted = len(plan.approvals) - len(valid)
+        why = ""
+        if not_counted:
+            why = f"; {not_counted} not counted (the author's own, for another plan, duplicate" + (
+                ", or unsigned or forged: CXOPS_APPROVAL_KEY is set)" if key else ")"
+            )
+        raise GateError(
+            f"{stage.name} is protected: the plan needs {stage.approvals_required} approval(s), "
+            f"has {len(valid)} valid{why}; reviewers run: cxops approve PLAN --reviewer NAME"
+        )
+
+
+def check_desired(plan: Plan, desired_fingerprint: str) -> None:
+    if desired_fingerprint != plan.desired_fingerprint:
+        raise GateError(
+            "the desired state moved since planning (the tree, source stage or ref changed); make a new plan"
+        )
+
+
+def check_live(plan: Plan, live_fingerprint: str) -> None:
+    if live_fingerprint != plan.live_fingerprint:
+        raise GateError(
+            f"the live agent of {plan.stage} changed since planning; make a new plan against what is live now"
+        )
+
+
+def check_deletes(plan: Plan, force: bool) -> None:
+    if force or not plan.live_resources:
+        return
+    share = plan.deletes / plan.live_resources
+    if share > DELETE_SHARE:
+        raise GateError(
+            f"the plan deletes {plan.deletes} of {plan.live_resources} resources ({share:.0%}, more than "
+            f"{DELETE_SHARE:.0%}); review it and apply with --force if that is intended"
+        )
+
+
+def resolve_secrets(plan: Plan, stage: Stage, desired: Snapshot) -> dict[str, str]:
+    """Values of the secrets of every resource the plan writes; each must resolve and, where the
+    plan recorded a hash, still be the value that was planned."""
+    written = {w.key for w in plan.writes if w.op != "delete"}
+    values: dict[str, str] = {}
+    for slot in secrets.slots(desired):
+        if slot.key not in written or slot.name in values:
+            continue
+        try:
+            value = resolve_secret(stage, slot.name)
+        except CxopsError as err:
+            raise GateError(f"secret {slot.name!r} cannot be resolved: {err}") from err
+        planned = plan.secrets.get(slot.name)
+        if planned is not None and planned != secret_hash(value):
+            raise GateError(
+                f"secret {slot.name!r} has another value than when the plan was made; make a new plan"
+            )
+        values[slot.name] = value
+    return values

@@ -1,0 +1,174 @@
+"""Both sides of a plan for a stage: its desired state (from wherever it comes) and its live agent.
+
+The desired state of a stage is its tree with its overrides put in (SPEC §3), or — for
+promotion — another stage's live content, a git ref, or a backup, with this stage's overrides
+put in (a backup is this stage's own past state, taken as it was). Secrets stay placeholders;
+their values are resolved where allowed, and only their hashes go into a plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxops import backups, gitsource, overrides
+from cxops.config import Stage, load_stage, resolve_secret
+from cxops.cx import CxSession
+from cxops.errors import ConfigError, CxopsError, ValidationError
+from cxops.model import secrets
+from cxops.model.snapshot import Key, Snapshot
+from cxops.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
+from cxops.stages import Via, open_session, read_live, tree_path
+from cxops.tree import read_tree, snapshot_from_tree
+from cxops.validate import validate
+
+
+@dataclass(frozen=True)
+class Desired:
+    snapshot: Snapshot  # comparable form: API-visible, secrets as placeholders
+    source: Mapping[str, Any]
+    expected: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.snapshot)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    agent: str  # resource name
+    snapshot: Snapshot  # comparable form
+    secrets: Mapping[tuple[Key, tuple[str | int, ...]], str]  # credential values, never written anywhere
+    fingerprint: str
+
+
+def source_spec(source: Mapping[str, Any]) -> str | None:
+    """The ``--from`` text that reads a plan's source again."""
+    kind = source.get("kind")
+    if kind == "stage":
+        return str(source["stage"])
+    if kind == "git":
+        return f"git:{source['ref']}"
+    if kind == "backup":
+        return f"backup:{source['path']}"
+    if kind == "tree" and source.get("path") != source.get("default"):
+        return str(source["path"])
+    return None
+
+
+def _check(snapshot: Snapshot, what: str) -> None:
+    problems = validate(snapshot)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more; run cxops validate)" if len(problems) > 1 else ""
+        raise ValidationError(f"{what}: {first.key}: {first.field}: {first.message}{more}")
+
+
+def desired_state(
+    root: Path, stage: Stage, spec: str | None, emulator_host: str | None, endpoint: str | None
+) -> Desired:
+    """``spec``: None (the stage's tree), a tree folder, ``git:REF[:AGENT]``, another stage's
+    name (its live agent, its overrides taken out) or ``backup:PATH``."""
+    expected: tuple[str, ...] = ()
+    default = f"agents/{stage.agent}"
+    if spec is None or (root / spec / "agent.yaml").is_file():
+        rel = spec or default
+        snapshot = read_tree(root / rel, base=rel)
+        source: dict[str, Any] = {"kind": "tree", "path": rel, "default": default}
+        commit = gitsource.commit_of(root)
+        if commit:
+            source.update(commit=commit, dirty=gitsource.is_dirty(root, rel))
+    elif spec.startswith("git:"):
+        _, files = gitsource.tree_files(root, spec)
+        snapshot = snapshot_from_tree(files, base=spec)
+        ref, _ = gitsource.parse(spec)
+        source = {"kind": "git", "ref": spec[len("git:") :], "commit": gitsource.commit_of(root, ref)}
+    elif spec.startswith("backup:"):
+        path = spec[len("backup:") :]
+        snapshot = backups.load(root / path)
+        source = {"kind": "backup", "path": path}
+    elif (root / "environments" / f"{spec}.yaml").is_file():
+        other = load_stage(root, spec)
+        with open_session(other, emulator_host, endpoint) as session:
+            snapshot = read_live(session, other, Via.export).snapshot
+        folder = tree_path(root, other)
+        tree = read_tree(folder) if other.overrides and (folder / "agent.yaml").is_file() else None
+        overrides.remove(snapshot, other, tree)
+        source = {"kind": "stage", "stage": spec}
+    else:
+        raise ConfigError(
+            f"{spec!r} is no stage (environments/{spec}.yaml), agent tree (a folder with agent.yaml), "
+            "git:REF[:AGENT] or backup:PATH"
+        )
+    if source["kind"] != "backup":
+        snapshot = overrides.apply(snapshot, stage)
+        expected = tuple(f"{stage.name}: {o.where}" for o in overrides.overrides_of(stage))
+    _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})")
+    return Desired(comparable(snapshot), source, expected)
+
+
+def live_state(session: CxSession, stage: Stage) -> LiveState:
+    live = read_live(session, stage, Via.export)
+    values = secret_values(live.snapshot)
+    snapshot = comparable(live.snapshot)
+    hashes = {f"{key}:{'.'.join(map(str, path))}": secret_hash(v) for (key, path), v in values.items()}
+    return LiveState(live.agent, snapshot, values, fingerprint(snapshot, hashes))
+
+
+def resolvable_secrets(stage: Stage, snapshot: Snapshot) -> dict[str, str | None]:
+    """Each placeholder of the snapshot: its value where this machine can resolve it."""
+    out: dict[str, str | None] = {}
+    for slot in secrets.slots(snapshot):
+        try:
+            out[slot.name] = resolve_secret(stage, slot.name)
+        except CxopsError:
+            out[slot.name] = None
+    return out
+
+
+def author() -> str:
+    for var in ("CXOPS_AUTHOR", "GITHUB_ACTOR"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plan_stage(
+    root: Path,
+    stage_name: str,
+    spec: str | None,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    plan_author: str | None = None,
+) -> Plan:
+    """Desired state of the stage (or ``spec``) against its live agent, read just now."""
+    stage = load_stage(root, stage_name)
+    desired = desired_state(root, stage, spec, emulator_host, endpoint)
+    with open_session(stage, emulator_host, endpoint) as session:
+        live = live_state(session, stage)
+    return make_plan(
+        stage=stage.name,
+        agent=stage.agent,
+        source=desired.source,
+        author=plan_author or author(),
+        created_at=now(),
+        live=live.snapshot,
+        desired=desired.snapshot,
+        live_fingerprint=live.fingerprint,
+        live_secrets=live.secrets,
+        resolved=resolvable_secrets(stage, desired.snapshot),
+        expected=desired.expected,
+    )
