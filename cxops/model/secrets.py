@@ -45,7 +45,8 @@ def _web_service_slots(prefix: str, service: Body, path: Path) -> Iterator[tuple
     headers = service.get("request_headers")
     if isinstance(headers, dict):
         for header, value in headers.items():
-            if isinstance(value, str) and not value.startswith("$"):
+            # "$session.params.x" is a CX expression, not a credential; a placeholder is one.
+            if isinstance(value, str) and (is_placeholder(value) or not value.startswith("$")):
                 yield f"{prefix}/{header}", (*path, "request_headers", header)
     oauth = service.get("oauth_config")
     if isinstance(oauth, dict) and "client_secret" in oauth:
