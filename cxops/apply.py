@@ -113,13 +113,13 @@ def fill(snapshot: Snapshot, values: dict[str, str]) -> Snapshot:
 def is_empty(live: Snapshot) -> bool:
     """Only what CX creates with every agent."""
     start = start_flow(live)
-    for key, body in live:
+    for key, _ in live:
         if key.kind in ("agent", "generative_settings"):
             continue
         if key.kind == "intent" and key.name in FIXED_INTENTS:
             continue
-        if key.kind == "flow" and key.name == start and not body.get("transition_routes"):
-            continue
+        if key.kind == "flow" and key.name == start:
+            continue  # its start page's default routes and handlers come with every agent
         return False
     return True
 

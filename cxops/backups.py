@@ -8,6 +8,7 @@ upload it as an artifact to keep it (the shipped workflows do).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -44,7 +45,8 @@ def save(
     }
     where = folder(root, stage)
     where.mkdir(parents=True, exist_ok=True)
-    stamp = taken_at.replace("-", "").replace(":", "")
+    # Microseconds keep names in time order even for applies within one second.
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = where / f"{stamp}-{live_fingerprint.removeprefix('sha256:')[:12]}.json"
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from cxops.config import Stage, load_stage, resolve_secret
 from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
 from cxops.model import secrets
-from cxops.model.snapshot import Key, Snapshot
+from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
 from cxops.stages import Via, open_session, read_live, tree_path
 from cxops.tree import read_tree, snapshot_from_tree
@@ -108,6 +108,10 @@ def desired_state(
     if source["kind"] != "backup":
         snapshot = overrides.apply(snapshot, stage)
         expected = tuple(f"{stage.name}: {o.where}" for o in overrides.overrides_of(stage))
+        if not any(o.key == AGENT_KEY and o.path == ("display_name",) for o in overrides.overrides_of(stage)):
+            # The agent's display name is each stage's own ("Orders (stg)"): managed only
+            # where the stage sets it as an override.
+            snapshot.resources[AGENT_KEY] = {k: v for k, v in snapshot.agent.items() if k != "display_name"}
     _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})")
     return Desired(comparable(snapshot), source, expected)
 

@@ -9,7 +9,21 @@ from pathlib import Path
 import typer
 
 from cxops import __version__
-from cxops.cli import demo, diffcmd, fake, importcmd, packagecmd, pullcmd, validatecmd
+from cxops.cli import (
+    applycmd,
+    approvecmd,
+    demo,
+    diffcmd,
+    driftcmd,
+    fake,
+    importcmd,
+    packagecmd,
+    plancmd,
+    promotecmd,
+    pullcmd,
+    rollbackcmd,
+    validatecmd,
+)
 from cxops.cli.context import GlobalOptions, OutputFormat
 from cxops.errors import CxopsError
 
@@ -26,6 +40,12 @@ app.command("import")(importcmd.import_)
 app.command("package")(packagecmd.package)
 app.command("validate")(validatecmd.validate)
 app.command("diff")(diffcmd.diff)
+app.command("plan")(plancmd.plan)
+app.command("approve")(approvecmd.approve)
+app.command("apply")(applycmd.apply)
+app.command("promote")(promotecmd.promote)
+app.command("drift")(driftcmd.drift)
+app.command("rollback")(rollbackcmd.rollback)
 app.add_typer(fake.app, name="fake")
 app.command("demo")(demo.demo)
 

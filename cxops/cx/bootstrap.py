@@ -168,6 +168,10 @@ class SessionWriter:
     def delete(self, key: Key, name: str) -> None:
         """Delete, forced where the API offers it: whatever still refers to it is being deleted
         too (apply updates every referrer that stays before it deletes anything)."""
+        if key.kind == "test_case":  # test cases are deleted in batches only
+            request = cx.BatchDeleteTestCasesRequest(parent=self.agent, names=[name])
+            self.session.call(self.session.test_cases.batch_delete_test_cases, request, write=True)
+            return
         attr, field, singular = _CALLS[key.kind]
         cls = getattr(cx, f"Delete{singular}Request").pb()
         fields: dict[str, Any] = {"name": name}

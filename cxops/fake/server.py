@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import random
 import threading
 import time
 import traceback
@@ -67,6 +68,8 @@ class Knobs:
             False: collections.deque(),
         }
         self.log: IO[str] | None = None
+        # Random faults on writes: (share of calls, code, generator); half of them after commit.
+        self.chaos: tuple[float, grpc.StatusCode, random.Random] | None = None
 
     def over_quota(self, method: str) -> bool:
         write = is_write(method)
@@ -91,6 +94,10 @@ class Knobs:
                     if fault.remaining <= 0:
                         queue.pop(0)
                     return fault
+            if self.chaos is not None and is_write(method):
+                rate, code, rng = self.chaos
+                if rng.random() < rate:
+                    return Fault(code, 1, rng.random() < 0.5, "injected at random by cxops fake")
         return None
 
     def record(self, method: str, resource: str, status: grpc.StatusCode) -> None:
@@ -178,6 +185,15 @@ class FakeCX:
     def clear_faults(self) -> None:
         with self.knobs.lock:
             self.knobs.faults.clear()
+            self.knobs.chaos = None
+
+    def fail_writes_at_random(
+        self, rate: float, code: str | grpc.StatusCode = "UNAVAILABLE", seed: int = 0
+    ) -> None:
+        """Fail a ``rate`` share of write calls with ``code``, half before and half after the
+        write commits (seeded, so a failing run can be repeated)."""
+        with self.knobs.lock:
+            self.knobs.chaos = (rate, status_code(code), random.Random(seed))
 
     @property
     def latency(self) -> float:

@@ -1,0 +1,113 @@
+"""`cxops apply PLAN` / `cxops apply STAGE --auto-approve`: the gate, then the plan's writes."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+
+import typer
+
+from cxops import apply as core
+from cxops.cli.context import GlobalOptions, options
+from cxops.cli.plancmd import show
+from cxops.config import load_stage
+from cxops.errors import GateError
+from cxops.plan import Write
+from cxops.planning import plan_stage
+
+
+class ApplyVia(str, enum.Enum):
+    writes = "writes"
+    restore = "restore"
+
+
+def progress(opts: GlobalOptions) -> core.Progress | None:
+    """On a terminal one line that updates; elsewhere (CI logs) one line per write."""
+    if opts.quiet:
+        return None
+    tty = sys.stderr.isatty()
+
+    def report(i: int, total: int, write: Write) -> None:
+        line = f"[{i}/{total}] {write.describe()}"
+        if tty:
+            end = "\n" if i == total else ""
+            typer.echo(f"\r\x1b[2K{line[:150]}", err=True, nl=False)
+            typer.echo(end, err=True, nl=False)
+        else:
+            typer.echo(line, err=True)
+
+    return report
+
+
+def done(outcome: core.ApplyOutcome, opts: GlobalOptions) -> None:
+    if opts.quiet:
+        return
+    if not outcome.writes:
+        typer.echo(f"{outcome.stage}: nothing to apply; live is the desired state")
+        return
+    how = "one RestoreAgent" if outcome.via == "restore" else f"{outcome.writes} write call(s)"
+    typer.echo(
+        f"{outcome.stage}: applied with {how}; live matches the desired state (backup: {outcome.backup})"
+    )
+
+
+def apply(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., help="A plan file (cxops plan -o), or a stage with --auto-approve."),
+    auto_approve: bool = typer.Option(
+        False, "--auto-approve", help="Plan and apply STAGE now; only for unprotected stages."
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Allow deleting more than the safety share, or --via restore on an agent with content.",
+    ),
+    via: ApplyVia = typer.Option(
+        ApplyVia.writes,
+        "--via",
+        help="writes: one call per change; restore: one RestoreAgent of the whole desired state (bootstrap).",
+    ),
+) -> None:
+    """Check the gate, back up the live agent, write the plan's changes, verify live == desired."""
+    opts = options(ctx)
+    restore = via is ApplyVia.restore
+    path = Path(target)
+    if not auto_approve:
+        if (
+            not (path if path.is_absolute() else Path.cwd() / path).is_file()
+            and (opts.root / "environments" / f"{target}.yaml").is_file()
+        ):
+            raise GateError(
+                f"{target} is a stage: apply a plan file, or plan and apply at once with --auto-approve"
+            )
+        outcome = core.apply_file(
+            opts.root,
+            path,
+            opts.emulator_host,
+            opts.endpoint,
+            force=force,
+            via_restore=restore,
+            progress=progress(opts),
+        )
+        done(outcome, opts)
+        return
+    stage = load_stage(opts.root, target)
+    if stage.protected:
+        raise GateError(
+            f"{stage.name} is protected: --auto-approve is refused; plan, approve, then apply the plan file"
+        )
+    planned = plan_stage(opts.root, target, None, opts.emulator_host, opts.endpoint)
+    if not opts.quiet:
+        show(planned, opts)
+    outcome = core.run(
+        opts.root,
+        stage,
+        planned,
+        opts.emulator_host,
+        opts.endpoint,
+        force=force,
+        via_restore=restore,
+        progress=progress(opts),
+    )
+    done(outcome, opts)

@@ -1,0 +1,28 @@
+"""`cxops drift STAGE`: does the live agent differ from its desired state? Exit 3 when it does."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import typer
+
+from cxops.cli.context import options
+from cxops.cli.diffcmd import render
+from cxops.planning import plan_stage
+
+
+def drift(
+    ctx: typer.Context,
+    stage: str = typer.Argument(..., help="The stage: environments/<stage>.yaml."),
+) -> None:
+    """Compare STAGE's live agent with its desired state (tree + overrides); exit 3 on drift."""
+    opts = options(ctx)
+    planned = plan_stage(opts.root, stage, None, opts.emulator_host, opts.endpoint)
+    if not opts.quiet or planned:
+        typer.echo(
+            render(replace(planned.diff, expected=()), opts.format, color=opts.color and sys.stdout.isatty()),
+            nl=False,
+        )
+    if planned:
+        raise typer.Exit(3)

@@ -1,0 +1,72 @@
+"""A plan in the three formats: the diff renderers, with what the gate and a reviewer need on top."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cxops.plan import Plan
+from cxops.render import markdown, text
+
+
+def _source(plan: Plan) -> str:
+    source = plan.source
+    kind = source.get("kind")
+    if kind == "tree":
+        commit = source.get("commit")
+        at = (
+            f" at {str(commit)[:12]}" + (" + uncommitted changes" if source.get("dirty") else "")
+            if commit
+            else ""
+        )
+        return f"{source.get('path')}{at}"
+    if kind == "git":
+        return f"git:{source.get('ref')} ({str(source.get('commit'))[:12]})"
+    if kind == "stage":
+        return f"{source.get('stage')} (live)"
+    return f"backup {source.get('path')}"
+
+
+def _counts(plan: Plan) -> str:
+    ops: dict[str, int] = {}
+    for write in plan.writes:
+        ops[write.op] = ops.get(write.op, 0) + 1
+    detail = ", ".join(f"{n} {op}" for op, n in ops.items())
+    return f"{len(plan.writes)} write call(s)" + (f" ({detail})" if detail else "")
+
+
+def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str:
+    head = [
+        f"plan for {plan.stage} (agents/{plan.agent}) from {_source(plan)}",
+        f"  {_counts(plan)}; plan hash {plan.hash}",
+    ]
+    unresolved = sorted(name for name, digest in plan.secrets.items() if digest is None)
+    if unresolved:
+        head.append(f"  secrets resolved at apply, not here: {', '.join(unresolved)}")
+    if plan.diff.expected:
+        head.append("  stage overrides in the desired state: " + ", ".join(plan.diff.expected))
+    body = text.render(replace(plan.diff, expected=()), color=color)
+    out = "\n".join(head) + "\n\n" + body
+    if writes and plan.writes:
+        out += "\nwrites, in order:\n" + "".join(
+            f"  {i:>4}. {w.describe()}\n" for i, w in enumerate(plan.writes, 1)
+        )
+    return out
+
+
+def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops plan -o plan.json)") -> str:
+    head = (
+        f"## cxops plan: `{plan.stage}` ← {_source(plan)}\n\n"
+        f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {plan.author}\n\n"
+    )
+    if plan.diff.expected:
+        head += (
+            "Stage overrides in the desired state: "
+            + ", ".join(f"`{e}`" for e in plan.diff.expected)
+            + "\n\n"
+        )
+    diff = replace(plan.diff, expected=())
+    return head + markdown.render(diff, limit=markdown.LIMIT - len(head), full_output=full_output)
+
+
+def render_json(plan: Plan) -> str:
+    return plan.to_json()

@@ -1,0 +1,53 @@
+"""A repository with agents/ and environments/ whose stages point at agents in the stand-in."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from google.cloud import dialogflowcx_v3 as cx
+
+from cxops.model.snapshot import Snapshot
+from cxops.tree import write_tree
+
+SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
+SECRET_ENV = "ORDERS_API_KEY_TEST"
+SECRET_VALUE = "s3cr3t-orders-key-for-tests"
+
+
+def empty_agent(clients: Any, project: str, languages: list[str], name: str = "Bot") -> str:
+    """A new agent with only what CX creates; returns its id."""
+    agent = clients.agents.create_agent(
+        parent=f"projects/{project}/locations/global",
+        agent=cx.Agent(
+            display_name=name,
+            default_language_code=languages[0],
+            supported_language_codes=languages[1:],
+            time_zone="UTC",
+        ),
+    )
+    return str(agent.name.rsplit("/", 1)[-1])
+
+
+def stage_file(root: Path, stage: str, agent: str, project: str, agent_id: str, extra: str = "") -> Path:
+    (root / "environments").mkdir(parents=True, exist_ok=True)
+    path = root / "environments" / f"{stage}.yaml"
+    path.write_text(f"agent: {agent}\nproject: {project}\nlocation: global\nagent_id: {agent_id}\n{extra}")
+    return path
+
+
+def sample_repo(root: Path) -> Path:
+    """The team's sample agent under ``root/agents/order-desk``."""
+    target = root / "agents" / "order-desk"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+def tree_repo(root: Path, name: str, snapshot: Snapshot) -> Path:
+    target = root / "agents" / name
+    write_tree(target, snapshot)
+    return target
+
+
+SECRETS = f"secrets:\n  orders-api/X-Api-Key: env:{SECRET_ENV}\n"
