@@ -299,8 +299,9 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
         for path, obj in _walk(body, ()):
             for field, value in obj.items():
                 here = (*path, field)
-                if field == "intent" and (
-                    "trigger_fulfillment" in obj or "condition" in obj or "target_page" in obj
+                if field == "intent" and any(
+                    k in obj
+                    for k in ("trigger_fulfillment", "condition", "target_page", "target_flow", "target_playbook")
                 ):
                     need(key, here, "intent", value)
                 elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:

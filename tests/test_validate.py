@@ -107,3 +107,18 @@ def test_json_lists_the_problems(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_imported_corpus_agents_validate(folder: Path, tmp_path: Path) -> None:
     assert main(["--root", str(tmp_path), "-q", "import", str(folder), "--agent", "a"]) == 0
     assert main(["--root", str(tmp_path), "-q", "validate", "a"]) == 0
+
+
+def test_a_route_to_a_flow_names_an_intent_that_must_exist() -> None:
+    from cxops.model.snapshot import Key, Snapshot
+    from cxops.validate import check_references
+
+    snapshot = Snapshot()
+    snapshot.add(Key("agent", "", ""), {"default_language_code": "en", "start_flow": "Start"})
+    snapshot.add(Key("flow", "", "Start"), {"display_name": "Start"})
+    snapshot.add(
+        Key("flow", "", "Other"),
+        {"display_name": "Other", "transition_routes": [{"intent": "gone", "target_flow": "Start"}]},
+    )
+    [problem] = check_references(snapshot)
+    assert problem.key == Key("flow", "", "Other") and "intent 'gone' does not exist" in problem.message
