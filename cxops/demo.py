@@ -1,234 +1,150 @@
-"""`cxops demo`: the main job end to end on the embedded stand-in.
+"""`cxops demo`: the main job end to end on the embedded stand-in — dev → stg → prd.
 
-Today it starts the stand-in, creates the dev, stg and prd agents, seeds dev the way a console
-user would (an entity type, a webhook, bilingual intents, a flow with pages) and reads dev back.
-The pull / diff / plan / apply steps join as those commands land.
+It starts the CX stand-in, creates the three stages' agents, brings all three to the team's
+sample agent (``agents/order-desk``, en + ja) with one RestoreAgent each, makes an edit in dev
+the way a console user would, then walks the path a team runs: pull → diff dev↔stg → plan stg →
+apply → plan prd → a refused apply → approve → apply → drift. Every step runs the real command
+(in-process) in a scratch copy of the repository, prints the command a user would type, and
+checks its outcome; the clone itself is not touched.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
+import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.checks import check_agent
-from cxops.cx import ConnectionSettings, CxSession, ErrorContext
+from cxops.cli.main import main
+from cxops.cx import ConnectionSettings, CxSession
+from cxops.errors import ConfigError
 from cxops.fake import FakeCX
-from cxops.pull import pull
-from cxops.stages import Via
 
-LOCATION = "global"
 STAGES = ("dev", "stg", "prd")
-
+AGENT = "order-desk"
 Say = Callable[[str], None]
 
 
-def _text(*lines: str) -> list[cx.ResponseMessage]:
-    return [cx.ResponseMessage(text=cx.ResponseMessage.Text(text=list(lines)))]
+class DemoFailed(Exception):
+    """A step did not give the outcome the demo expects (a bug, shown as such)."""
 
 
-def _phrase(*parts: tuple[str, str]) -> cx.Intent.TrainingPhrase:
-    return cx.Intent.TrainingPhrase(
-        parts=[cx.Intent.TrainingPhrase.Part(text=text, parameter_id=param) for text, param in parts],
-        repeat_count=1,
+def sample_repo() -> Path:
+    """The repository holding the sample agent: this clone, or the current directory."""
+    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (root / "agents" / AGENT / "agent.yaml").is_file() and (root / "environments").is_dir():
+            return root
+    raise ConfigError(
+        f"the demo needs the sample agent (agents/{AGENT}/ and environments/): run it from a clone of cxops"
     )
 
 
-def seed_dev(session: CxSession, agent: str, say: Say) -> None:
-    """Build a small order-status bot in dev, in English and Japanese."""
-    call = session.call
-    entity = call(
-        session.entity_types.create_entity_type,
-        cx.CreateEntityTypeRequest(
-            parent=agent,
-            entity_type=cx.EntityType(
-                display_name="carrier",
-                kind=cx.EntityType.Kind.KIND_MAP,
-                entities=[
-                    cx.EntityType.Entity(value="yamato", synonyms=["yamato", "kuroneko"]),
-                    cx.EntityType.Entity(value="sagawa", synonyms=["sagawa"]),
-                ],
-            ),
-        ),
-        write=True,
-    )
-    ja = cx.EntityType(
-        name=entity.name,
-        entities=[
-            cx.EntityType.Entity(value="yamato", synonyms=["ヤマト", "クロネコ"]),
-            cx.EntityType.Entity(value="sagawa", synonyms=["佐川"]),
-        ],
-    )
-    call(
-        session.entity_types.update_entity_type,
-        cx.UpdateEntityTypeRequest(entity_type=ja, language_code="ja", update_mask={"paths": ["entities"]}),
-        write=True,
-    )
-    say("  entity type  carrier (en, ja)")
-    webhook = call(
-        session.webhooks.create_webhook,
-        cx.CreateWebhookRequest(
-            parent=agent,
-            webhook=cx.Webhook(
-                display_name="orders-api",
-                generic_web_service=cx.Webhook.GenericWebService(
-                    uri="https://orders.dev.example.com/cx", request_headers={"X-Api-Key": "dev-key-123"}
-                ),
-                timeout={"seconds": 5},
-            ),
-        ),
-        write=True,
-    )
-    say("  webhook      orders-api")
-    intents: dict[str, str] = {}
-    for name, en, ja_phrase in (
-        (
-            "order.status",
-            [_phrase(("where is my order ", ""), ("12345", "order_id"))],
-            [_phrase(("注文 ", ""), ("12345", "order_id"), (" はどこ", ""))],
-        ),
-        (
-            "order.carrier",
-            [_phrase(("shipped with ", ""), ("yamato", "carrier"))],
-            [_phrase(("配送は ", ""), ("ヤマト", "carrier"))],
-        ),
-    ):
-        intent = call(
-            session.intents.create_intent,
-            cx.CreateIntentRequest(
-                parent=agent,
-                intent=cx.Intent(
-                    display_name=name,
-                    training_phrases=en,
-                    parameters=[
-                        cx.Intent.Parameter(
-                            id="order_id",
-                            entity_type="projects/-/locations/-/agents/-/entityTypes/sys.number",
-                        ),
-                        cx.Intent.Parameter(id="carrier", entity_type=entity.name),
-                    ],
-                ),
-            ),
-            write=True,
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Runner:
+    """Runs ``cxops ARGS`` in-process in the scratch repo; shows the command and its output."""
+
+    def __init__(self, repo: Path, say: Say) -> None:
+        self.repo = repo
+        self.say = say
+
+    def __call__(self, *args: str, expect: int = 0, show: int = 12) -> str:
+        self.say(f"   $ cxops {' '.join(args)}")
+        out, err = io.StringIO(), io.StringIO()
+        here = Path.cwd()
+        # The commands run in the scratch repo, as a user runs them in theirs.
+        os.chdir(self.repo)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(["--no-color", *args])
+        finally:
+            os.chdir(here)
+        text = out.getvalue() + err.getvalue()
+        lines = [line for line in text.splitlines() if line.strip()]
+        for line in lines[:show]:
+            self.say(f"     {line}")
+        if show and len(lines) > show:
+            self.say(f"     … {len(lines) - show} more lines")
+        if code != expect:
+            raise DemoFailed(f"cxops {' '.join(args)} exited {code}, expected {expect}:\n{text}")
+        return text
+
+
+def console_edit(session: CxSession, agent: str) -> list[str]:
+    """What a bot developer does in the console: a new phrase in both languages, a reworded reply."""
+    intents = session.list_all(session.intents.list_intents, cx.ListIntentsRequest(parent=agent))
+    status = next(i for i in intents if i.display_name == "order.status")
+    done = []
+    for language, text in (("en", "has my parcel left the warehouse"), ("ja", "荷物はもう発送されましたか")):
+        intent = session.call(
+            session.intents.get_intent,
+            cx.GetIntentRequest(name=status.name, language_code=language),
+            write=False,
         )
-        call(
+        intent.training_phrases.append(
+            cx.Intent.TrainingPhrase(parts=[cx.Intent.TrainingPhrase.Part(text=text)], repeat_count=1)
+        )
+        session.call(
             session.intents.update_intent,
             cx.UpdateIntentRequest(
-                intent=cx.Intent(name=intent.name, training_phrases=ja_phrase),
-                language_code="ja",
-                update_mask={"paths": ["training_phrases"]},
+                intent=intent, language_code=language, update_mask={"paths": ["training_phrases"]}
             ),
             write=True,
         )
-        intents[name] = intent.name
-        say(f"  intent       {name} (en, ja)")
-    flow = call(
-        session.flows.create_flow,
-        cx.CreateFlowRequest(parent=agent, flow=cx.Flow(display_name="Order Status")),
+        done.append(f'intent order.status: + "{text}" ({language})')
+    webhooks = session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
+    hook = webhooks[0]
+    hook.timeout = {"seconds": 8}
+    session.call(
+        session.webhooks.update_webhook,
+        cx.UpdateWebhookRequest(webhook=hook, update_mask={"paths": ["timeout"]}),
         write=True,
     )
-    lookup = call(
-        session.pages.create_page,
-        cx.CreatePageRequest(
-            parent=flow.name,
-            page=cx.Page(
-                display_name="Look up order",
-                entry_fulfillment=cx.Fulfillment(
-                    messages=_text("Let me check that order."), webhook=webhook.name, tag="lookup"
-                ),
-            ),
-        ),
-        write=True,
-    )
-    call(
-        session.pages.update_page,
-        cx.UpdatePageRequest(
-            page=cx.Page(
-                name=lookup.name, entry_fulfillment=cx.Fulfillment(messages=_text("ご注文を確認します。"))
-            ),
-            language_code="ja",
-            update_mask={"paths": ["entry_fulfillment.messages"]},
-        ),
-        write=True,
-    )
-    say("  flow         Order Status, page Look up order (en, ja)")
-    call(
-        session.flows.update_flow,
-        cx.UpdateFlowRequest(
-            flow=cx.Flow(
-                name=flow.name,
-                display_name="Order Status",
-                transition_routes=[
-                    cx.TransitionRoute(intent=intents["order.status"], target_page=lookup.name),
-                    cx.TransitionRoute(
-                        condition="$session.params.order_id != null",
-                        target_page=f"{flow.name}/pages/END_FLOW",
-                    ),
-                ],
-            ),
-            update_mask={"paths": ["transition_routes"]},
-        ),
-        write=True,
-    )
-    say("  routes       order.status -> Look up order; order_id set -> END_FLOW")
-
-
-def count_resources(session: CxSession, agent: str) -> dict[str, int]:
-    flows = session.list_all(session.flows.list_flows, cx.ListFlowsRequest(parent=agent))
-    pages = sum(
-        len(session.list_all(session.pages.list_pages, cx.ListPagesRequest(parent=f.name))) for f in flows
-    )
-    return {
-        "flows": len(flows),
-        "pages": pages,
-        "intents": len(session.list_all(session.intents.list_intents, cx.ListIntentsRequest(parent=agent))),
-        "entity types": len(
-            session.list_all(session.entity_types.list_entity_types, cx.ListEntityTypesRequest(parent=agent))
-        ),
-        "webhooks": len(
-            session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
-        ),
-    }
-
-
-def write_stages(repo: Path, agents: dict[str, str]) -> None:
-    """environments/<stage>.yaml for the demo's three agents (prd protected)."""
-    folder = repo / "environments"
-    folder.mkdir(parents=True)
-    for stage, name in agents.items():
-        _, project, _, location, _, agent_id = name.split("/")
-        protected = "true\napprovals_required: 1" if stage == "prd" else "false"
-        source = {"stg": "dev", "prd": "stg"}.get(stage)
-        (folder / f"{stage}.yaml").write_text(
-            f"agent: orders\nproject: {project}\nlocation: {location}\nagent_id: {agent_id}\n"
-            f"protected: {protected}\n"
-            + (f"source: {source}\n" if source else "")
-            + "secrets:\n  orders-api/X-Api-Key: env:ORDERS_API_KEY\n",
-            encoding="utf-8",
-        )
+    done.append(f"webhook {hook.display_name}: timeout 8s")
+    return done
 
 
 def run(say: Say) -> int:
     began = time.monotonic()
-    with FakeCX() as fake:
-        say(f"1. started the CX stand-in at {fake.address}")
-        say(f"   (in your repo: cxops fake serve, then export CXOPS_EMULATOR_HOST={fake.address})")
-        agents: dict[str, str] = {}
-        for stage in STAGES:
-            project = f"cxops-demo-{stage}"
-            with CxSession(
-                ConnectionSettings(location=LOCATION, emulator_host=fake.address),
-                context=ErrorContext(stage=stage),
-            ) as session:
-                agent = session.call(
+    source = sample_repo()
+    keys = {f"ORDERS_API_KEY_{s.upper()}": f"demo-{s}-key-not-a-real-secret" for s in STAGES}
+    with FakeCX() as fake, tempfile.TemporaryDirectory(prefix="cxops-demo-") as tmp:
+        repo = Path(tmp)
+        shutil.copytree(source / "agents" / AGENT, repo / "agents" / AGENT)
+        shutil.copytree(source / "environments", repo / "environments")
+        env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-alice"}
+        with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
+            cli = Runner(repo, say)
+            say(f"1. The CX stand-in is up at {fake.address}")
+            say("   (yours: cxops fake serve --port 8085; export CXOPS_EMULATOR_HOST=127.0.0.1:8085)")
+            say(f"   A scratch copy of this repo: {repo} (agents/{AGENT}, environments/dev|stg|prd.yaml)")
+            agents = {}
+            for stage in STAGES:
+                created = session.call(
                     session.agents.create_agent,
                     cx.CreateAgentRequest(
-                        parent=f"projects/{project}/locations/{LOCATION}",
+                        parent=f"projects/cxops-demo-{stage}/locations/global",
                         agent=cx.Agent(
-                            display_name="Order Desk",
+                            display_name=f"Order Desk ({stage})",
                             default_language_code="en",
                             supported_language_codes=["ja"],
                             time_zone="Asia/Tokyo",
@@ -236,42 +152,77 @@ def run(say: Say) -> int:
                     ),
                     write=True,
                 )
-            agents[stage] = agent.name
-        say("2. created the agents of the three stages:")
-        for stage, name in agents.items():
-            say(f"   {stage}: {name}")
-        with CxSession(ConnectionSettings(location=LOCATION, emulator_host=fake.address)) as session:
-            say("3. a bot developer builds in dev, as in the CX console:")
-            seed_dev(session, agents["dev"], say)
-            say("4. read back through the CX API:")
+                agents[stage] = created.name
+            say("2. Three empty agents, one per stage (found by display name, as the stage files say):")
+            for stage, name in agents.items():
+                say(f"   {stage}: {name}")
+
+            say("3. All three run the current release of the sample agent: one RestoreAgent each")
             for stage in STAGES:
-                counts = count_resources(session, agents[stage])
-                say(f"   {stage}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
-        with tempfile.TemporaryDirectory(prefix="cxops-demo-") as tmp:
-            repo = Path(tmp)
-            write_stages(repo, agents)
-            say(f"5. cxops pull dev   (a repo in {repo}: environments/dev.yaml, stg.yaml, prd.yaml)")
-            outcome = pull(repo, "dev", Via.export, fake.address, None)
+                calls = fake.write_count()
+                flags = ("--auto-approve",) if stage != "prd" else ()
+                if stage == "prd":
+                    cli("-q", "plan", "prd", "-o", "prd-bootstrap.json", show=0)
+                    cli("-q", "approve", "prd-bootstrap.json", "--reviewer", "lead-bob", show=0)
+                    cli("-q", "apply", "prd-bootstrap.json", "--via", "restore", show=0)
+                else:
+                    cli("-q", "apply", stage, *flags, "--via", "restore", show=0)
+                if fake.write_count() - calls != 1:
+                    raise DemoFailed(f"bootstrapping {stage} took {fake.write_count() - calls} writes, not 1")
+
+            say("4. A developer edits dev in the CX console:")
+            for line in console_edit(session, agents["dev"]):
+                say(f"   {line}")
+
+            say("5. Pull dev into the tree (what they commit and open a PR with):")
+            cli("pull", "dev")
+            say("   … and CI diffs the PR's tree against what stg runs:")
+            changed = cli("diff", "stg", f"agents/{AGENT}", expect=3, show=16)
+            if "has my parcel left the warehouse" not in changed:
+                raise DemoFailed("the diff does not show the console edit")
+
+            say("6. CI on the PR plans stg (this is the PR comment, in markdown with --format markdown):")
+            cli("plan", "stg", "-o", "stg.plan.json", show=14)
+            planned = json.loads((repo / "stg.plan.json").read_text(encoding="utf-8"))
+            say("7. On merge, CI applies the reviewed plan to stg: only what changed is written")
+            before = fake.write_count()
+            cli("-q", "apply", "stg.plan.json")
+            stg_writes = fake.write_count() - before
+            if stg_writes != len(planned["writes"]):
+                raise DemoFailed(f"stg took {stg_writes} writes for a plan of {len(planned['writes'])}")
+            say(f"   {stg_writes} write calls for {len(planned['changes'])} changed resources")
+
+            say("8. prd is protected: its plan needs an approval by someone who did not write it")
+            cli("plan", "prd", "-o", "prd.plan.json", "--detailed-exitcode", expect=3, show=3)
+            refused = cli("apply", "prd.plan.json", expect=1)
+            if "protected" not in refused:
+                raise DemoFailed("apply to prd without approval was not refused for it")
+            cli("approve", "prd.plan.json", "--reviewer", "lead-bob", "--comment", "LGTM")
+            before = fake.write_count()
+            cli("-q", "apply", "prd.plan.json")
+            prd_writes = fake.write_count() - before
+
+            say("9. Nothing drifted: every stage is what its files say")
+            for stage in ("stg", "prd"):
+                cli("drift", stage, show=2)
+            hook = session.list_all(
+                session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agents["prd"])
+            )[0]
             say(
-                f"   {outcome.tree}: {outcome.resources} resources in {len(outcome.sync.written)} files, "
-                "one YAML file per resource, every language in it"
-            )
-            for note in outcome.secrets:
-                say(f"   secret ${{secret:{note.placeholder}}} written instead of the value ({note.source})")
-            intent = repo / outcome.tree / "intents" / "order.status.yaml"
-            say("   intents/order.status.yaml:")
-            for line in intent.read_text(encoding="utf-8").splitlines():
-                say(f"     {line}")
-            findings = check_agent(repo, "orders")
-            say(f"6. cxops validate orders: {len(findings)} problem(s)")
-            listed = pull(repo, "dev", Via.list, fake.address, None)
-            say(
-                f"7. cxops pull dev --via list: {len(listed.sync.written)} files rewritten "
-                "(the same tree, read resource by resource)"
+                f"   prd's webhook: {hook.generic_web_service.uri} (its own override), "
+                f"X-Api-Key from ORDERS_API_KEY_PRD (never in a file: {_secret_free(repo, keys)})"
             )
         say(
-            f"8. {sum(fake.calls.values())} API calls ({fake.write_count()} writes) "
-            f"in {time.monotonic() - began:.1f}s"
+            f"Done: dev → stg ({stg_writes} writes) → prd ({prd_writes} writes); {sum(fake.calls.values())} API "
+            f"calls in all, {time.monotonic() - began:.1f}s."
         )
-    say("Next: diff dev↔stg, plan, approve and apply join this demo as they land.")
     return 0
+
+
+def _secret_free(repo: Path, keys: dict[str, str]) -> str:
+    for path in repo.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if any(value.encode() in data for value in keys.values()):
+                raise DemoFailed(f"a secret value reached {path}")
+    return "checked every file, plans and backups included"

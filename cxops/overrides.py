@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from cxops.errors import ConfigError
+from cxops import yamlio
+from cxops.errors import ConfigError, CxopsError
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
 
 _FOLDER_KINDS = {
@@ -140,3 +142,23 @@ def remove(live: Snapshot, stage: Any, tree: Snapshot | None) -> list[Kept]:
         base = get(tree.resources.get(override.key, {}), override.path) if tree is not None else MISSING
         put(body, override.path, base if base is MISSING else copy.deepcopy(base))
     return kept
+
+
+def keep_agent_name(live: Snapshot, tree_dir: Path) -> None:
+    """The agent's display name is each stage's own ("Order Desk (stg)"): a pulled or compared
+    stage keeps the tree's name (or none, if the tree has none), in place. Without a tree, the
+    live name stays."""
+    agent_file = tree_dir / "agent.yaml"
+    if AGENT_KEY not in live.resources or not agent_file.is_file():
+        return
+    try:
+        tree_agent = yamlio.load(agent_file.read_text(encoding="utf-8"), str(agent_file))
+    except (OSError, UnicodeDecodeError, CxopsError):
+        return  # a broken tree is reported by whoever reads it; the live name stays
+    body = dict(live.resources[AGENT_KEY])
+    name = tree_agent.get("display_name") if isinstance(tree_agent, dict) else None
+    if isinstance(name, str):
+        body["display_name"] = name
+    else:
+        body.pop("display_name", None)
+    live.resources[AGENT_KEY] = body

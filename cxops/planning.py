@@ -99,6 +99,7 @@ def desired_state(
         folder = tree_path(root, other)
         tree = read_tree(folder) if other.overrides and (folder / "agent.yaml").is_file() else None
         overrides.remove(snapshot, other, tree)
+        overrides.keep_agent_name(snapshot, folder)
         source = {"kind": "stage", "stage": spec}
     else:
         raise ConfigError(
@@ -108,10 +109,8 @@ def desired_state(
     if source["kind"] != "backup":
         snapshot = overrides.apply(snapshot, stage)
         expected = tuple(f"{stage.name}: {o.where}" for o in overrides.overrides_of(stage))
-        if not any(o.key == AGENT_KEY and o.path == ("display_name",) for o in overrides.overrides_of(stage)):
-            # The agent's display name is each stage's own ("Orders (stg)"): managed only
-            # where the stage sets it as an override.
-            snapshot.resources[AGENT_KEY] = {k: v for k, v in snapshot.agent.items() if k != "display_name"}
+    # The agent's display name is each stage's own ("Order Desk (stg)"): never written by apply.
+    snapshot.resources[AGENT_KEY] = {k: v for k, v in snapshot.agent.items() if k != "display_name"}
     _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})")
     return Desired(comparable(snapshot), source, expected)
 

@@ -45,6 +45,7 @@ def pull(
         live = read_live(session, stage, via)
     snapshot = live.snapshot
     kept = overrides.remove(snapshot, stage, tree)
+    overrides.keep_agent_name(snapshot, folder)
     found = secrets.redact(snapshot)
     sync = write_tree(folder, snapshot)
     notes = [SecretNote(s.name, stage.secrets.get(s.name)) for s in found]

@@ -50,6 +50,7 @@ def load_source(
             tree_dir = root / "agents" / stage.agent
             tree = read_tree(tree_dir) if stage.overrides and (tree_dir / "agent.yaml").is_file() else None
             kept = {k.where for k in overrides.remove(snapshot, stage, tree)}
+            overrides.keep_agent_name(snapshot, tree_dir)
             expected = tuple(
                 f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 
 import pytest
@@ -9,28 +11,44 @@ import pytest
 from cxops.cli.main import main
 
 
-def test_demo_builds_dev_and_reads_every_stage_back(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r"started the CX stand-in at 127\.0\.0\.1:\d+", out)
+@pytest.fixture(scope="module")
+def out() -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["demo"]) == 0
+    return buffer.getvalue()
+
+
+def test_three_stages_are_created_and_bootstrapped_with_one_restore_each(out: str) -> None:
+    assert re.search(r"The CX stand-in is up at 127\.0\.0\.1:\d+", out)
     agents = re.findall(
-        r"^\s+(dev|stg|prd): (projects/cxops-demo-\1/locations/global/agents/[0-9a-f-]{36})$", out, re.M
+        r"^\s+(dev|stg|prd): projects/cxops-demo-\1/locations/global/agents/[0-9a-f-]{36}$", out, re.M
     )
-    assert [stage for stage, _ in agents] == ["dev", "stg", "prd"]
-    counts = dict(re.findall(r"^\s+(dev|stg|prd): (\d+ flows, .*)$", out, re.M))
-    # dev got the bot; stg and prd hold only what every new agent has.
-    assert counts["dev"] == "2 flows, 1 pages, 4 intents, 1 entity types, 1 webhooks"
-    assert counts["stg"] == counts["prd"] == "1 flows, 0 pages, 2 intents, 0 entity types, 0 webhooks"
-    calls = re.search(r"(\d+) API calls \((\d+) writes\)", out)
-    assert calls is not None and int(calls.group(2)) == 14
+    assert agents == ["dev", "stg", "prd"]
+    assert "$ cxops -q apply dev --auto-approve --via restore" in out
+    assert "$ cxops -q apply prd-bootstrap.json --via restore" in out  # prd: plan, approve, apply
 
 
-def test_demo_pulls_dev_into_a_tree_without_its_secret(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r"agents/orders: 10 resources in 10 files", out)
-    assert "secret ${secret:orders-api/X-Api-Key} written instead of the value (env:ORDERS_API_KEY)" in out
-    assert "dev-key-123" not in out
-    assert "ja: ['注文 [12345](order_id) はどこ']" in out
-    assert "cxops validate orders: 0 problem(s)" in out
-    assert "cxops pull dev --via list: 0 files rewritten" in out
+def test_the_console_edit_is_pulled_and_diffed_against_stg(out: str) -> None:
+    assert re.search(r"agents/order-desk: pulled 80 resources from dev .*; 2 files written, 0 removed", out)
+    assert "supplied by secrets.orders-api/X-Api-Key (env:ORDERS_API_KEY_DEV)" in out
+    diff = out[out.index("$ cxops diff stg agents/order-desk") : out.index("6. ")]
+    assert '+ training_phrases.ja: "荷物はもう発送されましたか"' in diff
+    assert "~ timeout.seconds: 10 -> 8" in diff
+    assert "display_name" not in diff  # each stage's agent keeps its own name
+    assert "stg: overrides.webhooks/orders-api.generic_web_service.uri" in diff
+
+
+def test_stg_gets_only_the_change_and_prd_needs_an_approval(out: str) -> None:
+    assert "3 write call(s) (3 update)" in out
+    assert "3 write calls for 2 changed resources" in out
+    assert "error: prd is protected: the plan needs 1 approval(s), has 0 valid" in out
+    assert "prd.plan.json: approved by lead-bob (unsigned" in out
+    assert "stg (live) and agents/order-desk: no differences" in out
+    assert "prd (live) and agents/order-desk: no differences" in out
+    assert "prd's webhook: https://orders.example.com/cx (its own override)" in out
+    assert "demo-prd-key" not in out and "demo-stg-key" not in out
+    done = re.search(
+        r"Done: dev → stg \((\d+) writes\) → prd \((\d+) writes\); \d+ API calls in all, ([\d.]+)s", out
+    )
+    assert done is not None and done.group(1) == done.group(2) == "3"
