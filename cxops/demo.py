@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import duration_pb2
 
 from cxops.cli.main import main
 from cxops.cx import ConnectionSettings, CxSession
@@ -113,7 +114,7 @@ def console_edit(session: CxSession, agent: str) -> list[str]:
         done.append(f'intent order.status: + "{text}" ({language})')
     webhooks = session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
     hook = webhooks[0]
-    hook.timeout = {"seconds": 8}
+    hook.timeout = duration_pb2.Duration(seconds=8)
     session.call(
         session.webhooks.update_webhook,
         cx.UpdateWebhookRequest(webhook=hook, update_mask={"paths": ["timeout"]}),
