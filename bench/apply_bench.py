@@ -12,6 +12,7 @@ language: what copy tools do) would make, as a ratio. Peak memory. Last line: JS
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
@@ -25,17 +26,39 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
 
-from bench.diff_bench import edit
 from bench.synthetic import build_agent
 from cxops.apply import run
 from cxops.config import load_stage
 from cxops.model import secrets
+from cxops.model.snapshot import Key, Snapshot
 from cxops.planning import plan_stage
 from cxops.pull import pull
 from cxops.stages import Via
 from cxops.tree import read_tree, write_tree
 
 PROJECT = "acme-bots-stg"
+
+
+def edit(snapshot: Snapshot) -> Snapshot:
+    """A copy with 10 resources changed in ways the API holds, each in one language: training
+    phrases of 4 intents (default language), descriptions of 3 pages and 2 flows, one webhook's
+    timeout."""
+    out = Snapshot(resources=copy.deepcopy(snapshot.resources))
+    language = str(out.agent["default_language_code"])
+
+    def some(kind: str, n: int) -> list[Key]:
+        keys = sorted(k for k in out.resources if k.kind == kind)
+        return keys[:: max(1, len(keys) // n)][:n]
+
+    for i, key in enumerate(some("intent", 4)):
+        out.resources[key].setdefault("training_phrases", {}).setdefault(language, []).append(
+            f"bench edit {i}"
+        )
+    for i, key in enumerate(some("page", 3) + some("flow", 2)):
+        out.resources[key]["description"] = f"bench edit {i}"
+    [hook] = some("webhook", 1)
+    out.resources[hook]["timeout"] = {"seconds": 7}
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -301,7 +301,13 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
                 here = (*path, field)
                 if field == "intent" and any(
                     k in obj
-                    for k in ("trigger_fulfillment", "condition", "target_page", "target_flow", "target_playbook")
+                    for k in (
+                        "trigger_fulfillment",
+                        "condition",
+                        "target_page",
+                        "target_flow",
+                        "target_playbook",
+                    )
                 ):
                     need(key, here, "intent", value)
                 elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:

@@ -240,3 +240,21 @@ def test_wait_polls_until_the_operation_is_done(fake: FakeCX) -> None:
         version = session.wait(session.versions.create_version, request, cx.Version)
     assert version.display_name == "v2"
     assert fake.count("GetOperation") == 4  # three answers "running", the fourth "done"
+
+
+def test_starting_an_operation_gets_the_operation_deadline_not_the_attempt_timeout(fake: FakeCX) -> None:
+    # The stand-in restores a package inside the RestoreAgent call; a big one takes longer than
+    # one attempt of an ordinary call may.
+    policy = RetryPolicy(
+        attempt_timeout=0.2, deadline=0.5, max_attempts=2, initial_backoff=0.01, operation_deadline=10
+    )
+    with open_session(fake.address, policy) as slow:
+        agent = create_agent(slow)
+        fake.latency = 0.4
+        with pytest.raises(ApiError, match="DEADLINE_EXCEEDED"):
+            slow.call(slow.agents.get_agent, cx.GetAgentRequest(name=agent.name), write=False)
+        request = cx.ExportAgentRequest(
+            name=agent.name, data_format=cx.ExportAgentRequest.DataFormat.JSON_PACKAGE
+        )
+        exported = slow.wait(slow.agents.export_agent, request, cx.ExportAgentResponse, write=False)
+        assert exported.agent_content

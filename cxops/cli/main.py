@@ -17,6 +17,7 @@ from cxops.cli import (
     driftcmd,
     fake,
     importcmd,
+    initcmd,
     packagecmd,
     plancmd,
     promotecmd,
@@ -48,6 +49,7 @@ app.command("drift")(driftcmd.drift)
 app.command("rollback")(rollbackcmd.rollback)
 app.add_typer(fake.app, name="fake")
 app.command("demo")(demo.demo)
+app.command("init")(initcmd.init)
 
 
 def _version(value: bool) -> None:

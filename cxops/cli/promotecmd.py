@@ -17,8 +17,8 @@ from cxops.planning import plan_stage
 
 def promote(
     ctx: typer.Context,
-    source: str = typer.Argument(..., help="The stage to copy from (e.g. dev)."),
-    target: str = typer.Argument(..., help="The stage to promote to (e.g. stg)."),
+    source: str = typer.Argument(..., metavar="FROM", help="The stage to copy from (e.g. dev)."),
+    target: str = typer.Argument(..., metavar="TO", help="The stage to promote to (e.g. stg)."),
     do_apply: bool = typer.Option(False, "--apply", help="Apply at once (refused where TO is protected)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the plan file here."),
     force: bool = typer.Option(False, "--force", help="Allow deleting more than the safety share."),

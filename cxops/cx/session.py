@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Iterator
@@ -76,7 +77,9 @@ class CxSession(Connection):
         self._sleep = sleep
         self._rng = rng
 
-    def call(self, method: Rpc[Req, Resp], request: Req, *, write: bool) -> Resp:
+    def call(
+        self, method: Rpc[Req, Resp], request: Req, *, write: bool, policy: RetryPolicy | None = None
+    ) -> Resp:
         """``method(request)`` within the limits, the deadline and the retry policy.
 
         Raises :class:`~cxops.errors.ApiError` for every API failure. The library's own retry
@@ -86,7 +89,7 @@ class CxSession(Connection):
         try:
             return run_with_retry(
                 lambda timeout: method(request, retry=None, timeout=timeout),
-                policy=self.policy,
+                policy=policy or self.policy,
                 limiter=self.limiter,
                 write=write,
                 clock=self._clock,
@@ -132,7 +135,14 @@ class CxSession(Connection):
         else, and the whole wait is bounded by ``policy.operation_deadline``.
         """
         label = method_label(getattr(method, "__name__", "call"))
-        operation = self.call(method, request, write=write).operation
+        # Starting an operation may itself take long where the work is done before answering
+        # (the stand-in restores a package in the call): it gets the operation's deadline.
+        patient = dataclasses.replace(
+            self.policy,
+            attempt_timeout=self.policy.operation_deadline,
+            deadline=self.policy.operation_deadline,
+        )
+        operation = self.call(method, request, write=write, policy=patient).operation
         give_up_at = self._clock() + self.policy.operation_deadline
         pause = self.policy.poll_initial
         while not operation.done:

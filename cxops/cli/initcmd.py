@@ -1,0 +1,54 @@
+"""`cxops init [--agent NAME] [--force]`: scaffold agents/, environments/ and CI workflows."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from cxops.cli.context import OutputFormat, options
+from cxops.init import init_repo
+
+NEXT_STEPS = """\
+next steps:
+  1. edit environments/dev.yaml, stg.yaml and prd.yaml: project, location, agent_display_name
+     (or agent_id) and secrets of each stage
+  2. cxops pull dev   exports the dev agent into agents/{agent}/ (or: cxops import PACKAGE --agent {agent})
+  3. in GitHub: variables WIF_PROVIDER and WIF_SERVICE_ACCOUNT, secrets CXOPS_APPROVAL_KEY and
+     MY_WEBHOOK_API_KEY_STG/_PRD, and an environment "production" with required reviewers
+  4. add .cxops/ and *.plan.json to .gitignore, commit and open a pull request: it gets a plan of stg"""
+
+
+def init(
+    ctx: typer.Context,
+    agent: str | None = typer.Option(
+        None,
+        "--agent",
+        help="The agent tree the stages deploy (agents/NAME). Default: the one tree under agents/, "
+        "else my-agent.",
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that exist."),
+) -> None:
+    """Scaffold --root for cxops: agents/, environments/{dev,stg,prd}.yaml, GitHub Actions workflows."""
+    opts = options(ctx)
+    result = init_repo(opts.root, agent, force=force)
+    if opts.format is OutputFormat.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "root": str(result.root),
+                    "agent": result.agent,
+                    "written": list(result.written),
+                    "overwritten": list(result.overwritten),
+                },
+                indent=2,
+            )
+        )
+        return
+    if opts.quiet:
+        return
+    for relative in result.written:
+        note = " (overwritten)" if relative in result.overwritten else ""
+        typer.echo(f"wrote {result.root / relative}{note}")
+    typer.echo("")
+    typer.echo(NEXT_STEPS.format(agent=result.agent))

@@ -1,0 +1,160 @@
+"""`init`: scaffold a user's repository for cxops (SPEC §4).
+
+Writes the stage files ``environments/{dev,stg,prd}.yaml``, the composite action
+``.github/actions/cxops/action.yml`` and two workflows (pull request plans, deploys), all from
+the templates under ``cxops/templates/``, and an empty ``agents/`` folder. No sample agent: the
+tree comes from ``cxops pull dev`` or ``cxops import``.
+
+Templates hold two placeholders, ``{{agent}}`` and ``{{version}}``, replaced as plain text.
+GitHub expressions (``${{ secrets.X }}``) are a different form and pass through untouched.
+
+It never overwrites a file unless asked: every target is checked before anything is written,
+so a refusal leaves the repository as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from cxops import __version__
+from cxops.config import STAGES_DIR, parse_stage
+from cxops.errors import ConfigError, CxopsError, Location
+
+__all__ = ["DEFAULT_AGENT", "STAGES", "TARGETS", "InitResult", "default_agent", "init_repo", "render"]
+
+DEFAULT_AGENT = "my-agent"
+"""The agent name when none is given and ``agents/`` holds no single tree to take it from."""
+
+STAGES = ("dev", "stg", "prd")
+
+TARGETS: Mapping[str, str] = {
+    f"{STAGES_DIR}/dev.yaml": "environments/dev.yaml",
+    f"{STAGES_DIR}/stg.yaml": "environments/stg.yaml",
+    f"{STAGES_DIR}/prd.yaml": "environments/prd.yaml",
+    ".github/actions/cxops/action.yml": "github/actions/cxops/action.yml",
+    ".github/workflows/cxops-pr.yml": "github/workflows/cxops-pr.yml",
+    ".github/workflows/cxops-deploy.yml": "github/workflows/cxops-deploy.yml",
+}
+"""Each file ``init`` writes (relative to the repo root) -> its template under ``cxops/templates/``.
+Template paths avoid dot folders, which package-data globs skip."""
+
+AGENTS_DIR = "agents"
+KEEP = f"{AGENTS_DIR}/.gitkeep"
+
+# The rule of cxops.config for a stage's ``agent`` (checked again by parsing each stage file).
+_AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# {{name}} not preceded by "$": a template placeholder, never a GitHub expression.
+_PLACEHOLDER = re.compile(r"(?<!\$)\{\{([A-Za-z_]+)\}\}")
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What :func:`init_repo` did: ``written`` holds paths relative to ``root``, in write order."""
+
+    root: Path
+    agent: str
+    written: tuple[str, ...]
+    overwritten: tuple[str, ...]
+
+
+def default_agent(root: Path) -> str:
+    """The one tree under ``agents/`` when there is exactly one (a repo that imported or pulled
+    an agent before ``init``), else :data:`DEFAULT_AGENT`."""
+    folder = root / AGENTS_DIR
+    if folder.is_dir():
+        trees = [p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if len(trees) == 1 and _AGENT_NAME.fullmatch(trees[0]):
+            return trees[0]
+    return DEFAULT_AGENT
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``{{name}}`` replaced by ``values[name]``; an unknown name is a bug."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"template placeholder {{{{{name}}}}} has no value")
+        return values[name]
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def _template(path: str) -> str:
+    return (resources.files("cxops") / "templates" / path).read_text(encoding="utf-8")
+
+
+def _obstacle(root: Path, relative: str, force: bool) -> str | None:
+    """Why ``relative`` cannot be written (None: it can): it exists (without ``force``), it is
+    a folder, or one of its folders is a file."""
+    target = root / relative
+    for parent in reversed(Path(relative).parents[:-1]):
+        if (root / parent).exists() and not (root / parent).is_dir():
+            return f"{root / parent} is a file, not a folder: move it away first"
+    if target.is_dir():
+        return f"{target} is a folder, not a file: move it away first"
+    if (target.exists() or target.is_symlink()) and not force:
+        return f"{target} already exists: cxops init --force overwrites it"
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> InitResult:
+    """Scaffold the repository at ``root`` for ``agent`` (default: :func:`default_agent`).
+
+    Refuses with a :class:`ConfigError` naming the first target that exists (unless ``force``)
+    or cannot be written, before writing anything.
+    """
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            "is a file, not a folder: --root names the repository's folder", Location(str(root))
+        )
+    agent = default_agent(root) if agent is None else agent
+    if not _AGENT_NAME.fullmatch(agent):
+        raise ConfigError(
+            f"--agent {agent!r} is not an agent name: use lowercase letters, digits, '.', '-' and '_',"
+            " starting with a letter or digit"
+        )
+    values = {"agent": agent, "version": __version__}
+    files = {relative: render(_template(template), values) for relative, template in TARGETS.items()}
+    for stage in STAGES:
+        relative = f"{STAGES_DIR}/{stage}.yaml"
+        # A template that does not load would hand the user a broken repo: that is a bug here.
+        try:
+            parse_stage(files[relative], stage, relative)
+        except CxopsError as error:
+            raise AssertionError(f"template {relative} does not load: {error}") from error
+    agents = root / AGENTS_DIR
+    if not agents.is_dir() or not any(agents.iterdir()):
+        files = {KEEP: "", **files}
+
+    for relative in files:
+        why = _obstacle(root, relative, force)
+        if why is not None:
+            raise ConfigError(why)
+
+    written: list[str] = []
+    overwritten: list[str] = []
+    for relative, text in files.items():
+        path = root / relative
+        existed = path.exists() or path.is_symlink()
+        try:
+            _write(path, text)  # os.replace: an existing symlink is replaced, not written through
+        except OSError as error:
+            raise ConfigError(f"cannot write: {error.strerror or error}", Location(str(path))) from None
+        written.append(relative)
+        if existed:
+            overwritten.append(relative)
+    return InitResult(root=root, agent=agent, written=tuple(written), overwritten=tuple(overwritten))

@@ -1,0 +1,71 @@
+"""The README's command reference against `--help`: every command has a section, and every
+option a command takes is named in it (and nothing it names is unknown)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cxops.cli.main import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+COMMANDS = [
+    "pull",
+    "import",
+    "package",
+    "validate",
+    "diff",
+    "plan",
+    "approve",
+    "apply",
+    "promote",
+    "drift",
+    "rollback",
+    "init",
+    "demo",
+]
+
+
+def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> set[str]:
+    assert main([*command, "--help"]) == 0
+    text = capsys.readouterr().out
+    # Only the option lines (indented, starting with a dash), not options named in help texts.
+    lines = [line.split("  ")[0] for line in re.findall(r"^[ │]+(-[^\n]*)$", text, re.M)]
+    return {o for line in lines for o in re.findall(r"(--[a-z][a-z-]*|-[a-zA-Z])\b", line)} - {"--help"}
+
+
+def section(command: str) -> str:
+    match = re.search(rf"^### `cxops {command}\b[^\n]*$(.*?)(?=^### |^## )", README, re.M | re.S)
+    assert match, f"README has no section ### `cxops {command} …`"
+    return match.group(0)
+
+
+def test_every_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    listed = set(re.findall(r"^│? +([a-z]+) ", capsys.readouterr().out, re.M)) | set(
+        re.findall(r"^  ([a-z]+)\s", README, re.M)
+    )
+    for command in COMMANDS:
+        section(command)
+    assert {"fake"} | set(COMMANDS) >= {c for c in listed if c in set(COMMANDS) | {"fake"}}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_option_of_a_command_is_in_its_section(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    options = help_options(capsys, command)
+    text = section(command)
+    missing = sorted(
+        o for o in options if f"`{o}" not in text and f"{o} " not in text and f"{o}`" not in text
+    )
+    assert not missing, f"README's cxops {command} section does not mention {missing}"
+    named = set(re.findall(r"`(--[a-z][a-z-]*)", text))
+    assert named <= options, f"README names options cxops {command} does not take: {sorted(named - options)}"
+
+
+def test_global_options_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    options = help_options(capsys)
+    start = README.index("## Command reference")
+    head = README[start : README.index("### ", start)]
+    assert all(o in head for o in options), sorted(o for o in options if o not in head)
