@@ -213,3 +213,13 @@ def test_promote_copies_the_source_stage_with_each_stage_keeping_its_overrides(
     assert hook.generic_web_service.request_headers["X-Api-Key"] == SECRET_VALUE
     assert cli(repo, "promote", "dev", "stg") == 0  # nothing left to promote
     assert cli(repo, "drift", "stg") == 3  # the tree has not got dev's console edit yet
+
+
+def test_the_plan_renders_as_a_pr_comment(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert cli(repo, "--format", "markdown", "plan", "stg") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## cxops plan: `stg` ← agents/order-desk")
+    assert "write call(s)" in out and "<details><summary><code>+</code> intent order.status</summary>" in out
+    assert "`stg: overrides.webhooks/orders-api.generic_web_service.uri`" in out
+    assert SECRET_VALUE not in out and len(out) < 65_536
