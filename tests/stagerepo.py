@@ -50,4 +50,14 @@ def tree_repo(root: Path, name: str, snapshot: Snapshot) -> Path:
     return target
 
 
+def sample_in_stand_in(root: Path, address: str, monkeypatch: Any) -> Path:
+    """The sample agent in ``root``, with the environment a CI job has: the stand-in's address,
+    the stage secret, a plan author, and no approval key."""
+    monkeypatch.setenv(SECRET_ENV, SECRET_VALUE)
+    monkeypatch.setenv("CXOPS_EMULATOR_HOST", address)
+    monkeypatch.setenv("CXOPS_AUTHOR", "dev-alice")
+    monkeypatch.delenv("CXOPS_APPROVAL_KEY", raising=False)
+    return sample_repo(root)
+
+
 SECRETS = f"secrets:\n  orders-api/X-Api-Key: env:{SECRET_ENV}\n"

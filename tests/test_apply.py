@@ -14,17 +14,14 @@ from google.cloud import dialogflowcx_v3 as cx
 from cxops import backups
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_repo, stage_file
+from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"
 
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(SECRET_ENV, SECRET_VALUE)
-    monkeypatch.setenv("CXOPS_EMULATOR_HOST", fake.address)
-    monkeypatch.setenv("CXOPS_AUTHOR", "dev-alice")
-    sample_repo(tmp_path)
+    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
     stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
     stage_file(
         tmp_path,

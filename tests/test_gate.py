@@ -13,18 +13,14 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_repo, stage_file
+from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-prd"
 
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(SECRET_ENV, SECRET_VALUE)
-    monkeypatch.setenv("CXOPS_EMULATOR_HOST", fake.address)
-    monkeypatch.setenv("CXOPS_AUTHOR", "dev-alice")
-    monkeypatch.delenv("CXOPS_APPROVAL_KEY", raising=False)
-    sample_repo(tmp_path)
+    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
     prd = empty_agent(clients, PROJECT, ["en", "ja"], "Orders")
     stage_file(
         tmp_path, "prd", "order-desk", PROJECT, prd, SECRETS + "protected: true\napprovals_required: 1\n"
