@@ -105,7 +105,10 @@ def run(
 
 
 def fill(snapshot: Snapshot, values: dict[str, str]) -> Snapshot:
-    out = Snapshot(resources=copy.deepcopy(snapshot.resources))
+    """A copy with the secrets' values in; only resources that hold a secret are copied."""
+    out = Snapshot(resources=dict(snapshot.resources))
+    for key in {slot.key for slot in secrets.slots(snapshot)}:
+        out.resources[key] = copy.deepcopy(snapshot.resources[key])
     secrets.fill(out, lambda name: values.get(name, secrets.placeholder(name)))
     return out
 

@@ -8,6 +8,7 @@ upload it as an artifact to keep it (the shipped workflows do).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -32,7 +33,11 @@ def save(
     root: Path, stage: str, agent: str, snapshot: Snapshot, taken_at: str, live_fingerprint: str
 ) -> Path:
     """Write the snapshot (secrets redacted) atomically; prune to the newest :data:`KEEP`."""
-    redacted = Snapshot(resources={k: json.loads(json.dumps(v)) for k, v in snapshot.resources.items()})
+    # Placeholders instead of credentials; bodies that hold none are written as they are.
+    redacted = Snapshot(resources=dict(snapshot.resources))
+    holders = {slot.key for slot in secrets.slots(snapshot)}
+    for key in holders:
+        redacted.resources[key] = copy.deepcopy(snapshot.resources[key])
     secrets.redact(redacted)
     data: dict[str, Any] = {
         "format": FORMAT,

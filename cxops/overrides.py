@@ -108,9 +108,14 @@ def put(body: Any, path: tuple[str | int, ...], value: Any) -> None:
 
 def apply(snapshot: Snapshot, stage: Any) -> Snapshot:
     """The stage's desired state: a copy of the tree with the stage's overrides put in."""
-    out = Snapshot(resources=copy.deepcopy(snapshot.resources), origins=dict(snapshot.origins))
+    # Only the overridden bodies are copied; the others are shared with the tree's snapshot.
+    out = Snapshot(resources=dict(snapshot.resources), origins=dict(snapshot.origins))
+    copied: set[Key] = set()
     for override in overrides_of(stage):
         body = out.resources.get(override.key)
+        if body is not None and override.key not in copied:
+            body = out.resources[override.key] = copy.deepcopy(body)
+            copied.add(override.key)
         if body is None:
             raise ConfigError(
                 f"{override.key} is not in agents/{stage.agent}",
