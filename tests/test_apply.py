@@ -220,3 +220,24 @@ def test_the_plan_renders_as_a_pr_comment(repo: Path, capsys: pytest.CaptureFixt
     assert "write call(s)" in out and "<details><summary><code>+</code> intent order.status</summary>" in out
     assert "`stg: overrides.webhooks/orders-api.generic_web_service.uri`" in out
     assert SECRET_VALUE not in out and len(out) < 65_536
+
+
+def test_the_start_flow_maps_by_role_whatever_its_name(repo: Path, fake: FakeCX, clients: Any) -> None:
+    tree = repo / "agents" / "order-desk"
+    for path in tree.rglob("*.yaml"):
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("Default Start Flow", "Start Here"), encoding="utf-8"
+        )
+    (tree / "flows" / "Default Start Flow").rename(tree / "flows" / "Start Here")
+    assert cli(repo, "plan", "stg", "-o", str(repo / "p.json")) == 0
+    writes = json.loads((repo / "p.json").read_text())["writes"]
+    assert not [
+        w for w in writes if w["kind"] == "flow" and w["name"] == "Start Here" and w["op"] != "update"
+    ]
+    assert cli(repo, "apply", str(repo / "p.json")) == 0
+    agent_id = yaml.safe_load((repo / "environments/stg.yaml").read_text())["agent_id"]
+    start = clients.flows.get_flow(
+        name=f"projects/{PROJECT}/locations/global/agents/{agent_id}/flows/00000000-0000-0000-0000-000000000000"
+    )
+    assert start.display_name == "Start Here"
+    assert cli(repo, "drift", "stg") == 0
