@@ -8,6 +8,7 @@ from pathlib import Path
 from cxops import names, yamlio
 from cxops.agents import agent_dir
 from cxops.errors import CxopsError, Location
+from cxops.model.snapshot import Snapshot
 from cxops.tree import read_tree
 from cxops.validate import Problem, validate
 
@@ -78,3 +79,53 @@ def _name_collisions(root: Path, folder: Path) -> list[Finding]:
 def agents_in(root: Path) -> list[str]:
     base = root / "agents"
     return sorted(p.name for p in base.iterdir() if (p / "agent.yaml").is_file()) if base.is_dir() else []
+
+
+def check_stages(root: Path, agents: list[str]) -> list[Finding]:
+    """Every stage file under ``environments/`` that deploys one of ``agents``: the file itself,
+    its ``source``, that each override names a resource of the tree, and that each secret the
+    tree uses has a source in the stage (apply refuses otherwise)."""
+    from cxops import overrides  # config and overrides are only needed when stages exist
+    from cxops.config import check_sources, load_stage, stage_file
+    from cxops.model import secrets
+
+    folder = root / "environments"
+    if not folder.is_dir():
+        return []
+    findings: list[Finding] = []
+    stages = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        if path.name.startswith("."):
+            continue
+        try:
+            stages[path.stem] = load_stage(root, path.stem)
+        except CxopsError as bad:
+            findings.append(Finding(bad.location or Location(stage_file(path.stem)), bad.message))
+    try:
+        check_sources(stages)
+    except CxopsError as bad:
+        findings.append(Finding(bad.location or Location("environments"), bad.message))
+    trees: dict[str, Snapshot] = {}
+    for stage in stages.values():
+        if stage.agent not in agents or not (agent_dir(root, stage.agent) / "agent.yaml").is_file():
+            continue
+        if stage.agent not in trees:
+            try:
+                trees[stage.agent] = read_tree(agent_dir(root, stage.agent))
+            except CxopsError:
+                continue  # the tree's own findings say why
+        tree = trees[stage.agent]
+        try:
+            overrides.apply(tree, stage)
+        except CxopsError as bad:
+            findings.append(Finding(bad.location or Location(stage.file), bad.message))
+        for name in sorted({slot.name for slot in secrets.slots(tree)}):
+            if name not in stage.secrets:
+                findings.append(
+                    Finding(
+                        Location(stage.file, None, "secrets"),
+                        f"agents/{stage.agent} uses ${{secret:{name}}} but this stage names no source "
+                        f"for it: add secrets.{name}: env:VARIABLE (apply would refuse)",
+                    )
+                )
+    return findings

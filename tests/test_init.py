@@ -252,6 +252,19 @@ def test_the_commented_examples_are_valid_too(repo: Path, stage: str) -> None:
 def test_a_pulled_tree_validates_in_the_scaffold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(tmp_path), "-q", "init", "--agent", "order-desk"]) == 0
     shutil.copytree(SAMPLE, tmp_path / "agents" / "order-desk")
+    # validate checks the stage files too: the scaffold's example secret is not the sample's.
+    assert main(["--root", str(tmp_path), "validate", "order-desk"]) == 1
+    err = capsys.readouterr().err
+    for stage in ("dev", "stg", "prd"):
+        assert (
+            f"environments/{stage}.yaml: secrets: agents/order-desk uses ${{secret:orders-api/X-Api-Key}} "
+            "but this stage names no source for it"
+        ) in err
+    for stage in ("dev", "stg", "prd"):
+        path = tmp_path / "environments" / f"{stage}.yaml"
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("my-webhook/", "orders-api/"), encoding="utf-8"
+        )
     assert main(["--root", str(tmp_path), "validate", "order-desk"]) == 0
     assert "validate order-desk: no problems" in capsys.readouterr().out
 

@@ -122,3 +122,26 @@ def test_a_route_to_a_flow_names_an_intent_that_must_exist() -> None:
     )
     [problem] = check_references(snapshot)
     assert problem.key == Key("flow", "", "Other") and "intent 'gone' does not exist" in problem.message
+
+
+def test_stage_files_are_validated_with_the_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from tests.stagerepo import SAMPLE
+
+    shutil.copytree(SAMPLE, tmp_path / "agents" / "order-desk")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "stg.yaml").write_text(
+        "agent: order-desk\nproject: acme-bots-stg\nagent_id: x1\nsource: dve\n"
+        "secrets:\n  orders-api/X-Api-Key: env:KEY\n"
+        "overrides:\n  webhooks/billing-api:\n    timeout.seconds: 3\n"
+    )
+    (tmp_path / "environments" / "prd.yaml").write_text("agent: order-desk\nprojekt: acme-bots-prd\n")
+    assert main(["--root", str(tmp_path), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "environments/prd.yaml:2: projekt: unknown key" in err
+    assert "environments/stg.yaml:4: source: no stage 'dve'" in err
+    assert (
+        "environments/stg.yaml:8: overrides.webhooks/billing-api: webhook billing-api is not in agents/order-desk"
+        in err
+    )

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from cxops.checks import Finding, agents_in, check_agent
+from cxops.checks import Finding, agents_in, check_agent, check_stages
 from cxops.cli.context import OutputFormat, options
 from cxops.errors import ConfigError
 
@@ -15,7 +15,8 @@ def validate(
     ctx: typer.Context,
     agent: str | None = typer.Argument(None, help="The tree agents/<agent>/; all agents when left out."),
 ) -> None:
-    """Check agent trees offline: YAML, field names and types, references, file names."""
+    """Check agent trees offline (YAML, field names and types, references, file names) and the
+    stage files that deploy them (keys, sources, overrides, secrets)."""
     opts = options(ctx)
     agents = [agent] if agent else agents_in(opts.root)
     if not agents:
@@ -23,6 +24,7 @@ def validate(
     findings: list[Finding] = []
     for name in agents:
         findings.extend(check_agent(opts.root, name))
+    findings.extend(check_stages(opts.root, agents))
     if opts.format is OutputFormat.json:
         typer.echo(json.dumps({"agents": agents, "problems": [f.as_json() for f in findings]}, indent=2))
     else:
