@@ -186,3 +186,38 @@ def test_deleting_more_than_the_safety_share_needs_force(
     assert "the plan deletes" in refused(repo, fake, capsys, plan)
     assert cli(repo, "apply", str(plan), "--force") == 0
     assert cli(repo, "plan", "stg", "--from", "agents/tiny", "--detailed-exitcode") == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "bad.json:1: not JSON: Expecting property name enclosed in double quotes"),
+        ("[1, 2]", "bad.json:1: a plan file holds one JSON object"),
+        ('{"format": "something-else"}', 'bad.json: not a cxops plan file (no "format": "cxops-plan")'),
+        (
+            '{"format": "cxops-plan", "version": 99}',
+            "bad.json: version: plan file version 99; this cxops reads version 1",
+        ),
+        (
+            '{"format": "cxops-plan", "version": 1, "stage": "stg"}',
+            "bad.json: plan file is incomplete or malformed",
+        ),
+        (None, "bad.json: cannot read plan file: No such file or directory"),
+    ],
+)
+def test_a_broken_plan_file_is_one_clear_line(
+    repo: Path,
+    fake: FakeCX,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    content: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(repo)
+    if content is not None:
+        (repo / "bad.json").write_text(content)
+    fake.reset_calls()
+    assert cli(repo, "apply", "bad.json") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and len(err.strip().splitlines()) == 1, err
+    assert fake.write_count() == 0
