@@ -46,7 +46,7 @@ def test_apply_rides_out_faults_within_the_write_rate(
         )
         plan = plan_stage(tmp_path, "stg", None, fake.address, None)
         # The server's own quota is below the stage's setting: some writes are told to wait.
-        fake.set_quota(writes_per_minute=20, window=1.0)
+        fake.set_quota(writes_per_minute=10, window=1.0)
         fake.fail_writes_at_random(0.10, "UNAVAILABLE", seed=11)
         fake.reset_calls()
         run(tmp_path, load_stage(tmp_path, "stg"), plan, fake.address, None)

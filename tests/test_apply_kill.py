@@ -122,25 +122,29 @@ def check(clients: Any, agent: str, other: str, root: Path) -> None:
 def test_bootstrap_killed_anywhere_converges(setup: Any, fake: FakeCX, clients: Any) -> None:
     root, _, other, env = setup
     rng = random.Random(1)
-    kills = 0
-    while kills < 25:
+    kills = rounds = 0
+    while kills < 25 and rounds < 60:
+        rounds += 1
         # A fresh empty agent each round: kills land among creates, shells and fills.
         agent_id = empty_agent(clients, PROJECT, ["en", "ja"], f"Orders {kills}")
         stage_file(root, "stg", "order-desk", PROJECT, agent_id, SECRETS)
         kills += converge(root, fake, rng, env, kills=2)
         check(clients, f"projects/{PROJECT}/locations/global/agents/{agent_id}", other, root)
+    assert kills >= 25
 
 
 def test_edits_killed_anywhere_converge(setup: Any, fake: FakeCX, clients: Any) -> None:
     root, agent, other, env = setup
     converge(root, fake, random.Random(2), env, kills=0)
     rng = random.Random(3)
-    kills = 0
-    while kills < 25:
+    kills = rounds = 0
+    while kills < 25 and rounds < 60:
+        rounds += 1
         tree = read_tree(root / "agents" / "order-desk")
         edited = Snapshot(resources=copy.deepcopy(tree.resources))
         random_edits(edited, rng)
         write_tree(root / "agents" / "order-desk", edited)
         kills += converge(root, fake, rng, env, kills=2)
+    assert kills >= 25
     check(clients, agent, other, root)
     assert json.loads((root / "plan.json").read_text())["stage"] == "stg"
