@@ -1,4 +1,5 @@
-"""Agent trees read straight from git objects (``git:REF`` / ``git:REF:AGENT``), no checkout.
+"""Agents read straight from git objects (``git:REF`` / ``git:REF:AGENT``), no checkout: cxops
+trees, and JSON packages as CX's git integration commits them.
 
 Works in a shallow CI clone once the ref is fetched: only ``git ls-tree`` and
 ``git cat-file --batch`` are used.
@@ -7,6 +8,7 @@ Works in a shallow CI clone once the ref is fetched: only ``git ls-tree`` and
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.errors import ConfigError
@@ -34,29 +36,34 @@ def parse(spec: str) -> tuple[str, str | None]:
     return ref, agent or None
 
 
-def tree_files(root: Path, spec: str) -> tuple[str, dict[str, bytes]]:
-    """The files of ``agents/<agent>/`` at the ref: (agent, relative path -> bytes)."""
-    ref, agent = parse(spec)
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if agent is None:
-        listing = _git(root, "ls-tree", "-d", "--name-only", "-z", ref, "agents/")
-        agents = sorted(p.rsplit("/", 1)[-1] for p in listing.decode().split("\0") if p)
-        if len(agents) != 1:
-            found = ", ".join(agents) or "none"
-            raise ConfigError(f"{spec!r}: name the agent, git:{ref}:AGENT (agents at {ref}: {found})")
-        agent = agents[0]
-    prefix = f"agents/{agent}/"
-    listing = _git(root, "ls-tree", "-r", "-z", ref, "--", prefix)
+@dataclass(frozen=True)
+class GitAgent:
+    """An agent read from git objects: a cxops tree, or a JSON package (CX's own git integration
+    pushes the package into a branch)."""
+
+    kind: str  # "tree" or "package"
+    path: str  # folder in the repository ("" for the root)
+    files: dict[str, bytes]  # relative to ``path``
+
+
+def _listing(root: Path, ref: str, prefix: str) -> list[tuple[str, str]]:
+    """(path relative to ``prefix``, blob sha) of every file below ``prefix`` at ``ref``."""
+    args = ["ls-tree", "-r", "-z", ref]
+    if prefix:
+        args += ["--", prefix]
+    listing = _git(root, *args)
     entries = []
     for record in listing.decode("utf-8").split("\0"):
         if not record:
             continue
         meta, path = record.split("\t", 1)
         _, kind, sha = meta.split()
-        if kind == "blob":
+        if kind == "blob" and path.startswith(prefix):
             entries.append((path[len(prefix) :], sha))
-    if not entries:
-        raise ConfigError(f"{spec!r}: no agents/{agent}/ at {ref}")
+    return entries
+
+
+def _blobs(root: Path, entries: list[tuple[str, str]]) -> dict[str, bytes]:
     batch = _git(root, "cat-file", "--batch", data="".join(f"{sha}\n" for _, sha in entries).encode())
     files: dict[str, bytes] = {}
     at = 0
@@ -65,7 +72,48 @@ def tree_files(root: Path, spec: str) -> tuple[str, dict[str, bytes]]:
         size = int(batch[at:header_end].split()[2])
         files[path] = batch[header_end + 1 : header_end + 1 + size]
         at = header_end + 1 + size + 1
-    return agent, files
+    return files
+
+
+def _has(root: Path, ref: str, path: str) -> bool:
+    try:
+        _git(root, "cat-file", "-e", f"{ref}:{path}")
+    except ConfigError:
+        return False
+    return True
+
+
+def read_agent(root: Path, spec: str) -> GitAgent:
+    """``git:REF`` — the one tree under ``agents/``, or a JSON package at the repository root;
+    ``git:REF:NAME`` — the tree ``agents/NAME/``, or a folder NAME holding a tree (agent.yaml)
+    or a JSON package (agent.json)."""
+    ref, name = parse(spec)
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if name is None:
+        listing = _git(root, "ls-tree", "-d", "--name-only", "-z", ref, "agents/")
+        agents = sorted(p.rsplit("/", 1)[-1] for p in listing.decode().split("\0") if p)
+        if not agents and _has(root, ref, "agent.json"):
+            return GitAgent("package", "", _blobs(root, _listing(root, ref, "")))
+        if len(agents) != 1:
+            found = ", ".join(agents) or "none"
+            raise ConfigError(f"{spec!r}: name the agent, git:{ref}:AGENT (agents at {ref}: {found})")
+        name = agents[0]
+    candidates = [(f"agents/{name}/", "agent.yaml", "tree"), (f"{name.strip('/')}/", "agent.yaml", "tree")]
+    candidates.append((f"{name.strip('/')}/", "agent.json", "package"))
+    for prefix, marker, kind in candidates:
+        if _has(root, ref, prefix + marker):
+            return GitAgent(kind, prefix.rstrip("/"), _blobs(root, _listing(root, ref, prefix)))
+    raise ConfigError(f"{spec!r}: no agents/{name}/, and no agent tree or JSON package in {name}/ at {ref}")
+
+
+def tree_files(root: Path, spec: str) -> tuple[str, dict[str, bytes]]:
+    """The files of an agent tree at a ref (see :func:`read_agent`): (its name, path -> bytes)."""
+    found = read_agent(root, spec)
+    if found.kind != "tree":
+        raise ConfigError(
+            f"{spec!r}: {found.path or 'the repository root'} holds a JSON package, not an agent tree"
+        )
+    return found.path.rsplit("/", 1)[-1], found.files
 
 
 def commit_of(root: Path, ref: str = "HEAD") -> str | None:

@@ -22,6 +22,7 @@ from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
 from cxops.model import secrets
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
+from cxops.package.reader import snapshot_from_package
 from cxops.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
 from cxops.stages import Via, open_session, read_live, tree_path
 from cxops.tree import read_tree, snapshot_from_tree
@@ -84,8 +85,12 @@ def desired_state(
         if commit:
             source.update(commit=commit, dirty=gitsource.is_dirty(root, rel))
     elif spec.startswith("git:"):
-        _, files = gitsource.tree_files(root, spec)
-        snapshot = snapshot_from_tree(files, base=spec)
+        found = gitsource.read_agent(root, spec)
+        if found.kind == "package":
+            snapshot, _ = snapshot_from_package(found.files)
+            secrets.redact(snapshot)
+        else:
+            snapshot = snapshot_from_tree(found.files, base=spec)
         ref, _ = gitsource.parse(spec)
         source = {"kind": "git", "ref": spec[len("git:") :], "commit": gitsource.commit_of(root, ref)}
     elif spec.startswith("backup:"):

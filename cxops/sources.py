@@ -36,8 +36,11 @@ def load_source(
     path = Path(spec)
     candidate = path if path.is_absolute() else root / path
     if spec.startswith("git:"):
-        agent, files = gitsource.tree_files(root, spec)
-        snapshot = snapshot_from_tree(files, base=f"{spec} agents/{agent}")
+        found = gitsource.read_agent(root, spec)
+        if found.kind == "package":
+            snapshot, _ = snapshot_from_package(found.files)
+        else:
+            snapshot = snapshot_from_tree(found.files, base=f"{spec} {found.path}")
     elif candidate.is_dir() and (candidate / "agent.yaml").is_file():
         snapshot = read_tree(candidate, base=spec)
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):

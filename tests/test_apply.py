@@ -241,3 +241,26 @@ def test_the_start_flow_maps_by_role_whatever_its_name(repo: Path, fake: FakeCX,
     )
     assert start.display_name == "Start Here"
     assert cli(repo, "drift", "stg") == 0
+
+
+def test_plan_from_a_json_package_in_git(repo: Path, fake: FakeCX) -> None:
+    import subprocess
+    import zipfile
+
+    assert cli(repo, "-q", "package", "order-desk", "-o", str(repo / "od.zip")) == 0
+    with zipfile.ZipFile(repo / "od.zip") as archive:
+        archive.extractall(repo / "cx-export")
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+        "HOME": str(repo),
+    }
+    for args in (("init", "-q", "-b", "main"), ("add", "cx-export"), ("commit", "-q", "-m", "export")):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+    assert cli(repo, "plan", "stg", "--from", "git:HEAD:cx-export", "-o", str(repo / "p.json")) == 0
+    source = json.loads((repo / "p.json").read_text())["source"]
+    assert source["kind"] == "git" and source["ref"] == "HEAD:cx-export" and len(source["commit"]) == 40
+    assert cli(repo, "apply", str(repo / "p.json")) == 0
+    assert cli(repo, "drift", "stg") == 0  # the package was the tree

@@ -228,3 +228,40 @@ def test_json_is_versioned_and_complete(base: Snapshot) -> None:
         "path": ["training_phrases", "en", "item"],
         "after": "Has flight [BA12](PNR_Number) left yet?",
     } in intent["fields"]
+
+
+def test_git_history_of_a_json_package_as_cx_git_integration_pushes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CX's git integration commits the JSON package itself (agent.json at the branch root)."""
+    import json
+    import shutil
+
+    if not (CORPUS / AGENT).is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    repo = tmp_path / "repo"
+    shutil.copytree(CORPUS / AGENT, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "export 1")
+    intent_file = next(p for p in repo.rglob("intents/*/*.json") if p.parent.name == p.stem)
+    data = json.loads(intent_file.read_text(encoding="utf-8"))
+    data["priority"] = 123456
+    intent_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "export 2")
+    root = ["--root", str(repo)]
+    assert main([*root, "diff", "git:HEAD~1", "git:HEAD"]) == 3
+    out = capsys.readouterr().out
+    assert f"~ intent {data['displayName']}" in out and "priority:" in out and "-> 123456" in out
+    # The same package in a folder of another repository: git:REF:FOLDER.
+    outer = tmp_path / "outer"
+    shutil.copytree(repo, outer / "cx-export", ignore=shutil.ignore_patterns(".git"))
+    git(outer, "init", "-q", "-b", "main")
+    git(outer, "add", "-A")
+    git(outer, "commit", "-q", "-m", "vendored export")
+    assert main(["--root", str(outer), "diff", "git:HEAD:cx-export", str(repo)]) == 0
+    assert main(["--root", str(outer), "diff", "git:HEAD:nothing-here", str(repo)]) == 1
+    assert (
+        "no agents/nothing-here/, and no agent tree or JSON package in nothing-here/"
+        in capsys.readouterr().err
+    )
