@@ -291,8 +291,17 @@ def test_the_composite_action(repo: Path) -> None:
     runs = [step for step in steps if "run" in step]
     assert all(step["shell"] == "bash" for step in runs)  # composite run steps need a shell
     install = next(step for step in runs if "pip install" in step["run"])
-    assert '"cxops==${CXOPS_VERSION}"' in install["run"]
     assert install["env"]["CXOPS_VERSION"] == "${{ inputs.version }}"
+    assert install["env"]["CXOPS_PACKAGE"] == "${{ inputs.package }}"
+    # What pip gets: cxops==version, or the package input when one is given.
+    echo = install["run"].replace("python -m pip install --disable-pip-version-check --quiet", "echo")
+    for package, expected in (
+        ("", "cxops==1.2.3"),
+        ("git+https://example.com/cxops@v1", "git+https://example.com/cxops@v1"),
+    ):
+        env = {"CXOPS_VERSION": "1.2.3", "CXOPS_PACKAGE": package, "PATH": "/usr/bin:/bin"}
+        done = subprocess.run(["bash", "-c", echo], env=env, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == expected
     assert any("cxops ${CXOPS_ARGS}" in step["run"] for step in runs)
 
 
