@@ -162,6 +162,7 @@ def execute(
     writer = SessionWriter(session, live.agent)
     default = api.languages_of(desired)[0]
     total = len(plan.writes)
+    current_agent: Any = None  # read once, for the required fields of agent updates
     for i, write in enumerate(plan.writes, 1):
         if progress is not None:
             progress(i, total, write)
@@ -193,10 +194,13 @@ def execute(
             message = api.message(AGENT_KEY, part, default, names)
             # Required fields go along (the API checks them whatever the mask); the mask decides.
             # The agent's display name is the stage's own, not in the tree: it is kept as live.
-            current = session.call(session.agents.get_agent, cx.GetAgentRequest(name=live.agent), write=False)
+            if current_agent is None:
+                current_agent = session.call(
+                    session.agents.get_agent, cx.GetAgentRequest(name=live.agent), write=False
+                )
             for required in ("display_name", "default_language_code", "time_zone"):
                 if not getattr(message, required):
-                    setattr(message, required, getattr(current, required))
+                    setattr(message, required, getattr(current_agent, required))
             writer.update_agent(message, mask)
         elif key.kind == "generative_settings":
             language = str(write.language)
@@ -235,10 +239,7 @@ def verify(session: CxSession, stage: Stage, desired: Desired, values: dict[str,
 
 
 def _slot_name(snapshot: Snapshot, key: Key, path: tuple[str | int, ...]) -> str | None:
-    body: Any = snapshot.resources.get(key)
-    for step in path:
-        if not isinstance(body, dict) or step not in body:
-            return None
-        body = body[step]
-    match = secrets.PLACEHOLDER.match(body) if isinstance(body, str) else None
+    """The secret whose placeholder the desired state holds at ``path`` of ``key``."""
+    value = secrets.value_at(snapshot.resources.get(key), path)
+    match = secrets.PLACEHOLDER.match(value) if isinstance(value, str) else None
     return match.group(1) if match else None

@@ -14,6 +14,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from cxops.atomicfile import write_atomic
 from cxops.errors import GateError
 from cxops.plan import Approval, Plan, approval_data, hash_of_data, load_plan
 from cxops.planning import now
@@ -47,9 +48,7 @@ def approve(path: Path, reviewer: str, comment: str = "") -> Approval:
     # The file is extended as written, so that what was hashed stays byte for byte what it was.
     approvals = data.get("approvals")
     data["approvals"] = [*(approvals if isinstance(approvals, list) else []), approval_data(approval)]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return approval
 
 

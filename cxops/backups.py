@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from cxops.atomicfile import write_atomic
 from cxops.errors import ConfigError, Location
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
@@ -49,13 +49,10 @@ def save(
         "resources": [{"kind": k.kind, "scope": k.scope, "name": k.name, "body": b} for k, b in redacted],
     }
     where = folder(root, stage)
-    where.mkdir(parents=True, exist_ok=True)
     # Microseconds keep names in time order even for applies within one second.
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     path = where / f"{stamp}-{live_fingerprint.removeprefix('sha256:')[:12]}.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), parents=True)
     for old in listing(root, stage)[KEEP:]:
         old.unlink(missing_ok=True)
     return path

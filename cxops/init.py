@@ -14,7 +14,6 @@ so a refusal leaves the repository as it was.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from cxops import __version__
+from cxops.atomicfile import write_atomic
 from cxops.config import STAGES_DIR, parse_stage
 from cxops.errors import ConfigError, CxopsError, Location
 
@@ -103,14 +103,6 @@ def _obstacle(root: Path, relative: str, force: bool) -> str | None:
     return None
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
-    os.replace(tmp, path)
-
-
 def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> InitResult:
     """Scaffold the repository at ``root`` for ``agent`` (default: :func:`default_agent`).
 
@@ -150,10 +142,7 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
     for relative, text in files.items():
         path = root / relative
         existed = path.exists() or path.is_symlink()
-        try:
-            _write(path, text)  # os.replace: an existing symlink is replaced, not written through
-        except OSError as error:
-            raise ConfigError(f"cannot write: {error.strerror or error}", Location(str(path))) from None
+        write_atomic(path, text.encode("utf-8"), parents=True)
         written.append(relative)
         if existed:
             overwritten.append(relative)

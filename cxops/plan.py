@@ -168,12 +168,15 @@ def _write_data(write: Write) -> dict[str, Any]:
 
 
 def comparable(snapshot: Snapshot) -> Snapshot:
-    """What the API can hold, secrets as placeholders: the form both sides are compared in."""
+    """What the API can hold, secrets as placeholders, without the agent's display name (each
+    stage's own, "Order Desk (stg)", never written): the form both sides are compared in."""
     out = api_visible_snapshot(snapshot)
     secrets.redact(out)
-    for key, drop in READ_ONLY.items():
-        for k, body in out.of_kind(key):
+    for kind, drop in READ_ONLY.items():
+        for k, body in out.of_kind(kind):
             out.resources[k] = {f: v for f, v in body.items() if f not in drop}
+    if AGENT_KEY in out.resources:
+        out.resources[AGENT_KEY] = {k: v for k, v in out.agent.items() if k != "display_name"}
     return out
 
 
@@ -181,19 +184,10 @@ def secret_values(snapshot: Snapshot) -> dict[tuple[Key, tuple[str | int, ...]],
     """The credential values a live snapshot holds, by resource and path (before redaction)."""
     out: dict[tuple[Key, tuple[str | int, ...]], str] = {}
     for slot in secrets.slots(snapshot):
-        value = _get(snapshot.resources[slot.key], slot.path)
+        value = secrets.value_at(snapshot.resources[slot.key], slot.path)
         if isinstance(value, str) and not secrets.is_placeholder(value):
             out[(slot.key, slot.path)] = value
     return out
-
-
-def _get(body: Any, path: tuple[str | int, ...]) -> Any:
-    for step in path:
-        if isinstance(body, dict) and step in body:
-            body = body[step]
-        else:
-            return None
-    return body
 
 
 def fingerprint(snapshot: Snapshot, secret_hashes: Mapping[str, str] | None = None) -> str:
@@ -209,12 +203,7 @@ def start_flow(snapshot: Snapshot) -> str | None:
 
 
 def match_fixed(live: Snapshot, desired: Snapshot) -> Snapshot:
-    """Live with its start flow keyed as the desired one (fixed resources map by role), and
-    without the agent's display name unless the desired state sets one: that name is the
-    stage's own (trees from exports have none)."""
-    if "display_name" in live.agent and "display_name" not in desired.agent:
-        live = Snapshot(resources=dict(live.resources), origins=dict(live.origins))
-        live.resources[AGENT_KEY] = {k: v for k, v in live.agent.items() if k != "display_name"}
+    """Live with its start flow keyed as the desired one: fixed resources map by role."""
     have, want = start_flow(live), start_flow(desired)
     if not have or not want or have == want or Key("flow", "", want) in live.resources:
         return live
@@ -409,7 +398,7 @@ def make_plan(
         if value is None or slot.key not in live.resources:
             continue
         now = live_secret_values.get((slot.key, slot.path))
-        if now != value and _get(live.resources[slot.key], slot.path) is not None:
+        if now != value and secrets.value_at(live.resources[slot.key], slot.path) is not None:
             rotated.setdefault(slot.key, []).append(
                 FieldChange(
                     "changed",

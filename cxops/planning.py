@@ -21,11 +21,11 @@ from cxops.config import Stage, load_stage, resolve_secret
 from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
 from cxops.model import secrets
-from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
-from cxops.package.reader import snapshot_from_package
+from cxops.model.snapshot import Key, Snapshot
 from cxops.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
-from cxops.stages import Via, open_session, read_live, tree_path
-from cxops.tree import read_tree, snapshot_from_tree
+from cxops.sources import git_snapshot
+from cxops.stages import Via, open_session, read_content, read_live
+from cxops.tree import read_tree
 from cxops.validate import validate
 
 
@@ -85,12 +85,7 @@ def desired_state(
         if commit:
             source.update(commit=commit, dirty=gitsource.is_dirty(root, rel))
     elif spec.startswith("git:"):
-        found = gitsource.read_agent(root, spec)
-        if found.kind == "package":
-            snapshot, _ = snapshot_from_package(found.files)
-            secrets.redact(snapshot)
-        else:
-            snapshot = snapshot_from_tree(found.files, base=spec)
+        snapshot = git_snapshot(root, spec)  # credentials become placeholders in comparable()
         ref, _ = gitsource.parse(spec)
         source = {"kind": "git", "ref": spec[len("git:") :], "commit": gitsource.commit_of(root, ref)}
     elif spec.startswith("backup:"):
@@ -98,13 +93,7 @@ def desired_state(
         snapshot = backups.load(root / path)
         source = {"kind": "backup", "path": path}
     elif (root / "environments" / f"{spec}.yaml").is_file():
-        other = load_stage(root, spec)
-        with open_session(other, emulator_host, endpoint) as session:
-            snapshot = read_live(session, other, Via.export).snapshot
-        folder = tree_path(root, other)
-        tree = read_tree(folder) if other.overrides and (folder / "agent.yaml").is_file() else None
-        overrides.remove(snapshot, other, tree)
-        overrides.keep_agent_name(snapshot, folder)
+        snapshot = read_content(root, load_stage(root, spec), Via.export, emulator_host, endpoint)[0].snapshot
         source = {"kind": "stage", "stage": spec}
     else:
         raise ConfigError(
@@ -114,8 +103,6 @@ def desired_state(
     if source["kind"] != "backup":
         snapshot = overrides.apply(snapshot, stage)
         expected = tuple(f"{stage.name}: {o.where}" for o in overrides.overrides_of(stage))
-    # The agent's display name is each stage's own ("Order Desk (stg)"): never written by apply.
-    snapshot.resources[AGENT_KEY] = {k: v for k, v in snapshot.agent.items() if k != "display_name"}
     _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})")
     return Desired(comparable(snapshot), source, expected)
 

@@ -12,7 +12,7 @@ from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package
 from cxops.package.reader import snapshot_from_package
-from cxops.stages import Via, open_session, read_live
+from cxops.stages import Via, open_session, read_content, read_live
 from cxops.tree import read_tree, snapshot_from_tree
 
 
@@ -36,24 +36,20 @@ def load_source(
     path = Path(spec)
     candidate = path if path.is_absolute() else root / path
     if spec.startswith("git:"):
-        found = gitsource.read_agent(root, spec)
-        if found.kind == "package":
-            snapshot, _ = snapshot_from_package(found.files)
-        else:
-            snapshot = snapshot_from_tree(found.files, base=f"{spec} {found.path}")
+        snapshot = git_snapshot(root, spec)
     elif candidate.is_dir() and (candidate / "agent.yaml").is_file():
         snapshot = read_tree(candidate, base=spec)
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
         snapshot, _ = snapshot_from_package(read_package(candidate))
     elif (root / "environments" / f"{spec}.yaml").is_file():
         stage = load_stage(root, spec)
-        with open_session(stage, emulator_host, endpoint) as session:
-            snapshot = read_live(session, stage, Via.export).snapshot
-        if not raw:
-            tree_dir = root / "agents" / stage.agent
-            tree = read_tree(tree_dir) if stage.overrides and (tree_dir / "agent.yaml").is_file() else None
-            kept = {k.where for k in overrides.remove(snapshot, stage, tree)}
-            overrides.keep_agent_name(snapshot, tree_dir)
+        if raw:
+            with open_session(stage, emulator_host, endpoint) as session:
+                snapshot = read_live(session, stage, Via.export).snapshot
+        else:
+            live, kept_changes = read_content(root, stage, Via.export, emulator_host, endpoint)
+            snapshot = live.snapshot
+            kept = {k.where for k in kept_changes}
             expected = tuple(
                 f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
             )
@@ -64,3 +60,11 @@ def load_source(
         )
     secrets.redact(snapshot)
     return Source(snapshot, expected)
+
+
+def git_snapshot(root: Path, spec: str) -> Snapshot:
+    """``git:REF[:AGENT|FOLDER]``: a tree or a JSON package, read from git objects."""
+    found = gitsource.read_agent(root, spec)
+    if found.kind == "package":
+        return snapshot_from_package(found.files)[0]
+    return snapshot_from_tree(found.files, base=f"{spec} {found.path}")

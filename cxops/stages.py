@@ -6,14 +6,16 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxops import overrides
 from cxops.config import Stage
 from cxops.cx import CxSession, ErrorContext
 from cxops.cx.read import export_package, find_agents, read_agent
-from cxops.errors import ConfigError
+from cxops.errors import ConfigError, CxopsError
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_zip_bytes
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
+from cxops.tree import read_tree
 
 
 class Via(str, enum.Enum):
@@ -63,3 +65,22 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
 
 def tree_path(root: Path, stage: Stage) -> Path:
     return root / "agents" / stage.agent
+
+
+def read_content(
+    root: Path, stage: Stage, via: Via, emulator_host: str | None, endpoint: str | None
+) -> tuple[Live, list[overrides.Kept]]:
+    """The stage's live agent as content (pull, diff, promotion): its overrides taken out again
+    (the tree's value goes back), the agent's display name the tree's. Returns what stayed
+    because the live value is not the override (a real change)."""
+    folder = tree_path(root, stage)
+    try:
+        # The tree is only needed to put its own values back where the stage overrides them.
+        tree = read_tree(folder) if stage.overrides and (folder / "agent.yaml").is_file() else None
+    except CxopsError:
+        tree = None  # a broken tree says so where it is read; overrides fall back to absent
+    with open_session(stage, emulator_host, endpoint) as session:
+        live = read_live(session, stage, via)
+    kept = overrides.remove(live.snapshot, stage, tree)
+    overrides.keep_agent_name(live.snapshot, folder)
+    return live, kept

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import typer
 
+from cxops.atomicfile import write_atomic
 from cxops.cli.context import GlobalOptions, OutputFormat, options
 from cxops.plan import Plan
 from cxops.planning import plan_stage
@@ -26,10 +26,7 @@ def show(plan: Plan, opts: GlobalOptions, *, writes: bool = False) -> None:
 
 
 def save(plan: Plan, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(plan.to_json(), encoding="utf-8")
-    os.replace(tmp, output)
+    write_atomic(output, plan.to_json().encode("utf-8"), parents=True)
 
 
 def plan(

@@ -59,12 +59,12 @@ def slots(snapshot: Snapshot) -> Iterator[SecretSlot]:
         found: list[tuple[str, Path]] = []
         if key.kind == "webhook":
             for service_path in (("generic_web_service",), ("service_directory", "generic_web_service")):
-                service = _get(body, service_path)
+                service = value_at(body, service_path)
                 if isinstance(service, dict):
                     found.extend(_web_service_slots(key.name, service, service_path))
         elif key.kind == "tool":
             for spec in ("open_api_spec",):
-                auth = _get(body, (spec, "authentication"))
+                auth = value_at(body, (spec, "authentication"))
                 if not isinstance(auth, dict):
                     continue
                 base = (spec, "authentication")
@@ -76,7 +76,7 @@ def slots(snapshot: Snapshot) -> Iterator[SecretSlot]:
                     if isinstance(auth.get(section), dict) and field in auth[section]:
                         found.append((f"{key.name}/{what}", (*base, section, field)))
         elif key.kind == "agent":
-            github = _get(body, ("git_integration_settings", "github_settings"))
+            github = value_at(body, ("git_integration_settings", "github_settings"))
             if isinstance(github, dict) and "access_token" in github:
                 found.append(
                     (
@@ -88,7 +88,8 @@ def slots(snapshot: Snapshot) -> Iterator[SecretSlot]:
             yield SecretSlot(key=key, name=name, path=path)
 
 
-def _get(body: Any, path: Path) -> Any:
+def value_at(body: Any, path: Path) -> Any:
+    """The value at ``path`` in a body, or None where there is none."""
     for step in path:
         if isinstance(body, dict) and isinstance(step, str):
             body = body.get(step)
@@ -116,7 +117,7 @@ def redact(snapshot: Snapshot) -> list[SecretSlot]:
 def fill(snapshot: Snapshot, resolve: Callable[[str], str]) -> None:
     """Replace placeholders with their values, in place (at apply time only, never on disk)."""
     for slot in slots(snapshot):
-        value = _get(snapshot.resources[slot.key], slot.path)
+        value = value_at(snapshot.resources[slot.key], slot.path)
         match = PLACEHOLDER.match(value) if isinstance(value, str) else None
         if match:
             _set(snapshot.resources[slot.key], slot.path, resolve(match.group(1)))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import io
 import os
 import re
-import uuid
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from cxops.errors import Location, ValidationError
+from cxops.atomicfile import write_atomic
+from cxops.errors import ConfigError, Location, ValidationError
 
 __all__ = [
     "MAX_PACKAGE_BYTES",
@@ -299,16 +299,7 @@ def write_zip(files: Mapping[str, bytes]) -> bytes:
 
 def write_zip_file(files: Mapping[str, bytes], path: Path) -> None:
     """Write :func:`write_zip` of ``files`` to ``path`` atomically: readers see old or new, never half."""
-    data = write_zip(files)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        # O_EXCL with mode 0666 so the umask applies as for any new file (mkstemp forces 0600).
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise ValidationError(f"cannot write: {e.strerror or e}", Location(file=str(path))) from e
+        write_atomic(path, write_zip(files))
+    except ConfigError as e:
+        raise ValidationError(e.message, e.location) from e
