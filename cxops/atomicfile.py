@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -27,5 +28,6 @@ def write_atomic(path: Path, data: bytes, *, parents: bool = False) -> None:
             os.fsync(out.fileno())
         os.replace(tmp, path)  # an existing symlink is replaced, not written through
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder is a file: there is no temp file
+            tmp.unlink()
         raise ConfigError(f"cannot write: {e.strerror or e}", Location(file=str(path))) from None

@@ -221,3 +221,13 @@ def test_a_broken_plan_file_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {message}") and len(err.strip().splitlines()) == 1, err
     assert fake.write_count() == 0
+
+
+def test_an_unwritable_plan_path_is_one_clear_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "a-file").write_text("not a folder")
+    capsys.readouterr()
+    assert cli(repo, "plan", "stg", "-o", str(repo / "a-file" / "p.json")) == 1
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"error: {repo / 'a-file' / 'p.json'}: cannot write: ") and len(err.splitlines()) == 1
+    )
