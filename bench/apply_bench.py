@@ -27,14 +27,14 @@ import grpc
 from google.cloud import dialogflowcx_v3 as cx
 
 from bench.synthetic import build_agent
-from cxops.apply import run
-from cxops.config import load_stage
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
-from cxops.planning import plan_stage
-from cxops.pull import pull
-from cxops.stages import Via
-from cxops.tree import read_tree, write_tree
+from cxops.repo.tree import read_tree, write_tree
+from cxops.stage.config import load_stage
+from cxops.workflows.apply import run
+from cxops.workflows.live import Via
+from cxops.workflows.planning import plan_stage
+from cxops.workflows.pull import pull
 
 PROJECT = "acme-bots-stg"
 

@@ -25,14 +25,14 @@ import grpc
 from deepdiff import DeepDiff
 
 from bench.synthetic import build_agent
+from cxops.core.diff import compare
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.cx.read import export_package
-from cxops.diff import compare
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_zip_bytes
 from cxops.package.reader import snapshot_from_package
-from cxops.tree import read_tree, write_tree
+from cxops.repo.tree import read_tree, write_tree
 
 
 def edit(snapshot: Snapshot, count: int = 10) -> Snapshot:

@@ -30,7 +30,7 @@ from cxops.model import secrets
 from cxops.package.files import read_zip_bytes
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
-from cxops.tree import write_tree
+from cxops.repo.tree import write_tree
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
+from cxops.core.plan import FIXED_INTENTS
+from cxops.core.validate import validate
 from cxops.cx import desired as api
 from cxops.model.snapshot import Key, Snapshot
-from cxops.plan import FIXED_INTENTS
-from cxops.validate import validate
 
 
 def random_edits(snapshot: Snapshot, rng: random.Random) -> list[str]:

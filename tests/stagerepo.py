@@ -9,7 +9,7 @@ from typing import Any
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.model.snapshot import Snapshot
-from cxops.tree import write_tree
+from cxops.repo.tree import write_tree
 
 SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
 SECRET_ENV = "ORDERS_API_KEY_TEST"

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops import backups
 from cxops.cli.main import main
 from cxops.fake import FakeCX
+from cxops.workflows import backups
 from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cxops.apply import run
-from cxops.config import load_stage
 from cxops.fake import FakeCX
-from cxops.planning import plan_stage
+from cxops.stage.config import load_stage
+from cxops.workflows.apply import run
+from cxops.workflows.planning import plan_stage
 from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_repo, stage_file
 
 PROJECT = "acme-bots-stg"

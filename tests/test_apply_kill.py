@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.apply import run
-from cxops.config import load_stage
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Snapshot
-from cxops.planning import plan_stage
-from cxops.tree import read_tree, write_tree
+from cxops.repo.tree import read_tree, write_tree
+from cxops.stage.config import load_stage
+from cxops.workflows.apply import run
+from cxops.workflows.planning import plan_stage
 from tests.edits import random_edits
 from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_repo, stage_file
 

@@ -9,12 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxops.core.validate import validate
 from cxops.errors import CxopsError
 from cxops.model import secrets
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
-from cxops.tree import snapshot_from_tree, tree_files
-from cxops.validate import validate
+from cxops.repo.tree import snapshot_from_tree, tree_files
 
 AGENT = {
     "displayName": "Orders",

@@ -1,4 +1,4 @@
-"""cxops.config: stage files, their errors (file:line: key), sources and secrets."""
+"""cxops.stage.config: stage files, their errors (file:line: key), sources and secrets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cxops.config import (
+from cxops.cx.ratelimit import RateLimits
+from cxops.errors import ConfigError, Location
+from cxops.stage.config import (
     Stage,
     check_sources,
     load_stage,
@@ -17,8 +19,6 @@ from cxops.config import (
     parse_stage,
     resolve_secret,
 )
-from cxops.cx.ratelimit import RateLimits
-from cxops.errors import ConfigError, Location
 
 FULL = """\
 agent: pizza                  # tree under agents/

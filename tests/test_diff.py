@@ -10,12 +10,12 @@ import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
-from cxops.diff import compare
+from cxops.core.diff import compare
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
 from cxops.package.reader import snapshot_from_package
 from cxops.render.text import render
-from cxops.tree import write_tree
+from cxops.repo.tree import write_tree
 from tests.corpus import CORPUS, read_export
 
 AGENT = "rohitkumar404__flight-booking-repo"  # en, es, hi; flows, pages, intents, test cases

@@ -9,12 +9,12 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import dialogflowcx_v3 as cx
 
+from cxops.core.validate import api_visible_snapshot
 from cxops.fake import FakeCX
 from cxops.model import secrets
 from cxops.package.files import read_zip_bytes, write_zip
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
-from cxops.validate import api_visible_snapshot
 from tests.corpus import agent_dirs, read_export
 
 PARENT = "projects/test-project/locations/global"

@@ -1,4 +1,4 @@
-"""cxops.filesync: a folder made to hold exactly the given files, changing only what differs."""
+"""cxops.repo.filesync: a folder made to hold exactly the given files, changing only what differs."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxops import filesync
 from cxops.errors import ValidationError
-from cxops.filesync import SyncResult, check_paths, fold_path, recover, sync_folder
+from cxops.repo import filesync
+from cxops.repo.filesync import SyncResult, check_paths, fold_path, recover, sync_folder
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file system semantics")
 

@@ -22,9 +22,9 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops import __version__
 from cxops.cli.main import main
-from cxops.config import load_stage, load_stages, parse_stage
 from cxops.fake import FakeCX
-from cxops.init import TARGETS, init_repo, render
+from cxops.stage.config import load_stage, load_stages, parse_stage
+from cxops.workflows.init import TARGETS, init_repo, render
 
 PROJECT = Path(__file__).resolve().parents[1]
 LINT_SCRIPT = PROJECT / "tests" / "actionlint.mjs"

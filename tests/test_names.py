@@ -16,9 +16,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cxops import names
 from cxops.errors import ValidationError
-from cxops.names import (
+from cxops.repo import names
+from cxops.repo.names import (
     MAX_FILE_NAME_BYTES,
     MAX_STEM_BYTES,
     fold,

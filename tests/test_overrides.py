@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cxops import overrides
-from cxops.config import parse_stage
 from cxops.errors import ConfigError
 from cxops.model.snapshot import Key, Snapshot
+from cxops.stage import overrides
+from cxops.stage.config import parse_stage
 
 HOOK = Key("webhook", "", "orders-api")
 INTENT = Key("intent", "", "order.status")

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from cxops.agents import import_package
-from cxops.apply import run
-from cxops.config import load_stage
+from cxops.core.plan import Plan
 from cxops.cx import desired as api
 from cxops.fake import FakeCX
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
-from cxops.plan import Plan
-from cxops.planning import plan_stage
-from cxops.tree import read_tree, write_tree
+from cxops.repo.tree import read_tree, write_tree
+from cxops.stage.config import load_stage
+from cxops.workflows.agents import import_package
+from cxops.workflows.apply import run
+from cxops.workflows.planning import plan_stage
 from tests.corpus import agent_dirs
 from tests.edits import random_edits
 from tests.stagerepo import empty_agent, stage_file

@@ -9,13 +9,13 @@ import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
+from cxops.core.validate import api_visible_snapshot
 from cxops.fake import FakeCX
 from cxops.model import secrets
 from cxops.package.files import write_zip
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
-from cxops.tree import read_tree
-from cxops.validate import api_visible_snapshot
+from cxops.repo.tree import read_tree
 from tests.corpus import CORPUS, agent_dirs, read_export
 
 PROJECT = "acme-bots-dev"

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.checks import check_agent
 from cxops.cli.main import main
 from cxops.fake import FakeCX
 from cxops.model import phrases, secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_zip_bytes, write_zip
 from cxops.package.writer import package_files
-from cxops.tree import read_tree
+from cxops.repo.tree import read_tree
+from cxops.workflows.checks import check_agent
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "order-desk"

@@ -11,7 +11,7 @@ from cxops.cli.main import main
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.reader import snapshot_from_package
-from cxops.tree import read_tree, snapshot_from_tree, tree_files
+from cxops.repo.tree import read_tree, snapshot_from_tree, tree_files
 from tests.corpus import agent_dirs, read_export
 
 
@@ -85,8 +85,8 @@ TRICKY = [
 
 def test_tricky_display_names_round_trip_through_files(tmp_path: Path) -> None:
     from cxops.model.snapshot import AGENT_KEY, Key
-    from cxops.names import fold
-    from cxops.tree import write_tree
+    from cxops.repo.names import fold
+    from cxops.repo.tree import write_tree
 
     snapshot = Snapshot()
     snapshot.add(AGENT_KEY, {"display_name": "A", "default_language_code": "en", "time_zone": "UTC"})

@@ -110,8 +110,8 @@ def test_imported_corpus_agents_validate(folder: Path, tmp_path: Path) -> None:
 
 
 def test_a_route_to_a_flow_names_an_intent_that_must_exist() -> None:
+    from cxops.core.validate import check_references
     from cxops.model.snapshot import Key, Snapshot
-    from cxops.validate import check_references
 
     snapshot = Snapshot()
     snapshot.add(Key("agent", "", ""), {"default_language_code": "en", "start_flow": "Start"})

@@ -1,4 +1,4 @@
-"""cxops.yamlio: canonical writer, strict reader, key positions."""
+"""cxops.repo.yamlio: canonical writer, strict reader, key positions."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxops import yamlio
 from cxops.errors import Location, ValidationError
-from cxops.yamlio import dump, format_path, load, load_with_positions
+from cxops.repo import yamlio
+from cxops.repo.yamlio import dump, format_path, load, load_with_positions
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
 

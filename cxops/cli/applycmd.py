@@ -8,13 +8,13 @@ from pathlib import Path
 
 import typer
 
-from cxops import apply as core
 from cxops.cli.context import GlobalOptions, options
 from cxops.cli.plancmd import show
-from cxops.config import load_stage
+from cxops.core.plan import Write
 from cxops.errors import GateError
-from cxops.plan import Write
-from cxops.planning import plan_stage
+from cxops.stage.config import load_stage
+from cxops.workflows import apply as core
+from cxops.workflows.planning import plan_stage
 
 
 class ApplyVia(str, enum.Enum):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cxops.approve import approve as approve_plan
 from cxops.cli.context import options
+from cxops.workflows.approve import approve as approve_plan
 
 
 def approve(

@@ -7,7 +7,7 @@ import typer
 
 def demo() -> None:
     """Run dev -> stg -> prd on the embedded CX stand-in."""
-    from cxops import demo as core  # imports the stand-in: only when the demo runs
+    from cxops.cli import demo_steps as core  # imports the stand-in: only when the demo runs
 
     code = core.run(typer.echo)
     if code:

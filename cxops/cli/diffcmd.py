@@ -8,9 +8,9 @@ from dataclasses import replace
 import typer
 
 from cxops.cli.context import OutputFormat, options
-from cxops.diff import Diff, compare
+from cxops.core.diff import Diff, compare
 from cxops.render import jsonout, markdown, text
-from cxops.sources import load_source
+from cxops.workflows.sources import load_source
 
 
 def render(result: Diff, fmt: OutputFormat, *, color: bool = False) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from cxops.cli.context import options
 from cxops.cli.diffcmd import render
-from cxops.planning import plan_stage
+from cxops.workflows.planning import plan_stage
 
 
 def drift(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cxops.agents import import_package
 from cxops.cli.context import options
+from cxops.workflows.agents import import_package
 
 
 def import_(

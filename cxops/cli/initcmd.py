@@ -7,7 +7,7 @@ import json
 import typer
 
 from cxops.cli.context import OutputFormat, options
-from cxops.init import init_repo
+from cxops.workflows.init import init_repo
 
 NEXT_STEPS = """\
 next steps:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cxops.agents import package_agent
 from cxops.cli.context import options
+from cxops.workflows.agents import package_agent
 
 
 def package(

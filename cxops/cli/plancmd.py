@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from cxops.atomicfile import write_atomic
 from cxops.cli.context import GlobalOptions, OutputFormat, options
-from cxops.plan import Plan
-from cxops.planning import plan_stage
+from cxops.core.plan import Plan
 from cxops.render import planout
+from cxops.repo.atomicfile import write_atomic
+from cxops.workflows.planning import plan_stage
 
 
 def show(plan: Plan, opts: GlobalOptions, *, writes: bool = False) -> None:

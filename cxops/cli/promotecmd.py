@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from cxops import apply as core
 from cxops.cli.applycmd import done, progress
 from cxops.cli.context import options
 from cxops.cli.plancmd import save, show
-from cxops.config import load_stage
 from cxops.errors import GateError
-from cxops.planning import plan_stage
+from cxops.stage.config import load_stage
+from cxops.workflows import apply as core
+from cxops.workflows.planning import plan_stage
 
 
 def promote(

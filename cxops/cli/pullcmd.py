@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from cxops.cli.context import options
-from cxops.pull import pull as pull_stage
-from cxops.stages import Via
+from cxops.workflows.live import Via
+from cxops.workflows.pull import pull as pull_stage
 
 
 def pull(

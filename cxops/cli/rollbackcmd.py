@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from cxops import backups
 from cxops.cli.context import options
 from cxops.cli.plancmd import save, show
 from cxops.errors import ConfigError
-from cxops.planning import plan_stage
+from cxops.workflows import backups
+from cxops.workflows.planning import plan_stage
 
 
 def rollback(

@@ -6,9 +6,9 @@ import json
 
 import typer
 
-from cxops.checks import Finding, agents_in, check_agent, check_stages
 from cxops.cli.context import OutputFormat, options
 from cxops.errors import ConfigError
+from cxops.workflows.checks import Finding, agents_in, check_agent, check_stages
 
 
 def validate(

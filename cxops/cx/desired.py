@@ -16,9 +16,8 @@ from google.protobuf import json_format
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import phrases
-from cxops.model.proto import SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
+from cxops.model.proto import LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
 from cxops.model.snapshot import Body, Key, Snapshot
-from cxops.validate import LANGUAGE_MAPS
 
 DURATION = "google.protobuf.Duration"
 

@@ -11,6 +11,8 @@ from typing import Any, Protocol, TypeVar, cast
 from google.api_core import exceptions as gexc
 from google.api_core import protobuf_helpers
 from google.auth import credentials as ga_credentials
+from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import empty_pb2
 
 from cxops.cx.connection import Connection, ConnectionSettings
 from cxops.cx.errors import ErrorContext, exhausted_error, method_label, to_api_error
@@ -163,6 +165,15 @@ class CxSession(Connection):
             raise self._error(failure, label, request, write)
         result = protobuf_helpers.from_any_pb(result_type, operation.response)  # type: ignore[no-untyped-call]
         return cast(T, result)
+
+    def get_agent(self, agent: str) -> Any:
+        """The agent resource ``agent`` (a full name), read."""
+        return self.call(self.agents.get_agent, cx.GetAgentRequest(name=agent), write=False)
+
+    def restore_agent(self, agent: str, content: bytes) -> None:
+        """Replace everything in ``agent`` with a JSON package (RestoreAgent, long-running)."""
+        request = cx.RestoreAgentRequest(name=agent, agent_content=content)
+        self.wait(self.agents.restore_agent, request, empty_pb2.Empty, write=True)
 
     def _error(self, exc: gexc.GoogleAPICallError, label: str, request: object, write: bool) -> ApiError:
         return to_api_error(

@@ -31,3 +31,14 @@ def is_repeated(field: Any) -> bool:
     if flag is not None:
         return bool(flag)
     return bool(field.label == 3)  # LABEL_REPEATED
+
+
+# Fields whose value in the tree is a map of language -> the field's value.
+LANGUAGE_MAPS = {
+    (f"{V3}.Fulfillment", "messages"),
+    (f"{V3}.Fulfillment", "conditional_cases"),
+    (f"{V3}.Intent", "training_phrases"),
+    (f"{V3}.EntityType", "entities"),
+    (f"{V3}.EntityType", "excluded_phrases"),
+    (f"{V3}.Generator", "prompt_text"),
+}

@@ -15,8 +15,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from cxops.atomicfile import write_atomic
 from cxops.errors import ConfigError, Location, ValidationError
+from cxops.repo.atomicfile import write_atomic
 
 __all__ = [
     "MAX_PACKAGE_BYTES",

@@ -29,11 +29,11 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from cxops import names
 from cxops.errors import Location, ValidationError
 from cxops.model.proto import FREE_FORM, SYMBOL_TARGETS, V3, is_repeated
 from cxops.model.translatable import TRANSLATABLE
 from cxops.package import jsonfmt
+from cxops.repo import names
 
 # Messages are raw protobuf messages of any type, read by reflection.
 Msg = Any

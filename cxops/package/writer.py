@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from cxops import names
 from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.snapshot import Body, Key, Snapshot
 from cxops.package import codec, jsonfmt
+from cxops.repo import names
 
 ID_NAMESPACE = uuid.UUID("5d7a4b43-2f3e-4c1a-9f0e-0c9c6e0a7d11")
 DEFAULT_START_FLOW = "00000000-0000-0000-0000-000000000000"

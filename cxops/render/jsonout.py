@@ -5,18 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cxops.diff import Diff, FieldChange
+from cxops.core.diff import Diff
 
 VERSION = 1
-
-
-def field_data(change: FieldChange) -> dict[str, Any]:
-    out: dict[str, Any] = {"op": change.op, "path": list(change.path)}
-    if change.op in ("changed", "unset", "removed", "moved"):
-        out["before"] = change.before
-    if change.op in ("changed", "set", "added", "moved"):
-        out["after"] = change.after
-    return out
 
 
 def as_data(diff: Diff) -> dict[str, Any]:
@@ -33,7 +24,7 @@ def as_data(diff: Diff) -> dict[str, Any]:
                 "scope": change.key.scope,
                 "name": change.key.name,
                 "op": change.op,
-                "fields": [field_data(f) for f in change.fields],
+                "fields": [f.as_data() for f in change.fields],
             }
             for change in diff.changes
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cxops.diff import Diff, FieldChange
+from cxops.core.diff import Diff, FieldChange
 from cxops.render.text import SIGN, groups, path_text, value_text
 
 LIMIT = 65_536

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cxops.plan import Plan
+from cxops.core.plan import Plan
 from cxops.render import markdown, text
 
 

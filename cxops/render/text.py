@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cxops.diff import Diff, FieldChange, Path
+from cxops.core.diff import Diff, FieldChange, Path
 
 SIGN = {"add": "+", "remove": "-", "change": "~"}
 DONE = {"add": "added", "remove": "removed", "change": "changed"}

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.errors import ConfigError, Location
-from cxops.filesync import SyncResult
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package, write_zip_file
 from cxops.package.reader import ImportReport, snapshot_from_package
 from cxops.package.writer import package_files
-from cxops.tree import read_tree, write_tree
+from cxops.repo.filesync import SyncResult
+from cxops.repo.tree import read_tree, write_tree
 
 AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
+from cxops.core.validate import api_visible_snapshot
 from cxops.cx import desired as api
-from cxops.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import secrets
 from cxops.model.kinds import ORDER
 from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot, canonical_json
-from cxops.validate import api_visible_snapshot
 
 FORMAT = "cxops-plan"
 VERSION = 1
@@ -146,12 +146,10 @@ def _key_data(key: Key) -> dict[str, str]:
 
 
 def _change_data(change: ResourceChange) -> dict[str, Any]:
-    from cxops.render.jsonout import field_data
-
     return {
         **_key_data(change.key),
         "op": change.op,
-        "fields": [field_data(f) for f in change.fields],
+        "fields": [f.as_data() for f in change.fields],
     }
 
 

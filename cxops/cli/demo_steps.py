@@ -20,13 +20,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from google.cloud import dialogflowcx_v3 as cx
-from google.protobuf import duration_pb2
-
 from cxops.cli.main import main
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.errors import ConfigError
 from cxops.fake import FakeCX
+from cxops.fake.console import console_edit, create_agent, webhooks
 
 STAGES = ("dev", "stg", "prd")
 AGENT = "order-desk"
@@ -90,40 +88,6 @@ class Runner:
         return text
 
 
-def console_edit(session: CxSession, agent: str) -> list[str]:
-    """What a bot developer does in the console: a new phrase in both languages, a reworded reply."""
-    intents = session.list_all(session.intents.list_intents, cx.ListIntentsRequest(parent=agent))
-    status = next(i for i in intents if i.display_name == "order.status")
-    done = []
-    for language, text in (("en", "has my parcel left the warehouse"), ("ja", "荷物はもう発送されましたか")):
-        intent = session.call(
-            session.intents.get_intent,
-            cx.GetIntentRequest(name=status.name, language_code=language),
-            write=False,
-        )
-        intent.training_phrases.append(
-            cx.Intent.TrainingPhrase(parts=[cx.Intent.TrainingPhrase.Part(text=text)], repeat_count=1)
-        )
-        session.call(
-            session.intents.update_intent,
-            cx.UpdateIntentRequest(
-                intent=intent, language_code=language, update_mask={"paths": ["training_phrases"]}
-            ),
-            write=True,
-        )
-        done.append(f'intent order.status: + "{text}" ({language})')
-    webhooks = session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
-    hook = webhooks[0]
-    hook.timeout = duration_pb2.Duration(seconds=8)
-    session.call(
-        session.webhooks.update_webhook,
-        cx.UpdateWebhookRequest(webhook=hook, update_mask={"paths": ["timeout"]}),
-        write=True,
-    )
-    done.append(f"webhook {hook.display_name}: timeout 8s")
-    return done
-
-
 def run(say: Say) -> int:
     began = time.monotonic()
     source = sample_repo()
@@ -140,18 +104,8 @@ def run(say: Say) -> int:
             say(f"   A scratch copy of this repo: {repo} (agents/{AGENT}, environments/dev|stg|prd.yaml)")
             agents = {}
             for stage in STAGES:
-                created = session.call(
-                    session.agents.create_agent,
-                    cx.CreateAgentRequest(
-                        parent=f"projects/cxops-demo-{stage}/locations/global",
-                        agent=cx.Agent(
-                            display_name=f"Order Desk ({stage})",
-                            default_language_code="en",
-                            supported_language_codes=["ja"],
-                            time_zone="Asia/Tokyo",
-                        ),
-                    ),
-                    write=True,
+                created = create_agent(
+                    session, f"projects/cxops-demo-{stage}/locations/global", f"Order Desk ({stage})"
                 )
                 agents[stage] = created.name
             say("2. Three empty agents, one per stage (found by display name, as the stage files say):")
@@ -206,9 +160,7 @@ def run(say: Say) -> int:
             say("9. Nothing drifted: every stage is what its files say")
             for stage in ("stg", "prd"):
                 cli("drift", stage, show=2)
-            hook = session.list_all(
-                session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agents["prd"])
-            )[0]
+            hook = webhooks(session, agents["prd"])[0]
             say(
                 f"   prd's webhook: {hook.generic_web_service.uri} (its own override), "
                 f"X-Api-Key from ORDERS_API_KEY_PRD (never in a file: {_secret_free(repo, keys)})"

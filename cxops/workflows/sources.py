@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops import gitsource, overrides
-from cxops.config import load_stage
 from cxops.errors import ConfigError
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package
 from cxops.package.reader import snapshot_from_package
-from cxops.stages import Via, open_session, read_content, read_live
-from cxops.tree import read_tree, snapshot_from_tree
+from cxops.repo import gitsource
+from cxops.repo.tree import read_tree, snapshot_from_tree
+from cxops.stage import overrides
+from cxops.stage.config import load_stage
+from cxops.workflows.live import Via, open_session, read_content, read_live
 
 
 @dataclass(frozen=True)

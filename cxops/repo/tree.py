@@ -1,6 +1,6 @@
 """The agent tree: a snapshot as one YAML file per resource under ``agents/<agent>/`` (SPEC §2).
 
-File names come from display names (:mod:`cxops.names`) and are only locators: the
+File names come from display names (:mod:`cxops.repo.names`) and are only locators: the
 ``display_name`` inside a file is authoritative, and a page's flow is the one whose folder
 holds it.
 """
@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cxops import names, yamlio
 from cxops.errors import Location, ValidationError
-from cxops.filesync import SyncResult, sync_folder
 from cxops.model import kinds as K
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
+from cxops.repo import names, yamlio
+from cxops.repo.filesync import SyncResult, sync_folder
 
 AGENT_FILE = "agent.yaml"
 SETTINGS_FILE = "generative-settings.yaml"

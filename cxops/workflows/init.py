@@ -21,9 +21,9 @@ from importlib import resources
 from pathlib import Path
 
 from cxops import __version__
-from cxops.atomicfile import write_atomic
-from cxops.config import STAGES_DIR, parse_stage
 from cxops.errors import ConfigError, CxopsError, Location
+from cxops.repo.atomicfile import write_atomic
+from cxops.stage.config import STAGES_DIR, parse_stage
 
 __all__ = ["DEFAULT_AGENT", "STAGES", "TARGETS", "InitResult", "default_agent", "init_repo", "render"]
 
@@ -46,7 +46,7 @@ Template paths avoid dot folders, which package-data globs skip."""
 AGENTS_DIR = "agents"
 KEEP = f"{AGENTS_DIR}/.gitkeep"
 
-# The rule of cxops.config for a stage's ``agent`` (checked again by parsing each stage file).
+# The rule of cxops.stage.config for a stage's ``agent`` (checked again by parsing each stage file).
 _AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 # {{name}} not preceded by "$": a template placeholder, never a GitHub expression.
 _PLACEHOLDER = re.compile(r"(?<!\$)\{\{([A-Za-z_]+)\}\}")

@@ -6,8 +6,6 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops import overrides
-from cxops.config import Stage
 from cxops.cx import CxSession, ErrorContext
 from cxops.cx.read import export_package, find_agents, read_agent
 from cxops.errors import ConfigError, CxopsError
@@ -15,7 +13,9 @@ from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_zip_bytes
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
-from cxops.tree import read_tree
+from cxops.repo.tree import read_tree
+from cxops.stage import overrides
+from cxops.stage.config import Stage
 
 
 class Via(str, enum.Enum):

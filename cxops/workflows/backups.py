@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cxops.atomicfile import write_atomic
 from cxops.errors import ConfigError, Location
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
+from cxops.repo.atomicfile import write_atomic
 
 FORMAT = "cxops-backup"
 VERSION = 1

@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops import backups, gitsource, overrides
-from cxops.config import Stage, load_stage, resolve_secret
+from cxops.core.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
+from cxops.core.validate import validate
 from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
-from cxops.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
-from cxops.sources import git_snapshot
-from cxops.stages import Via, open_session, read_content, read_live
-from cxops.tree import read_tree
-from cxops.validate import validate
+from cxops.repo import gitsource
+from cxops.repo.tree import read_tree
+from cxops.stage import overrides
+from cxops.stage.config import Stage, load_stage, resolve_secret
+from cxops.workflows import backups
+from cxops.workflows.live import Via, open_session, read_content, read_live
+from cxops.workflows.sources import git_snapshot
 
 
 @dataclass(frozen=True)

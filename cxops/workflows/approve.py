@@ -7,28 +7,15 @@ signature verifies. Each reviewer counts once.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
-from cxops.atomicfile import write_atomic
+from cxops.core.approvals import approval_key, signature
+from cxops.core.plan import Approval, approval_data, hash_of_data, load_plan
 from cxops.errors import GateError
-from cxops.plan import Approval, Plan, approval_data, hash_of_data, load_plan
-from cxops.planning import now
-
-KEY_ENV = "CXOPS_APPROVAL_KEY"
-
-
-def signature(key: str, approval: Approval) -> str:
-    message = "\n".join([approval.plan_hash, approval.reviewer, approval.time, approval.comment])
-    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def approval_key() -> str | None:
-    return os.environ.get(KEY_ENV) or None
+from cxops.repo.atomicfile import write_atomic
+from cxops.workflows.planning import now
 
 
 def approve(path: Path, reviewer: str, comment: str = "") -> Approval:
@@ -50,19 +37,3 @@ def approve(path: Path, reviewer: str, comment: str = "") -> Approval:
     data["approvals"] = [*(approvals if isinstance(approvals, list) else []), approval_data(approval)]
     write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return approval
-
-
-def valid_approvals(plan: Plan, key: str | None) -> list[Approval]:
-    seen: set[str] = set()
-    out = []
-    for approval in plan.approvals:
-        if approval.plan_hash != plan.hash or approval.reviewer == plan.author or approval.reviewer in seen:
-            continue
-        if key is not None and (
-            approval.signature is None
-            or not hmac.compare_digest(approval.signature, signature(key, approval))
-        ):
-            continue
-        seen.add(approval.reviewer)
-        out.append(approval)
-    return out

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cxops.approve import approval_key, valid_approvals
-from cxops.config import Stage, resolve_secret
+from cxops.core.approvals import approval_key, valid_approvals
+from cxops.core.plan import Plan, hash_of_data, secret_hash
 from cxops.errors import CxopsError, GateError
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
-from cxops.plan import Plan, hash_of_data, secret_hash
+from cxops.stage.config import Stage, resolve_secret
 
 # Deleting more than this share of the live agent's resources needs --force.
 DELETE_SHARE = 0.25

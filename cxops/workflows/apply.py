@@ -14,24 +14,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from google.cloud import dialogflowcx_v3 as cx
-from google.protobuf import empty_pb2
-
-from cxops import backups, gate
-from cxops.config import Stage, load_stage
+from cxops.core import gate
+from cxops.core.diff import compare
+from cxops.core.plan import FIXED_INTENTS, Plan, Write, load_plan, match_fixed, secret_hash, start_flow
 from cxops.cx import CxSession
 from cxops.cx import desired as api
 from cxops.cx.bootstrap import SessionWriter
 from cxops.cx.names import LiveNames
-from cxops.diff import compare
 from cxops.errors import ApiError, CxopsError, GateError
 from cxops.model import secrets
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
-from cxops.plan import FIXED_INTENTS, Plan, Write, load_plan, match_fixed, secret_hash, start_flow
-from cxops.planning import Desired, LiveState, desired_state, live_state, now, source_spec
-from cxops.stages import open_session
+from cxops.stage.config import Stage, load_stage
+from cxops.workflows import backups
+from cxops.workflows.live import open_session
+from cxops.workflows.planning import Desired, LiveState, desired_state, live_state, now, source_spec
 
 Progress = Callable[[int, int, Write], None]
 
@@ -195,9 +193,7 @@ def execute(
             # Required fields go along (the API checks them whatever the mask); the mask decides.
             # The agent's display name is the stage's own, not in the tree: it is kept as live.
             if current_agent is None:
-                current_agent = session.call(
-                    session.agents.get_agent, cx.GetAgentRequest(name=live.agent), write=False
-                )
+                current_agent = session.get_agent(live.agent)
             for required in ("display_name", "default_language_code", "time_zone"):
                 if not getattr(message, required):
                     setattr(message, required, getattr(current_agent, required))
@@ -217,8 +213,7 @@ def execute(
 
 def restore(session: CxSession, agent: str, desired: Snapshot) -> None:
     content = write_zip(package_files(desired, agent))
-    request = cx.RestoreAgentRequest(name=agent, agent_content=content)
-    session.wait(session.agents.restore_agent, request, empty_pb2.Empty, write=True)
+    session.restore_agent(agent, content)
 
 
 def verify(session: CxSession, stage: Stage, desired: Desired, values: dict[str, str]) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops import overrides
-from cxops.config import load_stage
-from cxops.filesync import SyncResult
 from cxops.model import secrets
-from cxops.stages import Via, read_content, tree_path
-from cxops.tree import write_tree
+from cxops.repo.filesync import SyncResult
+from cxops.repo.tree import write_tree
+from cxops.stage import overrides
+from cxops.stage.config import load_stage
+from cxops.workflows.live import Via, read_content, tree_path
 
 
 @dataclass(frozen=True)

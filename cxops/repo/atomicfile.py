@@ -1,6 +1,6 @@
 """One file written atomically: plan files, approvals, backups, zips, scaffolding.
 
-(Folder trees go through :mod:`cxops.filesync`, which swaps whole folders.)
+(Folder trees go through :mod:`cxops.repo.filesync`, which swaps whole folders.)
 """
 
 from __future__ import annotations

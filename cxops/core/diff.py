@@ -30,6 +30,15 @@ class FieldChange:
     before: Any = None
     after: Any = None
 
+    def as_data(self) -> dict[str, Any]:
+        """The change as JSON data (docs/diff-json.md; plan files hold the same shape)."""
+        out: dict[str, Any] = {"op": self.op, "path": list(self.path)}
+        if self.op in ("changed", "unset", "removed", "moved"):
+            out["before"] = self.before
+        if self.op in ("changed", "set", "added", "moved"):
+            out["after"] = self.after
+        return out
+
 
 @dataclass(frozen=True)
 class ResourceChange:

@@ -14,21 +14,11 @@ from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model import phrases
-from cxops.model.proto import FREE_FORM, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, V3, is_repeated
+from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, V3, is_repeated
 from cxops.model.snapshot import Key, Snapshot
 
 FieldPath = tuple[str | int, ...]
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
-
-# Fields whose value in the tree is a map of language -> the field's value.
-LANGUAGE_MAPS = {
-    (f"{V3}.Fulfillment", "messages"),
-    (f"{V3}.Fulfillment", "conditional_cases"),
-    (f"{V3}.Intent", "training_phrases"),
-    (f"{V3}.EntityType", "entities"),
-    (f"{V3}.EntityType", "excluded_phrases"),
-    (f"{V3}.Generator", "prompt_text"),
-}
 
 
 # Export-only keys seen in real exports (not in the v3 protos): carried, never flagged.

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops import yamlio
 from cxops.errors import ConfigError, CxopsError
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
+from cxops.repo import yamlio
 
 _FOLDER_KINDS = {
     "route-groups": "route_group",

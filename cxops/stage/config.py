@@ -60,7 +60,7 @@ from typing import Any, NoReturn
 from cxops.cx.connection import ConnectionSettings
 from cxops.cx.ratelimit import RateLimits
 from cxops.errors import ConfigError, Location, ValidationError
-from cxops.yamlio import Positions, format_path, load_with_positions
+from cxops.repo.yamlio import Positions, format_path, load_with_positions
 
 __all__ = [
     "KIND_FOLDERS",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops import names, yamlio
-from cxops.agents import agent_dir
+from cxops.core.validate import Problem, validate
 from cxops.errors import CxopsError, Location
 from cxops.model.snapshot import Snapshot
-from cxops.tree import read_tree
-from cxops.validate import Problem, validate
+from cxops.repo import names, yamlio
+from cxops.repo.tree import read_tree
+from cxops.workflows.agents import agent_dir
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,9 @@ def check_stages(root: Path, agents: list[str]) -> list[Finding]:
     """Every stage file under ``environments/`` that deploys one of ``agents``: the file itself,
     its ``source``, that each override names a resource of the tree, and that each secret the
     tree uses has a source in the stage (apply refuses otherwise)."""
-    from cxops import overrides  # config and overrides are only needed when stages exist
-    from cxops.config import check_sources, load_stage, stage_file
     from cxops.model import secrets
+    from cxops.stage import overrides  # config and overrides are only needed when stages exist
+    from cxops.stage.config import check_sources, load_stage, stage_file
 
     folder = root / "environments"
     if not folder.is_dir():

@@ -1,0 +1,1 @@
+"""Stage files (environments/*.yaml) and the overrides they put on a tree."""
