@@ -12,7 +12,7 @@ from cxops.model.snapshot import Snapshot
 from cxops.repo.tree import write_tree
 
 SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
-SECRET_ENV = "ORDERS_API_KEY_TEST"
+SECRET_ENV = "CXOPS_ORDERS_API_KEY_TEST"
 SECRET_VALUE = "s3cr3t-orders-key-for-tests"
 
 

@@ -188,10 +188,10 @@ def test_promote_copies_the_source_stage_with_each_stage_keeping_its_overrides(
         "order-desk",
         "acme-bots-dev",
         dev,
-        "secrets:\n  orders-api/X-Api-Key: env:DEV_KEY\n",
+        "secrets:\n  orders-api/X-Api-Key: env:CXOPS_DEV_KEY\n",
     )
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("DEV_KEY", "dev-key-value")
+        env.setenv("CXOPS_DEV_KEY", "dev-key-value")
         assert cli(repo, "apply", "dev", "--auto-approve") == 0
     # A console edit in dev, then promote dev -> stg: stg gets it, with stg's URI and secret.
     agent_name = f"projects/acme-bots-dev/locations/global/agents/{dev}"

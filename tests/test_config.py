@@ -36,7 +36,7 @@ overrides:
   agent:
     description: staging copy
 secrets:
-  orders-api/X-Api-Key: env:ORDERS_API_KEY_STG
+  orders-api/X-Api-Key: env:CXOPS_ORDERS_API_KEY_STG
   orders-api/password: file:secrets/orders.txt
 rate_limits: {reads_per_minute: 200, writes_per_minute: 60}
 """
@@ -87,7 +87,7 @@ def test_full_stage(tmp_path: Path) -> None:
             "agent": {"description": "staging copy"},
         },
         secrets={
-            "orders-api/X-Api-Key": "env:ORDERS_API_KEY_STG",
+            "orders-api/X-Api-Key": "env:CXOPS_ORDERS_API_KEY_STG",
             "orders-api/password": "file:secrets/orders.txt",
         },
         rate_limits=RateLimits(reads_per_minute=200, writes_per_minute=60),
@@ -216,7 +216,7 @@ BAD = [
     (
         MINIMAL + "colour: blue\n",
         "environments/stg.yaml:4: colour: unknown key (known keys: agent, project, location, agent_id,"
-        " agent_display_name, protected, approvals_required, source, overrides, secrets, rate_limits)",
+        " agent_display_name, protected, approvals_required, source, overrides, secrets, secrets_env_prefix, secrets_dir, rate_limits)",
     ),
     (
         MINIMAL + "rate_limits:\n  reads_per_minute: 10\n  write_per_minute: 5\n",
@@ -394,7 +394,7 @@ BAD = [
     ),
     # secrets: the form only, and a malformed source is never quoted back
     (
-        MINIMAL + "secrets:\n  orders-api/X-Api-Key: ENV:ORDERS_KEY\n",
+        MINIMAL + "secrets:\n  orders-api/X-Api-Key: ENV:CXOPS_ORDERS_KEY\n",
         "environments/stg.yaml:5: secrets.orders-api/X-Api-Key: must be env:VARIABLE or file:PATH (a secret's"
         " value never goes in a stage file)",
     ),
@@ -416,19 +416,19 @@ BAD = [
         "environments/stg.yaml:5: secrets.orders-api/X-Api-Key: must be env:VARIABLE or file:PATH, not null",
     ),
     (
-        MINIMAL + "secrets:\n  '${secret:orders-api/X-Api-Key}': env:ORDERS_KEY\n",
+        MINIMAL + "secrets:\n  '${secret:orders-api/X-Api-Key}': env:CXOPS_ORDERS_KEY\n",
         "environments/stg.yaml:5: secrets.${secret:orders-api/X-Api-Key}: is not a placeholder name: the NAME"
         " of ${secret:NAME}, without '{', '}', '$', control characters or spaces at either end",
     ),
     (
-        MINIMAL + "secrets:\n  ' orders-api/key': env:ORDERS_KEY\n",
+        MINIMAL + "secrets:\n  ' orders-api/key': env:CXOPS_ORDERS_KEY\n",
         'environments/stg.yaml:5: secrets[" orders-api/key"]: is not a placeholder name: the NAME of'
         " ${secret:NAME}, without '{', '}', '$', control characters or spaces at either end",
     ),
     (
-        MINIMAL + "secrets: env:ORDERS_KEY\n",
+        MINIMAL + "secrets: env:CXOPS_ORDERS_KEY\n",
         "environments/stg.yaml:4: secrets: must be a mapping of placeholder names to env:VARIABLE or file:PATH,"
-        " not 'env:ORDERS_KEY'",
+        " not 'env:CXOPS_ORDERS_KEY'",
     ),
 ]
 
@@ -611,13 +611,13 @@ def stage(tmp_path: Path) -> Stage:
 
 
 def test_secret_from_env(stage: Stage) -> None:
-    assert resolve_secret(stage, "orders-api/X-Api-Key", {"ORDERS_API_KEY_STG": SECRET}) == SECRET
+    assert resolve_secret(stage, "orders-api/X-Api-Key", {"CXOPS_ORDERS_API_KEY_STG": SECRET}) == SECRET
 
 
 def test_secret_from_os_environ_by_default(stage: Stage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ORDERS_API_KEY_STG", SECRET)
+    monkeypatch.setenv("CXOPS_ORDERS_API_KEY_STG", SECRET)
     assert resolve_secret(stage, "orders-api/X-Api-Key") == SECRET
-    assert os.environ["ORDERS_API_KEY_STG"] == SECRET
+    assert os.environ["CXOPS_ORDERS_API_KEY_STG"] == SECRET
 
 
 def test_secret_from_file_relative_to_root(
@@ -652,15 +652,15 @@ def unresolvable(stage: Stage, placeholder: str, environ: dict[str, str]) -> str
 
 def test_unset_and_empty_env(stage: Stage) -> None:
     assert unresolvable(stage, "orders-api/X-Api-Key", {"OTHER": SECRET}) == (
-        "environments/stg.yaml:16: secrets.orders-api/X-Api-Key: environment variable ORDERS_API_KEY_STG is not set"
+        "environments/stg.yaml:16: secrets.orders-api/X-Api-Key: environment variable CXOPS_ORDERS_API_KEY_STG is not set"
     )
-    assert unresolvable(stage, "orders-api/X-Api-Key", {"ORDERS_API_KEY_STG": ""}) == (
-        "environments/stg.yaml:16: secrets.orders-api/X-Api-Key: environment variable ORDERS_API_KEY_STG is empty"
+    assert unresolvable(stage, "orders-api/X-Api-Key", {"CXOPS_ORDERS_API_KEY_STG": ""}) == (
+        "environments/stg.yaml:16: secrets.orders-api/X-Api-Key: environment variable CXOPS_ORDERS_API_KEY_STG is empty"
     )
 
 
 def test_unlisted_placeholder(stage: Stage) -> None:
-    assert unresolvable(stage, "payments/token", {"ORDERS_API_KEY_STG": SECRET}) == (
+    assert unresolvable(stage, "payments/token", {"CXOPS_ORDERS_API_KEY_STG": SECRET}) == (
         "environments/stg.yaml:15: secrets.payments/token: no source for secret 'payments/token':"
         " add it under secrets as env:VARIABLE or file:PATH"
     )
@@ -690,6 +690,80 @@ def test_missing_empty_and_binary_secret_files(stage: Stage, tmp_path: Path) -> 
 
 def test_loading_never_reads_secrets(tmp_path: Path) -> None:
     # A stage whose secret sources do not exist yet still loads: values are read at apply time.
-    write(tmp_path, "stg", MINIMAL + "secrets:\n  a/b: file:/nonexistent/key\n  c/d: env:NOT_SET_ANYWHERE\n")
+    write(
+        tmp_path,
+        "stg",
+        MINIMAL + "secrets:\n  a/b: file:keys/nonexistent\n  c/d: env:CXOPS_NOT_SET_ANYWHERE\n",
+    )
     stage = load_stage(tmp_path, "stg")
-    assert stage.secrets == {"a/b": "file:/nonexistent/key", "c/d": "env:NOT_SET_ANYWHERE"}
+    assert stage.secrets == {"a/b": "file:keys/nonexistent", "c/d": "env:CXOPS_NOT_SET_ANYWHERE"}
+
+
+# A pull request can edit a stage file; apply on merge runs with the runner's environment and
+# disk. Each of these would hand a CI credential or a runner file to a webhook: refused at load.
+REFUSED_SOURCES = [
+    ("env:GITHUB_TOKEN", "env:GITHUB_TOKEN is the CI system's own variable"),
+    ("env:ACTIONS_ID_TOKEN_REQUEST_TOKEN", "env:ACTIONS_ID_TOKEN_REQUEST_TOKEN is the CI system's own"),
+    ("env:RUNNER_TEMP", "env:RUNNER_TEMP is the CI system's own variable"),
+    ("env:GOOGLE_APPLICATION_CREDENTIALS", "env:GOOGLE_APPLICATION_CREDENTIALS is the CI system's own"),
+    ("env:CLOUDSDK_AUTH_ACCESS_TOKEN", "env:CLOUDSDK_AUTH_ACCESS_TOKEN is the CI system's own"),
+    ("env:AWS_SECRET_ACCESS_KEY", "env: variables must start with CXOPS_ (secrets_env_prefix); AWS_SECRET"),
+    ("file:/etc/passwd", "file:/etc/passwd resolves outside the repository"),
+    ("file:~/.ssh/id_rsa", "file:~/.ssh/id_rsa resolves outside the repository"),
+    ("file:../../outside", "file:../../outside resolves outside the repository"),
+    ("file:secrets/../../outside", "file:secrets/../../outside resolves outside the repository"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), REFUSED_SOURCES)
+def test_secret_sources_are_confined(tmp_path: Path, source: str, message: str) -> None:
+    error = error_of(tmp_path, "stg", MINIMAL + f"secrets:\n  orders-api/key: '{source}'\n")
+    assert str(error).startswith(f"environments/stg.yaml:5: secrets.orders-api/key: {message}")
+
+
+def test_a_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "keys").mkdir(parents=True)
+    (tmp_path / "runner-secret").write_text(SECRET)
+    (repo / "keys" / "innocent.txt").symlink_to(tmp_path / "runner-secret")
+    error = error_of(repo, "stg", MINIMAL + "secrets:\n  orders-api/key: file:keys/innocent.txt\n")
+    assert str(error) == (
+        "environments/stg.yaml:5: secrets.orders-api/key: file:keys/innocent.txt resolves outside the"
+        " repository; secret files must lie inside it"
+    )
+
+
+def test_stage_prefix_and_secrets_dir_widen_only_what_they_name(tmp_path: Path) -> None:
+    mounted = tmp_path / "mounted"
+    mounted.mkdir()
+    (mounted / "key").write_text(SECRET)
+    repo = tmp_path / "repo"
+    text = MINIMAL + (
+        f"secrets_env_prefix: ORDERS_\nsecrets_dir: {mounted}\n"
+        f"secrets:\n  a/b: file:{mounted}/key\n  c/d: env:ORDERS_KEY\n"
+    )
+    write(repo, "stg", text)
+    stage = load_stage(repo, "stg")
+    assert resolve_secret(stage, "a/b", {}) == SECRET
+    assert resolve_secret(stage, "c/d", {"ORDERS_KEY": SECRET}) == SECRET
+    # The default prefix no longer applies, and CI variables stay refused whatever the prefix.
+    error = error_of(repo, "stg", MINIMAL + "secrets_env_prefix: GITHUB_\n")
+    assert (
+        str(error)
+        == "environments/stg.yaml:4: secrets_env_prefix: GITHUB_ would admit the CI system's own variables"
+    )
+    error = error_of(repo, "stg", MINIMAL + "secrets_env_prefix: G\n")
+    assert (
+        str(error)
+        == "environments/stg.yaml:4: secrets_env_prefix: G would admit the CI system's own variables"
+    )
+
+
+def test_a_file_turned_symlink_after_loading_is_refused_at_read(tmp_path: Path) -> None:
+    write(tmp_path, "stg", MINIMAL + "secrets:\n  a/b: file:keys/k\n")
+    stage = load_stage(tmp_path, "stg")
+    (tmp_path / "keys").mkdir()
+    (tmp_path.parent / f"{tmp_path.name}-outside").write_text(SECRET)
+    (tmp_path / "keys" / "k").symlink_to(tmp_path.parent / f"{tmp_path.name}-outside")
+    with pytest.raises(ConfigError, match="resolves outside the repository"):
+        resolve_secret(stage, "a/b", {})

@@ -31,7 +31,7 @@ def test_three_stages_are_created_and_bootstrapped_with_one_restore_each(out: st
 
 def test_the_console_edit_is_pulled_and_diffed_against_stg(out: str) -> None:
     assert re.search(r"agents/order-desk: pulled 80 resources from dev .*; 2 files written, 0 removed", out)
-    assert "supplied by secrets.orders-api/X-Api-Key (env:ORDERS_API_KEY_DEV)" in out
+    assert "supplied by secrets.orders-api/X-Api-Key (env:CXOPS_ORDERS_API_KEY_DEV)" in out
     diff = out[out.index("$ cxops diff stg agents/order-desk") : out.index("6. ")]
     assert '+ training_phrases.ja: "荷物はもう発送されましたか"' in diff
     assert "~ timeout.seconds: 10 -> 8" in diff

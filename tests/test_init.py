@@ -214,7 +214,7 @@ def test_stage_files_load_as_written(repo: Path) -> None:
     assert (dev.source, stg.source, prd.source) == (None, "dev", "stg")
     for name, stage in stages.items():
         assert stage.overrides == {}  # the example is commented out
-        assert stage.secrets == {"my-webhook/X-Api-Key": f"env:MY_WEBHOOK_API_KEY_{name.upper()}"}
+        assert stage.secrets == {"my-webhook/X-Api-Key": f"env:CXOPS_MY_WEBHOOK_API_KEY_{name.upper()}"}
         assert stage.rate_limits.writes_per_minute is not None and stage.rate_limits.reads_per_minute
 
 
@@ -476,8 +476,8 @@ def test_the_workflow_steps_deploy_through_the_gate(tmp_path: Path, fake: FakeCX
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_OUTPUT": str(output),
         "CXOPS_APPROVAL_KEY": "k" * 32,
-        "MY_WEBHOOK_API_KEY_STG": "stg-key",
-        "MY_WEBHOOK_API_KEY_PRD": "prd-key",
+        "CXOPS_MY_WEBHOOK_API_KEY_STG": "stg-key",
+        "CXOPS_MY_WEBHOOK_API_KEY_PRD": "prd-key",
     }
 
     pr = load_yaml(root / WORKFLOWS[0])

@@ -33,8 +33,8 @@ def secret_config(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> str:
     names = sorted({slot.name for slot in secrets.slots(snapshot)})
     lines = []
     for i, name in enumerate(names):
-        monkeypatch.setenv(f"CORPUS_SECRET_{i}", f"value-{i}-of-{name}")
-        lines.append(f"  {name}: env:CORPUS_SECRET_{i}\n")
+        monkeypatch.setenv(f"CXOPS_CORPUS_SECRET_{i}", f"value-{i}-of-{name}")
+        lines.append(f"  {name}: env:CXOPS_CORPUS_SECRET_{i}\n")
     return "secrets:\n" + "".join(lines) if lines else ""
 
 

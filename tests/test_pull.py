@@ -120,7 +120,7 @@ def test_pull_takes_overrides_out_and_names_the_secret_sources(
         "orders",
         agent.name.rsplit("/", 1)[-1],
         "overrides:\n  webhooks/orders-api:\n    generic_web_service.uri: https://orders.stg.example.com/cx\n"
-        "secrets:\n  orders-api/X-Api-Key: env:ORDERS_API_KEY_STG\n",
+        "secrets:\n  orders-api/X-Api-Key: env:CXOPS_ORDERS_API_KEY_STG\n",
     )
     tree_hook.parent.mkdir(parents=True)
     (root / "agents" / "orders" / "agent.yaml").write_text("display_name: Orders\n")

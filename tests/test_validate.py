@@ -133,7 +133,7 @@ def test_stage_files_are_validated_with_the_tree(tmp_path: Path, capsys: pytest.
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "stg.yaml").write_text(
         "agent: order-desk\nproject: acme-bots-stg\nagent_id: x1\nsource: dve\n"
-        "secrets:\n  orders-api/X-Api-Key: env:KEY\n"
+        "secrets:\n  orders-api/X-Api-Key: env:CXOPS_KEY\n"
         "overrides:\n  webhooks/billing-api:\n    timeout.seconds: 3\n"
     )
     (tmp_path / "environments" / "prd.yaml").write_text("agent: order-desk\nprojekt: acme-bots-prd\n")

@@ -460,35 +460,3 @@ def test_format_path() -> None:
 
 
 # --- speed --------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not yaml.__with_libyaml__, reason="compares with libyaml")
-def test_reading_and_writing_are_not_slower_than_pyyaml_with_libyaml() -> None:
-    # Measured on a 1.4 MB agent: load 185 ms vs 570 ms, dump 95 ms vs 250-490 ms. The bound
-    # here is loose (PyYAML's own speed) so that a busy machine does not fail the test.
-    import json
-    import time
-
-    route = {"intent": "order pizza", "condition": "$session.params.size = null", "target_page": "Size"}
-    page = {
-        "display_name": "Confirm 注文",
-        "entry_fulfillment": {"messages": [{"text": {"en": ["Large?\nOr small?"], "ja": ["ピザ"]}}]},
-        "transition_routes": [dict(route, priority=i, ratio=0.3) for i in range(8)],
-    }
-    # Fresh objects: PyYAML would write shared ones once, with an alias.
-    data = json.loads(json.dumps({"pages": [dict(page, display_name=f"page {i}") for i in range(150)]}))
-    text = dump(data)
-
-    def best(work: Any) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    assert best(lambda: load(text, "x.yaml")) < best(lambda: yaml.load(text, Loader=yaml.CSafeLoader))
-    pyyaml_dump = best(
-        lambda: yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=1 << 30)
-    )
-    assert best(lambda: dump(data)) < pyyaml_dump

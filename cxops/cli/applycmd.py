@@ -109,5 +109,6 @@ def apply(
         force=force,
         via_restore=restore,
         progress=progress(opts),
+        auto_approved=True,
     )
     done(outcome, opts)

@@ -91,7 +91,7 @@ class Runner:
 def run(say: Say) -> int:
     began = time.monotonic()
     source = sample_repo()
-    keys = {f"ORDERS_API_KEY_{s.upper()}": f"demo-{s}-key-not-a-real-secret" for s in STAGES}
+    keys = {f"CXOPS_ORDERS_API_KEY_{s.upper()}": f"demo-{s}-key-not-a-real-secret" for s in STAGES}
     with FakeCX() as fake, tempfile.TemporaryDirectory(prefix="cxops-demo-") as tmp:
         repo = Path(tmp)
         shutil.copytree(source / "agents" / AGENT, repo / "agents" / AGENT)
@@ -163,7 +163,7 @@ def run(say: Say) -> int:
             hook = webhooks(session, agents["prd"])[0]
             say(
                 f"   prd's webhook: {hook.generic_web_service.uri} (its own override), "
-                f"X-Api-Key from ORDERS_API_KEY_PRD (never in a file: {_secret_free(repo, keys)})"
+                f"X-Api-Key from CXOPS_ORDERS_API_KEY_PRD (never in a file: {_secret_free(repo, keys)})"
             )
         say(
             f"Done: dev → stg ({stg_writes} writes) → prd ({prd_writes} writes); {sum(fake.calls.values())} API "

@@ -37,6 +37,13 @@ def promote(
     show(planned, opts)
     if do_apply:
         outcome = core.run(
-            opts.root, stage, planned, opts.emulator_host, opts.endpoint, force=force, progress=progress(opts)
+            opts.root,
+            stage,
+            planned,
+            opts.emulator_host,
+            opts.endpoint,
+            force=force,
+            progress=progress(opts),
+            auto_approved=True,
         )
         done(outcome, opts)

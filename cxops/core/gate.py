@@ -29,10 +29,17 @@ def check_integrity(plan: Plan, data: Mapping[str, Any] | None, stage: Stage) ->
 
 
 def check_approvals(plan: Plan, stage: Stage) -> None:
-    if not stage.protected:
-        return
     key = approval_key()
     valid = valid_approvals(plan, key)
+    if plan.security and not valid:
+        raise GateError(
+            f"the plan changes where a credential goes or comes from ({plan.security[0]}"
+            + (f"; {len(plan.security) - 1} more" if len(plan.security) > 1 else "")
+            + f"): it needs an approval by someone other than {plan.author}, on every stage;"
+            " reviewers run: cxops approve PLAN --reviewer NAME"
+        )
+    if not stage.protected:
+        return
     if len(valid) < stage.approvals_required:
         not_counted = len(plan.approvals) - len(valid)
         why = ""
@@ -43,6 +50,15 @@ def check_approvals(plan: Plan, stage: Stage) -> None:
         raise GateError(
             f"{stage.name} is protected: the plan needs {stage.approvals_required} approval(s), "
             f"has {len(valid)} valid{why}; reviewers run: cxops approve PLAN --reviewer NAME"
+        )
+
+
+def refuse_unreviewed_security(plan: Plan) -> None:
+    """--auto-approve and promote --apply have no reviewer: a security-relevant plan is refused."""
+    if plan.security:
+        raise GateError(
+            f"the plan changes where a credential goes or comes from ({plan.security[0]}); "
+            "--auto-approve is refused: write the plan with -o, have someone else approve it, apply it"
         )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from cxops.core import security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.core.validate import api_visible_snapshot
 from cxops.cx import desired as api
@@ -83,6 +84,9 @@ class Plan:
     # Secrets of written resources: placeholder name -> sha256 of the value resolved at planning
     # (None: not resolvable where the plan was made; apply resolves it and checks nothing).
     secrets: Mapping[str, str | None] = field(default_factory=dict)
+    # Changes to where a credential goes or comes from (cxops.core.security): a plan with any
+    # needs an approval by someone other than its author, on every stage.
+    security: tuple[str, ...] = ()
     approvals: tuple[Approval, ...] = ()
 
     def __bool__(self) -> bool:
@@ -110,6 +114,7 @@ class Plan:
             "changes": [_change_data(c) for c in self.diff.changes],
             "writes": [_write_data(w) for w in self.writes],
             "secrets": dict(sorted(self.secrets.items())),
+            "security": list(self.security),
         }
 
     @property
@@ -193,6 +198,20 @@ def fingerprint(snapshot: Snapshot, secret_hashes: Mapping[str, str] | None = No
     if secret_hashes:
         digest.update(canonical_json(dict(sorted(secret_hashes.items()))))
     return "sha256:" + digest.hexdigest()
+
+
+def is_empty(live: Snapshot) -> bool:
+    """Only what CX creates with every agent."""
+    start = start_flow(live)
+    for key, _ in live:
+        if key.kind in ("agent", "generative_settings"):
+            continue
+        if key.kind == "intent" and key.name in FIXED_INTENTS:
+            continue
+        if key.kind == "flow" and key.name == start:
+            continue  # its start page's default routes and handlers come with every agent
+        return False
+    return True
 
 
 def start_flow(snapshot: Snapshot) -> str | None:
@@ -381,10 +400,12 @@ def make_plan(
     live_secrets: Mapping[tuple[Key, tuple[str | int, ...]], str] | None = None,
     resolved: Mapping[str, str | None] | None = None,
     expected: tuple[str, ...] = (),
+    sources_changed: Mapping[str, str] | None = None,
 ) -> Plan:
     """``live`` and ``desired`` in :func:`comparable` form. ``live_secrets``: the live agent's
     credential values; ``resolved``: the desired ones resolvable here (None where not), by
     placeholder name. A secret whose value differs from live is a change, shown as hashes."""
+    bootstrap = is_empty(live)
     live = match_fixed(live, desired)
     diff = compare(live, desired, f"{stage} (live)", _source_label(source))
     rotated: dict[Key, list[FieldChange]] = {}
@@ -427,6 +448,7 @@ def make_plan(
         diff=full,
         writes=writes,
         secrets={slot.name: hashes[slot.name] for slot in secrets.slots(desired) if slot.key in written},
+        security=security.notes(live, desired, full, sources_changed or {}, bootstrap=bootstrap),
     )
 
 
@@ -496,6 +518,7 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
                 for w in data["writes"]
             ),
             secrets=dict(data.get("secrets", {})),
+            security=tuple(str(n) for n in data.get("security", [])),
             approvals=tuple(
                 Approval(
                     reviewer=str(a["reviewer"]),

@@ -39,6 +39,12 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
         f"plan for {plan.stage} (agents/{plan.agent}) from {_source(plan)}",
         f"  {_counts(plan)}; plan hash {plan.hash}",
     ]
+    if plan.security:
+        head[1:1] = [
+            "  !! SECURITY: this plan changes where a credential goes or comes from;"
+            " it needs an approval by someone other than its author:",
+            *(f"  !!   {note}" for note in plan.security),
+        ]
     unresolved = sorted(name for name, digest in plan.secrets.items() if digest is None)
     if unresolved:
         head.append(f"  secrets resolved at apply, not here: {', '.join(unresolved)}")
@@ -54,7 +60,16 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
 
 
 def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops plan -o plan.json)") -> str:
-    head = (
+    head = ""
+    if plan.security:
+        # First in the comment: a reviewer skimming a long plan must not miss it.
+        head += (
+            "> [!CAUTION]\n> **This plan changes where a credential goes or comes from.** It needs an"
+            " approval by someone other than its author, on every stage.\n"
+            + "".join(f"> - {note}\n" for note in plan.security)
+            + "\n"
+        )
+    head += (
         f"## cxops plan: `{plan.stage}` ← {_source(plan)}\n\n"
         f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {plan.author}\n\n"
     )

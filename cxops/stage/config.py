@@ -38,9 +38,21 @@ required; ``key: null`` counts as absent for every optional key):
     (``generic_web_service.uri``); ``display_name`` cannot be overridden, it is the key.
 ``secrets``
     placeholder name (as in ``${secret:orders-api/X-Api-Key}``) -> ``env:VARIABLE`` or
-    ``file:PATH``. Loading only checks the form; values are read by :func:`resolve_secret`, at
-    apply time, and no message ever holds a value, nor the text of a malformed source (it may be
-    a value pasted in by mistake).
+    ``file:PATH``. Loading checks the form and where a source may point; values are read by
+    :func:`resolve_secret`, at apply time, and no message ever holds a value, nor the text of a
+    malformed source (it may be a value pasted in by mistake).
+
+    A stage file is edited in pull requests, and apply to an unprotected stage runs on merge
+    with the runner's environment and disk: a source that could name *any* variable or file
+    would let a PR send a CI credential to a webhook URI of its author's choosing. So sources
+    are confined: ``env:`` names start with ``secrets_env_prefix`` and never with a CI system's
+    own prefix (:data:`CI_ENV_PREFIXES`, whatever the stage's prefix); ``file:`` paths, after
+    ``~`` and symlinks, lie inside the repository root or inside ``secrets_dir``.
+``secrets_env_prefix``
+    the prefix every ``env:`` source must start with; default ``CXOPS_``.
+``secrets_dir``
+    one folder (absolute, or relative to the repo root) outside the repository that ``file:``
+    sources may also read from, e.g. a mounted secrets volume.
 ``rate_limits``
     ``reads_per_minute`` / ``writes_per_minute``, positive numbers; absent or null means
     unlimited (the server's own quota still answers RESOURCE_EXHAUSTED, which is retried).
@@ -121,8 +133,14 @@ _TOP_KEYS = (
     "source",
     "overrides",
     "secrets",
+    "secrets_env_prefix",
+    "secrets_dir",
     "rate_limits",
 )
+DEFAULT_ENV_PREFIX = "CXOPS_"
+# The CI system's and the cloud SDK's own variables (tokens, OIDC request credentials): never
+# a secret source, whatever prefix a stage declares.
+CI_ENV_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GOOGLE_", "CLOUDSDK_")
 _RATE_KEYS = ("reads_per_minute", "writes_per_minute")
 _SOURCE_FORMS = "env:VARIABLE or file:PATH"
 
@@ -148,6 +166,8 @@ class Stage:
     source: str | None = None
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
+    secrets_env_prefix: str = DEFAULT_ENV_PREFIX
+    secrets_dir: str | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
     root: Path | None = field(default=None, compare=False, repr=False)
     positions: Positions | None = field(default=None, compare=False, repr=False)
@@ -324,6 +344,9 @@ def resolve_secret(stage: Stage, placeholder: str, environ: Mapping[str, str] = 
             stage.location_of(path),
         )
     scheme, _, ref = source.partition(":")
+    refusal = source_refusal(source, stage.secrets_env_prefix, stage.root, stage.secrets_dir)
+    if refusal is not None:
+        raise ConfigError(refusal, stage.location_of(path))
     if scheme == "env":
         value = environ.get(ref)
         if value is None:
@@ -332,9 +355,7 @@ def resolve_secret(stage: Stage, placeholder: str, environ: Mapping[str, str] = 
             raise ConfigError(f"environment variable {ref} is empty", stage.location_of(path))
         return value
     if scheme == "file":
-        file = Path(ref).expanduser()
-        if not file.is_absolute() and stage.root is not None:
-            file = stage.root / file
+        file = _secret_path(ref, stage.root)
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -352,6 +373,44 @@ def resolve_secret(stage: Stage, placeholder: str, environ: Mapping[str, str] = 
         return value
     # Only reachable for hand-built stages: the loader refuses other forms.
     raise ConfigError(f"must be {_SOURCE_FORMS}", stage.location_of(path))
+
+
+def _secret_path(ref: str, root: Path | None) -> Path:
+    file = Path(ref).expanduser()
+    if not file.is_absolute():
+        file = (root if root is not None else Path.cwd()) / file
+    return file
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def source_refusal(source: str, env_prefix: str, root: Path | None, secrets_dir: str | None) -> str | None:
+    """Why ``source`` may not be read by this stage, or None when it may (see ``secrets`` above).
+
+    Paths are compared after ``~`` and symlinks are resolved, so neither ``..`` nor a link
+    inside the repository reaches a file outside it."""
+    scheme, _, ref = source.partition(":")
+    if scheme == "env":
+        if ref.startswith(CI_ENV_PREFIXES):
+            return (
+                f"env:{ref} is the CI system's own variable ({', '.join(p + '*' for p in CI_ENV_PREFIXES)}"
+                " are never secret sources)"
+            )
+        if not ref.startswith(env_prefix):
+            return f"env: variables must start with {env_prefix} (secrets_env_prefix); {ref} does not"
+        return None
+    if scheme == "file":
+        folders = [(root if root is not None else Path.cwd()).resolve()]
+        if secrets_dir is not None:
+            folders.append(_secret_path(secrets_dir, root).resolve())
+        where = _secret_path(ref, root).resolve()
+        if not any(_inside(where, folder) for folder in folders):
+            allowed = "the repository" + (f" or secrets_dir {secrets_dir}" if secrets_dir else "")
+            return f"file:{ref} resolves outside {allowed}; secret files must lie inside it"
+        return None
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,6 +592,16 @@ class _Reader:
         if segments[0] == "display_name":
             self.fail(path, "a resource's display name is its key: it cannot differ per stage")
 
+    def env_prefix(self, value: Any) -> str:
+        prefix = self.text(("secrets_env_prefix",), value)
+        if not _ENV_VAR.match(prefix):
+            self.fail(
+                ("secrets_env_prefix",), "must be the start of a variable name: letters, digits and '_'"
+            )
+        if prefix.startswith(CI_ENV_PREFIXES) or any(p.startswith(prefix) for p in CI_ENV_PREFIXES):
+            self.fail(("secrets_env_prefix",), f"{prefix} would admit the CI system's own variables")
+        return prefix
+
     def secrets(self, value: Any) -> dict[str, str]:
         data = self.mapping(("secrets",), value, f"placeholder names to {_SOURCE_FORMS}")
         for name, source in data.items():
@@ -627,7 +696,17 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
             reader.fail(("approvals_required",), "must be at least 1 on a protected stage")
     source = None if get("source") is None else reader.source(get("source"))
     overrides = reader.overrides(get("overrides"))
+    env_prefix = (
+        DEFAULT_ENV_PREFIX
+        if get("secrets_env_prefix") is None
+        else reader.env_prefix(get("secrets_env_prefix"))
+    )
+    secrets_dir = None if get("secrets_dir") is None else reader.text(("secrets_dir",), get("secrets_dir"))
     secrets = reader.secrets(get("secrets"))
+    for placeholder, secret_source in secrets.items():
+        refusal = source_refusal(secret_source, env_prefix, root, secrets_dir)
+        if refusal is not None:
+            reader.fail(("secrets", placeholder), refusal)
     reader.placeholders_listed(overrides, secrets)
     rate_limits = reader.rate_limits(get("rate_limits"))
     return Stage(
@@ -643,6 +722,8 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         source=source,
         overrides=overrides,
         secrets=secrets,
+        secrets_env_prefix=env_prefix,
+        secrets_dir=secrets_dir,
         rate_limits=rate_limits,
         root=root,
         positions=positions,

@@ -16,7 +16,7 @@ from typing import Any
 
 from cxops.core import gate
 from cxops.core.diff import compare
-from cxops.core.plan import FIXED_INTENTS, Plan, Write, load_plan, match_fixed, secret_hash, start_flow
+from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, secret_hash, start_flow
 from cxops.cx import CxSession
 from cxops.cx import desired as api
 from cxops.cx.bootstrap import SessionWriter
@@ -75,8 +75,12 @@ def run(
     force: bool = False,
     via_restore: bool = False,
     progress: Progress | None = None,
+    auto_approved: bool = False,
 ) -> ApplyOutcome:
-    """The rest of the gate (which reads again), then the writes. Approvals are checked by the caller."""
+    """The rest of the gate (which reads again), then the writes. Approvals are checked by the
+    caller; ``auto_approved``: planned just now with no reviewer (--auto-approve, promote --apply)."""
+    if auto_approved:
+        gate.refuse_unreviewed_security(plan)
     desired = desired_state(root, stage, source_spec(plan.source), emulator_host, endpoint)
     gate.check_desired(plan, desired.fingerprint)
     values = gate.resolve_secrets(plan, stage, desired.snapshot)
@@ -109,20 +113,6 @@ def fill(snapshot: Snapshot, values: dict[str, str]) -> Snapshot:
         out.resources[key] = copy.deepcopy(snapshot.resources[key])
     secrets.fill(out, lambda name: values.get(name, secrets.placeholder(name)))
     return out
-
-
-def is_empty(live: Snapshot) -> bool:
-    """Only what CX creates with every agent."""
-    start = start_flow(live)
-    for key, _ in live:
-        if key.kind in ("agent", "generative_settings"):
-            continue
-        if key.kind == "intent" and key.name in FIXED_INTENTS:
-            continue
-        if key.kind == "flow" and key.name == start:
-            continue  # its start page's default routes and handlers come with every agent
-        return False
-    return True
 
 
 class _Names(api.Names):
