@@ -216,7 +216,7 @@ BAD = [
     (
         MINIMAL + "colour: blue\n",
         "environments/stg.yaml:4: colour: unknown key (known keys: agent, project, location, agent_id,"
-        " agent_display_name, protected, approvals_required, source, overrides, secrets, secrets_env_prefix, secrets_dir, rate_limits)",
+        " agent_display_name, protected, approvals_required, source, overrides, secrets, secrets_env_prefix, secrets_dir, rate_limits, tests)",
     ),
     (
         MINIMAL + "rate_limits:\n  reads_per_minute: 10\n  write_per_minute: 5\n",
@@ -767,3 +767,56 @@ def test_a_file_turned_symlink_after_loading_is_refused_at_read(tmp_path: Path) 
     (tmp_path / "keys" / "k").symlink_to(tmp_path.parent / f"{tmp_path.name}-outside")
     with pytest.raises(ConfigError, match="resolves outside the repository"):
         resolve_secret(stage, "a/b", {})
+
+
+# ---------------------------------------------------------------------------------------------
+# tests: the test gate's setting
+
+
+@pytest.mark.parametrize(
+    ("text", "required", "on"),
+    [
+        ("tests: required\n", True, None),
+        ("tests: {required: true}\n", True, None),
+        ("tests:\n  required: true\n  'on': stg\n", True, "stg"),
+        ('tests: {required: false, "on": stg}\n', False, "stg"),
+        ("tests:\n", False, None),
+    ],
+)
+def test_tests_setting(tmp_path: Path, text: str, required: bool, on: str | None) -> None:
+    write(tmp_path, "prd", MINIMAL + text)
+    stage = load_stage(tmp_path, "prd")
+    assert (stage.tests_required, stage.tests_on) == (required, on)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "tests: yes please\n",
+            "prd.yaml:4: tests: must be required or a mapping {required: true, on: STAGE}",
+        ),
+        ("tests: {required: 1}\n", "prd.yaml:4: tests.required: must be true or false, not 1"),
+        ("tests: {requird: true}\n", "prd.yaml:4: tests.requird: unknown key; did you mean 'required'?"),
+        ("tests: {'on': Stg}\n", "prd.yaml:4: tests.on: 'Stg' is not a stage name"),
+        ("tests: {'on': prd}\n", "prd.yaml:4: tests.on: names this stage"),
+        # YAML 1.1 reads a bare `on` as true; the reader says so rather than guessing.
+        ("tests: {on: stg}\n", "prd.yaml:4: tests: key 'on' is read as bool, not text: quote it"),
+    ],
+)
+def test_bad_tests_setting(tmp_path: Path, text: str, message: str) -> None:
+    assert message in str(error_of(tmp_path, "prd", MINIMAL + text))
+
+
+def test_tests_on_is_checked_across_stages(tmp_path: Path) -> None:
+    write(tmp_path, "stg", MINIMAL)
+    write(tmp_path, "prd", MINIMAL + "tests: {required: true, 'on': stgg}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stages(tmp_path)
+    assert str(caught.value).startswith(
+        "environments/prd.yaml:4: tests.on: no stage 'stgg'; did you mean 'stg'?"
+    )
+    write(tmp_path, "prd", MINIMAL.replace("pizza", "pasta") + "tests: {required: true, 'on': stg}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stages(tmp_path)
+    assert "tests.on: stage 'stg' deploys agent 'pizza', not 'pasta'" in str(caught.value)

@@ -23,6 +23,7 @@ COMMANDS = [
     "promote",
     "drift",
     "rollback",
+    "test",
     "init",
     "demo",
 ]

@@ -68,6 +68,12 @@ def apply(
         "--via",
         help="writes: one call per change; restore: one RestoreAgent of the whole desired state (bootstrap).",
     ),
+    test_results: Path | None = typer.Option(
+        None,
+        "--test-results",
+        help="A passing cxops test result (-o) for exactly this plan's desired state; "
+        "required where the stage says tests.",
+    ),
 ) -> None:
     """Check the gate, back up the live agent, write the plan's changes, verify live == desired."""
     opts = options(ctx)
@@ -89,6 +95,7 @@ def apply(
             force=force,
             via_restore=restore,
             progress=progress(opts),
+            test_results=test_results,
         )
         done(outcome, opts)
         return
@@ -110,5 +117,6 @@ def apply(
         via_restore=restore,
         progress=progress(opts),
         auto_approved=True,
+        test_results=test_results,
     )
     done(outcome, opts)

@@ -23,6 +23,7 @@ from cxops.cli import (
     promotecmd,
     pullcmd,
     rollbackcmd,
+    testcmd,
     validatecmd,
 )
 from cxops.cli.context import GlobalOptions, OutputFormat
@@ -47,6 +48,7 @@ app.command("apply")(applycmd.apply)
 app.command("promote")(promotecmd.promote)
 app.command("drift")(driftcmd.drift)
 app.command("rollback")(rollbackcmd.rollback)
+app.command("test")(testcmd.test)
 app.add_typer(fake.app, name="fake")
 app.command("demo")(demo.demo)
 app.command("init")(initcmd.init)

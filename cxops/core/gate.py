@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cxops.core import testresults
 from cxops.core.approvals import approval_key, valid_approvals
 from cxops.core.plan import Plan, hash_of_data, secret_hash
+from cxops.core.testresults import TestRun
 from cxops.errors import CxopsError, GateError
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
@@ -106,3 +108,49 @@ def resolve_secrets(plan: Plan, stage: Stage, desired: Snapshot) -> dict[str, st
             )
         values[slot.name] = value
     return values
+
+
+def check_tests(
+    plan: Plan, stage: Stage, results: TestRun | None, data: Mapping[str, Any] | None, where: str
+) -> None:
+    """A stage with ``tests`` needs a passing ``cxops test`` result for exactly the plan's desired
+    state; a result given to any stage is checked the same way."""
+    if results is None or data is None:
+        if stage.tests_required:
+            run = f"cxops test {stage.tests_on}" if stage.tests_on else f"cxops test {stage.name} --offline"
+            raise GateError(
+                f"{stage.name} requires passing test results (tests in {stage.file}): "
+                f"run {run} -o results.json, then apply with --test-results results.json"
+            )
+        return
+    if not testresults.intact(data):
+        raise GateError(
+            f"{where}: the test results were altered after cxops test wrote them; run the tests again"
+        )
+    key = approval_key()
+    if key is not None and not testresults.signature_valid(key, data):
+        raise GateError(
+            f"{where}: the test results are unsigned or forged (CXOPS_APPROVAL_KEY is set); "
+            "run cxops test again where the key is set"
+        )
+    if not results.passed:
+        counts = results.summary()
+        raise GateError(
+            f"{where}: the tests did not pass ({counts['passed']} of {counts['total']} passed"
+            + (", coverage below its minimum" if not all(c.ok for c in results.coverage) else "")
+            + (", validation errors" if results.validation_errors else "")
+            + ")"
+        )
+    if results.selected:
+        raise GateError(f"{where}: only a selection of the test cases ran (--tag/--only); the gate needs all")
+    if stage.tests_on and (results.mode != "live" or results.target != stage.tests_on):
+        raise GateError(
+            f"{stage.name} needs the tests to have passed live on {stage.tests_on} (tests.on in {stage.file}); "
+            f"{where} is from a {results.mode} run of {results.target}"
+        )
+    if results.desired_fingerprints.get(stage.name) != plan.desired_fingerprint:
+        tested = f"a live run on {results.target}" if results.mode == "live" else results.target
+        raise GateError(
+            f"{where}: the tests ran on other content than this plan deploys to {stage.name} "
+            f"({tested}); test what is planned"
+        )

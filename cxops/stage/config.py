@@ -56,6 +56,12 @@ required; ``key: null`` counts as absent for every optional key):
 ``rate_limits``
     ``reads_per_minute`` / ``writes_per_minute``, positive numbers; absent or null means
     unlimited (the server's own quota still answers RESOURCE_EXHAUSTED, which is retried).
+``tests``
+    ``required`` (apply needs a passing ``cxops test`` result for exactly the plan's desired
+    state), or a mapping ``{required: true|false, on: STAGE}``: with ``on``, the result must
+    come from a live run on that stage (e.g. prd needs the tests to have passed on stg with
+    the same content). ``on`` must name another stage that deploys the same agent
+    (:func:`check_sources` checks that across stages).
 """
 
 from __future__ import annotations
@@ -136,11 +142,13 @@ _TOP_KEYS = (
     "secrets_env_prefix",
     "secrets_dir",
     "rate_limits",
+    "tests",
 )
 DEFAULT_ENV_PREFIX = "CXOPS_"
 # The CI system's and the cloud SDK's own variables (tokens, OIDC request credentials): never
 # a secret source, whatever prefix a stage declares.
 CI_ENV_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GOOGLE_", "CLOUDSDK_")
+_TESTS_KEYS = ("required", "on")
 _RATE_KEYS = ("reads_per_minute", "writes_per_minute")
 _SOURCE_FORMS = "env:VARIABLE or file:PATH"
 
@@ -169,6 +177,8 @@ class Stage:
     secrets_env_prefix: str = DEFAULT_ENV_PREFIX
     secrets_dir: str | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    tests_required: bool = False
+    tests_on: str | None = None
     root: Path | None = field(default=None, compare=False, repr=False)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -313,6 +323,23 @@ def check_sources(stages: Mapping[str, Stage]) -> None:
                 f"stage {source.name!r} deploys agent {source.agent!r}, not {stage.agent!r}:"
                 " promoting it here would replace this agent with another",
                 stage.location_of(("source",)),
+            )
+    for stage in stages.values():
+        if stage.tests_on is None:
+            continue
+        where = stage.location_of(("tests", "on"))
+        other = stages.get(stage.tests_on)
+        if other is None:
+            raise ConfigError(
+                f"no stage {stage.tests_on!r}{_did_you_mean(stage.tests_on, stages)}"
+                f" (stages: {', '.join(sorted(stages))})",
+                where,
+            )
+        if other.agent != stage.agent:
+            raise ConfigError(
+                f"stage {other.name!r} deploys agent {other.agent!r}, not {stage.agent!r}:"
+                " its test results say nothing about this agent",
+                where,
             )
     # Each stage has at most one source, so following sources from any stage either ends or
     # enters a cycle; report each cycle once, at its first stage by name.
@@ -560,6 +587,29 @@ class _Reader:
             limits[key] = limit
         return RateLimits(**limits)
 
+    def tests(self, value: Any, stage: str) -> tuple[bool, str | None]:
+        if value == "required":
+            return True, None
+        if not isinstance(value, dict):
+            self.fail(
+                ("tests",),
+                f"must be required or a mapping {{required: true, on: STAGE}}, not {_type_name(value)}",
+            )
+        self.known_keys(("tests",), value, _TESTS_KEYS)
+        required = (
+            False if value.get("required") is None else self.boolean(("tests", "required"), value["required"])
+        )
+        on = value.get("on")
+        if on is not None:
+            on = self.text(("tests", "on"), on, "a stage name")
+            if not _STAGE_NAME.match(on):
+                self.fail(("tests", "on"), _bad_stage_name(on))
+            if on == stage:
+                self.fail(
+                    ("tests", "on"), "names this stage: a live run here tests what is live, not the plan"
+                )
+        return required, on
+
     def overrides(self, value: Any) -> dict[str, dict[str, Any]]:
         data = self.mapping(("overrides",), value, "resource keys to field values")
         result: dict[str, dict[str, Any]] = {}
@@ -709,6 +759,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
             reader.fail(("secrets", placeholder), refusal)
     reader.placeholders_listed(overrides, secrets)
     rate_limits = reader.rate_limits(get("rate_limits"))
+    tests_required, tests_on = (False, None) if get("tests") is None else reader.tests(get("tests"), name)
     return Stage(
         name=name,
         file=file,
@@ -725,6 +776,8 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         secrets_env_prefix=env_prefix,
         secrets_dir=secrets_dir,
         rate_limits=rate_limits,
+        tests_required=tests_required,
+        tests_on=tests_on,
         root=root,
         positions=positions,
     )

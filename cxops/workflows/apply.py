@@ -30,6 +30,7 @@ from cxops.stage.config import Stage, load_stage
 from cxops.workflows import backups
 from cxops.workflows.live import open_session
 from cxops.workflows.planning import Desired, LiveState, desired_state, live_state, now, source_spec
+from cxops.workflows.testrun import load_results
 
 Progress = Callable[[int, int, Write], None]
 
@@ -55,13 +56,22 @@ def apply_file(
     force: bool = False,
     via_restore: bool = False,
     progress: Progress | None = None,
+    test_results: Path | None = None,
 ) -> ApplyOutcome:
     plan, data = load_plan(plan_path)
     stage = load_stage(root, plan.stage)
     gate.check_integrity(plan, data, stage)
     gate.check_approvals(plan, stage)
     return run(
-        root, stage, plan, emulator_host, endpoint, force=force, via_restore=via_restore, progress=progress
+        root,
+        stage,
+        plan,
+        emulator_host,
+        endpoint,
+        force=force,
+        via_restore=via_restore,
+        progress=progress,
+        test_results=test_results,
     )
 
 
@@ -76,9 +86,12 @@ def run(
     via_restore: bool = False,
     progress: Progress | None = None,
     auto_approved: bool = False,
+    test_results: Path | None = None,
 ) -> ApplyOutcome:
     """The rest of the gate (which reads again), then the writes. Approvals are checked by the
     caller; ``auto_approved``: planned just now with no reviewer (--auto-approve, promote --apply)."""
+    results, results_data = load_results(test_results) if test_results is not None else (None, None)
+    gate.check_tests(plan, stage, results, results_data, str(test_results))
     if auto_approved:
         gate.refuse_unreviewed_security(plan)
     desired = desired_state(root, stage, source_spec(plan.source), emulator_host, endpoint)

@@ -1,0 +1,218 @@
+"""`cxops test`: run an agent's own test cases, live on a stage or offline in a stand-in.
+
+Live: the stage's agent runs them with ``BatchRunTestCases`` (in the stage's CX environment
+where the stage names one), paced by the stage's rate limits. Offline: the content (a tree,
+``git:REF``, a package, or a stage's desired state) is restored into a new agent of a stand-in
+whose address the caller gives (the CLI starts one), and runs there.
+
+Either way the result says which content was tested: its fingerprint, and for every stage the
+fingerprint of that stage's desired state made of it — what the gate compares with a plan's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxops.core import testresults as tr
+from cxops.core.approvals import approval_key
+from cxops.core.plan import comparable, fingerprint
+from cxops.core.testresults import TestRun
+from cxops.cx import ConnectionSettings, CxSession
+from cxops.cx import testruns as api
+from cxops.errors import ApiError, ConfigError, CxopsError, ValidationError
+from cxops.model.snapshot import Snapshot
+from cxops.package.files import write_zip
+from cxops.package.writer import package_files
+from cxops.repo.atomicfile import write_atomic
+from cxops.stage import overrides
+from cxops.stage.config import Stage, load_stage, load_stages
+from cxops.workflows.live import Via, agent_name, open_session, read_content
+from cxops.workflows.planning import now
+from cxops.workflows.sources import load_source
+
+OFFLINE_PARENT = "projects/cxops-test/locations/global"
+
+
+@dataclass(frozen=True)
+class Options:
+    tags: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    coverage: bool = False
+    minimums: Mapping[str, float] = field(default_factory=dict)
+    validate: bool = False
+
+
+def run_stage(
+    root: Path, stage_name: str, emulator_host: str | None, endpoint: str | None, options: Options
+) -> TestRun:
+    """The test cases of the stage's live agent, run there."""
+    stage = load_stage(root, stage_name)
+    live, _ = read_content(root, stage, Via.export, emulator_host, endpoint)
+    with open_session(stage, emulator_host, endpoint) as session:
+        agent = agent_name(session, stage)
+        environment = _environment(session, agent, stage)
+        cases, coverage, validation = _execute(session, agent, environment, options)
+    return _sign(
+        TestRun(
+            target=stage.name,
+            mode="live",
+            agent=stage.agent,
+            created_at=now(),
+            content_fingerprint=fingerprint(comparable(live.snapshot)),
+            desired_fingerprints=_vouched(root, live.snapshot, None),
+            cases=cases,
+            environment=environment,
+            tags=options.tags,
+            only=options.only,
+            coverage=coverage,
+            validation=validation,
+        )
+    )
+
+
+def run_offline(root: Path, target: str | None, address: str, options: Options) -> TestRun:
+    """The test cases of a tree, ``git:REF``, package or stage's desired state, run in the
+    stand-in at ``address`` on a new agent restored from that content."""
+    spec = target or _only_tree(root)
+    stage = _stage(root, spec)
+    if stage is not None:
+        # A stage's desired state: its tree with its overrides, as apply would deploy it.
+        content = load_source(root, f"agents/{stage.agent}", None, None).snapshot
+        deployed = overrides.apply(content, stage)
+        agent_label = stage.agent
+    else:
+        content = load_source(root, spec, None, None).snapshot
+        deployed = content
+        agent_label = Path(spec.rstrip("/").split(":")[-1] or spec).name
+    session = CxSession(ConnectionSettings(emulator_host=address))
+    with session:
+        agent = _restore(session, deployed)
+        cases, coverage, validation = _execute(session, agent, None, options)
+    return _sign(
+        TestRun(
+            target=spec,
+            mode="offline",
+            agent=agent_label,
+            created_at=now(),
+            content_fingerprint=fingerprint(comparable(content)),
+            desired_fingerprints=_vouched(root, content, stage),
+            cases=cases,
+            tags=options.tags,
+            only=options.only,
+            coverage=coverage,
+            validation=validation,
+        )
+    )
+
+
+def save(run: TestRun, path: Path) -> None:
+    write_atomic(path, run.to_json().encode("utf-8"), parents=True)
+
+
+def load_results(path: Path) -> tuple[TestRun, dict[str, Any]]:
+    """A result file (``cxops test -o``) as a value and as its raw data (for the hash check)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the test results: {err.strerror or err}") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValidationError(f"{path}: not a JSON test result file ({err})") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path}: not a cxops test result file")
+    return tr.from_data(data, str(path)), data
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _sign(run: TestRun) -> TestRun:
+    key = approval_key()
+    return run if key is None else dataclasses.replace(run, signature=tr.sign(key, run.hash))
+
+
+def _stage(root: Path, spec: str) -> Stage | None:
+    if "/" in spec or ":" in spec or not (root / "environments" / f"{spec}.yaml").is_file():
+        return None
+    return load_stage(root, spec)
+
+
+def _only_tree(root: Path) -> str:
+    trees = sorted(p.parent.name for p in (root / "agents").glob("*/agent.yaml"))
+    if len(trees) == 1:
+        return f"agents/{trees[0]}"
+    found = ", ".join(trees) or "none"
+    raise ConfigError(
+        f"name what to test: a tree, git:REF, a package or a stage (trees under agents/: {found})"
+    )
+
+
+def _vouched(root: Path, content: Snapshot, only: Stage | None) -> dict[str, str]:
+    """Stage -> fingerprint of the desired state that stage would have with ``content`` (as
+    planning computes it: the content, the stage's overrides, comparable form)."""
+    stages = [only] if only is not None else list(load_stages(root).values())
+    out: dict[str, str] = {}
+    for stage in stages:
+        try:
+            out[stage.name] = fingerprint(comparable(overrides.apply(content, stage)))
+        except CxopsError:
+            continue  # overrides that do not fit this content: it is no desired state of that stage
+    return out
+
+
+def _environment(session: CxSession, agent: str, stage: Stage) -> str | None:
+    # Stage files may name a CX environment (the versions feature); tests then run what it serves.
+    wanted = getattr(stage, "environment", None)
+    if not wanted:
+        return None
+    try:
+        return api.environment_name(session, agent, str(wanted))
+    except ConfigError as err:
+        raise ConfigError(err.message, stage.location_of(("environment",))) from None
+
+
+def _restore(session: CxSession, content: Snapshot) -> str:
+    agent_body = content.agent
+    default = str(agent_body.get("default_language_code") or "en")
+    others = [str(c) for c in agent_body.get("supported_language_codes", []) if str(c) != default]
+    time_zone = str(agent_body.get("time_zone") or "UTC")
+    agent = api.create_agent(session, OFFLINE_PARENT, "cxops test", [default, *others], time_zone)
+    session.restore_agent(agent, write_zip(package_files(content, agent)))
+    return agent
+
+
+def _execute(
+    session: CxSession, agent: str, environment: str | None, options: Options
+) -> tuple[tuple[tr.CaseResult, ...], tuple[tr.Coverage, ...], tuple[tr.Finding, ...]]:
+    chosen = tr.select(api.list_test_cases(session, agent), options.tags, options.only)
+    if not chosen:
+        what = "the selected tags" if options.tags else "the agent"
+        raise ValidationError(f"no test cases to run: {what} has none (an empty run proves nothing)")
+    names = api.display_names(session, agent)
+    results: dict[str, dict[str, Any]] = {}
+    missing = "BatchRunTestCases returned no result for it"
+    try:
+        for result in api.batch_run(session, agent, [str(c["name"]) for c in chosen], environment):
+            case = str(result.get("name", "")).split("/results/")[0]
+            results.setdefault(case, result)
+    except ApiError as err:
+        # Fail closed: the tests that could not run are failures, each saying why.
+        missing = f"could not run: {err}"
+    cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing) for c in chosen)
+    coverage: tuple[tr.Coverage, ...] = ()
+    if options.coverage or options.minimums:
+        coverage = tuple(
+            tr.coverage(kind, api.calculate_coverage(session, agent, kind), names, options.minimums.get(kind))
+            for kind in tr.COVERAGE_KINDS
+        )
+    validation: tuple[tr.Finding, ...] = ()
+    if options.validate:
+        found: list[tr.Finding] = []
+        for language in api.agent_languages(session, agent):
+            found += tr.findings(language, api.validate_agent(session, agent, language))
+        validation = tuple(found)
+    return cases, coverage, validation
