@@ -22,6 +22,8 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops import __version__
 from cxops.cli.main import main
+from cxops.core.lint import config as lint_config
+from cxops.core.lint.registry import default_settings
 from cxops.fake import FakeCX
 from cxops.stage.config import load_stage, load_stages, parse_stage
 from cxops.workflows.init import TARGETS, init_repo, render
@@ -316,8 +318,8 @@ def test_workflows_pass_only_inputs_the_action_has(repo: Path) -> None:
                 local += 1
                 assert set(step.get("with", {})) <= inputs, (relative, job)
             elif uses:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", uses), (relative, job, uses)
-    assert local == 5
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)?@v\d+", uses), (relative, job, uses)
+    assert local == 6
 
 
 # --- the workflows ------------------------------------------------------------------------------
@@ -342,6 +344,21 @@ def test_the_pull_request_workflow(repo: Path) -> None:
     assert "stg.plan.json" in uses["actions/upload-artifact@v4"]["with"]["path"]
     validate = workflow["jobs"]["validate"]["steps"][1]
     assert validate["with"]["args"] == "validate my-agent"
+    assert "cxops lint my-agent --format markdown || true" in runs  # findings in the comment
+    lint = workflow["jobs"]["lint"]
+    assert lint["needs"] == "validate" and lint["permissions"]["security-events"] == "write"
+    lint_runs = "\n".join(step.get("run", "") for step in lint["steps"])
+    assert "cxops lint my-agent --format markdown --sarif lint.sarif > lint.md" in lint_runs
+    upload = {step.get("uses"): step for step in lint["steps"]}["github/codeql-action/upload-sarif@v3"]
+    assert upload["with"]["sarif_file"] == "lint.sarif"
+
+
+def test_the_lint_configuration_lists_every_rule_and_loads(repo: Path) -> None:
+    text = (repo / "cxops.yaml").read_text(encoding="utf-8")
+    # The template is generated: after adding a rule, rewrite it with
+    # python -c "from cxops.core.lint.config import template; print(template(), end='')" > cxops/templates/cxops.yaml
+    assert text == lint_config.template()
+    assert lint_config.parse_config(text).rules == default_settings()
 
 
 def test_the_deploy_workflow(repo: Path) -> None:
@@ -482,12 +499,17 @@ def test_the_workflow_steps_deploy_through_the_gate(tmp_path: Path, fake: FakeCX
 
     pr = load_yaml(root / WORKFLOWS[0])
     results = run_steps(root, pr, "plan-stg", env, tmp_path)
-    assert [code for _, code, _ in results] == [0, 0], results  # diff exits 3: differences present
+    assert [code for _, code, _ in results] == [0, 0, 0], results  # diff exits 3: differences present
     fail = pr["jobs"]["plan-stg"]["steps"][-1]
     assert (fail["if"], fail["run"]) == ("steps.plan.outputs.exit-code != '0'", "exit 1")
     assert output.read_text() == "exit-code=0\n"  # so the job passes
-    assert (root / "stg.plan.md").read_text() in summary.read_text()
-    assert "stg" in (root / "stg.plan.md").read_text()
+    plan_md, lint_md = (root / "stg.plan.md").read_text().split("\n### cxops lint order-desk: ")
+    assert plan_md in summary.read_text() and "stg" in plan_md
+    assert "warning(s)" in lint_md  # the sample agent's findings are warnings
+    output.write_text("")
+    assert [code for _, code, _ in run_steps(root, pr, "lint", env, tmp_path)] == [0]
+    assert output.read_text() == "exit-code=0\n"
+    assert json.loads((root / "lint.sarif").read_text())["version"] == "2.1.0"
 
     deploy = load_yaml(root / WORKFLOWS[1])
     for job in ("stg", "plan-prd", "apply-prd"):

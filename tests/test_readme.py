@@ -16,6 +16,7 @@ COMMANDS = [
     "import",
     "package",
     "validate",
+    "lint",
     "diff",
     "plan",
     "approve",

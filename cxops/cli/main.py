@@ -18,6 +18,7 @@ from cxops.cli import (
     fake,
     importcmd,
     initcmd,
+    lintcmd,
     packagecmd,
     plancmd,
     promotecmd,
@@ -41,6 +42,7 @@ app.command("pull")(pullcmd.pull)
 app.command("import")(importcmd.import_)
 app.command("package")(packagecmd.package)
 app.command("validate")(validatecmd.validate)
+app.command("lint")(lintcmd.lint)
 app.command("diff")(diffcmd.diff)
 app.command("plan")(plancmd.plan)
 app.command("approve")(approvecmd.approve)

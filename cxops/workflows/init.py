@@ -1,6 +1,7 @@
 """`init`: scaffold a user's repository for cxops (SPEC §4).
 
-Writes the stage files ``environments/{dev,stg,prd}.yaml``, the composite action
+Writes the stage files ``environments/{dev,stg,prd}.yaml``, a commented ``cxops.yaml`` (lint
+rules, from :func:`cxops.core.lint.config.template`), the composite action
 ``.github/actions/cxops/action.yml`` and two workflows (pull request plans, deploys), all from
 the templates under ``cxops/templates/``, and an empty ``agents/`` folder. No sample agent: the
 tree comes from ``cxops pull dev`` or ``cxops import``.
@@ -21,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from cxops import __version__
+from cxops.core.lint.config import CONFIG_FILE, parse_config
 from cxops.errors import ConfigError, CxopsError, Location
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage.config import STAGES_DIR, parse_stage
@@ -39,6 +41,7 @@ TARGETS: Mapping[str, str] = {
     ".github/actions/cxops/action.yml": "github/actions/cxops/action.yml",
     ".github/workflows/cxops-pr.yml": "github/workflows/cxops-pr.yml",
     ".github/workflows/cxops-deploy.yml": "github/workflows/cxops-deploy.yml",
+    CONFIG_FILE: "cxops.yaml",
 }
 """Each file ``init`` writes (relative to the repo root) -> its template under ``cxops/templates/``.
 Template paths avoid dot folders, which package-data globs skip."""
@@ -128,6 +131,10 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
             parse_stage(files[relative], stage, relative)
         except CxopsError as error:
             raise AssertionError(f"template {relative} does not load: {error}") from error
+    try:
+        parse_config(files[CONFIG_FILE], CONFIG_FILE)
+    except CxopsError as error:
+        raise AssertionError(f"template {CONFIG_FILE} does not load: {error}") from error
     agents = root / AGENTS_DIR
     if not agents.is_dir() or not any(agents.iterdir()):
         files = {KEEP: "", **files}

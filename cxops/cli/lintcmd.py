@@ -1,0 +1,73 @@
+"""`cxops lint [AGENT]`: rules that catch well-formed but broken conversations."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+
+from cxops.cli.context import OutputFormat, options
+from cxops.core.lint.registry import Severity
+from cxops.errors import ConfigError
+from cxops.render.lintout import render_json, render_markdown, render_sarif, render_text
+from cxops.repo.atomicfile import write_atomic
+from cxops.workflows.checks import agents_in
+from cxops.workflows.lint import lint as run_lint
+
+
+class FailOn(str, enum.Enum):
+    error = "error"
+    warning = "warning"
+    note = "note"
+
+
+def lint(
+    ctx: typer.Context,
+    agent: str | None = typer.Argument(None, help="The tree agents/<agent>/; all agents when left out."),
+    format: OutputFormat | None = typer.Option(
+        None, "--format", help="text, json or markdown (default: the global --format)."
+    ),
+    sarif: Path | None = typer.Option(
+        None, "--sarif", help="Also write the findings as SARIF 2.1.0 to FILE."
+    ),
+    fail_on: FailOn | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Exit 1 on a finding of this severity or above (default: cxops.yaml, else error).",
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A baseline file: only findings it does not hold are reported and fail."
+    ),
+    write_baseline: bool = typer.Option(
+        False, "--write-baseline", help="Record today's findings in the --baseline file."
+    ),
+) -> None:
+    """Lint agent trees offline: reachability, references, NLU, languages, safety and test cases.
+    Rules, severities and thresholds come from cxops.yaml at the root; `# cxops: ignore[RULE-ID]
+    reason` in a resource file silences one finding on that line or the next."""
+    opts = options(ctx)
+    if write_baseline and baseline is None:
+        raise ConfigError("--write-baseline needs --baseline FILE")
+    agents = [agent] if agent else agents_in(opts.root)
+    if not agents:
+        raise ConfigError(f"no agent trees under {opts.root / 'agents'}")
+    result = run_lint(opts.root, agents, baseline=baseline, write_baseline=write_baseline)
+    summary = result.summary()
+    if fail_on is not None:
+        summary = replace(summary, fail_on=Severity[fail_on.value])
+    if sarif is not None:
+        write_atomic(sarif, (render_sarif(summary) + "\n").encode("utf-8"), parents=True)
+    shown = format or opts.format
+    if shown is OutputFormat.json:
+        typer.echo(render_json(summary))
+    elif shown is OutputFormat.markdown:
+        typer.echo(render_markdown(summary))
+    else:
+        for line in render_text(summary):
+            typer.echo(line, err=True)
+        if not opts.quiet:
+            typer.echo(f"lint {', '.join(agents)}: {summary.counts()}")
+    if summary.failed:
+        raise typer.Exit(1)

@@ -1,0 +1,161 @@
+"""One pass over a snapshot that collects what the lint rules look up: names per kind, pages per
+flow, and every reference (targets, intents, webhooks, generators, entity types, route groups,
+parameters read and set), so each rule is a few set operations instead of another walk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot
+
+FieldPath = tuple[str | int, ...]
+
+# $session.params.x, also written $session.params.x.y or $session.params['x'] in conditions.
+_SESSION_PARAM = re.compile(r"\$session\.params\.([A-Za-z0-9_-]+)")
+_ENTITY_REF = re.compile(r"@([A-Za-z0-9_.-]+)")
+_CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
+
+
+@dataclass
+class Uses:
+    """References found in the bodies: name -> first (key, path) that uses it."""
+
+    intents: dict[str, tuple[Key, FieldPath]] = field(default_factory=dict)
+    flows: dict[str, tuple[Key, FieldPath]] = field(default_factory=dict)
+    webhooks: dict[str, tuple[Key, FieldPath]] = field(default_factory=dict)
+    generators: dict[str, tuple[Key, FieldPath]] = field(default_factory=dict)
+    entity_types: set[str] = field(default_factory=set)
+    # flow -> page names targeted from a resource of that flow (or from a route group it uses)
+    pages: dict[str, set[str]] = field(default_factory=dict)
+    flow_groups: dict[str, set[str]] = field(default_factory=dict)
+    agent_groups: set[str] = field(default_factory=set)
+    params_set: set[str] = field(default_factory=set)
+    # parameter -> every (key, path) where $session.params.<parameter> is read
+    params_read: dict[str, list[tuple[Key, FieldPath]]] = field(default_factory=dict)
+    agent_group_pages: set[str] = field(default_factory=set)
+
+
+def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Every mapping in a body, with its path."""
+    if isinstance(value, dict):
+        yield path, value
+        for k, v in value.items():
+            if isinstance(v, (dict, list)):
+                yield from walk(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, (dict, list)):
+                yield from walk(v, (*path, i))
+
+
+def strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """Every text value in a body, with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from strings(v, (*path, i))
+
+
+class Index:
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.resources = list(snapshot)
+        self.by_kind: dict[str, list[tuple[Key, Body]]] = {}
+        self.pages: dict[str, dict[str, Body]] = {}
+        for key, body in self.resources:
+            self.by_kind.setdefault(key.kind, []).append((key, body))
+            if key.kind == "page":
+                self.pages.setdefault(key.scope, {})[key.name] = body
+
+    def of_kind(self, kind: str) -> list[tuple[Key, Body]]:
+        return self.by_kind.get(kind, [])
+
+    def names(self, kind: str) -> set[str]:
+        return {k.name for k, _ in self.of_kind(kind)}
+
+    @property
+    def agent(self) -> Body:
+        return self.snapshot.agent
+
+    @cached_property
+    def default_language(self) -> str:
+        code = self.agent.get("default_language_code")
+        return code if isinstance(code, str) else "en"
+
+    @cached_property
+    def languages(self) -> list[str]:
+        extra = self.agent.get("supported_language_codes")
+        more = [c for c in extra if isinstance(c, str)] if isinstance(extra, list) else []
+        return [self.default_language, *[c for c in more if c != self.default_language]]
+
+    @cached_property
+    def uses(self) -> Uses:
+        uses = Uses()
+        start = self.agent.get("start_flow")
+        if isinstance(start, str):
+            uses.flows.setdefault(start, (AGENT_KEY, ("start_flow",)))
+        for key, body in self.resources:
+            if key.kind in ("agent", "test_case"):
+                continue  # a test case's expectations are not uses
+            flow = (
+                key.scope
+                if key.kind in ("page", "flow_route_group")
+                else key.name
+                if key.kind == "flow"
+                else ""
+            )
+            self._collect(uses, key, body, flow)
+        return uses
+
+    def _collect(self, uses: Uses, key: Key, body: Body, flow: str) -> None:
+        container = key.kind in _CONTAINERS
+        for path, obj in walk(body):
+            for name, value in obj.items():
+                if isinstance(value, str):
+                    if name == "target_page" and container:
+                        if key.kind == "route_group":
+                            uses.agent_group_pages.add(value)
+                        else:
+                            uses.pages.setdefault(flow, set()).add(value)
+                    elif name == "target_flow":
+                        uses.flows.setdefault(value, (key, (*path, name)))
+                    elif name == "intent" and container:
+                        uses.intents.setdefault(value, (key, (*path, name)))
+                    elif name == "webhook":
+                        uses.webhooks.setdefault(value, (key, (*path, name)))
+                    elif name == "generator":
+                        uses.generators.setdefault(value, (key, (*path, name)))
+                    elif name == "parameter" and "value" in obj:
+                        uses.params_set.add(value)
+                elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    if name == "transition_route_groups" and key.kind in ("page", "flow"):
+                        uses.flow_groups.setdefault(flow, set()).update(value)
+                    elif name == "agent_transition_route_groups":
+                        uses.agent_groups.update(value)
+        if key.kind == "flow":
+            # A flow's own routes are in scope on every page of the flow; its start page is its
+            # entry, not a separate resource.
+            uses.pages.setdefault(flow, set())
+        if key.kind in ("page", "intent") or container:
+            forms = body.get("form")
+            if isinstance(forms, dict):
+                for p in forms.get("parameters") or []:
+                    if isinstance(p, dict) and isinstance(p.get("display_name"), str):
+                        uses.params_set.add(p["display_name"])
+            for p in body.get("parameters") or [] if key.kind == "intent" else []:
+                if isinstance(p, dict) and isinstance(p.get("id"), str):
+                    uses.params_set.add(p["id"])
+        for path, text in strings(body):
+            if "@" in text:
+                uses.entity_types.update(_ENTITY_REF.findall(text))
+            if "$session.params." in text and container:
+                for param in _SESSION_PARAM.findall(text):
+                    uses.params_read.setdefault(param, []).append((key, path))

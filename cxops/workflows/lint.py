@@ -1,0 +1,104 @@
+"""`lint` as a whole: agent trees and ``cxops.yaml`` on disk -> located findings, with inline
+ignores and a baseline applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cxops.core.lint.config import CONFIG_FILE, LintConfig, parse_config
+from cxops.core.lint.located import Located, baseline_text, ignored_rules, parse_baseline
+from cxops.core.lint.registry import LintFinding, run
+from cxops.errors import ConfigError, Location
+from cxops.model.snapshot import Snapshot
+from cxops.render.lintout import Summary
+from cxops.repo import yamlio
+from cxops.repo.atomicfile import write_atomic
+from cxops.repo.tree import read_tree
+from cxops.workflows.agents import agent_dir
+
+
+@dataclass
+class LintResult:
+    agents: list[str]
+    config: LintConfig
+    # Every finding left after inline ignores; `new` are those the baseline does not hold.
+    findings: list[Located] = field(default_factory=list)
+    new: list[Located] = field(default_factory=list)
+    ignored: int = 0
+    baselined: int = 0
+
+    def summary(self) -> Summary:
+        return Summary(self.agents, self.new, self.ignored, self.baselined, self.config.fail_on)
+
+
+def load_config(root: Path) -> LintConfig:
+    path = root / CONFIG_FILE
+    return parse_config(path.read_text(encoding="utf-8") if path.is_file() else None, CONFIG_FILE)
+
+
+class _Files:
+    """Text and key positions of the files findings are in, each read and parsed once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, tuple[list[str], yamlio.Positions] | None] = {}
+
+    def get(self, origin: str) -> tuple[list[str], yamlio.Positions] | None:
+        if origin not in self._cache:
+            path = self.root / origin
+            if path.is_file():
+                text = path.read_text(encoding="utf-8")
+                self._cache[origin] = (text.splitlines(), yamlio.load_with_positions(text, origin)[1])
+            else:
+                self._cache[origin] = None
+        return self._cache[origin]
+
+
+def locate(
+    root: Path, snapshot: Snapshot, findings: list[LintFinding], fallback: str
+) -> tuple[list[Located], int]:
+    """Findings with file and line; those an inline ``# cxops: ignore[...]`` silences are dropped
+    and counted."""
+    files = _Files(root)
+    kept: list[Located] = []
+    ignored = 0
+    for finding in findings:
+        origin = snapshot.origins.get(finding.key, fallback)
+        found = files.get(origin)
+        line = found[1].line(finding.path) if found is not None else None
+        if found is not None and finding.rule in ignored_rules(found[0], line):
+            ignored += 1
+            continue
+        kept.append(Located(finding, origin, line))
+    return kept, ignored
+
+
+def lint_agent(root: Path, agent: str, config: LintConfig) -> tuple[list[Located], int]:
+    snapshot = read_tree(agent_dir(root, agent), base=f"agents/{agent}")
+    return locate(root, snapshot, run(snapshot, config.rules), f"agents/{agent}/agent.yaml")
+
+
+def lint(
+    root: Path, agents: list[str], *, baseline: Path | None = None, write_baseline: bool = False
+) -> LintResult:
+    """Lint ``agents``; with ``write_baseline`` record today's findings in ``baseline`` (every
+    finding then counts as known), else only findings ``baseline`` does not hold are new."""
+    result = LintResult(agents, load_config(root))
+    for agent in agents:
+        found, ignored = lint_agent(root, agent, result.config)
+        result.findings.extend(found)
+        result.ignored += ignored
+    known: set[str] = set()
+    if baseline is not None and write_baseline:
+        write_atomic(baseline, baseline_text(result.findings).encode("utf-8"), parents=True)
+        known = {f.fingerprint for f in result.findings}
+    elif baseline is not None:
+        if not baseline.is_file():
+            raise ConfigError(
+                "no such baseline file; write one with --write-baseline", Location(str(baseline))
+            )
+        known = parse_baseline(baseline.read_text(encoding="utf-8"), str(baseline))
+    result.new = [f for f in result.findings if f.fingerprint not in known]
+    result.baselined = len(result.findings) - len(result.new)
+    return result

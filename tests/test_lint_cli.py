@@ -1,0 +1,171 @@
+"""`cxops lint` on the sample agent: exit codes, cxops.yaml, inline ignores, baselines, and the
+JSON, markdown and SARIF outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cxops.cli.main import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
+UNUSED = "agents/order-desk/intents/return.status.yaml"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(SAMPLE, tmp_path / "agents" / "order-desk")
+    return tmp_path
+
+
+def lint(repo: Path, *args: str) -> int:
+    return main(["--root", str(repo), "lint", "order-desk", *args])
+
+
+def findings(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+    capsys.readouterr()
+    lint(repo, "--format", "json", *args)
+    data: list[dict[str, object]] = json.loads(capsys.readouterr().out)["findings"]
+    return data
+
+
+def test_warnings_pass_by_default_and_fail_at_fail_on_warning(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert lint(repo) == 0
+    captured = capsys.readouterr()
+    assert "lint order-desk: 51 warning(s)" in captured.out
+    # file:line: key: severity [rule] message
+    assert (
+        "agents/order-desk/intents/delivery.provide_date.yaml:1: display_name: warning "
+        "[references/unused-intent] intent 'delivery.provide_date' is used by no route"
+    ) in captured.err
+    assert lint(repo, "--fail-on", "warning") == 1
+
+
+def test_an_error_fails(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    webhook = repo / "agents/order-desk/webhooks/orders-api.yaml"
+    webhook.write_text(webhook.read_text().replace("seconds: 10", "seconds: 45"), encoding="utf-8")
+    assert lint(repo) == 1
+    assert "webhooks/orders-api.yaml:6: timeout: error [safety/webhook-timeout]" in capsys.readouterr().err
+
+
+def test_configuration_turns_rules_off_and_sets_thresholds(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "cxops.yaml").write_text(
+        "lint:\n  fail_on: warning\n  rules:\n    references/unused-intent: off\n"
+        "    nlu/few-training-phrases: {severity: note, min_phrases: 5}\n",
+        encoding="utf-8",
+    )
+    found = findings(repo, capsys)
+    rules = {f["rule"] for f in found}
+    assert "references/unused-intent" not in rules
+    few = [f for f in found if f["rule"] == "nlu/few-training-phrases"]
+    assert few and all(f["severity"] == "note" and "fewer than 5" in str(f["message"]) for f in few)
+    assert lint(repo) == 0  # only notes left, fail_on warning
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "lint:\n  rules:\n    nlu/few-trainig-phrases: off\n",
+            "cxops.yaml:3: lint.rules.nlu/few-trainig-phrases: unknown key 'nlu/few-trainig-phrases'; "
+            "did you mean 'nlu/few-training-phrases'?",
+        ),
+        (
+            "lint:\n  fail_on: warn\n",
+            "cxops.yaml:2: lint.fail_on: must be one of note, warning, error, not 'warn'",
+        ),
+        (
+            "lint:\n  rules:\n    nlu/few-training-phrases: {min_phrase: 3}\n",
+            "cxops.yaml:3: lint.rules.nlu/few-training-phrases.min_phrase: unknown key 'min_phrase'; "
+            "did you mean 'min_phrases'?",
+        ),
+        ("lnt: {}\n", "cxops.yaml:1: lnt: unknown key 'lnt'; did you mean 'lint'?"),
+    ],
+)
+def test_a_configuration_mistake_is_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    (repo / "cxops.yaml").write_text(text, encoding="utf-8")
+    assert lint(repo, "--sarif", str(repo / "out.sarif")) == 1
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+    assert not (repo / "out.sarif").exists()
+
+
+def test_an_inline_comment_ignores_one_finding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    intent = repo / "agents/order-desk/intents/delivery.provide_date.yaml"
+    before = findings(repo, capsys)
+    intent.write_text(
+        "# cxops: ignore[references/unused-intent] filled by forms\n" + intent.read_text(), encoding="utf-8"
+    )
+    after = findings(repo, capsys)
+    gone = [f for f in before if f not in after and f["rule"] != "nlu/few-training-phrases"]
+    assert [f["message"] for f in gone] == ["intent 'delivery.provide_date' is used by no route"]
+    lint(repo)
+    assert "(1 ignored inline)" in capsys.readouterr().out
+
+
+def test_a_baseline_keeps_old_findings_from_failing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = repo / "lint-baseline.json"
+    assert lint(repo, "--fail-on", "warning", "--baseline", str(base), "--write-baseline") == 0
+    assert len(json.loads(base.read_text())["findings"]) == 51
+    assert lint(repo, "--fail-on", "warning", "--baseline", str(base)) == 0
+    # Lines move above an old finding: still known.
+    intent = repo / "agents/order-desk/intents/store.hours.yaml"
+    intent.write_text("# store hours, asked a lot\n" + intent.read_text(), encoding="utf-8")
+    assert lint(repo, "--fail-on", "warning", "--baseline", str(base)) == 0
+    (repo / "agents/order-desk/intents/bye.yaml").write_text("display_name: bye\n", encoding="utf-8")
+    capsys.readouterr()
+    assert lint(repo, "--fail-on", "warning", "--baseline", str(base)) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        "agents/order-desk/intents/bye.yaml:1: display_name: warning [references/unused-intent] "
+        "intent 'bye' is used by no route"
+    )
+    assert "(51 in the baseline)" in captured.out
+
+
+def test_a_missing_or_broken_baseline_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint(repo, "--baseline", str(repo / "none.json")) == 1
+    assert "none.json: no such baseline file" in capsys.readouterr().err
+    (repo / "b.json").write_text("[]", encoding="utf-8")
+    assert lint(repo, "--baseline", str(repo / "b.json")) == 1
+    assert "not a cxops lint baseline" in capsys.readouterr().err
+    assert lint(repo, "--write-baseline") == 1
+    assert "--write-baseline needs --baseline FILE" in capsys.readouterr().err
+
+
+def test_sarif_for_code_scanning(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = repo / "lint.sarif"
+    assert lint(repo, "--sarif", str(out)) == 0
+    sarif = json.loads(out.read_text())
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    [run] = sarif["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert len(run["results"]) == 51
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        [where] = result["locations"]
+        location = where["physicalLocation"]
+        assert location["artifactLocation"]["uri"].startswith("agents/order-desk/")
+        assert location["region"]["startLine"] >= 1
+        assert result["partialFingerprints"]["cxopsLint/v1"]
+    for rule in rules:
+        assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+
+
+def test_markdown_is_a_table(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint(repo, "--format", "markdown") == 0
+    text = capsys.readouterr().out
+    assert text.startswith("### cxops lint order-desk: 51 warning(s)")
+    assert (
+        "| 🟡 | `references/unused-intent` | `agents/order-desk/intents/return.provide_reason.yaml:1` |"
+        in text
+    )
