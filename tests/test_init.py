@@ -319,7 +319,7 @@ def test_workflows_pass_only_inputs_the_action_has(repo: Path) -> None:
                 assert set(step.get("with", {})) <= inputs, (relative, job)
             elif uses:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)?@v\d+", uses), (relative, job, uses)
-    assert local == 6
+    assert local == 7
 
 
 # --- the workflows ------------------------------------------------------------------------------
@@ -339,7 +339,18 @@ def test_the_pull_request_workflow(repo: Path) -> None:
     uses = {step.get("uses"): step for step in plan["steps"]}
     assert uses["marocchino/sticky-pull-request-comment@v2"]["with"] == {
         "header": "cxops-plan-stg",
-        "path": "stg.plan.md",
+        "path": "comment.md",
+    }
+    # The offline tests run for every pull request (no credentials) and reach the comment.
+    test = workflow["jobs"]["test"]
+    test_runs = "\n".join(step.get("run", "") for step in test["steps"])
+    assert "cxops --format markdown test --offline --junit tests.junit.xml -o tests.json" in test_runs
+    assert plan["needs"] == ["validate", "test"] and plan["if"].startswith("always() && ")
+    assert uses["actions/download-artifact@v4"]["with"]["name"] == test["steps"][3]["with"]["name"]
+    assert test["steps"][-1] == {
+        "name": "Fail when a test failed",
+        "if": "steps.test.outputs.exit-code != '0'",
+        "run": "exit 1",
     }
     assert "stg.plan.json" in uses["actions/upload-artifact@v4"]["with"]["path"]
     validate = workflow["jobs"]["validate"]["steps"][1]
@@ -499,7 +510,7 @@ def test_the_workflow_steps_deploy_through_the_gate(tmp_path: Path, fake: FakeCX
 
     pr = load_yaml(root / WORKFLOWS[0])
     results = run_steps(root, pr, "plan-stg", env, tmp_path)
-    assert [code for _, code, _ in results] == [0, 0, 0], results  # diff exits 3: differences present
+    assert [code for _, code, _ in results] == [0, 0, 0, 0], results  # diff exits 3: differences present
     fail = pr["jobs"]["plan-stg"]["steps"][-1]
     assert (fail["if"], fail["run"]) == ("steps.plan.outputs.exit-code != '0'", "exit 1")
     assert output.read_text() == "exit-code=0\n"  # so the job passes
@@ -510,6 +521,7 @@ def test_the_workflow_steps_deploy_through_the_gate(tmp_path: Path, fake: FakeCX
     assert [code for _, code, _ in run_steps(root, pr, "lint", env, tmp_path)] == [0]
     assert output.read_text() == "exit-code=0\n"
     assert json.loads((root / "lint.sarif").read_text())["version"] == "2.1.0"
+    assert (root / "comment.md").read_text() == (root / "stg.plan.md").read_text()  # no tests.md here
 
     deploy = load_yaml(root / WORKFLOWS[1])
     for job in ("stg", "plan-prd", "apply-prd"):
