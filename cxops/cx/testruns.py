@@ -47,6 +47,12 @@ def batch_run(session: CxSession, agent: str, test_cases: list[str], environment
     return [_data(result) for result in response.results]
 
 
+def get_result(session: CxSession, name: str) -> Data:
+    """One ``TestCaseResult`` with its conversation turns (``GetTestCaseResult``)."""
+    request = cx.GetTestCaseResultRequest(name=name)
+    return _data(session.call(session.test_cases.get_test_case_result, request, write=False))
+
+
 def calculate_coverage(session: CxSession, agent: str, kind: str) -> Data:
     """``CalculateCoverage`` of one type: ``intent``, ``transition`` or ``route_group``."""
     type_name, field = COVERAGE_TYPES[kind]

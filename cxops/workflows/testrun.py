@@ -11,6 +11,7 @@ fingerprint of that stage's desired state made of it — what the gate compares 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -202,6 +203,17 @@ def _execute(
     except ApiError as err:
         # Fail closed: the tests that could not run are failures, each saying why.
         missing = f"could not run: {err}"
+    for case, result in results.items():
+        # BatchRunTestCasesResponse.results: "The detailed conversation turns are empty in this
+        # response" (v3 reference); a failure's turns, with their differences, are read apart.
+        if (
+            result.get("test_result") != "PASSED"
+            and not result.get("conversation_turns")
+            and result.get("name")
+        ):
+            # Where that read fails the verdict stands; the failure is shown without its turns.
+            with contextlib.suppress(ApiError):
+                results[case] = api.get_result(session, str(result["name"]))
     cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing) for c in chosen)
     coverage: tuple[tr.Coverage, ...] = ()
     if options.coverage or options.minimums:
