@@ -17,6 +17,8 @@ FieldPath = tuple[str | int, ...]
 # $session.params.x, also written $session.params.x.y or $session.params['x'] in conditions.
 _SESSION_PARAM = re.compile(r"\$session\.params\.([A-Za-z0-9_-]+)")
 _ENTITY_REF = re.compile(r"@([A-Za-z0-9_.-]+)")
+# A playbook hands over to a flow by naming it in its instructions or an example's invocation.
+_PLAYBOOK_FLOW = re.compile(r"\$\{FLOW:([^}]+)\}")
 _CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
 
 
@@ -153,7 +155,11 @@ class Index:
             for p in body.get("parameters") or [] if key.kind == "intent" else []:
                 if isinstance(p, dict) and isinstance(p.get("id"), str):
                     uses.params_set.add(p["id"])
+        playbook = key.kind in ("playbook", "example")
         for path, text in strings(body):
+            if playbook and (path[-2:] == ("flow_invocation", "flow") or "${FLOW:" in text):
+                for flow_name in [text] if path[-1] == "flow" else _PLAYBOOK_FLOW.findall(text):
+                    uses.flows.setdefault(flow_name, (key, path))
             if "@" in text:
                 uses.entity_types.update(_ENTITY_REF.findall(text))
             if "$session.params." in text and container:

@@ -9,13 +9,36 @@ from cxops.core.lint.index import Index, walk
 from cxops.core.lint.registry import Hit, Params, Severity, rule
 
 # Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
+# Locale-specific languages fall back to their root language ("design your agent for root
+# languages, and only customize for locale-specific languages as needed",
+# https://cloud.google.com/dialogflow/cx/docs/concept/agent-multilingual), except these, which
+# the same page says act as roots of their own.
+OWN_ROOT = frozenset({"zh-hk", "zh-cn", "zh-tw", "pt-br"})
+
+
+def root_of(lang: str) -> str | None:
+    """The root language ``lang`` falls back to, or None."""
+    low = lang.lower()
+    if "-" not in low or low in OWN_ROOT:
+        return None
+    return low.split("-")[0]
+
+
+def _covered(lang: str, content: dict[str, object], default: str) -> bool:
+    if content.get(lang):
+        return True
+    root = root_of(lang)
+    return root is not None and (root == default.lower() or bool(content.get(root)))
+
+
 _LANGUAGE_FIELDS = frozenset({"messages", "training_phrases", "entities", "conditional_cases", "prompt_text"})
 
 
 @rule(
     "languages/missing-translation",
     Severity.warning,
-    "A resource with content in the default language and none in a supported language.",
+    "A resource with content in the default language and none in a supported language (nor, for a "
+    "locale such as en-gb, in its root language).",
 )
 def missing_translation(index: Index, params: Params) -> Iterator[Hit]:
     default, others = index.default_language, index.languages[1:]
@@ -29,7 +52,7 @@ def missing_translation(index: Index, params: Params) -> Iterator[Hit]:
         for path, obj in walk(body):
             for name, value in obj.items():
                 if name in _LANGUAGE_FIELDS and isinstance(value, dict) and value.get(default):
-                    gaps = [lang for lang in others if not value.get(lang)]
+                    gaps = [lang for lang in others if not _covered(lang, value, default)]
                     if gaps:
                         missing.update(dict.fromkeys(gaps))
                         first = first or (*path, name)

@@ -11,6 +11,7 @@ from cxops.core.lint.registry import Hit, Params, Severity, rule
 from cxops.model.snapshot import Key
 
 W = Severity.warning
+DEFAULT_START_FLOW = "Default Start Flow"
 
 
 @rule("reachability/unreachable-page", W, "A page that no transition of its flow targets.")
@@ -27,7 +28,8 @@ def unreachable_page(index: Index, params: Params) -> Iterator[Hit]:
 @rule("reachability/unreachable-flow", W, "A flow that is not the start flow and that no route enters.")
 def unreachable_flow(index: Index, params: Params) -> Iterator[Hit]:
     for key, _ in index.of_kind("flow"):
-        if key.name not in index.uses.flows:
+        # The Default Start Flow exists in every agent, also in one that starts with a playbook.
+        if key.name not in index.uses.flows and key.name != DEFAULT_START_FLOW:
             yield Hit(
                 key,
                 ("display_name",),
@@ -35,10 +37,25 @@ def unreachable_flow(index: Index, params: Params) -> Iterator[Hit]:
             )
 
 
+def _ends(fulfillment: Any) -> bool:
+    """Whether a fulfillment hands the conversation to a person or ends it."""
+    if not isinstance(fulfillment, dict) or not isinstance(fulfillment.get("messages"), dict):
+        return False
+    return any(
+        isinstance(m, dict) and ("live_agent_handoff" in m or "end_interaction" in m)
+        for items in fulfillment["messages"].values()
+        if isinstance(items, list)
+        for m in items
+    )
+
+
 def _has_exit(body: dict[str, Any]) -> bool:
     form = body.get("form")
+    entry = body.get("entry_fulfillment")
     return bool(
-        body.get("transition_routes")
+        _ends(entry)
+        or (isinstance(entry, dict) and entry.get("webhook"))  # its response may name a target
+        or body.get("transition_routes")
         or body.get("event_handlers")
         or body.get("transition_route_groups")
         or body.get("agent_transition_route_groups")
@@ -49,7 +66,8 @@ def _has_exit(body: dict[str, Any]) -> bool:
 @rule(
     "reachability/dead-end-page",
     W,
-    "A page with no route, handler, route group or form, in a flow whose own routes take no input.",
+    "A page with no route, handler, route group or form, no webhook or handoff on entry, in a flow "
+    "whose own routes take no input.",
 )
 def dead_end_page(index: Index, params: Params) -> Iterator[Hit]:
     flows = dict((k.name, b) for k, b in index.of_kind("flow"))
@@ -86,17 +104,26 @@ def unused_route_group(index: Index, params: Params) -> Iterator[Hit]:
 
 
 def _always(route: Any) -> bool:
-    """A route that fires whenever it is evaluated: no intent and a condition of ``true``."""
+    """A route that fires whenever it is evaluated and leaves the page for another page: no
+    intent, a condition of ``true`` and a target page.
+
+    Not a route without a target: it only runs its fulfillment, and Google's own prebuilt
+    components chain such routes (a `true` route, then conditional ones). Not a route to a flow
+    either: agents call a sub-flow with a `true` route and read its outcome in the routes after
+    it, which the conversation evaluates on return.
+    """
     if not isinstance(route, dict) or route.get("intent"):
         return False
     condition = route.get("condition")
-    return isinstance(condition, str) and condition.strip().lower() == "true"
+    return (
+        bool(route.get("target_page")) and isinstance(condition, str) and condition.strip().lower() == "true"
+    )
 
 
 @rule(
     "reachability/shadowed-route",
     W,
-    "A condition route after an unconditional `true` route of the same page or flow: it never fires.",
+    "A condition route after an unconditional `true` route to a page, on the same page or flow: it never fires.",
 )
 def shadowed_route(index: Index, params: Params) -> Iterator[Hit]:
     for kind in ("page", "flow", "flow_route_group", "route_group"):

@@ -75,7 +75,7 @@ def insecure_webhook(index: Index, params: Params) -> Iterator[Hit]:
     for key, body in index.of_kind("webhook"):
         service = body.get("generic_web_service")
         uri = service.get("uri") if isinstance(service, dict) else None
-        if isinstance(uri, str) and uri and not uri.startswith(("https://", "${")):
+        if isinstance(uri, str) and uri.strip() and not uri.strip().lower().startswith(("https://", "${")):
             yield Hit(key, ("generic_web_service", "uri"), f"webhook URI {uri!r} is not https")
 
 
