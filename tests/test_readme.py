@@ -27,11 +27,15 @@ COMMANDS = [
     "test",
     "init",
     "demo",
+    "preview up",
+    "preview down",
+    "preview list",
+    "preview prune",
 ]
 
 
 def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> set[str]:
-    assert main([*command, "--help"]) == 0
+    assert main([*(word for part in command for word in part.split()), "--help"]) == 0
     text = capsys.readouterr().out
     # Only the option lines (indented, starting with a dash), not options named in help texts.
     lines = [line.split("  ")[0] for line in re.findall(r"^[ │]+(-[^\n]*)$", text, re.M)]
@@ -51,7 +55,7 @@ def test_every_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
     )
     for command in COMMANDS:
         section(command)
-    assert {"fake"} | set(COMMANDS) >= {c for c in listed if c in set(COMMANDS) | {"fake"}}
+    assert {"fake", "preview"} | set(COMMANDS) >= {c for c in listed if c in set(COMMANDS) | {"fake"}}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -21,6 +21,7 @@ from cxops.cli import (
     lintcmd,
     packagecmd,
     plancmd,
+    previewcmd,
     promotecmd,
     pullcmd,
     rollbackcmd,
@@ -52,6 +53,7 @@ app.command("drift")(driftcmd.drift)
 app.command("rollback")(rollbackcmd.rollback)
 app.command("test")(testcmd.test)
 app.add_typer(fake.app, name="fake")
+app.add_typer(previewcmd.app, name="preview")
 app.command("demo")(demo.demo)
 app.command("init")(initcmd.init)
 

@@ -15,10 +15,13 @@ def pull(
     via: Via = typer.Option(
         Via.export, "--via", help="export: one ExportAgent (consistent); list: read every resource."
     ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="Preview stages: whose agent to pull (default: the branch checked out)."
+    ),
 ) -> None:
     """Export STAGE's live agent into agents/<agent>/ (overrides taken out, secrets as placeholders)."""
     opts = options(ctx)
-    outcome = pull_stage(opts.root, stage, via, opts.emulator_host, opts.endpoint)
+    outcome = pull_stage(opts.root, stage, via, opts.emulator_host, opts.endpoint, branch=branch)
     if opts.quiet:
         return
     sync = outcome.sync

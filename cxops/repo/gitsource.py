@@ -130,3 +130,14 @@ def is_dirty(root: Path, path: str) -> bool:
         return bool(_git(root, "status", "--porcelain", "--", path).strip())
     except ConfigError:
         return False
+
+
+def current_branch(root: Path) -> str:
+    """The branch checked out at ``root``; refused on a detached HEAD (name the branch instead)."""
+    try:
+        name = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD").decode().strip()
+    except ConfigError:
+        raise ConfigError(
+            f"{root}: no branch is checked out (detached HEAD, or not a git repository); give --branch NAME"
+        ) from None
+    return name

@@ -53,6 +53,11 @@ required; ``key: null`` counts as absent for every optional key):
 ``secrets_dir``
     one folder (absolute, or relative to the repo root) outside the repository that ``file:``
     sources may also read from, e.g. a mounted secrets volume.
+``preview``
+    ``true``: the stage makes one agent per git branch (``cxops preview up``) instead of
+    naming one agent. ``agent_display_name`` is then a template holding ``{branch}`` (and
+    optionally ``{agent}``), e.g. ``"{agent} · {branch}"``; ``agent_id`` is refused (each branch
+    has its own agent) and so is ``protected`` (a preview agent is one developer's own).
 ``rate_limits``
     ``reads_per_minute`` / ``writes_per_minute``, positive numbers; absent or null means
     unlimited (the server's own quota still answers RESOURCE_EXHAUSTED, which is retried).
@@ -143,7 +148,11 @@ _TOP_KEYS = (
     "secrets_dir",
     "rate_limits",
     "tests",
+    "preview",
 )
+# What a preview stage's agent_display_name template may hold.
+PREVIEW_FIELDS = ("agent", "branch")
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 DEFAULT_ENV_PREFIX = "CXOPS_"
 # The CI system's and the cloud SDK's own variables (tokens, OIDC request credentials): never
 # a secret source, whatever prefix a stage declares.
@@ -179,6 +188,7 @@ class Stage:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     tests_required: bool = False
     tests_on: str | None = None
+    preview: bool = False
     root: Path | None = field(default=None, compare=False, repr=False)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -566,6 +576,30 @@ class _Reader:
             self.fail(path, f"must be a whole number, 0 or more, not {_type_name(value)}")
         return value
 
+    def preview(self, agent_id: str | None, display_name: str | None, protected: bool) -> None:
+        """A preview stage names no agent: its display name is a template per branch."""
+        if agent_id is not None:
+            self.fail(
+                ("agent_id",),
+                "a preview stage makes one agent per branch: use agent_display_name with {branch},"
+                ' e.g. "{agent} · {branch}"',
+            )
+        if protected:
+            self.fail(("protected",), "a preview stage cannot be protected: its agents are developers' own")
+        template = str(display_name)
+        fields = _TEMPLATE_FIELD.findall(template)
+        for name in fields:
+            if name not in PREVIEW_FIELDS:
+                self.fail(
+                    ("agent_display_name",),
+                    f"unknown placeholder {{{name}}}: a preview name may hold {{agent}} and {{branch}}",
+                )
+        if "branch" not in fields:
+            self.fail(
+                ("agent_display_name",),
+                'a preview stage\'s name needs {branch}, e.g. "{agent} · {branch}": each branch has its own agent',
+            )
+
     def source(self, value: Any) -> str:
         text = self.text(("source",), value, "a stage name")
         if not _STAGE_NAME.match(text):
@@ -760,6 +794,9 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
     reader.placeholders_listed(overrides, secrets)
     rate_limits = reader.rate_limits(get("rate_limits"))
     tests_required, tests_on = (False, None) if get("tests") is None else reader.tests(get("tests"), name)
+    preview = False if get("preview") is None else reader.boolean(("preview",), get("preview"))
+    if preview:
+        reader.preview(agent_id, display_name, protected)
     return Stage(
         name=name,
         file=file,
@@ -778,6 +815,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         rate_limits=rate_limits,
         tests_required=tests_required,
         tests_on=tests_on,
+        preview=preview,
         root=root,
         positions=positions,
     )

@@ -35,6 +35,12 @@ def agent_name(session: CxSession, stage: Stage) -> str:
     """The stage's agent: by id, or looked up by display name."""
     if stage.agent_path is not None:
         return stage.agent_path
+    if stage.preview:
+        raise ConfigError(
+            f"{stage.name} is a preview stage, with one agent per branch: use cxops preview up,"
+            f" or cxops pull {stage.name} --branch NAME",
+            stage.location_of(("preview",)),
+        )
     found = find_agents(session, stage.parent, str(stage.agent_display_name))
     if not found:
         raise ConfigError(

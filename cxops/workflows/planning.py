@@ -152,7 +152,21 @@ def plan_stage(
     plan_author: str | None = None,
 ) -> Plan:
     """Desired state of the stage (or ``spec``) against its live agent, read just now."""
-    stage = load_stage(root, stage_name)
+    return plan_for(
+        root, load_stage(root, stage_name), spec, emulator_host, endpoint, plan_author=plan_author
+    )
+
+
+def plan_for(
+    root: Path,
+    stage: Stage,
+    spec: str | None,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    plan_author: str | None = None,
+) -> Plan:
+    """:func:`plan_stage` for a stage already loaded (or made, as a branch's preview agent)."""
     desired = desired_state(root, stage, spec, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         live = live_state(session, stage)

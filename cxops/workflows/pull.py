@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxops.errors import ConfigError
 from cxops.model import secrets
+from cxops.model.snapshot import AGENT_KEY, Snapshot
+from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
 from cxops.repo.tree import write_tree
 from cxops.stage import overrides
 from cxops.stage.config import load_stage
+from cxops.stage.preview import LABEL
 from cxops.workflows.live import Via, read_content, tree_path
+from cxops.workflows.preview import branch_or_current, branch_stage, find_branch_agent
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,32 @@ class PullOutcome:
 
 
 def pull(
-    root: Path, stage_name: str, via: Via, emulator_host: str | None, endpoint: str | None
+    root: Path,
+    stage_name: str,
+    via: Via,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    branch: str | None = None,
 ) -> PullOutcome:
+    """``branch``: for a preview stage, whose agent (default: the branch checked out)."""
     stage = load_stage(root, stage_name)
+    if branch is not None and not stage.preview:
+        raise ConfigError(
+            "--branch is for preview stages (preview: true): this stage names one agent",
+            stage.location_of(("agent_id" if stage.agent_id else "agent_display_name",)),
+        )
+    if stage.preview:
+        branch = branch_or_current(root, branch)
+        agent = find_branch_agent(stage, branch, emulator_host, endpoint)
+        tree = tree_path(root, stage) / "agent.yaml"
+        tree_agent = yamlio.load(tree.read_text(encoding="utf-8"), str(tree)) if tree.is_file() else None
+        stage = branch_stage(stage, branch, agent, tree_agent if isinstance(tree_agent, dict) else None)
     live, kept = read_content(root, stage, via, emulator_host, endpoint)
     snapshot = live.snapshot
+    if stage.preview:
+        strip_label(snapshot)
+        kept = [k for k in kept if k.key != AGENT_KEY or "description" not in k.where]
     found = secrets.redact(snapshot)
     sync = write_tree(tree_path(root, stage), snapshot)
     notes = [SecretNote(s.name, stage.secrets.get(s.name)) for s in found]
@@ -48,3 +74,18 @@ def pull(
         secrets=notes,
         kept=kept,
     )
+
+
+def strip_label(snapshot: Snapshot) -> None:
+    """A preview agent's label never reaches the tree, whatever the description says around it."""
+    body = snapshot.resources.get(AGENT_KEY)
+    text = body.get("description") if body else None
+    if body is None or not isinstance(text, str) or not LABEL.search(text):
+        return
+    rest = LABEL.sub("", text).strip()
+    body = dict(body)
+    if rest:
+        body["description"] = rest
+    else:
+        body.pop("description", None)
+    snapshot.resources[AGENT_KEY] = body
