@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+# Apply waits this long after taking a stage's lease before it reads it back (workflows/lease.py):
+# a moment in tests, where the stand-in answers in microseconds.
+os.environ.setdefault("CXOPS_LEASE_SETTLE_SECONDS", "0.02")
 
 from collections.abc import Iterator
 from pathlib import Path

@@ -14,6 +14,8 @@ from cxops.repo.tree import write_tree
 SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
 SECRET_ENV = "CXOPS_ORDERS_API_KEY_TEST"
 SECRET_VALUE = "s3cr3t-orders-key-for-tests"
+# Every apply that writes also takes and gives back the stage's lease (cxops/workflows/lease.py).
+LEASE_WRITES = 2
 
 
 def empty_agent(clients: Any, project: str, languages: list[str], name: str = "Bot") -> str:

@@ -14,7 +14,15 @@ from google.cloud import dialogflowcx_v3 as cx
 from cxops.cli.main import main
 from cxops.fake import FakeCX
 from cxops.workflows import backups
-from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import (
+    LEASE_WRITES,
+    SECRET_ENV,
+    SECRET_VALUE,
+    SECRETS,
+    empty_agent,
+    sample_in_stand_in,
+    stage_file,
+)
 
 PROJECT = "acme-bots-stg"
 
@@ -60,7 +68,7 @@ def test_first_apply_writes_the_plan_and_nothing_more(
     fake.reset_calls()
     assert cli(repo, "apply", str(plan_file)) == 0
     out = capsys.readouterr()
-    assert fake.write_count() == len(planned["writes"]) > 100
+    assert fake.write_count() == len(planned["writes"]) + LEASE_WRITES > 100
     assert "live matches the desired state" in out.out
     # The live webhook has the stage's URI and the resolved secret; no file or output has the value.
     hook = webhook(clients, repo)
@@ -105,7 +113,7 @@ def test_an_edit_writes_one_call_per_resource_and_language(
     assert writes[-1][0] == "delete"  # deletes come last
     fake.reset_calls()
     assert cli(repo, "apply", str(repo / "p.json")) == 0
-    assert fake.write_count() == len(planned["writes"])
+    assert fake.write_count() == len(planned["writes"]) + LEASE_WRITES
     assert cli(repo, "drift", "stg") == 0
 
 
@@ -124,7 +132,7 @@ def test_a_secret_rotated_in_the_stage_is_a_change_shown_as_hashes(
     assert "sha256:" in out and "rotated-value-2" not in out
     fake.reset_calls()
     assert cli(repo, "apply", str(repo / "p.json")) == 0
-    assert fake.write_count() == 1
+    assert fake.write_count() == 1 + LEASE_WRITES
     assert webhook(clients, repo).generic_web_service.request_headers["X-Api-Key"] == "rotated-value-2"
 
 
@@ -135,7 +143,7 @@ def test_restore_bootstraps_an_empty_stage_in_one_call(
     assert cli(repo, "plan", "stg", "-o", str(plan_file)) == 0
     fake.reset_calls()
     assert cli(repo, "apply", str(plan_file), "--via", "restore") == 0
-    assert fake.count("RestoreAgent") == 1 and fake.write_count() == 1
+    assert fake.count("RestoreAgent") == 1 and fake.write_count() == 1 + LEASE_WRITES
     assert webhook(clients, repo).generic_web_service.request_headers["X-Api-Key"] == SECRET_VALUE
     assert cli(repo, "drift", "stg") == 0
     # Now the agent has content: restoring over it needs --force, and nothing is written.

@@ -23,6 +23,7 @@ from cxops.model.snapshot import Snapshot
 from cxops.repo.tree import read_tree, write_tree
 from cxops.stage.config import load_stage
 from cxops.workflows.apply import run
+from cxops.workflows.approve import approve
 from cxops.workflows.planning import plan_stage
 from tests.edits import random_edits
 from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_repo, stage_file
@@ -35,7 +36,18 @@ def kill_at(root: Path, plan: Path, fake: FakeCX, writes: int, env: dict[str, st
     True when it was killed, False when it finished first."""
     start = fake.write_count()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cxops", "--root", str(root), "-q", "apply", str(plan), "--force"],
+        [
+            sys.executable,
+            "-m",
+            "cxops",
+            "--root",
+            str(root),
+            "-q",
+            "apply",
+            str(plan),
+            "--force",
+            "--break-lease",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -94,9 +106,11 @@ def converge(root: Path, fake: FakeCX, rng: random.Random, env: dict[str, str], 
             break
         path = root / "plan.json"
         path.write_text(plan.to_json())
+        # A half-bootstrapped stage shows its secret-carrying webhook as new: someone reviews it.
+        approve(path, "rev-bob")
         done += kill_at(root, path, fake, rng.randint(1, max(1, len(plan.writes) - 1)), env)
     final = plan_stage(root, "stg", None, fake.address, None, plan_author="ci")
-    run(root, load_stage(root, "stg"), final, fake.address, None, force=True)
+    run(root, load_stage(root, "stg"), final, fake.address, None, force=True, break_lease=True)
     assert not plan_stage(root, "stg", None, fake.address, None)
     return done
 

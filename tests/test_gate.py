@@ -13,7 +13,15 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import (
+    LEASE_WRITES,
+    SECRET_ENV,
+    SECRET_VALUE,
+    SECRETS,
+    empty_agent,
+    sample_in_stand_in,
+    stage_file,
+)
 
 PROJECT = "acme-bots-prd"
 
@@ -74,7 +82,7 @@ def test_a_protected_stage_needs_an_approval_by_someone_else(
     assert "has 0 valid; 1 not counted" in refused(repo, fake, capsys, plan)
     approve(repo, plan)
     assert cli(repo, "apply", str(plan)) == 0
-    assert fake.write_count() == len(data["writes"])
+    assert fake.write_count() == len(data["writes"]) + LEASE_WRITES
 
 
 def test_auto_approve_is_refused_on_a_protected_stage(

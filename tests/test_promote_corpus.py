@@ -23,7 +23,7 @@ from cxops.workflows.apply import run
 from cxops.workflows.planning import plan_stage
 from tests.corpus import agent_dirs
 from tests.edits import random_edits
-from tests.stagerepo import empty_agent, stage_file
+from tests.stagerepo import LEASE_WRITES, empty_agent, stage_file
 
 PROJECT = "acme-bots-stg"
 DANGLING = {"ggen-matayuuu__agent-builder-retail-demo"}  # names a tool missing from its own export
@@ -39,7 +39,7 @@ def secret_config(snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def check_writes(plan: Plan, fake: FakeCX, languages: int) -> None:
-    assert fake.write_count() == len(plan.writes)
+    assert fake.write_count() == len(plan.writes) + LEASE_WRITES
     written = {w.key for w in plan.writes}
     changed = {c.key for c in plan.diff.changes}
     assert written <= changed

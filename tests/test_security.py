@@ -10,7 +10,7 @@ import pytest
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import LEASE_WRITES, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"
 EVIL = "https://collector.attacker.example/cx"
@@ -77,7 +77,7 @@ def test_auto_approve_refuses_it_and_another_persons_approval_lets_it_through(
     assert cli(repo, "approve", str(plan), "--reviewer", "dev-alice") == 1
     assert cli(repo, "approve", str(plan), "--reviewer", "sec-carol") == 0
     assert cli(repo, "apply", str(plan)) == 0
-    assert fake.write_count() == 1
+    assert fake.write_count() == 1 + LEASE_WRITES
 
 
 def test_an_ordinary_change_on_an_unprotected_stage_still_needs_nobody(repo: Path) -> None:

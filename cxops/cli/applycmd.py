@@ -63,6 +63,11 @@ def apply(
         "--force",
         help="Allow deleting more than the safety share, or --via restore on an agent with content.",
     ),
+    break_lease: bool = typer.Option(
+        False,
+        "--break-lease",
+        help="Take over the stage's apply lease held by another run (one that was killed).",
+    ),
     via: ApplyVia = typer.Option(
         ApplyVia.writes,
         "--via",
@@ -96,6 +101,7 @@ def apply(
             via_restore=restore,
             progress=progress(opts),
             test_results=test_results,
+            break_lease=break_lease,
         )
         done(outcome, opts)
         return
@@ -118,5 +124,6 @@ def apply(
         progress=progress(opts),
         auto_approved=True,
         test_results=test_results,
+        break_lease=break_lease,
     )
     done(outcome, opts)

@@ -25,6 +25,7 @@ from cxops.cx import ConnectionSettings, CxSession
 from cxops.errors import ConfigError
 from cxops.fake import FakeCX
 from cxops.fake.console import console_edit, create_agent, webhooks
+from cxops.workflows.lease import LEASE_WRITES
 
 STAGES = ("dev", "stg", "prd")
 AGENT = "order-desk"
@@ -114,7 +115,7 @@ def run(say: Say) -> int:
 
             say("3. All three run the current release of the sample agent: one RestoreAgent each")
             for stage in STAGES:
-                calls = fake.write_count()
+                calls = fake.count("RestoreAgent")
                 flags = ("--auto-approve",) if stage != "prd" else ()
                 if stage == "prd":
                     cli("-q", "plan", "prd", "-o", "prd-bootstrap.json", show=0)
@@ -122,8 +123,10 @@ def run(say: Say) -> int:
                     cli("-q", "apply", "prd-bootstrap.json", "--via", "restore", show=0)
                 else:
                     cli("-q", "apply", stage, *flags, "--via", "restore", show=0)
-                if fake.write_count() - calls != 1:
-                    raise DemoFailed(f"bootstrapping {stage} took {fake.write_count() - calls} writes, not 1")
+                if fake.count("RestoreAgent") - calls != 1:
+                    raise DemoFailed(
+                        f"bootstrapping {stage} took {fake.count('RestoreAgent') - calls} restores, not 1"
+                    )
 
             say("4. A developer edits dev in the CX console:")
             for line in console_edit(session, agents["dev"]):
@@ -142,10 +145,13 @@ def run(say: Say) -> int:
             say("7. On merge, CI applies the reviewed plan to stg: only what changed is written")
             before = fake.write_count()
             cli("-q", "apply", "stg.plan.json")
-            stg_writes = fake.write_count() - before
+            stg_writes = fake.write_count() - before - LEASE_WRITES
             if stg_writes != len(planned["writes"]):
                 raise DemoFailed(f"stg took {stg_writes} writes for a plan of {len(planned['writes'])}")
-            say(f"   {stg_writes} write calls for {len(planned['changes'])} changed resources")
+            say(
+                f"   {stg_writes} write calls for {len(planned['changes'])} changed resources"
+                f" (+{LEASE_WRITES} for the stage's apply lease)"
+            )
 
             say("8. prd is protected: its plan needs an approval by someone who did not write it")
             cli("plan", "prd", "-o", "prd.plan.json", "--detailed-exitcode", expect=3, show=3)
@@ -155,7 +161,7 @@ def run(say: Say) -> int:
             cli("approve", "prd.plan.json", "--reviewer", "lead-bob", "--comment", "LGTM")
             before = fake.write_count()
             cli("-q", "apply", "prd.plan.json")
-            prd_writes = fake.write_count() - before
+            prd_writes = fake.write_count() - before - LEASE_WRITES
 
             say("9. Nothing drifted: every stage is what its files say")
             for stage in ("stg", "prd"):

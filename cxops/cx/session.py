@@ -170,6 +170,12 @@ class CxSession(Connection):
         """The agent resource ``agent`` (a full name), read."""
         return self.call(self.agents.get_agent, cx.GetAgentRequest(name=agent), write=False)
 
+    def set_agent_description(self, agent: Any, description: str) -> None:
+        """Write only ``description`` of ``agent`` (a message read with :meth:`get_agent`)."""
+        agent.description = description
+        request = cx.UpdateAgentRequest(agent=agent, update_mask={"paths": ["description"]})
+        self.call(self.agents.update_agent, request, write=True)
+
     def restore_agent(self, agent: str, content: bytes) -> None:
         """Replace everything in ``agent`` with a JSON package (RestoreAgent, long-running)."""
         request = cx.RestoreAgentRequest(name=agent, agent_content=content)

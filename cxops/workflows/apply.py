@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops.core import gate
+from cxops.core import gate, marker
 from cxops.core.diff import compare
 from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, secret_hash, start_flow
 from cxops.cx import CxSession
@@ -28,8 +28,9 @@ from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
 from cxops.workflows import backups
+from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import open_session
-from cxops.workflows.planning import Desired, LiveState, desired_state, live_state, now, source_spec
+from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
 from cxops.workflows.testrun import load_results
 
 Progress = Callable[[int, int, Write], None]
@@ -57,6 +58,7 @@ def apply_file(
     via_restore: bool = False,
     progress: Progress | None = None,
     test_results: Path | None = None,
+    break_lease: bool = False,
 ) -> ApplyOutcome:
     plan, data = load_plan(plan_path)
     stage = load_stage(root, plan.stage)
@@ -72,6 +74,7 @@ def apply_file(
         via_restore=via_restore,
         progress=progress,
         test_results=test_results,
+        break_lease=break_lease,
     )
 
 
@@ -87,6 +90,7 @@ def run(
     progress: Progress | None = None,
     auto_approved: bool = False,
     test_results: Path | None = None,
+    break_lease: bool = False,
 ) -> ApplyOutcome:
     """The rest of the gate (which reads again), then the writes. Approvals are checked by the
     caller; ``auto_approved``: planned just now with no reviewer (--auto-approve, promote --apply)."""
@@ -108,15 +112,32 @@ def run(
             )
         if not plan and not via_restore:
             return ApplyOutcome(stage.name, 0, None)
-        backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
-        filled = fill(desired.snapshot, values)
-        if via_restore:
-            restore(session, live.agent, filled)
-            count = 1
-        else:
-            count = execute(session, live, filled, plan, progress)
-        verify(session, stage, desired, values)
+        lease = StageLease(session, live.agent, stage.name, holder_name(author()))
+        lease.acquire(break_lease=break_lease)
+        verified = False
+        try:
+            backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
+            filled = fill(desired.snapshot, values)
+            if via_restore:
+                restore(session, live.agent, filled)
+                count = 1
+            else:
+                count = execute(session, live, filled, plan, _renewing(progress, lease))
+            verify(session, stage, desired, values)
+            verified = True
+        finally:
+            # The sources are stamped only once live is what was planned with them.
+            lease.release(dict(stage.secrets) if verified else None)
     return ApplyOutcome(stage.name, count, backup, "restore" if via_restore else "writes")
+
+
+def _renewing(progress: Progress | None, lease: StageLease) -> Progress:
+    def step(i: int, total: int, write: Write) -> None:
+        lease.renew_if_due()
+        if progress is not None:
+            progress(i, total, write)
+
+    return step
 
 
 def fill(snapshot: Snapshot, values: dict[str, str]) -> Snapshot:
@@ -200,6 +221,10 @@ def execute(
             for required in ("display_name", "default_language_code", "time_zone"):
                 if not getattr(message, required):
                     setattr(message, required, getattr(current_agent, required))
+            if "description" in mask:  # cxops's own lines (the lease) stay
+                message.description = marker.join(
+                    message.description, marker.split(current_agent.description)[1]
+                )
             writer.update_agent(message, mask)
         elif key.kind == "generative_settings":
             language = str(write.language)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from cxops.core import marker
 from cxops.cx import CxSession, ErrorContext
 from cxops.cx.read import export_package, find_agents, read_agent
 from cxops.errors import ConfigError, CxopsError
-from cxops.model.snapshot import Snapshot
+from cxops.model.snapshot import AGENT_KEY, Snapshot
 from cxops.package.files import read_zip_bytes
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
@@ -56,6 +58,9 @@ class Live:
     agent: str
     snapshot: Snapshot
     files: int  # files of the package the agent was read as
+    # cxops's own lines of the agent's description (the apply lease, the sources stamp):
+    # taken out of the snapshot, so that they are never content.
+    marks: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
@@ -66,7 +71,15 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
     else:
         files = package_from_api(read_agent(session, name))
     snapshot, _ = snapshot_from_package(files)
-    return Live(agent=name, snapshot=snapshot, files=len(files))
+    agent = snapshot.resources.get(AGENT_KEY)
+    marks: dict[str, str] = {}
+    if agent is not None and isinstance(agent.get("description"), str):
+        description, marks = marker.split(agent["description"])
+        if description:
+            agent["description"] = description
+        else:
+            del agent["description"]
+    return Live(agent=name, snapshot=snapshot, files=len(files), marks=marks)
 
 
 def tree_path(root: Path, stage: Stage) -> Path:

@@ -12,10 +12,11 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cxops.core import marker
 from cxops.core.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
 from cxops.core.validate import validate
 from cxops.cx import CxSession
@@ -48,6 +49,7 @@ class LiveState:
     snapshot: Snapshot  # comparable form
     secrets: Mapping[tuple[Key, tuple[str | int, ...]], str]  # credential values, never written anywhere
     fingerprint: str
+    marks: Mapping[str, str] = field(default_factory=dict)  # cxops's lines of the description
 
 
 def source_spec(source: Mapping[str, Any]) -> str | None:
@@ -114,7 +116,7 @@ def live_state(session: CxSession, stage: Stage) -> LiveState:
     values = secret_values(live.snapshot)
     snapshot = comparable(live.snapshot)
     hashes = {f"{key}:{'.'.join(map(str, path))}": secret_hash(v) for (key, path), v in values.items()}
-    return LiveState(live.agent, snapshot, values, fingerprint(snapshot, hashes))
+    return LiveState(live.agent, snapshot, values, fingerprint(snapshot, hashes), live.marks)
 
 
 def resolvable_secrets(stage: Stage, snapshot: Snapshot) -> dict[str, str | None]:
@@ -182,4 +184,5 @@ def plan_for(
         live_secrets=live.secrets,
         resolved=resolvable_secrets(stage, desired.snapshot),
         expected=desired.expected,
+        sources_changed=marker.changed_sources(stage.secrets, live.marks.get("sources")),
     )

@@ -1,0 +1,74 @@
+"""cxops's own lines in a live agent's description: the apply lease and the secret-sources stamp.
+
+CX has no lock and no labels on agents; the description is the one free-text field that every
+read returns, that RestoreAgent and the console keep, and that changes nothing in how the agent
+converses. cxops appends its lines at the end, each ``[cxops-<what> <fields>]``, and takes them
+out again whenever it reads an agent, so they never reach a tree, a diff or a fingerprint.
+(CX caps the description at 500 characters; the lines take about 120.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_LINE = re.compile(r"^\[cxops-([a-z]+)(?: ([^\]\n]*))?\]$")
+
+
+def split(description: str) -> tuple[str, dict[str, str]]:
+    """The user's description and cxops's lines in it (what -> fields text)."""
+    kept: list[str] = []
+    marks: dict[str, str] = {}
+    for line in description.split("\n"):
+        match = _LINE.match(line)
+        if match:
+            marks[match.group(1)] = match.group(2) or ""
+        else:
+            kept.append(line)
+    return "\n".join(kept).rstrip("\n"), marks
+
+
+def join(description: str, marks: Mapping[str, str]) -> str:
+    lines = [f"[cxops-{what} {fields}]" for what, fields in sorted(marks.items())]
+    return "\n".join([description, *lines] if description else lines)
+
+
+@dataclass(frozen=True)
+class Lease:
+    holder: str
+    token: str
+    until: dt.datetime
+
+    def text(self) -> str:
+        return f"holder={self.holder} until={self.until.strftime('%Y-%m-%dT%H:%M:%SZ')} token={self.token}"
+
+    @classmethod
+    def parse(cls, fields: str) -> Lease | None:
+        values = dict(part.split("=", 1) for part in fields.split() if "=" in part)
+        try:
+            until = dt.datetime.strptime(values["until"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=dt.timezone.utc
+            )
+            return cls(values["holder"], values["token"], until)
+        except (KeyError, ValueError):
+            return None  # unreadable: treated as absent, so a garbled line never blocks forever
+
+
+def sources_stamp(sources: Mapping[str, str]) -> str:
+    """One short hash per secret (its name and where its value is read from), sorted."""
+    return " ".join(sorted(_source_hash(name, source) for name, source in sources.items()))
+
+
+def _source_hash(name: str, source: str) -> str:
+    return hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()[:10]
+
+
+def changed_sources(sources: Mapping[str, str], stamp: str | None) -> dict[str, str]:
+    """The secrets whose source is not the one stamped at the stage's last apply (none without a stamp)."""
+    if stamp is None:
+        return {}
+    before = set(stamp.split())
+    return {name: source for name, source in sources.items() if _source_hash(name, source) not in before}

@@ -1,0 +1,100 @@
+"""One apply per stage at a time: a lease line in the live agent's description (core/marker.py).
+
+Before its first write, apply reads the agent; an unexpired lease of someone else refuses the
+run, naming its holder and time. Otherwise it writes its own lease, waits a moment and reads
+again: two runs that started together both wrote, the later write won, and the run that finds
+another token backs off before any other write. While running, apply renews the lease every
+``TTL / 3``; at the end it removes the lease and stamps the secret sources it used. A killed
+apply leaves its lease, which expires after ``TTL``; ``--break-lease`` takes it over at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets as random_tokens
+import socket
+import time
+from collections.abc import Callable, Mapping
+
+from cxops.core import marker
+from cxops.cx import CxSession
+from cxops.errors import GateError
+
+TTL = dt.timedelta(minutes=10)
+# Writes of an apply shorter than TTL / 3: take the lease, give it back with the sources stamp.
+LEASE_WRITES = 2
+SETTLE_SECONDS = float(os.environ.get("CXOPS_LEASE_SETTLE_SECONDS", "1.0"))
+
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class StageLease:
+    def __init__(
+        self,
+        session: CxSession,
+        agent: str,
+        stage: str,
+        holder: str,
+        *,
+        clock: Clock = _utcnow,
+        settle: float = SETTLE_SECONDS,
+    ) -> None:
+        self.session, self.agent, self.stage = session, agent, stage
+        self.holder = "".join(c if c.isalnum() or c in "@._-:" else "_" for c in holder) or "unknown"
+        self.token = random_tokens.token_hex(6)
+        self.clock, self.settle = clock, settle
+        self.renewed_at: dt.datetime | None = None
+
+    def _write(self, marks: Mapping[str, str]) -> None:
+        current = self.session.get_agent(self.agent)
+        description, _ = marker.split(current.description)
+        self.session.set_agent_description(current, marker.join(description, marks))
+
+    def _marks(self) -> dict[str, str]:
+        return marker.split(self.session.get_agent(self.agent).description)[1]
+
+    def _lease(self) -> marker.Lease:
+        return marker.Lease(self.holder, self.token, self.clock() + TTL)
+
+    def acquire(self, *, break_lease: bool = False) -> None:
+        marks = self._marks()
+        held = marker.Lease.parse(marks.get("lease", "")) if "lease" in marks else None
+        if held is not None and held.until > self.clock() and not break_lease:
+            raise GateError(
+                f"{self.stage}: another apply holds the stage's lease: {held.holder}, until "
+                f"{held.until.strftime('%H:%M:%S UTC')}; wait for it, or --break-lease if that run is dead"
+            )
+        marks["lease"] = self._lease().text()
+        self._write(marks)
+        time.sleep(self.settle)
+        now_held = marker.Lease.parse(self._marks().get("lease", ""))
+        if now_held is None or now_held.token != self.token:
+            who = now_held.holder if now_held is not None else "someone"
+            raise GateError(f"{self.stage}: another apply took the stage's lease at the same moment: {who}")
+        self.renewed_at = self.clock()
+
+    def renew_if_due(self) -> None:
+        if self.renewed_at is not None and self.clock() - self.renewed_at >= TTL / 3:
+            marks = self._marks()
+            marks["lease"] = self._lease().text()
+            self._write(marks)
+            self.renewed_at = self.clock()
+
+    def release(self, sources: Mapping[str, str] | None = None) -> None:
+        """Remove the lease; ``sources`` (after a verified apply) become the stage's stamp."""
+        marks = self._marks()
+        held = marker.Lease.parse(marks.get("lease", ""))
+        if held is not None and held.token == self.token:
+            del marks["lease"]
+        if sources is not None:
+            marks["sources"] = marker.sources_stamp(sources)
+        self._write(marks)
+
+
+def holder_name(author: str) -> str:
+    return f"{author}@{socket.gethostname()}:{os.getpid()}"
