@@ -15,7 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_LINE = re.compile(r"^\[cxops-([a-z]+)(?: ([^\]\n]*))?\]$")
+# Only apply's own lines: a preview agent's `[cxops-preview …]` label is content its stage's
+# overrides put there (stage/preview.py), compared like any other.
+_LINE = re.compile(r"^\[cxops-(lease|sources)(?: ([^\]\n]*))?\]$")
 
 
 def split(description: str) -> tuple[str, dict[str, str]]:
