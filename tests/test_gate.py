@@ -145,7 +145,8 @@ def test_a_changed_live_agent_is_refused(
         parent=f"projects/{PROJECT}/locations/global/agents/{agent_id}",
         intent=cx.Intent(display_name="made.in.the.console"),
     )
-    assert "the live agent of stg changed since planning" in refused(repo, fake, capsys, plan)
+    err = refused(repo, fake, capsys, plan)
+    assert 'stg: live changed since planning: intent "made.in.the.console" created by unknown ' in err
 
 
 def test_an_unresolvable_secret_is_refused(

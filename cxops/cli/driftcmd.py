@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import typer
 
-from cxops.cli.context import options
+from cxops.cli.context import OutputFormat, options
 from cxops.cli.diffcmd import render
 from cxops.workflows.planning import plan_stage
+from cxops.workflows.who import last_changes
 
 
 def drift(
@@ -25,4 +26,10 @@ def drift(
             nl=False,
         )
     if planned:
+        if opts.format is not OutputFormat.json:
+            who = last_changes(
+                opts.root, stage, [c.key for c in planned.diff.changes], opts.emulator_host, opts.endpoint
+            )
+            if who:
+                typer.echo(f"{stage}: last changed in live: {who}")
         raise typer.Exit(3)

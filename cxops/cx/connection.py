@@ -164,6 +164,10 @@ class Connection:
         return self.client(cx.AgentsClient)
 
     @property
+    def changelogs(self) -> cx.ChangelogsClient:
+        return self.client(cx.ChangelogsClient)
+
+    @property
     def flows(self) -> cx.FlowsClient:
         return self.client(cx.FlowsClient)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from cxops.cx.ratelimit import Clock, RateLimiter, RateLimits, Sleep
 from cxops.cx.retry import RetriesExhausted, RetryPolicy, run_with_retry
 from cxops.errors import ApiError
 
+USER_ENV = "CXOPS_USER"
+USER_HEADER = "x-cxops-user"
 Req = TypeVar("Req")
 Req_contra = TypeVar("Req_contra", contravariant=True)
 Resp = TypeVar("Resp")
@@ -32,7 +35,9 @@ T = TypeVar("T")
 class Rpc(Protocol[Req_contra, Resp_co]):
     """A client method: ``client.list_flows``, ``client.create_flow``, …"""
 
-    def __call__(self, request: Req_contra, *, retry: Any = ..., timeout: float = ...) -> Resp_co: ...
+    def __call__(
+        self, request: Req_contra, *, retry: Any = ..., timeout: float = ..., metadata: Any = ...
+    ) -> Resp_co: ...
 
 
 class Pager(Protocol[Item_co]):
@@ -78,6 +83,12 @@ class CxSession(Connection):
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
+        # Who is calling, for an emulator's changelog (the real service knows from the
+        # credentials): the x-cxops-user header, from CXOPS_USER.
+        user = os.environ.get(USER_ENV, "")
+        self.metadata: tuple[tuple[str, str], ...] = (
+            ((USER_HEADER, user),) if user and settings.emulator_host else ()
+        )
 
     def call(
         self, method: Rpc[Req, Resp], request: Req, *, write: bool, policy: RetryPolicy | None = None
@@ -88,9 +99,10 @@ class CxSession(Connection):
         is switched off (``retry=None``) so that only this policy decides.
         """
         label = method_label(getattr(method, "__name__", "call"))
+        extra: dict[str, Any] = {"metadata": self.metadata} if self.metadata else {}
         try:
             return run_with_retry(
-                lambda timeout: method(request, retry=None, timeout=timeout),
+                lambda timeout: method(request, retry=None, timeout=timeout, **extra),
                 policy=policy or self.policy,
                 limiter=self.limiter,
                 write=write,

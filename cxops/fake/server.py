@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import grpc
 
+from cxops.fake.changelog import user_of
 from cxops.fake.kinds import is_write
 from cxops.fake.protoutil import Msg
 from cxops.fake.service import CxService, Method, RpcFailure, methods
@@ -258,9 +259,14 @@ class FakeCX:
             fault = knobs.take_fault(name)
             if fault is not None and not fault.after_commit:
                 fail(fault.code, fault.message)
+            write = is_write(name)
             try:
                 with service.lock:
+                    before = service.before_write(request) if write else {}
                     response = method.handler(request)
+                    if write:
+                        user = user_of(context.invocation_metadata())
+                        service.record_write(name.rsplit("/", 1)[-1], request, response, user, before)
             except RpcFailure as failure:
                 fail(failure.code, failure.message)
             except Exception as bug:  # a bug in the stand-in must reach the client, not hang it

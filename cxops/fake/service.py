@@ -21,6 +21,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, empty_pb2, field_mask_pb2, struct_pb2, timestamp_pb2
 
 from cxops.errors import CxopsError
+from cxops.fake import changelog as chg
 from cxops.fake import refs as refmod
 from cxops.fake.export import api_agent
 from cxops.fake.kinds import (
@@ -584,6 +585,66 @@ class CxService:
         )
         return current
 
+    # -- changelogs ----------------------------------------------------------------------------
+
+    def before_write(self, request: Msg) -> dict[str, str]:
+        """Display names of the existing resources a write names, read before it runs."""
+        out = {}
+        for name in chg.targets(request):
+            entry = self.store.entries.get(name)
+            if entry is not None:
+                shown = (
+                    entry.base.display_name if "display_name" in entry.base.DESCRIPTOR.fields_by_name else ""
+                )
+                out[name] = str(shown)
+        return out
+
+    def record_write(
+        self, method: str, request: Msg, response: Msg, user: str, before: dict[str, str]
+    ) -> None:
+        """One changelog entry per resource a successful write changed, in its agent's log."""
+        action = chg.action_of(method)
+        if action is None or method == "DeleteAgent":
+            return  # a deleted agent's log goes with it
+        language = str(getattr(request, "language_code", "") or "")
+        for resource, shown in chg.touched(method, request, response, before):
+            agent = chg.agent_for(resource)
+            if agent not in self.store.entries:
+                continue
+            self.store.changelogs.setdefault(agent, []).append(
+                chg.new_entry(
+                    agent=agent,
+                    entry_id=self.new_id(),
+                    user=user,
+                    action=action,
+                    resource=resource,
+                    display_name=shown,
+                    language=language,
+                )
+            )
+
+    def list_changelogs(self, request: Msg) -> Msg:
+        parent = str(request.parent)
+        self.entry(parent, KINDS["agents"])
+        try:
+            tests = chg.parse_filter(str(request.filter))
+        except chg.FilterError as bad:
+            raise invalid(f"Invalid filter: {bad}.") from bad
+        # "The changelogs will be ordered by timestamp" (v3 ListChangelogsResponse): newest first here.
+        found = [e for e in reversed(self.store.changelogs.get(parent, [])) if chg.matches(e, tests)]
+        entries = [Entry(kind=KINDS["versions"], name=e.name, base=e) for e in found]
+        page, token = self.page(request, f"{parent}/changelogs?{request.filter}", entries)
+        response = cx.ListChangelogsResponse.pb()(next_page_token=token)
+        response.changelogs.extend(e.base for e in page)
+        return response
+
+    def get_changelog(self, request: Msg) -> Msg:
+        name = str(request.name)
+        for entry in self.store.changelogs.get(agent_of(name), []):
+            if entry.name == name:
+                return _copy(entry)
+        raise not_found(name)
+
     # -- test cases ---------------------------------------------------------------------------
 
     def batch_delete_test_cases(self, request: Msg) -> Msg:
@@ -781,6 +842,14 @@ def methods(service: CxService) -> list[Method]:
         else:
             add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
 
+    add(
+        "Changelogs",
+        "ListChangelogs",
+        service.list_changelogs,
+        cx.ListChangelogsRequest.pb(),
+        cx.ListChangelogsResponse.pb(),
+    )
+    add("Changelogs", "GetChangelog", service.get_changelog, cx.GetChangelogRequest.pb(), cx.Changelog.pb())
     add("Agents", "ExportAgent", service.export_agent, cx.ExportAgentRequest.pb(), operation)
     add("Agents", "RestoreAgent", service.restore_agent, cx.RestoreAgentRequest.pb(), operation)
     settings = cx.GenerativeSettings.pb()

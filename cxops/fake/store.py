@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from google.cloud import dialogflowcx_v3 as cx
 from google.longrunning import operations_pb2
 
 from cxops.fake.kinds import KINDS, Kind
@@ -55,6 +56,7 @@ class Store:
         self.children: dict[tuple[str, str], dict[str, None]] = {}
         self.generative_settings: dict[str, dict[str, bytes]] = {}  # agent -> language -> settings
         self.operations: dict[str, operations_pb2.Operation] = {}
+        self.changelogs: dict[str, list[Msg]] = {}  # agent -> Changelog messages, oldest first
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -72,6 +74,7 @@ class Store:
             for child in list(self.children.pop((name, collection), {})):
                 removed.extend(self.remove(child))
         self.generative_settings.pop(name, None)
+        self.changelogs.pop(name, None)
         return removed
 
     def list(self, parent: str, collection: str) -> list[Entry]:
@@ -103,6 +106,10 @@ class Store:
                 for agent, by_lang in self.generative_settings.items()
             },
             "operations": [b64(op.SerializeToString(deterministic=True)) for op in self.operations.values()],
+            "changelogs": {
+                agent: [b64(e.SerializeToString(deterministic=True)) for e in entries]
+                for agent, entries in self.changelogs.items()
+            },
         }
         # Write beside the target and rename, so a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -129,4 +136,9 @@ class Store:
         for data in state["operations"]:
             op = operations_pb2.Operation.FromString(raw(data))
             store.operations[op.name] = op
+        changelog = cx.Changelog.pb()
+        store.changelogs = {
+            agent: [changelog.FromString(raw(e)) for e in entries]
+            for agent, entries in state.get("changelogs", {}).items()
+        }
         return store

@@ -32,6 +32,7 @@ from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
 from cxops.workflows.testrun import load_results
+from cxops.workflows.who import changed_since
 
 Progress = Callable[[int, int, Write], None]
 
@@ -104,7 +105,10 @@ def run(
     gate.check_deletes(plan, force)
     with open_session(stage, emulator_host, endpoint) as session:
         live = live_state(session, stage)
-        gate.check_live(plan, live.fingerprint)
+        who = ""
+        if live.fingerprint != plan.live_fingerprint:
+            who = changed_since(session, live.agent, plan.created_at)
+        gate.check_live(plan, live.fingerprint, who)
         if via_restore and not force and not is_empty(live.snapshot):
             raise GateError(
                 f"--via restore replaces the whole agent, and {stage.name}'s agent has content; "
