@@ -265,3 +265,14 @@ def test_git_history_of_a_json_package_as_cx_git_integration_pushes_it(
         "no agents/nothing-here/, and no agent tree or JSON package in nothing-here/"
         in capsys.readouterr().err
     )
+
+
+def test_the_agent_resource_is_named(base: Snapshot) -> None:
+    from cxops.core.plan import Write
+    from cxops.model.snapshot import AGENT_KEY
+
+    after = Snapshot(resources=copy.deepcopy(base.resources))
+    after.resources[AGENT_KEY]["time_zone"] = "Europe/Rome"
+    out = render(compare(base, after, "a", "b"))
+    assert "\n~ agent\n" in out
+    assert Write("update", AGENT_KEY, None, ("start_flow",)).describe() == "update agent (start_flow)"

@@ -53,6 +53,16 @@ def test_a_valid_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
             "page 'Nowhere' in flow 'Default Start Flow' does not exist",
         ),
         (
+            # An intent alone (no target, condition or fulfillment) is still a reference.
+            {
+                "flows__Default Start Flow__flow.yaml": FLOW.replace(
+                    "  - intent: order.status\n    target_page: Ask\n", "  - intent: nonexistent_intent\n"
+                )
+            },
+            "agents/orders/flows/Default Start Flow/flow.yaml:3: transition_routes.0.intent: "
+            "intent 'nonexistent_intent' does not exist",
+        ),
+        (
             {"intents__order.status.yaml": INTENT.replace("'@sys.number'", "'@carrier'")},
             "agents/orders/intents/order.status.yaml:6: parameters.0.entity_type: entity type 'carrier' does not exist",
         ),
@@ -61,7 +71,26 @@ def test_a_valid_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
                 "flows__Default Start Flow__pages__Ask.yaml": "display_name: Ask\nentry_fulfillment:\n  webhok: api\n"
             },
             "agents/orders/flows/Default Start Flow/pages/Ask.yaml:3: entry_fulfillment.webhok: "
-            "unknown field 'webhok' of Fulfillment; did you mean 'webhook'?",
+            "unknown field (did you mean webhook?)",
+        ),
+        (
+            {"intents__order.status.yaml": INTENT + "traning_phrases: {it: [ciao]}\n"},
+            "agents/orders/intents/order.status.yaml:7: traning_phrases: "
+            "unknown field (did you mean training_phrases?)",
+        ),
+        (
+            {"flows__Default Start Flow__pages__Ask.yaml": "display_name: Ask\nbogus_key: 5\n"},
+            "agents/orders/flows/Default Start Flow/pages/Ask.yaml:2: bogus_key: unknown field\n",
+        ),
+        (
+            {"flows__Default Start Flow__pages__Ask.yaml": "display_name: Ask\nentry_fulfilment: {}\n"},
+            "agents/orders/flows/Default Start Flow/pages/Ask.yaml:2: entry_fulfilment: "
+            "unknown field (did you mean entry_fulfillment?)",
+        ),
+        (
+            # An export-only key is known only where exports put it.
+            {"intents__order.status.yaml": INTENT + "target_playbook: x\n"},
+            "agents/orders/intents/order.status.yaml:7: target_playbook: unknown field",
         ),
         (
             {"intents__order.status.yaml": INTENT + "priority: high\n"},
@@ -78,6 +107,13 @@ def test_a_valid_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         (
             {"intents__Order.status.yaml": "display_name: Order.status\n"},
             "file name clashes with agents/orders/intents/Order.status.yaml on case-insensitive file systems",
+        ),
+        (
+            {
+                "intents__order.status.yaml": INTENT
+                + "<<<<<<< HEAD\npriority: 1\n=======\npriority: 2\n>>>>>>> b\n"
+            },
+            "agents/orders/intents/order.status.yaml:7: unresolved merge conflict",
         ),
         (
             {"intents__order.status.yaml": "display_name: [unclosed\n"},
@@ -145,3 +181,27 @@ def test_stage_files_are_validated_with_the_tree(tmp_path: Path, capsys: pytest.
         "environments/stg.yaml:8: overrides.webhooks/billing-api: webhook billing-api is not in agents/order-desk"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [
+        ("traning_phrases: {it: [ciao]}\n", "order.status.yaml:7: traning_phrases: unknown field"),
+        ("<<<<<<< HEAD\n=======\npriority: 2\n>>>>>>> b\n", "order.status.yaml:7: unresolved merge conflict"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [["package", "orders", "-o", "out.zip"], ["plan", "stg", "-o", "plan.json"]]
+)
+def test_package_and_plan_refuse_a_tree_that_does_not_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], added: str, expected: str
+) -> None:
+    tree(tmp_path, **{"intents__order.status.yaml": INTENT + added})
+    (tmp_path / "environments").mkdir()
+    # Nothing listens there: the refusal comes before any connection.
+    (tmp_path / "environments" / "stg.yaml").write_text("agent: orders\nproject: acme-bots\nagent_id: a1\n")
+    out = [str(tmp_path / c) if c.endswith((".zip", ".json")) else c for c in command]
+    assert main(["--root", str(tmp_path), "--emulator-host", "127.0.0.1:9", *out]) == 1
+    err = capsys.readouterr().err
+    assert f"agents/orders/intents/{expected}" in err
+    assert not (tmp_path / "out.zip").exists() and not (tmp_path / "plan.json").exists()

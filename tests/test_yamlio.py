@@ -322,6 +322,11 @@ def test_dump_refuses_what_is_not_plain_data(data: Any, message: str) -> None:
         dump(data)
 
 
+def test_text_that_looks_like_a_merge_conflict_marker_is_quoted() -> None:
+    data = {"======= a": "<<<<<<< b", "c": ["======="], "d": "x\n>>>>>>> e"}
+    assert load(dump(data), "f.yaml") == data
+
+
 def test_dump_refuses_data_that_holds_itself() -> None:
     loop: list[Any] = []
     loop.append(loop)
@@ -355,6 +360,10 @@ def test_dump_refuses_data_that_holds_itself() -> None:
         ("&k a: 1\n*k : 2\n", "f.yaml:1: aliases (*name) are not supported"),
         ("a: !!int x1\n", "f.yaml:1: a: 'x1' is not a valid int"),
         ("a: 1\nb: 'x\x01'\n", "f.yaml:2: character U+0001 is not allowed in a YAML file"),
+        ("a: 1\n<<<<<<< HEAD\nb: 2\n=======\nb: 3\n>>>>>>> topic\n", "f.yaml:2: unresolved merge conflict"),
+        # The markers alone would parse: as text, or as a key whose value is empty.
+        ("a: 1\n=======\n", "f.yaml:2: unresolved merge conflict"),
+        ("a: |\n  x\n>>>>>>> topic\n", "f.yaml:3: unresolved merge conflict"),
     ],
 )
 def test_load_errors_name_file_line_and_key(loader: type[Any], text: str, expected: str) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from cxops.cli.context import options
 from cxops.workflows.agents import package_agent
+from cxops.workflows.checks import require_valid
 
 
 def package(
@@ -17,6 +18,7 @@ def package(
 ) -> None:
     """Package agents/AGENT/ as a CX JSON package (for the console or RestoreAgent)."""
     opts = options(ctx)
+    require_valid(opts.root, agent, f"cannot package agents/{agent}")
     count = package_agent(opts.root, agent, output)
     if not opts.quiet:
         typer.echo(f"{output}: {count} files")

@@ -1,8 +1,8 @@
 """Offline checks of an agent snapshot: field names and types, references, and the like.
 
 Types are checked against the CX v3 protobuf descriptors, so every field of every message is
-known. Keys that are not proto fields are export-only fields that cxops carries; one that
-looks like a misspelt proto field is an error, any other is carried as is.
+known. A key that is not a proto field must be one of the export-only keys listed for its
+message (:data:`EXPORT_ONLY`); any other key is an error, so a misspelt field is never packaged.
 """
 
 from __future__ import annotations
@@ -120,6 +120,14 @@ def _type_name(value: object) -> str:
     )
 
 
+def _unknown(name: str, desc: Any) -> str:
+    """An unknown key: package would write it into the JSON, and CX would refuse or drop it."""
+    known = [*desc.fields_by_name, *(field for owner, field in EXPORT_ONLY if owner == desc.name)]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown field{hint}"
+
+
 class _Checker:
     def __init__(self, key: Key) -> None:
         self.key = key
@@ -141,9 +149,7 @@ class _Checker:
             if fd is None:
                 if (desc.name, name) in EXPORT_ONLY:
                     continue
-                close = difflib.get_close_matches(name, list(desc.fields_by_name), n=1, cutoff=0.8)
-                if close and close[0] not in value:
-                    self.problem(here, f"unknown field {name!r} of {desc.name}; did you mean {close[0]!r}?")
+                self.problem(here, _unknown(name, desc))
                 continue
             if (desc.full_name, name) in LANGUAGE_MAPS:
                 self.language_map(item, fd, here)
@@ -289,16 +295,9 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
         for path, obj in _walk(body, ()):
             for field, value in obj.items():
                 here = (*path, field)
-                if field == "intent" and any(
-                    k in obj
-                    for k in (
-                        "trigger_fulfillment",
-                        "condition",
-                        "target_page",
-                        "target_flow",
-                        "target_playbook",
-                    )
-                ):
+                if field == "intent":
+                    # Every intent reference, whatever else its item holds (a route with only
+                    # an intent is valid: it matches and stays on the page).
                     need(key, here, "intent", value)
                 elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
                     if flow is not None:

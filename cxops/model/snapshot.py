@@ -23,7 +23,8 @@ class Key:
 
     def __str__(self) -> str:
         scoped = f"{self.scope}/{self.name}" if self.scope else self.name
-        return f"{self.kind} {scoped}"
+        # The agent's own settings have no name of their own: "agent", not "agent ".
+        return f"{self.kind} {scoped}" if scoped else self.kind
 
     @property
     def sort_key(self) -> tuple[int, str, str]:

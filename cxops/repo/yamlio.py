@@ -105,7 +105,8 @@ _ESCAPED = re.compile(rf'[^{_RAW}]|[{_BIDI}"\\]')
 # with a space, hold ": " or " #", end with ":", or look like a document marker.
 # Split in what is checked at the start and what anywhere: as one pattern whose branches are
 # anchored, the regex engine tried every branch at every position, several times slower.
-_NOT_PLAIN_START = re.compile(r"""[?:,\[\]{}#&*!|>'"%@`]|-(?:\s|$)|\s|---|\.\.\.""")
+# Text starting like a merge-conflict marker is quoted, so that a written file never holds one.
+_NOT_PLAIN_START = re.compile(r"""[?:,\[\]{}#&*!|>'"%@`]|-(?:\s|$)|\s|---|\.\.\.|<{7}|={7}""")
 _NOT_PLAIN_INSIDE = re.compile(r"\s$|:\s|:$|\s#")
 # Printable ASCII starting with a letter or "_", without ":" or "#", not ending in a space: by
 # construction neither _NOT_RAW nor the _NOT_PLAIN patterns can match, and this one scan is
@@ -600,7 +601,17 @@ def _syntax_error(error: yaml.YAMLError, text: str, file: str) -> NoReturn:
     raise ValidationError(f"invalid YAML: {error}", Location(file)) from None
 
 
+# What git writes around a conflicted hunk (with merge.conflictStyle=diff3 also "|||||||"): at
+# the start of a line, where YAML can hold none of them inside block text, which is indented.
+_CONFLICT_MARKER = re.compile(r"^(?:<{7}|\|{7}|={7}|>{7})(?: |\r?$)", re.MULTILINE)
+
+
 def _compose(text: str, file: str) -> Node | None:
+    # Before parsing: YAML would report the markers as a scanner error, or read them as text.
+    conflict = _CONFLICT_MARKER.search(text)
+    if conflict is not None:
+        line = text.count("\n", 0, conflict.start()) + 1
+        raise ValidationError("unresolved merge conflict", Location(file, line))
     try:
         loader = _LOADER(text)
         try:
@@ -643,7 +654,8 @@ def _gc_paused() -> Iterator[None]:
 def load(text: str, file: str) -> Any:
     """Plain data from YAML ``text``; ``file`` names it in errors (``file:line: key: …``).
 
-    An empty document gives None. Raises :class:`ValidationError` for invalid YAML, several
+    An empty document gives None. Raises :class:`ValidationError` for unresolved merge-conflict
+    markers (``<<<<<<<`` … at a line start), invalid YAML, several
     documents, duplicate keys, keys that are not text, aliases, unquoted dates and tags other
     than YAML's standard plain-data ones.
     """

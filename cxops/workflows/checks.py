@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.core.validate import Problem, validate
-from cxops.errors import CxopsError, Location
+from cxops.errors import CxopsError, Location, ValidationError
 from cxops.model.snapshot import Snapshot
 from cxops.repo import names, yamlio
 from cxops.repo.tree import read_tree
@@ -49,11 +49,25 @@ def check_agent(root: Path, agent: str) -> list[Finding]:
         snapshot = read_tree(folder, base=f"agents/{agent}")
     except CxopsError as bad:
         return [*findings, Finding(bad.location or Location(f"agents/{agent}"), bad.message)]
+    return findings + locate(root, snapshot, validate(snapshot), f"agents/{agent}")
+
+
+def require_valid(root: Path, agent: str, what: str) -> None:
+    """Refuse ``what`` (e.g. packaging) for a tree with any problem: the first, as one line."""
+    findings = check_agent(root, agent)
+    if findings:
+        first = findings[0]
+        more = f" (and {len(findings) - 1} more; run cxops validate)" if len(findings) > 1 else ""
+        raise ValidationError(f"{what}: {first}{more}")
+
+
+def locate(root: Path, snapshot: Snapshot, problems: list[Problem], fallback: str) -> list[Finding]:
+    """Problems of a snapshot read from the tree under ``root`` as findings (file:line: key)."""
     positions: dict[str, yamlio.Positions | None] = {}
-    for problem in validate(snapshot):
-        origin = snapshot.origins.get(problem.key, f"agents/{agent}")
-        findings.append(Finding(_locate(root, origin, problem, positions), problem.message))
-    return findings
+    return [
+        Finding(_locate(root, snapshot.origins.get(p.key, fallback), p, positions), p.message)
+        for p in problems
+    ]
 
 
 def _name_collisions(root: Path, folder: Path) -> list[Finding]:

@@ -28,6 +28,7 @@ from cxops.repo.tree import read_tree
 from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, resolve_secret
 from cxops.workflows import backups
+from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
 from cxops.workflows.sources import git_snapshot
 
@@ -66,11 +67,16 @@ def source_spec(source: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _check(snapshot: Snapshot, what: str) -> None:
+def _check(snapshot: Snapshot, what: str, root: Path | None = None) -> None:
+    """Refuse a desired state that does not validate; ``root`` when it was read from the tree
+    there, so the problem is named by file:line: key."""
     problems = validate(snapshot)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more; run cxops validate)" if len(problems) > 1 else ""
+        if root is not None and first.key in snapshot.origins:
+            [finding] = locate(root, snapshot, [first], "")
+            raise ValidationError(f"{what}: {finding}{more}")
         raise ValidationError(f"{what}: {first.key}: {first.field}: {first.message}{more}")
 
 
@@ -107,7 +113,8 @@ def desired_state(
     if source["kind"] != "backup":
         snapshot = overrides.apply(snapshot, stage)
         expected = tuple(f"{stage.name}: {o.where}" for o in overrides.overrides_of(stage))
-    _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})")
+    tree_root = root if source["kind"] == "tree" else None
+    _check(snapshot, f"desired state of {stage.name} ({source_spec(source) or default})", tree_root)
     return Desired(comparable(snapshot), source, expected)
 
 
