@@ -319,7 +319,7 @@ def test_workflows_pass_only_inputs_the_action_has(repo: Path) -> None:
                 assert set(step.get("with", {})) <= inputs, (relative, job)
             elif uses:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)?@v\d+", uses), (relative, job, uses)
-    assert local == 7
+    assert local == 9
 
 
 # --- the workflows ------------------------------------------------------------------------------
@@ -327,7 +327,13 @@ def test_workflows_pass_only_inputs_the_action_has(repo: Path) -> None:
 
 def test_the_pull_request_workflow(repo: Path) -> None:
     workflow = load_yaml(repo / WORKFLOWS[0])
-    assert triggers(workflow) == {"pull_request": {"paths": ["agents/**", "environments/**"]}}
+    assert triggers(workflow) == {
+        "pull_request": {
+            "types": ["opened", "synchronize", "reopened", "closed"],
+            "paths": ["agents/**", "environments/**"],
+        }
+    }
+    assert workflow["jobs"]["validate"]["if"] == "github.event.action != 'closed'"
     plan = workflow["jobs"]["plan-stg"]
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write", "id-token": "write"}
     assert plan["concurrency"]["cancel-in-progress"] is False
@@ -362,6 +368,23 @@ def test_the_pull_request_workflow(repo: Path) -> None:
     assert "cxops lint my-agent --format markdown --sarif lint.sarif > lint.md" in lint_runs
     upload = {step.get("uses"): step for step in lint["steps"]}["github/codeql-action/upload-sarif@v3"]
     assert upload["with"]["sarif_file"] == "lint.sarif"
+
+
+def test_the_pull_request_workflow_runs_a_preview_agent_per_pull_request(repo: Path) -> None:
+    jobs = load_yaml(repo / WORKFLOWS[0])["jobs"]
+    up, down = jobs["preview-up"], jobs["preview-down"]
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert up["if"] == same_repo and up["needs"] == "validate"  # forks: none; validate skips on closed
+    assert down["if"].split() == f"github.event.action == 'closed' && {same_repo}".split()
+    for job in (up, down):
+        assert job["concurrency"]["group"] == "cxops-preview-pr-${{ github.event.pull_request.number }}"
+        assert job["env"]["BRANCH"] == "${{ github.head_ref }}"  # through env: a branch name is input
+    up_runs = "\n".join(step.get("run", "") for step in up["steps"])
+    assert 'cxops preview up --stage preview --branch "$BRANCH" --format markdown > preview.md' in up_runs
+    comment = {step.get("uses"): step for step in up["steps"]}["marocchino/sticky-pull-request-comment@v2"]
+    assert comment["with"] == {"header": "cxops-preview", "path": "preview.md"}
+    assert down["steps"][-1]["run"] == 'cxops preview down --stage preview --branch "$BRANCH"'
+    assert "-f environments/preview.yaml" in down["steps"][1]["run"]
 
 
 def test_the_lint_configuration_lists_every_rule_and_loads(repo: Path) -> None:
