@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cxops.cli.main import main
+from cxops.core.plan import LEASE_WRITES
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.errors import ConfigError
 from cxops.fake import FakeCX
 from cxops.fake.console import console_edit, create_agent, webhooks
-from cxops.workflows.lease import LEASE_WRITES
 
 STAGES = ("dev", "stg", "prd")
 AGENT = "order-desk"

@@ -30,6 +30,12 @@ FORMAT = "cxops-plan"
 VERSION = 1
 SHELL_KINDS = frozenset({"flow", "page", "flow_route_group", "route_group"})
 # CX's fixed resources: every agent has them; they are updated, never created or deleted.
+# Every apply that writes takes the stage's lease and gives it back (workflows/lease.py).
+LEASE_WRITES = 2
+# Above this many write calls, or minutes at the stage's write rate, the plan suggests one
+# RestoreAgent instead (where the stage allows replacing the whole agent).
+RESTORE_SUGGESTED_ABOVE = 300
+RESTORE_SUGGESTED_MINUTES = 2.0
 FIXED_INTENTS = ("Default Welcome Intent", "Default Negative Intent")
 START_FIELDS = ("start_flow", "start_playbook")
 # Tree fields that the API holds under another name.
@@ -87,10 +93,30 @@ class Plan:
     # Changes to where a credential goes or comes from (cxops.core.security): a plan with any
     # needs an approval by someone other than its author, on every stage.
     security: tuple[str, ...] = ()
+    # The stage's rate_limits.writes_per_minute when planned: what apply's time is paced by.
+    writes_per_minute: float | None = None
     approvals: tuple[Approval, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.writes)
+
+    def cost(self) -> dict[str, Any]:
+        """What apply will cost, for the reviewer: write calls (the plan's, plus taking and giving
+        back the stage's lease), long-running operations, and the least time they take at the
+        stage's write rate (CX's design-time quota is about 60 requests a minute per project)."""
+        calls = len(self.writes) + (LEASE_WRITES if self.writes else 0)
+        out: dict[str, Any] = {
+            "write_calls": calls,
+            "long_running_operations": 0,
+            "writes_per_minute": self.writes_per_minute,
+        }
+        if self.writes_per_minute:
+            minutes = calls / self.writes_per_minute
+            out["minutes_at_rate_limit"] = round(minutes, 1)
+            out["suggest_restore"] = minutes >= RESTORE_SUGGESTED_MINUTES
+        else:
+            out["suggest_restore"] = calls > RESTORE_SUGGESTED_ABOVE
+        return out
 
     @property
     def deletes(self) -> int:
@@ -115,6 +141,7 @@ class Plan:
             "writes": [_write_data(w) for w in self.writes],
             "secrets": dict(sorted(self.secrets.items())),
             "security": list(self.security),
+            "cost": self.cost(),
         }
 
     @property
@@ -401,6 +428,7 @@ def make_plan(
     resolved: Mapping[str, str | None] | None = None,
     expected: tuple[str, ...] = (),
     sources_changed: Mapping[str, str] | None = None,
+    writes_per_minute: float | None = None,
 ) -> Plan:
     """``live`` and ``desired`` in :func:`comparable` form. ``live_secrets``: the live agent's
     credential values; ``resolved``: the desired ones resolvable here (None where not), by
@@ -449,6 +477,7 @@ def make_plan(
         writes=writes,
         secrets={slot.name: hashes[slot.name] for slot in secrets.slots(desired) if slot.key in written},
         security=security.notes(live, desired, full, sources_changed or {}, bootstrap=bootstrap),
+        writes_per_minute=writes_per_minute,
     )
 
 
@@ -519,6 +548,7 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
             ),
             secrets=dict(data.get("secrets", {})),
             security=tuple(str(n) for n in data.get("security", [])),
+            writes_per_minute=(data.get("cost") or {}).get("writes_per_minute"),
             approvals=tuple(
                 Approval(
                     reviewer=str(a["reviewer"]),

@@ -34,10 +34,26 @@ def _counts(plan: Plan) -> str:
     return f"{len(plan.writes)} write call(s)" + (f" ({detail})" if detail else "")
 
 
+def cost_line(plan: Plan) -> str:
+    """What apply will cost, before anyone approves it."""
+    cost = plan.cost()
+    if not plan.writes:
+        return "apply: nothing to write"
+    line = f"apply: {cost['write_calls']} write calls with the stage's lease, 0 long-running operations"
+    if "minutes_at_rate_limit" in cost:
+        line += (
+            f", at least {cost['minutes_at_rate_limit']:g} min at {cost['writes_per_minute']:g} writes/min"
+        )
+    if cost["suggest_restore"]:
+        line += "; consider --via restore (one RestoreAgent) where the stage allows replacing the whole agent"
+    return line
+
+
 def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str:
     head = [
         f"plan for {plan.stage} (agents/{plan.agent}) from {_source(plan)}",
         f"  {_counts(plan)}; plan hash {plan.hash}",
+        f"  {cost_line(plan)}",
     ]
     if plan.security:
         head[1:1] = [
@@ -71,7 +87,7 @@ def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops pla
         )
     head += (
         f"## cxops plan: `{plan.stage}` ← {_source(plan)}\n\n"
-        f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {plan.author}\n\n"
+        f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {plan.author}\n\n{cost_line(plan)}\n\n"
     )
     if plan.diff.expected:
         head += (

@@ -22,8 +22,6 @@ from cxops.cx import CxSession
 from cxops.errors import GateError
 
 TTL = dt.timedelta(minutes=10)
-# Writes of an apply shorter than TTL / 3: take the lease, give it back with the sources stamp.
-LEASE_WRITES = 2
 SETTLE_SECONDS = float(os.environ.get("CXOPS_LEASE_SETTLE_SECONDS", "1.0"))
 
 Clock = Callable[[], dt.datetime]

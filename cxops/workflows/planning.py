@@ -192,4 +192,5 @@ def plan_for(
         resolved=resolvable_secrets(stage, desired.snapshot),
         expected=desired.expected,
         sources_changed=marker.changed_sources(stage.secrets, live.marks.get("sources")),
+        writes_per_minute=stage.rate_limits.writes_per_minute,
     )
