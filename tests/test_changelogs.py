@@ -148,3 +148,33 @@ def test_drift_names_who_last_changed_each_drifted_resource(
     line = next(x for x in out.splitlines() if x.startswith("stg: last changed in live: "))
     assert 'page "Returns/Confirm Return" updated by ana@example.com' in line
     assert line.count(" by ") == 1  # only the drifted resource, not every write of the apply
+
+
+def test_cxops_writes_carry_cxops_user_and_the_log_survives_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state.json"
+    with FakeCX(seed=3, state_file=state) as fake:
+        sample_in_stand_in(tmp_path, fake.address, monkeypatch)
+        monkeypatch.setenv("CXOPS_USER", "deployer@example.com")
+        ch = grpc.insecure_channel(fake.address)
+        from tests.conftest import client
+
+        agents = client(cx.AgentsClient, ch)
+        agent = agents.create_agent(
+            parent=f"projects/{PROJECT}/locations/global",
+            agent=cx.Agent(
+                display_name="A", default_language_code="en", supported_language_codes=["ja"], time_zone="UTC"
+            ),
+        ).name
+        stage_file(tmp_path, "stg", "order-desk", PROJECT, agent.rsplit("/", 1)[-1], SECRETS)
+        assert main(["--root", str(tmp_path), "-q", "apply", "stg", "--auto-approve"]) == 0
+        ch.close()
+    with FakeCX(state_file=state) as again:
+        ch = grpc.insecure_channel(again.address)
+        entries = list(client(cx.ChangelogsClient, ch).list_changelogs(parent=agent))
+        ch.close()
+    made, *rest = reversed(entries)  # oldest first: the test's own CreateAgent, without a header
+    assert (made.action, made.type_, made.user_email) == ("Create", "agents", "unknown")
+    assert rest and {e.user_email for e in rest} == {"deployer@example.com"}
+    assert any(e.type_ == "pages" and e.action == "Create" for e in rest)
