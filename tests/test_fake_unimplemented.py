@@ -42,9 +42,11 @@ UNSERVED = [
         id="DetectIntent",
     ),
     pytest.param(
-        lambda c, a: c.versions.load_version(name=f"{a.start_flow}/versions/1"),
-        "Versions/LoadVersion",
-        id="LoadVersion",
+        lambda c, a: c.environments.deploy_flow(
+            request=cx.DeployFlowRequest(environment=f"{a.name}/environments/e", flow_version="v")
+        ),
+        "Environments/DeployFlow",
+        id="DeployFlow",
     ),
     pytest.param(
         lambda c, a: c.test_cases.run_test_case(request=cx.RunTestCaseRequest(name=f"{a.name}/testCases/x")),

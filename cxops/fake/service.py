@@ -23,6 +23,7 @@ from google.protobuf import any_pb2, empty_pb2, field_mask_pb2, struct_pb2, time
 from cxops.errors import CxopsError
 from cxops.fake import changelog as chg
 from cxops.fake import refs as refmod
+from cxops.fake import versions
 from cxops.fake.export import api_agent
 from cxops.fake.kinds import (
     DEFAULT_NEGATIVE_INTENT,
@@ -684,18 +685,10 @@ class CxService:
         return running
 
     def create_version(self, request: Msg) -> Msg:
-        version = self.create(KINDS["versions"], request)
-        flow = self.entry(str(request.parent)).base
-        entry = self.store.entries[str(version.name)]
-        entry.base.nlu_settings.CopyFrom(flow.nlu_settings)
-        meta = cx.CreateVersionOperationMetadata.pb(cx.CreateVersionOperationMetadata(version=entry.name))
-        return self.operation(entry.name, entry.base, meta)
+        return versions.create_version(self, request)
 
     def delete_version(self, request: Msg) -> Msg:
-        name = str(request.name)
-        self.entry(name, KINDS["versions"])
-        self.remove_with_refs(name, force=False)
-        return empty_pb2.Empty()
+        return versions.delete_version(self, request)
 
     def export_agent(self, request: Msg) -> Msg:
         name = str(request.name)
@@ -750,11 +743,16 @@ class CxService:
         return self.operation(name, empty_pb2.Empty(), struct_pb2.Struct())
 
     def create_environment(self, request: Msg) -> Msg:
+        versions.check_version_configs(self, request.environment)
         env = self.create(KINDS["environments"], request)
+        versions.record_history(self, env)
         return self.operation(str(env.name), env, struct_pb2.Struct())
 
     def update_environment(self, request: Msg) -> Msg:
+        versions.check_version_configs(self, request.environment)
         env = self.update(KINDS["environments"], request)
+        versions.check_version_configs(self, env)
+        versions.record_history(self, env)
         return self.operation(str(env.name), env, struct_pb2.Struct())
 
     def get_operation(self, request: Msg) -> Msg:
@@ -820,9 +818,30 @@ def methods(service: CxService) -> list[Method]:
         elif k.collection == "versions":
             add(k.service, "CreateVersion", service.create_version, k.request("Create"), operation)
             add(k.service, "DeleteVersion", service.delete_version, k.request("Delete"), empty)
+            add(
+                k.service,
+                "LoadVersion",
+                lambda r: versions.load_version(service, r),
+                cx.LoadVersionRequest.pb(),
+                operation,
+            )
+            add(
+                k.service,
+                "CompareVersions",
+                lambda r: versions.compare_versions(service, r),
+                cx.CompareVersionsRequest.pb(),
+                cx.CompareVersionsResponse.pb(),
+            )
         elif k.collection == "environments":
             add(k.service, "CreateEnvironment", service.create_environment, k.request("Create"), operation)
             add(k.service, "DeleteEnvironment", bind(service.delete), k.request("Delete"), empty)
+            add(
+                k.service,
+                "LookupEnvironmentHistory",
+                lambda r: versions.lookup_environment_history(service, r),
+                cx.LookupEnvironmentHistoryRequest.pb(),
+                cx.LookupEnvironmentHistoryResponse.pb(),
+            )
         else:
             add(k.service, f"Create{k.singular}", bind(service.create), k.request("Create"), message)
             if k.collection == "testCases":

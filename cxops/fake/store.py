@@ -57,6 +57,8 @@ class Store:
         self.generative_settings: dict[str, dict[str, bytes]] = {}  # agent -> language -> settings
         self.operations: dict[str, operations_pb2.Operation] = {}
         self.changelogs: dict[str, list[Msg]] = {}  # agent -> Changelog messages, oldest first
+        self.snapshots: dict[str, bytes] = {}  # version -> its flow's content when it was created
+        self.env_history: dict[str, list[bytes]] = {}  # environment -> its states, oldest first
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -110,6 +112,8 @@ class Store:
                 agent: [b64(e.SerializeToString(deterministic=True)) for e in entries]
                 for agent, entries in self.changelogs.items()
             },
+            "snapshots": {name: b64(data) for name, data in self.snapshots.items()},
+            "env_history": {name: [b64(s) for s in states] for name, states in self.env_history.items()},
         }
         # Write beside the target and rename, so a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -140,5 +144,9 @@ class Store:
         store.changelogs = {
             agent: [changelog.FromString(raw(e)) for e in entries]
             for agent, entries in state.get("changelogs", {}).items()
+        }
+        store.snapshots = {name: raw(data) for name, data in state.get("snapshots", {}).items()}
+        store.env_history = {
+            name: [raw(s) for s in states] for name, states in state.get("env_history", {}).items()
         }
         return store
