@@ -90,8 +90,8 @@ def main(argv: list[str]) -> int:
         )
         secret_lines = []
         for i, name in enumerate(sorted({slot.name for slot in secrets.slots(tree)})):
-            os.environ[f"BENCH_SECRET_{i}"] = f"bench-value-{i}"
-            secret_lines.append(f"  {name}: env:BENCH_SECRET_{i}\n")
+            os.environ[f"CXOPS_BENCH_SECRET_{i}"] = f"bench-value-{i}"
+            secret_lines.append(f"  {name}: env:CXOPS_BENCH_SECRET_{i}\n")
         (root / "environments" / "stg.yaml").write_text(
             f"agent: bot\nproject: {PROJECT}\nagent_id: {stg.name.rsplit('/', 1)[-1]}\n"
             + ("secrets:\n" + "".join(secret_lines) if secret_lines else "")
