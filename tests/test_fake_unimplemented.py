@@ -32,14 +32,14 @@ UNSERVED = [
         id="ImportFlow",
     ),
     pytest.param(
-        lambda c, a: c.sessions.detect_intent(
-            request=cx.DetectIntentRequest(
+        lambda c, a: c.sessions.match_intent(
+            request=cx.MatchIntentRequest(
                 session=f"{a.name}/sessions/s1",
                 query_input=cx.QueryInput(text=cx.TextInput(text="hi"), language_code="en"),
             )
         ),
-        "Sessions/DetectIntent",
-        id="DetectIntent",
+        "Sessions/MatchIntent",
+        id="MatchIntent",
     ),
     pytest.param(
         lambda c, a: c.environments.deploy_flow(
@@ -49,9 +49,11 @@ UNSERVED = [
         id="DeployFlow",
     ),
     pytest.param(
-        lambda c, a: c.test_cases.run_test_case(request=cx.RunTestCaseRequest(name=f"{a.name}/testCases/x")),
-        "TestCases/RunTestCase",
-        id="RunTestCase",
+        lambda c, a: c.test_cases.import_test_cases(
+            request=cx.ImportTestCasesRequest(parent=a.name, content=b"{}")
+        ),
+        "TestCases/ImportTestCases",
+        id="ImportTestCases",
     ),
     pytest.param(
         lambda c, a: c.environments.deploy_flow(

@@ -114,6 +114,9 @@ class CxService:
         self.pending_polls: dict[str, int] = {}
         # Cloud Storage as far as ExportAgent (writes) and RestoreAgent (reads) need it: gs:// URI -> bytes.
         self.gcs: dict[str, bytes] = {}
+        from cxops.fake.conversation import Conversations  # the runtime reads this service's store
+
+        self.conversations = Conversations(self)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -885,6 +888,36 @@ def methods(service: CxService) -> list[Method]:
         service.update_generative_settings,
         cx.UpdateGenerativeSettingsRequest.pb(),
         settings,
+    )
+    conv = service.conversations
+    add("TestCases", "RunTestCase", conv.run_test_case, cx.RunTestCaseRequest.pb(), operation)
+    add(
+        "TestCases",
+        "BatchRunTestCases",
+        conv.batch_run_test_cases,
+        cx.BatchRunTestCasesRequest.pb(),
+        operation,
+    )
+    add(
+        "TestCases",
+        "ListTestCaseResults",
+        conv.list_test_case_results,
+        cx.ListTestCaseResultsRequest.pb(),
+        cx.ListTestCaseResultsResponse.pb(),
+    )
+    add(
+        "TestCases",
+        "GetTestCaseResult",
+        conv.get_test_case_result,
+        cx.GetTestCaseResultRequest.pb(),
+        cx.TestCaseResult.pb(),
+    )
+    add(
+        "Sessions",
+        "DetectIntent",
+        conv.detect_intent,
+        cx.DetectIntentRequest.pb(),
+        cx.DetectIntentResponse.pb(),
     )
     ops = "/google.longrunning.Operations/"
     out.append(

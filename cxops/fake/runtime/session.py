@@ -1,0 +1,432 @@
+"""A conversation session: flows, pages, forms, routes, event handlers, fulfillments.
+
+The turn follows the page lifecycle of the CX "Pages" concept guide: entry fulfillment, form
+pre-filling, state handlers (condition routes), then a prompt for the next empty required form
+parameter. Routes in scope with input, in this order (Page.transition_route_groups reference:
+"page's transition route -> page's transition route group -> flow's transition routes"; flow
+route groups after the flow's routes; intent routes of the flow are "inherited by every page",
+Flow.transition_routes reference): the page's routes, the page's route groups, the flow's
+routes, the flow's route groups (flow-level before agent-level). Condition-only routes of the
+flow and its groups are evaluated only while the flow's start page is current. Events are
+handled by the form parameter being filled (reprompt handlers), then the page, then the flow.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxops.fake.protoutil import Msg
+from cxops.fake.runtime import conditions
+from cxops.fake.runtime.agentview import AgentView, value_of
+from cxops.fake.runtime.entities import UnsupportedEntity
+from cxops.fake.runtime.nlu import IntentDef, Match, match
+
+MAX_STEPS = 64  # transitions in one turn before the runtime calls it a loop
+START = "START_PAGE"
+REF_RE = re.compile(r"\$(session|page|intent)\.params\.([\w\-]+)")
+
+
+class TurnError(Exception):
+    """Something the runtime does not model or cannot do; the turn fails with this message."""
+
+
+@dataclass
+class Message:
+    text: str
+    variants: list[str]  # every variant of the text message, for comparing expectations
+    payload: dict[str, Any] | None = None
+
+
+@dataclass
+class TurnOutput:
+    messages: list[Message] = field(default_factory=list)
+    intent: IntentDef | None = None
+    confidence: float = 0.0
+    event: str = ""
+    webhook_errors: list[str] = field(default_factory=list)
+    webhook_skipped: list[str] = field(default_factory=list)
+    # Coverage: (source page, route or handler id) traversed in this turn; intents matched.
+    traversed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Frame:
+    flow: str
+    page: str  # a page resource name, or START
+    previous: str = START
+
+
+class Session:
+    def __init__(self, service: Any, agent: str, seed: int = 0) -> None:
+        self.service, self.agent = service, agent
+        self.params: dict[str, Any] = {}
+        self.stack: list[Frame] = []
+        self.requested: str | None = None  # the form parameter last prompted for
+        self.intent_params: dict[str, Any] = {}
+        self.rng = random.Random(seed)
+        self.ended = False
+        self.view: AgentView | None = None
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def start(self, flow: str = "", page: str = "") -> None:
+        agent_msg = self.service.store.entries[self.agent].base
+        flow = flow or str(agent_msg.start_flow)
+        self.stack = [Frame(flow, page or START)]
+
+    @property
+    def frame(self) -> Frame:
+        return self.stack[-1]
+
+    def current_page(self) -> str:
+        frame = self.frame
+        return f"{frame.flow}/pages/START_PAGE" if frame.page == START else frame.page
+
+    def lookup(self, ref: str) -> Any:
+        scope, _, name = ref[1:].partition(".params.")
+        if scope == "intent":
+            return self.intent_params.get(name)
+        if scope == "page" and name == "status":
+            return "FINAL" if self.form_complete() else None
+        return self.params.get(name)
+
+    def cond(self, expr: str) -> bool:
+        try:
+            return conditions.evaluate(expr, self.lookup)
+        except conditions.Unsupported as bad:
+            raise TurnError(str(bad)) from bad
+
+    def page_msg(self) -> Msg | None:
+        assert self.view is not None
+        return None if self.frame.page == START else self.view.pages.get(self.frame.page)
+
+    def form_params(self) -> list[Msg]:
+        page = self.page_msg()
+        return list(page.form.parameters) if page is not None else []
+
+    def form_complete(self) -> bool:
+        return all(self.params.get(str(p.display_name)) is not None for p in self.form_params() if p.required)
+
+    # -- a turn --------------------------------------------------------------------------------
+
+    def turn(
+        self, language: str, text: str = "", event: str = "", injected: dict[str, Any] | None = None
+    ) -> TurnOutput:
+        self.view = AgentView(self.service, self.agent, language)
+        if not self.stack:
+            self.start()
+        if injected:
+            self.params.update(injected)
+        out = TurnOutput()
+        self.steps = 0
+        if self.ended:
+            raise TurnError("the session has ended (END_SESSION); start a new one")
+        if event:
+            out.event = event
+            self.handle_event(event, out)
+        elif text:
+            self.handle_text(text, out)
+        else:
+            self.handle_event("sys.no-input-default", out)
+        return out
+
+    def scope(self, with_input: bool) -> list[tuple[str, Msg]]:
+        """(owner, route) in CX's evaluation order for the current page."""
+        assert self.view is not None
+        v, frame = self.view, self.frame
+        routes: list[tuple[str, Msg]] = []
+        page = self.page_msg()
+        flow = v.flows[frame.flow]
+
+        def group_routes(names: Any) -> None:
+            for g in names:
+                group = v.groups.get(str(g))
+                if group is not None:
+                    routes.extend((str(g), r) for r in group.transition_routes)
+
+        if page is not None:
+            routes.extend((frame.page, r) for r in page.transition_routes)
+            group_routes(page.transition_route_groups)
+        at_start = page is None
+        flow_routes = [(frame.flow, r) for r in flow.transition_routes]
+        flow_groups: list[tuple[str, Msg]] = []
+        before = len(routes)
+        group_routes(flow.transition_route_groups)
+        flow_groups = routes[before:]
+        del routes[before:]
+        for owner, route in flow_routes + flow_groups:
+            if at_start or (with_input and route.intent):
+                routes.append((owner, route))
+        if with_input:
+            # Flow-level intent routes apply on every page; condition routes in their place.
+            intent_first = [x for x in routes if x[1].intent]
+            return intent_first + [x for x in routes if not x[1].intent]
+        return routes
+
+    def handle_text(self, text: str, out: TurnOutput) -> None:
+        assert self.view is not None
+        v = self.view
+        routes = self.scope(with_input=True)
+        in_scope = {str(r.intent) for _, r in routes if r.intent}
+        candidates = [i for n, i in v.intents.items() if n in in_scope or i.is_fallback]
+        try:
+            found: Match | None = match(text, candidates, v.threshold(self.frame.flow), v.find)
+        except UnsupportedEntity as bad:
+            raise TurnError(str(bad)) from bad
+        self.intent_params = {}
+        if found is not None:
+            out.intent, out.confidence = found.intent, found.confidence
+            self.intent_params = dict(found.params)
+            # Intent parameters become session parameters (and so fill forms of the same name).
+            self.params.update(found.params)
+            for owner, route in routes:
+                if str(route.intent) == found.intent.name and (
+                    not route.condition or self.cond(str(route.condition))
+                ):
+                    self.fire(owner, route, out)
+                    return
+        if self.requested and found is None and self.fill_requested(text):
+            self.after_fill(out)
+            return
+        if found is None:
+            self.handle_event("sys.no-match-default", out)
+
+    def fill_requested(self, text: str) -> bool:
+        assert self.view is not None
+        for param in self.form_params():
+            if str(param.display_name) != self.requested:
+                continue
+            try:
+                found = self.view.find(str(param.entity_type), text)
+            except UnsupportedEntity as bad:
+                raise TurnError(str(bad)) from bad
+            if found:
+                self.params[self.requested] = found[0].value
+                return True
+        return False
+
+    def after_fill(self, out: TurnOutput) -> None:
+        if not self.evaluate_conditions(out):
+            self.prompt_next(out)
+
+    def handle_event(self, event: str, out: TurnOutput) -> None:
+        assert self.view is not None
+        handlers: list[tuple[str, Msg]] = []
+        for param in self.form_params():
+            if str(param.display_name) == self.requested:
+                handlers.extend((self.current_page(), h) for h in param.fill_behavior.reprompt_event_handlers)
+        page = self.page_msg()
+        if page is not None:
+            handlers.extend((self.frame.page, h) for h in page.event_handlers)
+        handlers.extend((self.frame.flow, h) for h in self.view.flows[self.frame.flow].event_handlers)
+        wanted = [event]
+        if event.startswith("sys.no-match") or event.startswith("sys.no-input"):
+            wanted.append(event.rsplit("-", 1)[0] + "-default")
+        for name in wanted:
+            for owner, handler in handlers:
+                if str(handler.event) == name:
+                    self.fire(owner, handler, out)
+                    return
+        if not event.startswith("sys.") and event != "webhook.error":
+            raise TurnError(f"no handler for event {event!r} on the current page or flow")
+
+    # -- transitions ---------------------------------------------------------------------------
+
+    def fire(self, owner: str, route: Msg, out: TurnOutput) -> None:
+        """Run a route's or handler's fulfillment and follow its target."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TurnError(f"more than {MAX_STEPS} transitions in one turn (a loop?) at {owner}")
+        out.traversed.append((self.current_page(), str(route.name) or owner))
+        self.fulfill(route.trigger_fulfillment, out)
+        if route.target_page:
+            self.go_page(str(route.target_page), out)
+        elif route.target_flow:
+            self.enter_flow(str(route.target_flow), out)
+        elif not self.ended:
+            self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
+
+    def evaluate_conditions_needed(self, route: Msg) -> bool:
+        # A route that changed parameters may complete the form or satisfy a condition.
+        return bool(route.trigger_fulfillment.set_parameter_actions) or bool(
+            route.DESCRIPTOR.name == "EventHandler"
+        )
+
+    def go_page(self, target: str, out: TurnOutput) -> None:
+        special = target.rsplit("/", 1)[-1]
+        frame = self.frame
+        if special == "END_SESSION":
+            self.ended = True
+            return
+        if special == "END_FLOW":
+            if len(self.stack) == 1:
+                self.ended = True
+                return
+            self.stack.pop()
+            self.requested = None
+            # Back on the page that entered the flow: its state handlers run again.
+            self.after_fill(out)
+            return
+        if special == "CURRENT_PAGE":
+            target = self.current_page()
+        elif special == "PREVIOUS_PAGE":
+            target = frame.previous if frame.previous != START else f"{frame.flow}/pages/START_PAGE"
+        if target.endswith("/pages/START_PAGE"):
+            frame.previous, frame.page = frame.page, START
+            self.requested = None
+            self.evaluate_conditions(out)
+            return
+        frame.previous, frame.page = frame.page, target
+        self.requested = None
+        self.enter_page(out)
+
+    def enter_flow(self, flow: str, out: TurnOutput) -> None:
+        self.steps += 1
+        self.stack.append(Frame(flow, START))
+        self.requested = None
+        self.evaluate_conditions(out)
+
+    def enter_page(self, out: TurnOutput) -> None:
+        page = self.page_msg()
+        if page is None:
+            raise TurnError(f"page {self.frame.page} not found")
+        self.fulfill(page.entry_fulfillment, out)
+        for param in page.form.parameters:
+            name = str(param.display_name)
+            if (
+                self.params.get(name) is None
+                and param.fill_behavior.HasField("initial_prompt_fulfillment") is False
+            ):
+                pass
+            if param.HasField("default_value") and self.params.get(name) is None:
+                self.params[name] = value_of(param.default_value)
+        self.after_fill(out)
+
+    def evaluate_conditions(self, out: TurnOutput) -> bool:
+        """The state handlers: the first condition-only route that holds fires."""
+        for owner, route in self.scope(with_input=False):
+            if route.intent or not route.condition:
+                continue
+            if self.cond(str(route.condition)):
+                self.fire(owner, route, out)
+                return True
+        return False
+
+    def prompt_next(self, out: TurnOutput) -> None:
+        for param in self.form_params():
+            name = str(param.display_name)
+            if param.required and self.params.get(name) is None:
+                self.requested = name
+                self.fulfill(param.fill_behavior.initial_prompt_fulfillment, out)
+                return
+        self.requested = None
+
+    # -- fulfillments --------------------------------------------------------------------------
+
+    def substitute(self, text: str) -> str:
+        def value(m: re.Match[str]) -> str:
+            found = self.lookup(m.group(0))
+            if found is None:
+                return m.group(0)
+            if isinstance(found, float) and found.is_integer():
+                return str(int(found))
+            return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+
+        return REF_RE.sub(value, text)
+
+    def fulfill(self, fulfillment: Msg, out: TurnOutput) -> None:
+        for action in fulfillment.set_parameter_actions:
+            value = value_of(action.value) if action.HasField("value") else None
+            if isinstance(value, str) and REF_RE.fullmatch(value):
+                value = self.lookup(value)
+            if value is None:
+                self.params.pop(str(action.parameter), None)
+            else:
+                self.params[str(action.parameter)] = value
+        self.messages(fulfillment.messages, out)
+        for cases in fulfillment.conditional_cases:
+            self.run_cases(cases.cases, out)
+        if fulfillment.webhook:
+            self.call_webhook(str(fulfillment.webhook), str(fulfillment.tag), out)
+
+    def messages(self, messages: Any, out: TurnOutput) -> None:
+        for message in messages:
+            which = message.WhichOneof("message")
+            if which == "text":
+                variants = [self.substitute(str(t)) for t in message.text.text]
+                if variants:
+                    out.messages.append(Message(self.rng.choice(variants), variants))
+            elif which == "payload":
+                out.messages.append(Message("", [], value_of(message.payload)))
+
+    def run_cases(self, cases: Any, out: TurnOutput) -> None:
+        for case in cases:
+            if case.condition and not self.cond(str(case.condition)):
+                continue
+            for content in case.case_content:
+                if content.HasField("message"):
+                    self.messages([content.message], out)
+                else:
+                    for nested in content.additional_cases.cases:
+                        self.run_cases([nested], out)
+            return
+
+    def call_webhook(self, name: str, tag: str, out: TurnOutput) -> None:
+        assert self.view is not None
+        hook = self.view.webhooks.get(name)
+        display = str(hook.display_name) if hook is not None else name
+        uri = str(hook.generic_web_service.uri) if hook is not None else ""
+        if not uri or not _loopback(uri):
+            # The stand-in calls only webhooks on this machine. Any other is skipped: the turn goes
+            # on as if it answered nothing (test cases stand in for it with injected parameters),
+            # and the skip is reported with the turn.
+            out.webhook_skipped.append(f"webhook {display} ({uri or 'no URI'}) skipped: not a loopback host")
+            return
+        try:
+            self.post(hook, uri, tag, out)
+        except (OSError, ValueError) as bad:
+            # A webhook that is there and fails raises webhook.error, as on the real service.
+            out.webhook_errors.append(f"webhook {display}: {uri}: {bad}")
+            self.handle_event("webhook.error", out)
+
+    def post(self, hook: Msg, uri: str, tag: str, out: TurnOutput) -> None:
+        body = {
+            "fulfillmentInfo": {"tag": tag},
+            "sessionInfo": {"parameters": self.params},
+            "languageCode": self.view.language if self.view else "",
+        }
+        request = urllib.request.Request(
+            uri,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **dict(hook.generic_web_service.request_headers)},
+        )
+        timeout = float(hook.timeout.seconds) or 5.0
+        with urllib.request.urlopen(request, timeout=min(timeout, 5.0)) as response:
+            answer = json.loads(response.read() or b"{}")
+        for message in answer.get("fulfillmentResponse", {}).get("messages", []):
+            texts = [str(t) for t in message.get("text", {}).get("text", [])]
+            if texts:
+                out.messages.append(Message(texts[0], texts))
+        for key, value in answer.get("sessionInfo", {}).get("parameters", {}).items():
+            if value is None:
+                self.params.pop(key, None)
+            else:
+                self.params[key] = value
+
+
+def _loopback(uri: str) -> bool:
+    host = urllib.parse.urlsplit(uri).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
