@@ -16,6 +16,7 @@ from cxops.cli import (
     diffcmd,
     driftcmd,
     fake,
+    historycmd,
     importcmd,
     initcmd,
     lintcmd,
@@ -51,6 +52,7 @@ app.command("apply")(applycmd.apply)
 app.command("promote")(promotecmd.promote)
 app.command("drift")(driftcmd.drift)
 app.command("rollback")(rollbackcmd.rollback)
+app.command("history")(historycmd.history)
 app.command("test")(testcmd.test)
 app.add_typer(fake.app, name="fake")
 app.add_typer(previewcmd.app, name="preview")

@@ -67,6 +67,9 @@ required; ``key: null`` counts as absent for every optional key):
     come from a live run on that stage (e.g. prd needs the tests to have passed on stg with
     the same content). ``on`` must name another stage that deploys the same agent
     (:func:`check_sources` checks that across stages).
+``versions``
+    ``on_apply``: after a verified apply, a CX flow version of every flow the apply changed
+    (``cxops history STAGE`` lists them). Absent: no versions.
 """
 
 from __future__ import annotations
@@ -149,7 +152,9 @@ _TOP_KEYS = (
     "rate_limits",
     "tests",
     "preview",
+    "versions",
 )
+VERSIONS_MODES = ("on_apply",)
 # What a preview stage's agent_display_name template may hold.
 PREVIEW_FIELDS = ("agent", "branch")
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
@@ -189,6 +194,7 @@ class Stage:
     tests_required: bool = False
     tests_on: str | None = None
     preview: bool = False
+    versions: str | None = None
     root: Path | None = field(default=None, compare=False, repr=False)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -797,6 +803,14 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
     preview = False if get("preview") is None else reader.boolean(("preview",), get("preview"))
     if preview:
         reader.preview(agent_id, display_name, protected)
+    versions = None
+    if get("versions") is not None:
+        versions = reader.text(("versions",), get("versions"), "on_apply")
+        if versions not in VERSIONS_MODES:
+            reader.fail(
+                ("versions",),
+                f"must be {' or '.join(VERSIONS_MODES)}, not {versions!r}{_did_you_mean(versions, VERSIONS_MODES)}",
+            )
     return Stage(
         name=name,
         file=file,
@@ -816,6 +830,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         tests_required=tests_required,
         tests_on=tests_on,
         preview=preview,
+        versions=versions,
         root=root,
         positions=positions,
     )

@@ -27,7 +27,7 @@ from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
-from cxops.workflows import backups
+from cxops.workflows import backups, flowversions
 from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
@@ -129,6 +129,8 @@ def run(
                 count = execute(session, live, filled, plan, _renewing(progress, lease))
             verify(session, stage, desired, values)
             verified = True
+            if stage.versions == "on_apply":
+                flowversions.create_versions(session, live.agent, plan)
         finally:
             # The sources are stamped only once live is what was planned with them.
             lease.release(dict(stage.secrets) if verified else None)

@@ -1,0 +1,70 @@
+"""Flow versions after apply (``versions: on_apply``) and their listing (``cxops history``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cxops.core import releases
+from cxops.core.plan import Plan
+from cxops.cx import CxSession
+from cxops.cx import versions as cxv
+from cxops.cx.versions import FlowVersion
+from cxops.stage.config import load_stage
+from cxops.workflows.live import agent_name, open_session
+
+
+@dataclass(frozen=True)
+class Release:
+    flow: str  # display name
+    version: FlowVersion
+
+    @property
+    def plan_hash(self) -> str:
+        return releases.plan_hash_of(self.version)
+
+
+def create_versions(session: CxSession, agent: str, plan: Plan) -> list[str]:
+    """A version of each flow the plan changed, named from the plan; returns the new names.
+
+    Run after apply verified live: the versions then hold exactly the planned content. A flow
+    that already has this plan's version (a re-run after a kill) is not versioned again.
+    """
+    plan_hash = plan.hash
+    names = cxv.flow_names(session, agent)
+    held = cxv.pinned_versions(session, agent)
+    made: list[str] = []
+    for flow in releases.changed_flows(plan):
+        flow_name = names.get(flow)
+        if flow_name is None:
+            continue
+        existing = cxv.list_versions(session, flow_name)
+        if any(releases.plan_hash_of(v) == plan_hash for v in existing):
+            continue
+        for doomed in releases.to_prune(existing, held):
+            cxv.delete_version(session, doomed)
+        made.append(
+            cxv.create_version(
+                session, flow_name, releases.display_name(plan_hash), releases.description(plan, plan_hash)
+            )
+        )
+    return made
+
+
+def history(session: CxSession, agent: str) -> list[Release]:
+    """cxops's versions of every flow, newest first."""
+    out = [
+        Release(flow, v)
+        for flow, name in sorted(cxv.flow_names(session, agent).items())
+        for v in cxv.list_versions(session, name)
+        if releases.by_cxops(v)
+    ]
+    return sorted(out, key=lambda r: r.version.create_time, reverse=True)
+
+
+def stage_history(
+    root: Path, stage_name: str, emulator_host: str | None, endpoint: str | None
+) -> list[Release]:
+    stage = load_stage(root, stage_name)
+    with open_session(stage, emulator_host, endpoint) as session:
+        return history(session, agent_name(session, stage))
