@@ -95,6 +95,16 @@ def test_up_creates_by_restore_then_updates_by_writes_and_pull_brings_console_ed
     assert "cxops-preview" not in agent_yaml and "Customer service for the online shop" in agent_yaml
     assert "orders.preview.example.com" not in (tree / "webhooks/orders-api.yaml").read_text()
 
+    # The webhook that holds the secret is pointed elsewhere: applied, and said loudly.
+    stage = repo / "environments/preview.yaml"
+    stage.write_text(stage.read_text().replace("orders.preview.example.com", "orders.elsewhere.example.com"))
+    capsys.readouterr()
+    assert cli(repo, "preview", "up") == 0
+    err = capsys.readouterr().err
+    assert "!! SECURITY preview (feature/returns): " in err and "orders-api" in err
+    hook = next(iter(clients.webhooks.list_webhooks(parent=agent.name)))
+    assert hook.generic_web_service.uri == "https://orders.elsewhere.example.com/cx"
+
 
 def test_list_down_and_prune_touch_only_this_stages_labelled_agents(
     repo: Path, fake: FakeCX, clients: Any, capsys: pytest.CaptureFixture[str]

@@ -34,6 +34,8 @@ def up(
     opts = options(ctx)
     done = wf.up(opts.root, stage, branch, opts.emulator_host, opts.endpoint, progress(opts))
     shown = format or opts.format
+    for note in done.security:
+        typer.echo(f"!! SECURITY {done.stage} ({done.branch}): {note}", err=True)
     if shown is OutputFormat.markdown:
         typer.echo(
             up_markdown(

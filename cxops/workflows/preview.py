@@ -44,6 +44,7 @@ class UpOutcome:
     agent: PreviewAgent
     created: bool
     writes: int  # write calls of the apply (a RestoreAgent counts one); 0: already the tree
+    security: tuple[str, ...] = ()  # where a credential goes or comes from changed (applied)
 
 
 def preview_stage(root: Path, name: str | None) -> Stage:
@@ -124,11 +125,13 @@ def up(
     target = branch_stage(stage, branch, agent, tree_agent)
     plan = plan_for(root, target, None, emulator_host, endpoint)
     # A preview agent is the branch's own and disposable: a branch that deletes much of the
-    # agent is not refused, and a new (empty) agent is filled with one RestoreAgent.
+    # agent is not refused, and a new (empty) agent is filled with one RestoreAgent. A change
+    # of where a credential goes is applied and reported, not refused: whoever can push a branch
+    # here can already run the repository's workflows with its secrets (forks get no preview).
     outcome = apply.run(
         root, target, plan, emulator_host, endpoint, force=True, via_restore=created, progress=progress
     )
-    return UpOutcome(stage.name, branch, agent, created, outcome.writes)
+    return UpOutcome(stage.name, branch, agent, created, outcome.writes, plan.security)
 
 
 def find_branch_agent(
