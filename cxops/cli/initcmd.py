@@ -7,7 +7,7 @@ import json
 import typer
 
 from cxops.cli.context import OutputFormat, options
-from cxops.workflows.init import init_repo
+from cxops.workflows.init import MERGE_CONFIG, init_repo
 
 NEXT_STEPS = """\
 next steps:
@@ -16,7 +16,9 @@ next steps:
   2. cxops pull dev   exports the dev agent into agents/{agent}/ (or: cxops import PACKAGE --agent {agent})
   3. in GitHub: variables WIF_PROVIDER and WIF_SERVICE_ACCOUNT, secrets CXOPS_APPROVAL_KEY and
      CXOPS_MY_WEBHOOK_API_KEY_STG/_PRD, and an environment "production" with required reviewers
-  4. add .cxops/ and *.plan.json to .gitignore, commit and open a pull request: it gets a plan of stg"""
+  4. add .cxops/ and *.plan.json to .gitignore, commit and open a pull request: it gets a plan of stg
+  5. each developer, once per clone, so that git merges agent files item by item (.gitattributes):
+       {config}"""
 
 
 def init(
@@ -51,4 +53,4 @@ def init(
         note = " (overwritten)" if relative in result.overwritten else ""
         typer.echo(f"wrote {result.root / relative}{note}")
     typer.echo("")
-    typer.echo(NEXT_STEPS.format(agent=result.agent))
+    typer.echo(NEXT_STEPS.format(agent=result.agent, config="\n       ".join(MERGE_CONFIG)))

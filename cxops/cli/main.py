@@ -20,6 +20,7 @@ from cxops.cli import (
     importcmd,
     initcmd,
     lintcmd,
+    mergecmd,
     packagecmd,
     plancmd,
     previewcmd,
@@ -58,6 +59,7 @@ app.add_typer(fake.app, name="fake")
 app.add_typer(previewcmd.app, name="preview")
 app.command("demo")(demo.demo)
 app.command("init")(initcmd.init)
+app.command("merge-driver")(mergecmd.merge_driver)
 
 
 def _version(value: bool) -> None:

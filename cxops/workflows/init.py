@@ -27,7 +27,18 @@ from cxops.errors import ConfigError, CxopsError, Location
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage.config import STAGES_DIR, parse_stage
 
-__all__ = ["DEFAULT_AGENT", "STAGES", "TARGETS", "InitResult", "default_agent", "init_repo", "render"]
+__all__ = [
+    "DEFAULT_AGENT",
+    "GITATTRIBUTES",
+    "MERGE_ATTRIBUTE",
+    "MERGE_CONFIG",
+    "STAGES",
+    "TARGETS",
+    "InitResult",
+    "default_agent",
+    "init_repo",
+    "render",
+]
 
 DEFAULT_AGENT = "my-agent"
 """The agent name when none is given and ``agents/`` holds no single tree to take it from."""
@@ -48,6 +59,15 @@ Template paths avoid dot folders, which package-data globs skip."""
 
 AGENTS_DIR = "agents"
 KEEP = f"{AGENTS_DIR}/.gitkeep"
+
+GITATTRIBUTES = ".gitattributes"
+MERGE_ATTRIBUTE = f"{AGENTS_DIR}/**/*.yaml merge=cxops"
+"""Routes agent-tree files to ``cxops merge-driver``; git also needs the ``merge.cxops.*`` config
+(README, "Working as a team"), which a repository cannot carry for its clones."""
+MERGE_CONFIG = (
+    'git config merge.cxops.name "cxops structural merge of agent files"',
+    'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"',
+)
 
 # The rule of cxops.stage.config for a stage's ``agent`` (checked again by parsing each stage file).
 _AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -143,6 +163,14 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
         why = _obstacle(root, relative, force)
         if why is not None:
             raise ConfigError(why)
+    # Added to, never replaced: a repository's other attributes (LFS, line endings) stay.
+    attributes = root / GITATTRIBUTES
+    if attributes.is_dir():
+        raise ConfigError(f"{attributes} is a folder, not a file: move it away first")
+    existing = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    if MERGE_ATTRIBUTE not in existing.splitlines():
+        separator = "\n" if existing and not existing.endswith("\n") else ""
+        files[GITATTRIBUTES] = f"{existing}{separator}{MERGE_ATTRIBUTE}\n"
 
     written: list[str] = []
     overwritten: list[str] = []

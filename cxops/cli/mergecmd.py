@@ -1,0 +1,26 @@
+"""`cxops merge-driver %O %A %B %P`: git's merge driver for agent-tree files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cxops.workflows.mergedriver import merge_file
+
+
+def merge_driver(
+    base: Path = typer.Argument(..., help="%O: the common ancestor's version (a temporary file)."),
+    ours: Path = typer.Argument(..., help="%A: our version; the merged result is written here."),
+    theirs: Path = typer.Argument(..., help="%B: the other branch's version."),
+    name: str = typer.Argument(..., help="%P: the file's path in the repository, for messages."),
+) -> None:
+    """Merge one agent-tree file field by field and list item by list item (configured by
+    `cxops init`). Exit 0: merged; exit 1: conflict markers written around the items both
+    branches changed differently."""
+    outcome = merge_file(base, ours, theirs, name)
+    if outcome.warning:
+        typer.echo(f"warning: {outcome.warning}", err=True)
+    if not outcome.clean:
+        typer.echo(f"CONFLICT (cxops): {name}: both branches changed the same items", err=True)
+        raise typer.Exit(1)

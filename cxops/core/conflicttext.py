@@ -1,0 +1,130 @@
+"""A merged resource as canonical YAML text, conflicts written with git's markers.
+
+Each conflict is written where its item sits: a list item (``- …``) or a ``key: value`` line,
+with ours between ``<<<<<<< ours`` and ``=======`` and theirs before ``>>>>>>> theirs``. Where
+the emitter puts a conflicted value on a line shared with other text (an item of a flow list
+``[a, b]``, the first key of a list item ``- key: …``), the conflict is widened to the enclosing
+item until it has lines of its own; at the top it becomes the whole file.
+
+The text is checked before it is returned: keeping every ours block must load to the merge
+with ours taken at each conflict, and the same for theirs. If not, the whole file is one
+conflict, which always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cxops.core.merge import MISSING, Conflict, Side, resolve
+from cxops.errors import ValidationError
+from cxops.repo import yamlio
+
+OURS, MIDDLE, THEIRS = "<<<<<<< ours", "=======", ">>>>>>> theirs"
+_TOKEN = "cxops-merge-conflict-{}-4f1c9a"
+
+Path = tuple[str | int, ...]
+
+
+def render(merged: Any) -> str:
+    """``merged`` (from :func:`cxops.core.merge.merge3`) as text; markers where it conflicts."""
+    tree = merged
+    while True:
+        text, widen = _attempt(tree)
+        if widen is None:
+            break
+        tree = _widen(tree, widen)
+    if _holds(text, tree):
+        return text
+    return _whole(resolve(tree, "ours"), resolve(tree, "theirs"))
+
+
+def _attempt(tree: Any) -> tuple[str, Path | None]:
+    """The text, or the path of a conflict that has no lines of its own."""
+    if isinstance(tree, Conflict):
+        return _whole(tree.ours, tree.theirs), None
+    found: dict[str, tuple[Path, Conflict]] = {}
+    text = yamlio.dump(_tokens(tree, (), found))
+    lines = text.split("\n")
+    for token, (path, conflict) in found.items():
+        at = next(i for i, line in enumerate(lines) if token in line)
+        line = lines[at]
+        item = re.fullmatch(r"( *)- " + re.escape(token), line)
+        keyed = re.fullmatch(r"( *)([^ -].*|-[^ ].*): " + re.escape(token), line)
+        if item and isinstance(path[-1], int):
+            lines[at] = _block(conflict, item.group(1), lambda v: [v])
+        elif keyed and isinstance(path[-1], str):
+            lines[at] = _block(conflict, keyed.group(1), lambda v, key=path[-1]: {key: v})
+        else:
+            return "", path
+    return "\n".join(lines), None
+
+
+def _block(conflict: Conflict, indent: str, wrap: Any) -> str:
+    def side(value: Any) -> list[str]:
+        if value is MISSING:
+            return []
+        return [indent + line for line in yamlio.dump(wrap(value)).rstrip("\n").split("\n")]
+
+    return "\n".join([OURS, *side(conflict.ours), MIDDLE, *side(conflict.theirs), THEIRS])
+
+
+def _tokens(value: Any, path: Path, found: dict[str, tuple[Path, Conflict]]) -> Any:
+    if isinstance(value, Conflict):
+        token = _TOKEN.format(len(found))
+        found[token] = (path, value)
+        return token
+    if isinstance(value, dict):
+        return {k: _tokens(v, (*path, k), found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tokens(v, (*path, i), found) for i, v in enumerate(value)]
+    return value
+
+
+def _widen(tree: Any, path: Path) -> Any:
+    """``tree`` with the container holding ``path`` made one conflict."""
+    if len(path) == 1:
+        return Conflict(resolve(tree, "ours"), resolve(tree, "theirs"))
+    parent = tree
+    for step in path[:-2]:
+        parent = parent[step]
+    holder = parent[path[-2]]
+    parent[path[-2]] = Conflict(resolve(holder, "ours"), resolve(holder, "theirs"))
+    return tree
+
+
+def _whole(ours: Any, theirs: Any) -> str:
+    def side(value: Any) -> list[str]:
+        return [] if value is MISSING else yamlio.dump(value).rstrip("\n").split("\n")
+
+    return "\n".join([OURS, *side(ours), MIDDLE, *side(theirs), THEIRS]) + "\n"
+
+
+def pick(text: str, side: Side) -> str:
+    """The text with every conflict resolved to ``side``'s block."""
+    out: list[str] = []
+    state = None
+    for line in text.split("\n"):
+        if line == OURS:
+            state = "ours"
+        elif line == MIDDLE and state == "ours":
+            state = "theirs"
+        elif line == THEIRS and state == "theirs":
+            state = None
+        elif state is None or state == side:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _holds(text: str, tree: Any) -> bool:
+    """Whether each side's blocks load to exactly that side's merge."""
+    sides: tuple[Side, Side] = ("ours", "theirs")
+    for side in sides:
+        want = resolve(tree, side)
+        try:
+            got = yamlio.load(pick(text, side), "merge")
+        except ValidationError:
+            return False
+        if got != (None if want is MISSING else want):
+            return False
+    return True

@@ -1,0 +1,181 @@
+"""Three-way merge of one resource's data: what ``cxops merge-driver`` does to a file.
+
+Mappings merge key by key. Lists merge by what their items are, with the identities ``diff``
+uses (:func:`cxops.core.diff.identity`: routes by intent and condition, event handlers by event
+and condition, parameters and entities by name or value, lines by their text); items with no
+such name (fulfillment messages) are known by their content. A line or message edited in place
+shows up as one item removed and another added at the same spot; such pairs are read as an
+edit of that item, so that two sides editing one phrase differently conflict instead of both
+surviving. Order follows "ours" (or "theirs" where only theirs reordered); what one side
+inserted goes next to the neighbour it follows on that side.
+
+A conflict is an item or value both sides changed differently, or one side deleted and the
+other changed; it stays in the result as a :class:`Conflict` at the smallest place that holds
+it, for :mod:`cxops.core.conflicttext` to write with markers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cxops.core.diff import identity
+from cxops.model.snapshot import canonical_json
+
+Side = Literal["ours", "theirs"]
+
+
+class _Missing:
+    """Absent on one side: a key not there, a list item deleted."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass
+class Conflict:
+    """Both sides changed one value differently; either side may be MISSING (deleted)."""
+
+    ours: Any
+    theirs: Any
+
+
+def merge3(base: Any, ours: Any, theirs: Any) -> Any:
+    """The merged value, holding a :class:`Conflict` wherever the sides disagree (MISSING: absent)."""
+    if _same(ours, theirs):
+        return ours
+    if _same(base, ours):
+        return theirs
+    if _same(base, theirs):
+        return ours
+    if isinstance(ours, dict) and isinstance(theirs, dict) and (base is MISSING or isinstance(base, dict)):
+        # Added on both sides: merged against nothing, so only overlapping parts conflict.
+        return _merge_dicts({} if base is MISSING else base, ours, theirs)
+    if isinstance(ours, list) and isinstance(theirs, list) and (base is MISSING or isinstance(base, list)):
+        return _merge_lists([] if base is MISSING else base, ours, theirs)
+    return Conflict(ours, theirs)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # type() as well: True == 1 in Python, but not in a resource file.
+    return a is b or (type(a) is type(b) and a == b)
+
+
+def has_conflicts(value: Any) -> bool:
+    if isinstance(value, Conflict):
+        return True
+    if isinstance(value, dict):
+        return any(has_conflicts(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_conflicts(v) for v in value)
+    return False
+
+
+def resolve(value: Any, side: Side) -> Any:
+    """The merged value with every conflict taken from ``side`` (MISSING when it deleted it)."""
+    if isinstance(value, Conflict):
+        return value.ours if side == "ours" else value.theirs
+    if isinstance(value, dict):
+        out = {k: resolve(v, side) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not MISSING}
+    if isinstance(value, list):
+        return [v for v in (resolve(item, side) for item in value) if v is not MISSING]
+    return value
+
+
+def _merge_dicts(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    keys = _ordered(list(ours), list(theirs), set(base))
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = merge3(base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING))
+        if value is not MISSING:
+            out[key] = value
+    return out
+
+
+def _ordered(primary: list[Any], secondary: list[Any], known: set[Any]) -> list[Any]:
+    """``primary``'s order, with what only ``secondary`` has placed after the neighbour it
+    follows there (after anything ``primary`` itself added at that spot)."""
+    out = list(primary)
+    where = {k: i for i, k in enumerate(out)}
+    last = -1
+    for key in secondary:
+        if key in where:
+            last = where[key]
+            continue
+        at = last + 1
+        while at < len(out) and out[at] not in known and out[at] not in secondary:
+            at += 1
+        out.insert(at, key)
+        where = {k: i for i, k in enumerate(out)}
+        last = at
+    return out
+
+
+def merge_identity(item: Any) -> tuple[Any, ...]:
+    """What a list item is for merging: diff's identity, else its content."""
+    ident = identity(item)
+    return ident if ident is not None else ("content", canonical_json(item))
+
+
+def _by_content(ident: tuple[Any, ...]) -> bool:
+    return ident[0] in ("line", "content")
+
+
+def _labels(base_ids: list[tuple[Any, ...]], side_ids: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each side item's label: the base identity it is (or replaces in place), else ("new", id)."""
+    in_base = set(base_ids)
+    in_side = set(side_ids)
+    # Unmatched base items per gap, the gap named by the matched item before it.
+    gaps: dict[Any, list[tuple[Any, ...]]] = {}
+    anchor: Any = None
+    for ident in base_ids:
+        if ident in in_side:
+            anchor = ident
+        elif _by_content(ident):
+            gaps.setdefault(anchor, []).append(ident)
+    labels: list[tuple[Any, ...]] = []
+    anchor = None
+    for ident in side_ids:
+        if ident in in_base:
+            anchor = ident
+            labels.append(ident)
+            continue
+        waiting = gaps.get(anchor)
+        if _by_content(ident) and waiting:
+            labels.append(waiting.pop(0))
+        else:
+            labels.append(("new", ident))
+    return labels
+
+
+def _merge_lists(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
+    ids = [[merge_identity(item) for item in items] for items in (base, ours, theirs)]
+    if any(len(set(i)) < len(i) for i in ids):
+        # Two equal items in one list: no identity to merge by.
+        return Conflict(ours, theirs)
+    base_ids, ours_ids, theirs_ids = ids
+    ours_labels = _labels(base_ids, ours_ids)
+    theirs_labels = _labels(base_ids, theirs_ids)
+    base_by = dict(zip(base_ids, base, strict=True))
+    ours_by = dict(zip(ours_labels, ours, strict=True))
+    theirs_by = dict(zip(theirs_labels, theirs, strict=True))
+    primary, secondary = ours_labels, theirs_labels
+    if _kept_order(base_ids, ours_labels) and not _kept_order(base_ids, theirs_labels):
+        primary, secondary = theirs_labels, ours_labels
+    out: list[Any] = []
+    for label in _ordered(primary, secondary, set(base_ids)):
+        value = merge3(
+            base_by.get(label, MISSING), ours_by.get(label, MISSING), theirs_by.get(label, MISSING)
+        )
+        if value is not MISSING:
+            out.append(value)
+    return out
+
+
+def _kept_order(base_ids: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]) -> bool:
+    known = set(labels)
+    return [i for i in base_ids if i in known] == [label for label in labels if label in set(base_ids)]

@@ -1,0 +1,71 @@
+"""`merge-driver`: git's three-way merge of one agent-tree file, done on the data.
+
+git calls ``cxops merge-driver %O %A %B %P`` for each file that changed on both branches (the
+``.gitattributes`` line ``cxops init`` writes); the result goes into %A and the exit status
+says clean (0) or conflicted (1). A file that is not an agent resource, or that one of the three
+versions does not parse as, is merged as text by ``git merge-file`` with a warning: the driver
+never loses a side.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxops.core.conflicttext import render
+from cxops.core.merge import MISSING, has_conflicts, merge3
+from cxops.errors import CxopsError
+from cxops.repo import yamlio
+from cxops.repo.atomicfile import write_atomic
+
+# The files `init` routes to this driver: resource files of an agent tree.
+_RESOURCE = re.compile(r"(?:^|/)agents/[^/]+/.+\.yaml$")
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    clean: bool
+    structural: bool
+    warning: str | None = None
+
+
+def merge_file(base: Path, ours: Path, theirs: Path, name: str) -> MergeOutcome:
+    """Merge ``theirs`` into ``ours`` (written in place) with ``base`` as the common ancestor."""
+    why = ""
+    data: list[Any] = []
+    if not _RESOURCE.search(name.replace("\\", "/")):
+        why = "not an agent resource file"
+    else:
+        for path in (base, ours, theirs):
+            try:
+                value = yamlio.load(path.read_text(encoding="utf-8"), name)
+            except (CxopsError, UnicodeDecodeError) as error:
+                why = f"does not parse ({error})"
+                break
+            if value is None and path == base:
+                value = MISSING  # added on both branches: no common ancestor
+            elif not isinstance(value, dict):
+                why = "not a mapping of fields"
+                break
+            data.append(value)
+    if why:
+        clean = _text_merge(base, ours, theirs)
+        return MergeOutcome(clean, False, f"{name}: {why}; merged as text by git merge-file")
+    merged = merge3(*data)
+    write_atomic(ours, render(merged).encode("utf-8"))
+    return MergeOutcome(not has_conflicts(merged), True)
+
+
+def _text_merge(base: Path, ours: Path, theirs: Path) -> bool:
+    result = subprocess.run(
+        ["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs", str(ours), str(base), str(theirs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode < 0 or result.returncode > 127:
+        raise CxopsError(f"git merge-file failed on {ours}: {result.stderr.strip()}")
+    return result.returncode == 0

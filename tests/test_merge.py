@@ -1,0 +1,201 @@
+"""The three-way merge of one resource's data, per kind of list, and its conflict text."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from cxops.core.conflicttext import MIDDLE, OURS, THEIRS, pick, render
+from cxops.core.merge import MISSING, Conflict, has_conflicts, merge3, resolve
+from cxops.repo import yamlio
+
+
+def clean(base: Any, ours: Any, theirs: Any) -> Any:
+    merged = merge3(base, ours, theirs)
+    assert not has_conflicts(merged), merged
+    assert yamlio.load(render(merged), "x") == merged
+    return merged
+
+
+def route(condition: str, target: str, intent: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"intent": intent} if intent else {}
+    return {**out, "condition": condition, "target_page": target}
+
+
+PAGE: dict[str, Any] = {
+    "display_name": "Confirm",
+    "entry_fulfillment": {
+        "messages": {
+            "en": [{"text": {"text": ["Shall I go on?"]}}, {"text": {"text": ["Say yes or no."]}}],
+            "ja": [{"text": {"text": ["続けますか。"]}}],
+        }
+    },
+    "transition_routes": [
+        route("", "Yes", "confirm.yes"),
+        route("", "No", "confirm.no"),
+        route("true", "End"),
+    ],
+    "event_handlers": [{"event": "sys.no-match-default", "target_page": "Retry"}],
+    "form": {"parameters": [{"display_name": "order_id", "required": True}, {"display_name": "date"}]},
+}
+INTENT: dict[str, Any] = {
+    "display_name": "order.status",
+    "training_phrases": {"en": ["where is my order", "track my order"], "ja": ["注文状況", "荷物はどこ"]},
+}
+ENTITY: dict[str, Any] = {
+    "display_name": "carrier",
+    "entities": {"en": [{"value": "yamato", "synonyms": ["yamato", "kuroneko"]}, {"value": "sagawa"}]},
+}
+
+
+def edit(base: dict[str, Any], change: Any) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    change(out)
+    return out
+
+
+def test_routes_by_intent_and_condition() -> None:
+    ours = edit(PAGE, lambda p: p["transition_routes"].insert(1, route("$x = 1", "One")))
+    theirs = edit(PAGE, lambda p: p["transition_routes"][1].update(target_page="Nope"))
+    merged = clean(PAGE, ours, theirs)
+    assert [r["target_page"] for r in merged["transition_routes"]] == ["Yes", "One", "Nope", "End"]
+
+
+def test_insertions_go_next_to_their_neighbours_ours_first() -> None:
+    ours = edit(PAGE, lambda p: p["transition_routes"].append(route("$a", "A")))
+    theirs = edit(PAGE, lambda p: p["transition_routes"].insert(1, route("$b", "B")))
+    theirs["transition_routes"].append(route("$c", "C"))
+    merged = clean(PAGE, ours, theirs)
+    assert [r["target_page"] for r in merged["transition_routes"]] == ["Yes", "B", "No", "End", "A", "C"]
+
+
+def test_event_handlers_by_event() -> None:
+    ours = edit(
+        PAGE, lambda p: p["event_handlers"].append({"event": "sys.no-input-default", "target_page": "R"})
+    )
+    theirs = edit(PAGE, lambda p: p["event_handlers"][0].update(target_page="Again"))
+    merged = clean(PAGE, ours, theirs)
+    assert merged["event_handlers"] == [
+        {"event": "sys.no-match-default", "target_page": "Again"},
+        {"event": "sys.no-input-default", "target_page": "R"},
+    ]
+
+
+def test_training_phrases_by_text_per_language() -> None:
+    ours = edit(INTENT, lambda i: i["training_phrases"]["en"].append("parcel status"))
+    theirs = edit(INTENT, lambda i: i["training_phrases"]["en"].insert(0, "order status"))
+    theirs["training_phrases"]["ja"].remove("注文状況")
+    merged = clean(INTENT, ours, theirs)
+    assert merged["training_phrases"] == {
+        "en": ["order status", "where is my order", "track my order", "parcel status"],
+        "ja": ["荷物はどこ"],
+    }
+
+
+def test_one_phrase_edited_on_each_side() -> None:
+    ours = edit(INTENT, lambda i: i["training_phrases"]["en"].__setitem__(0, "where's my order"))
+    theirs = edit(INTENT, lambda i: i["training_phrases"]["en"].__setitem__(1, "track order"))
+    assert clean(INTENT, ours, theirs)["training_phrases"]["en"] == ["where's my order", "track order"]
+
+
+def test_one_phrase_edited_differently_is_a_conflict_not_two_phrases() -> None:
+    ours = edit(INTENT, lambda i: i["training_phrases"]["ja"].__setitem__(0, "注文状況を確認"))
+    theirs = edit(INTENT, lambda i: i["training_phrases"]["ja"].__setitem__(0, "注文の状況"))
+    merged = merge3(INTENT, ours, theirs)
+    assert has_conflicts(merged)
+    assert resolve(merged, "ours") == ours and resolve(merged, "theirs") == theirs
+
+
+def test_messages_by_text_and_synonyms_and_entities_by_value() -> None:
+    def ours_change(p: dict[str, Any]) -> None:
+        p["entry_fulfillment"]["messages"]["en"][0] = {"text": {"text": ["Go on?"]}}
+
+    def theirs_change(p: dict[str, Any]) -> None:
+        p["entry_fulfillment"]["messages"]["en"].append({"text": {"text": ["Thanks."]}})
+        p["entry_fulfillment"]["messages"]["ja"][0]["text"]["text"] = ["続けましょうか。"]
+
+    merged = clean(PAGE, edit(PAGE, ours_change), edit(PAGE, theirs_change))
+    assert merged["entry_fulfillment"]["messages"] == {
+        "en": [
+            {"text": {"text": ["Go on?"]}},
+            {"text": {"text": ["Say yes or no."]}},
+            {"text": {"text": ["Thanks."]}},
+        ],
+        "ja": [{"text": {"text": ["続けましょうか。"]}}],
+    }
+    ours = edit(ENTITY, lambda e: e["entities"]["en"][0]["synonyms"].append("black cat"))
+    theirs = edit(ENTITY, lambda e: e["entities"]["en"][0]["synonyms"].remove("kuroneko"))
+    theirs["entities"]["en"].append({"value": "japan_post"})
+    merged = clean(ENTITY, ours, theirs)
+    assert merged["entities"]["en"] == [
+        {"value": "yamato", "synonyms": ["yamato", "black cat"]},
+        {"value": "sagawa"},
+        {"value": "japan_post"},
+    ]
+
+
+def test_form_parameters_by_name_and_scalars_field_by_field() -> None:
+    ours = edit(PAGE, lambda p: p["form"]["parameters"][1].update(required=True))
+    ours["display_name"] = "Confirm Order"
+    theirs = edit(PAGE, lambda p: p["form"]["parameters"].pop(0))
+    theirs["description"] = "asks before going on"
+    merged = clean(PAGE, ours, theirs)
+    assert merged["form"]["parameters"] == [{"display_name": "date", "required": True}]
+    assert merged["display_name"] == "Confirm Order" and merged["description"] == "asks before going on"
+
+
+def test_reorder_on_one_side_is_kept() -> None:
+    theirs = edit(PAGE, lambda p: p["transition_routes"].reverse())
+    ours = edit(PAGE, lambda p: p["transition_routes"][0].update(target_page="Sure"))
+    merged = clean(PAGE, ours, theirs)
+    assert [r["target_page"] for r in merged["transition_routes"]] == ["End", "No", "Sure"]
+
+
+@pytest.mark.parametrize(
+    "ours_change, theirs_change",
+    [
+        (lambda p: p.update(display_name="A"), lambda p: p.update(display_name="B")),
+        (
+            lambda p: p["transition_routes"].pop(1),
+            lambda p: p["transition_routes"][1].update(target_page="X"),
+        ),
+        (
+            lambda p: p["form"]["parameters"][0].update(required=False),
+            lambda p: p["form"]["parameters"].pop(0),
+        ),
+        (
+            lambda p: p["transition_routes"].append(route("$n", "N1")),
+            lambda p: p["transition_routes"].append(route("$n", "N2")),
+        ),
+        (
+            lambda p: p["entry_fulfillment"]["messages"]["en"][0]["text"]["text"].__setitem__(0, "a"),
+            lambda p: p["entry_fulfillment"]["messages"]["en"][0]["text"]["text"].__setitem__(0, "b"),
+        ),
+    ],
+    ids=["scalar", "deleted-vs-changed", "changed-vs-deleted", "same-route-added-differently", "one-message"],
+)
+def test_conflicts_are_marked_and_each_side_loads_back(ours_change: Any, theirs_change: Any) -> None:
+    ours, theirs = edit(PAGE, ours_change), edit(PAGE, theirs_change)
+    merged = merge3(PAGE, ours, theirs)
+    assert has_conflicts(merged)
+    text = render(merged)
+    assert text.count(OURS) >= 1 and text.count(MIDDLE) == text.count(OURS) == text.count(THEIRS)
+    assert yamlio.load(pick(text, "ours"), "x") == ours
+    assert yamlio.load(pick(text, "theirs"), "x") == theirs
+    # Only the item is marked, not the whole file.
+    assert not (text.startswith(OURS) and text.endswith(THEIRS + "\n"))
+
+
+def test_conflict_markers_surround_the_smallest_item() -> None:
+    ours = edit(PAGE, lambda p: p["event_handlers"][0].update(target_page="A"))
+    theirs = edit(PAGE, lambda p: p["event_handlers"][0].update(target_page="B"))
+    text = render(merge3(PAGE, ours, theirs))
+    assert "<<<<<<< ours\n    target_page: A\n=======\n    target_page: B\n>>>>>>> theirs\n" in text
+
+
+def test_a_conflict_at_the_top_marks_the_whole_file() -> None:
+    text = render(Conflict({"a": 1}, {"a": 2}))
+    assert text == "<<<<<<< ours\na: 1\n=======\na: 2\n>>>>>>> theirs\n"
+    assert merge3(MISSING, {"a": 1}, {"a": 1}) == {"a": 1}
