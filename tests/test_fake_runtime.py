@@ -85,3 +85,28 @@ def test_detect_intent_text_and_event(fake: FakeCX, channel: Any, sample: str) -
     assert status.intent.display_name == "order.status"
     assert status.parameters["order_id"] == "A-12345"
     assert status.current_page.display_name == "Order Delivered"
+
+
+def test_calculate_coverage_counts_what_the_test_cases_exercise(clients: Any, sample: str) -> None:
+    kinds = cx.CalculateCoverageRequest.CoverageType
+
+    def coverage(kind: Any) -> cx.CalculateCoverageResponse:
+        return clients.test_cases.calculate_coverage(
+            request=cx.CalculateCoverageRequest(agent=sample, type_=kind)
+        )
+
+    intents = coverage(kinds.INTENT).intent_coverage
+    by_name = {i.intent: i.covered for i in intents.intents}
+    names = {i.name: i.display_name for i in clients.intents.list_intents(parent=sample)}
+    covered = sorted(names[n] for n, c in by_name.items() if c)
+    assert "order.status" in covered and "confirm.yes" in covered and "help.agent" in covered
+    assert "order.cancel" not in covered  # no test case asks to cancel
+    assert "Default Negative Intent" not in {names[n] for n in by_name}
+    assert intents.coverage_score == pytest.approx(len(covered) / len(by_name))
+    transitions = coverage(kinds.PAGE_TRANSITION).transition_coverage
+    assert 0 < transitions.coverage_score < 1
+    assert all(t.transition_route.name or t.event_handler.name for t in transitions.transitions)
+    groups = coverage(kinds.TRANSITION_ROUTE_GROUP).route_group_coverage
+    common = next(g for g in groups.coverages if g.route_group.display_name == "Common Help")
+    assert [t.covered for t in common.transitions][:1] == [True]  # help.agent, by both handoff tests
+    assert 0 < groups.coverage_score < 1

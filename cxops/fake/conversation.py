@@ -15,6 +15,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from cxops.fake.kinds import KINDS
 from cxops.fake.protoutil import Msg
+from cxops.fake.runtime.coverage import calculate
 from cxops.fake.runtime.session import Session, TurnError
 from cxops.fake.runtime.testrun import run_case
 from cxops.fake.store import agent_of, parent_of
@@ -94,6 +95,11 @@ class Conversations:
         from cxops.fake.service import not_found
 
         raise not_found(name)
+
+    def calculate_coverage(self, request: Msg) -> Msg:
+        agent = str(request.agent)
+        self.service.entry(agent, KINDS["agents"])
+        return calculate(self.service, agent, int(request.type_))
 
     def detect_intent(self, request: Msg) -> Msg:
         name = str(request.session)

@@ -913,6 +913,13 @@ def methods(service: CxService) -> list[Method]:
         cx.TestCaseResult.pb(),
     )
     add(
+        "TestCases",
+        "CalculateCoverage",
+        conv.calculate_coverage,
+        cx.CalculateCoverageRequest.pb(),
+        cx.CalculateCoverageResponse.pb(),
+    )
+    add(
         "Sessions",
         "DetectIntent",
         conv.detect_intent,

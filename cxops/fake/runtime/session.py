@@ -53,7 +53,7 @@ class TurnOutput:
     event: str = ""
     webhook_errors: list[str] = field(default_factory=list)
     webhook_skipped: list[str] = field(default_factory=list)
-    # Coverage: (source page, route or handler id) traversed in this turn; intents matched.
+    # Coverage: (owner resource, route or handler name) of what fired in this turn.
     traversed: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -245,7 +245,7 @@ class Session:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise TurnError(f"more than {MAX_STEPS} transitions in one turn (a loop?) at {owner}")
-        out.traversed.append((self.current_page(), str(route.name) or owner))
+        out.traversed.append((owner, str(route.name)))
         self.fulfill(route.trigger_fulfillment, out)
         if route.target_page:
             self.go_page(str(route.target_page), out)
