@@ -52,3 +52,14 @@ def test_stg_gets_only_the_change_and_prd_needs_an_approval(out: str) -> None:
         r"Done: dev → stg \((\d+) writes\) → prd \((\d+) writes\); \d+ API calls in all, ([\d.]+)s", out
     )
     assert done is not None and done.group(1) == done.group(2) == "3"
+
+
+def test_the_tests_gate_the_pr_and_prd(out: str) -> None:
+    pr = out[out.index("6. CI on the PR runs the agent's test cases offline") : out.index("7. ")]
+    assert pr.count("PASS  ") == 7
+    assert "7 of 7 test case(s) passed on agents/order-desk (offline, in the stand-in)" in pr
+    assert "$ cxops test --offline agents/order-desk-broken --only 'Delivery change - new date (en)'" in pr
+    assert "FAIL  Delivery change - new date (en)" in pr and 'got ["Which time slot suits you:' in pr
+    assert "$ cxops test stg -o stg.test.json" in out
+    assert "error: prd requires passing test results (tests in environments/prd.yaml)" in out
+    assert "$ cxops -q apply prd.plan.json --test-results stg.test.json" in out

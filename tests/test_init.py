@@ -213,6 +213,7 @@ def test_stage_files_load_as_written(repo: Path) -> None:
     assert {s.agent_id for s in stages.values()} == {None}
     assert (dev.protected, stg.protected, prd.protected) == (False, False, True)
     assert prd.approvals_required == 1
+    assert (prd.tests_required, prd.tests_on) == (True, "stg")
     assert (dev.source, stg.source, prd.source) == (None, "dev", "stg")
     for name, stage in stages.items():
         assert stage.overrides == {}  # the example is commented out
@@ -412,17 +413,23 @@ def test_the_deploy_workflow(repo: Path) -> None:
     def runs(job: str) -> list[str]:
         return [" ".join(step["run"].split()) for step in jobs[job]["steps"] if "run" in step]
 
-    assert runs("stg") == ["cxops plan stg -o stg.plan.json", "cxops apply stg.plan.json"]
+    assert runs("stg") == [
+        "cxops plan stg -o stg.plan.json",
+        "cxops apply stg.plan.json",
+        "cxops test stg -o stg.test.json --junit stg.junit.xml",
+    ]
+    assert jobs["stg"]["env"]["CXOPS_APPROVAL_KEY"] == "${{ secrets.CXOPS_APPROVAL_KEY }}"  # signs them
     assert runs("plan-prd")[0].startswith("cxops --format markdown plan prd -o prd.plan.json")
     assert runs("apply-prd")[0].startswith(
         'cxops approve prd.plan.json --reviewer "github-environment-production"'
     )
-    assert runs("apply-prd")[1] == "cxops apply prd.plan.json"
+    assert runs("apply-prd")[1] == "cxops apply prd.plan.json --test-results stg.test.json"
     for job in ("stg", "apply-prd"):
         upload = [s for s in jobs[job]["steps"] if s.get("uses") == "actions/upload-artifact@v4"]
-        assert ".cxops/backups/" in upload[0]["with"]["path"] and upload[0]["if"] == "always()"
+        assert all(u["if"] == "always()" for u in upload)
+        assert any(".cxops/backups/" in u["with"]["path"] for u in upload)
     download = [s for s in jobs["apply-prd"]["steps"] if s.get("uses") == "actions/download-artifact@v4"]
-    assert download[0]["with"]["name"] == "prd-plan"
+    assert [d["with"]["name"] for d in download] == ["prd-plan", "stg-tests"]
     for job in jobs.values():
         auth = next(s for s in job["steps"] if s.get("uses") == "./.github/actions/cxops")
         assert auth["with"]["workload_identity_provider"] == "${{ vars.WIF_PROVIDER }}"

@@ -268,3 +268,63 @@ def test_coverage_below_its_minimum_fails_the_run() -> None:
     assert not run.passed
     assert "coverage intent: 50% of 2 (minimum 80%) BELOW MINIMUM" in testout.render_text(run)
     assert passing({}, coverage=(dataclasses.replace(low, minimum=0.5),)).passed
+
+
+# -- on the stand-in's conversation runtime ----------------------------------------------------
+
+
+def test_the_sample_agent_passes_offline_and_its_results_open_the_gates(
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offline = repo / "offline.json"
+    assert cli(repo, "test", "--offline", "-o", str(offline)) == 0
+    text = capsys.readouterr().out
+    assert text.count("PASS  ") == 7, text
+    assert "7 of 7 test case(s) passed on agents/order-desk (offline, in the stand-in)" in text
+    data = json.loads(offline.read_text())
+    assert data["desired_fingerprints"]["stg"] == desired_fingerprint(repo, "stg")
+    # stg says `tests: required`: the offline run of the tree it deploys is its ticket.
+    assert (
+        cli(repo, "apply", "stg", "--auto-approve", "--via", "restore", "--test-results", str(offline)) == 0
+    )
+    # prd says `tests: {on: stg}`: a live run on stg, polled as a long-running operation.
+    fake.operation_polls = 2
+    fake.reset_calls()
+    live = repo / "stg.json"
+    assert cli(repo, "test", "stg", "-o", str(live)) == 0
+    assert fake.count("BatchRunTestCases") == 1  # one operation, answered "not done" twice first
+    plan = repo / "prd.plan.json"
+    assert json.loads(live.read_text())["desired_fingerprints"]["prd"] == desired_fingerprint(repo, "prd")
+    assert cli(repo, "approve", str(plan), "--reviewer", "rev-bob") == 0
+    assert cli(repo, "apply", str(plan), "--test-results", str(live)) == 0
+
+
+def test_a_change_that_breaks_a_test_case_fails_it_with_the_difference(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = repo / "agents/order-desk/flows/Delivery Change/pages/Choose New Date.yaml"
+    page.write_text(page.read_text().replace("And which time slot:", "Which slot:"))
+    junit = repo / "junit.xml"
+    name = "Delivery change - new date (en)"
+    assert cli(repo, "test", "--offline", "--tag", "delivery", "--junit", str(junit)) == 1
+    text = capsys.readouterr().out
+    assert (
+        f"FAIL  {name}" in text
+        and "turn 1: user says 'can you deliver order A-12345 on friday instead'" in text
+    )
+    assert 'messages: expected ["And which time slot:' in text and 'got ["Which slot:' in text
+    assert ET.parse(junit).getroot()[0].get("failures") == "1"
+    assert cli(repo, "--format", "markdown", "test", "--offline", "--only", name) == 1
+    assert f"<details><summary>{name}: failed</summary>" in capsys.readouterr().out
+
+
+def test_coverage_offline_lists_what_the_tests_do_not_reach(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(repo, "test", "--offline", "--coverage") == 0
+    text = capsys.readouterr().out
+    for kind in ("intent", "transition", "route_group"):
+        assert f"coverage {kind}: " in text
+    assert "not covered: " in text
+    assert cli(repo, "test", "--offline", "--min-coverage", "intent=1.0") == 1
+    assert "coverage intent: " in (out := capsys.readouterr().out) and "BELOW MINIMUM" in out

@@ -2,10 +2,12 @@
 
 It starts the CX stand-in, creates the three stages' agents, brings all three to the team's
 sample agent (``agents/order-desk``, en + ja) with one RestoreAgent each, makes an edit in dev
-the way a console user would, then walks the path a team runs: pull → diff dev↔stg → plan stg →
-apply → plan prd → a refused apply → approve → apply → drift. Every step runs the real command
-(in-process) in a scratch copy of the repository, prints the command a user would type, and
-checks its outcome; the clone itself is not touched.
+the way a console user would, then walks the path a team runs: pull → diff dev↔stg → the test
+cases offline (and a change that breaks one, stopped) → plan stg → apply → the test cases live
+on stg → plan prd → a refused apply → approve → a refused apply without stg's test result →
+apply → drift. Every step runs the real command (in-process) in a scratch copy of the
+repository, prints the command a user would type, and checks its outcome; the clone itself is
+not touched.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -68,7 +71,7 @@ class Runner:
         self.say = say
 
     def __call__(self, *args: str, expect: int = 0, show: int = 12) -> str:
-        self.say(f"   $ cxops {' '.join(args)}")
+        self.say(f"   $ cxops {shlex.join(args)}")
         out, err = io.StringIO(), io.StringIO()
         here = Path.cwd()
         # The commands run in the scratch repo, as a user runs them in theirs.
@@ -118,9 +121,12 @@ def run(say: Say) -> int:
                 calls = fake.count("RestoreAgent")
                 flags = ("--auto-approve",) if stage != "prd" else ()
                 if stage == "prd":
+                    # prd's gate needs its content to have passed the tests live on stg.
+                    cli("-q", "test", "stg", "-o", "stg-bootstrap.test.json", show=0)
                     cli("-q", "plan", "prd", "-o", "prd-bootstrap.json", show=0)
                     cli("-q", "approve", "prd-bootstrap.json", "--reviewer", "lead-bob", show=0)
-                    cli("-q", "apply", "prd-bootstrap.json", "--via", "restore", show=0)
+                    cli("-q", "apply", "prd-bootstrap.json", "--via", "restore",
+                        "--test-results", "stg-bootstrap.test.json", show=0)  # fmt: skip
                 else:
                     cli("-q", "apply", stage, *flags, "--via", "restore", show=0)
                 if fake.count("RestoreAgent") - calls != 1:
@@ -139,7 +145,15 @@ def run(say: Say) -> int:
             if "has my parcel left the warehouse" not in changed:
                 raise DemoFailed("the diff does not show the console edit")
 
-            say("6. CI on the PR plans stg (this is the PR comment, in markdown with --format markdown):")
+            say("6. CI on the PR runs the agent's test cases offline, in a stand-in of its own:")
+            cli("test", "--offline", show=9)
+            say("   A change that breaks a test case is stopped here (a prompt reworded, in a copy):")
+            broken = _break_a_test(repo)
+            failed = cli("test", "--offline", broken, "--only", BROKEN_TEST, expect=1, show=8)
+            if "FAIL  " + BROKEN_TEST not in failed:
+                raise DemoFailed("the reworded prompt did not fail its test case")
+            shutil.rmtree(repo / broken)
+            say("   … and plans stg (the PR comment, in markdown with --format markdown):")
             cli("plan", "stg", "-o", "stg.plan.json", show=14)
             planned = json.loads((repo / "stg.plan.json").read_text(encoding="utf-8"))
             say("7. On merge, CI applies the reviewed plan to stg: only what changed is written")
@@ -152,6 +166,8 @@ def run(say: Say) -> int:
                 f"   {stg_writes} write calls for {len(planned['changes'])} changed resources"
                 f" (+{LEASE_WRITES} for the stage's apply lease)"
             )
+            say("   … then runs the test cases live on stg; the signed result is prd's ticket")
+            cli("test", "stg", "-o", "stg.test.json", show=2)
 
             say("8. prd is protected: its plan needs an approval by someone who did not write it")
             cli("plan", "prd", "-o", "prd.plan.json", "--detailed-exitcode", expect=3, show=3)
@@ -159,8 +175,11 @@ def run(say: Say) -> int:
             if "protected" not in refused:
                 raise DemoFailed("apply to prd without approval was not refused for it")
             cli("approve", "prd.plan.json", "--reviewer", "lead-bob", "--comment", "LGTM")
+            untested = cli("apply", "prd.plan.json", expect=1)
+            if "requires passing test results" not in untested:
+                raise DemoFailed("apply to prd without test results was not refused for it")
             before = fake.write_count()
-            cli("-q", "apply", "prd.plan.json")
+            cli("-q", "apply", "prd.plan.json", "--test-results", "stg.test.json")
             prd_writes = fake.write_count() - before - LEASE_WRITES
 
             say("9. Nothing drifted: every stage is what its files say")
@@ -176,6 +195,19 @@ def run(say: Say) -> int:
             f"calls in all, {time.monotonic() - began:.1f}s."
         )
     return 0
+
+
+BROKEN_TEST = "Delivery change - new date (en)"
+
+
+def _break_a_test(repo: Path) -> str:
+    """A copy of the tree with the prompt that test case expects reworded; returns its folder."""
+    copy = f"agents/{AGENT}-broken"
+    shutil.copytree(repo / "agents" / AGENT, repo / copy)
+    page = repo / copy / "flows/Delivery Change/pages/Choose New Date.yaml"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("And which time slot:", "Which time slot suits you:"), encoding="utf-8")
+    return copy
 
 
 def _secret_free(repo: Path, keys: dict[str, str]) -> str:

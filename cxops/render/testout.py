@@ -22,8 +22,8 @@ def difference_lines(diff: Difference) -> list[str]:
     kinds = {t for t, _ in diff.kinds}
     everything = not kinds - {"DIFF_TYPE_UNSPECIFIED"}
     exp, act = diff.expected, diff.actual
+    # The run's own descriptions stay in the JSON; these lines say the same by field.
     lines = [f"turn {diff.turn}: user says {diff.user_input!r}"]
-    lines += [f"{t.lower()}: {d}" for t, d in diff.kinds if d]
 
     def pair(what: str, expected: Any, actual: Any) -> None:
         lines.append(f"{what}: expected {_value(expected)}, got {_value(actual)}")
