@@ -202,13 +202,18 @@ def _ordered_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(spec.items(), key=lambda kv: order.get(kv[0], 10**9)))
 
 
-def read_tree(agent_dir: Path, base: str | None = None) -> Snapshot:
-    """Read ``agents/<agent>/`` from disk."""
+def tree_bytes(agent_dir: Path) -> dict[str, bytes]:
+    """The files of ``agents/<agent>/`` on disk, by path relative to it (dot files left out)."""
     if not agent_dir.is_dir():
         raise ValidationError("no such agent folder", Location(str(agent_dir)))
-    files = {
+    return {
         p.relative_to(agent_dir).as_posix(): p.read_bytes()
         for p in sorted(agent_dir.rglob("*"))
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(agent_dir).parts)
     }
+
+
+def read_tree(agent_dir: Path, base: str | None = None) -> Snapshot:
+    """Read ``agents/<agent>/`` from disk."""
+    files = tree_bytes(agent_dir)
     return snapshot_from_tree(files, base if base is not None else agent_dir.as_posix())

@@ -119,14 +119,26 @@ class Index:
 
     def _collect(self, uses: Uses, key: Key, body: Body, flow: str) -> None:
         container = key.kind in _CONTAINERS
-        for path, obj in walk(body):
+        playbook = key.kind in ("playbook", "example")
+        in_group = key.kind == "route_group"
+        pages = uses.pages.setdefault(flow, set()) if container and not in_group else uses.agent_group_pages
+
+        def text(value: str, path: FieldPath) -> None:
+            if "@" in value:
+                uses.entity_types.update(_ENTITY_REF.findall(value))
+            if container and "$session.params." in value:
+                for param in _SESSION_PARAM.findall(value):
+                    uses.params_read.setdefault(param, []).append((key, path))
+            if playbook and "${FLOW:" in value:
+                for flow_name in _PLAYBOOK_FLOW.findall(value):
+                    uses.flows.setdefault(flow_name, (key, path))
+
+        # One recursive pass: a body is read once, whatever the rules look for.
+        def scan(obj: dict[str, Any], path: FieldPath) -> None:
             for name, value in obj.items():
                 if isinstance(value, str):
                     if name == "target_page" and container:
-                        if key.kind == "route_group":
-                            uses.agent_group_pages.add(value)
-                        else:
-                            uses.pages.setdefault(flow, set()).add(value)
+                        pages.add(value)
                     elif name == "target_flow":
                         uses.flows.setdefault(value, (key, (*path, name)))
                     elif name == "intent" and container:
@@ -137,31 +149,39 @@ class Index:
                         uses.generators.setdefault(value, (key, (*path, name)))
                     elif name == "parameter" and "value" in obj:
                         uses.params_set.add(value)
-                elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    elif name == "flow" and playbook and path[-1:] == ("flow_invocation",):
+                        uses.flows.setdefault(value, (key, (*path, name)))
+                    text(value, (*path, name))
+                elif isinstance(value, dict):
+                    scan(value, (*path, name))
+                elif isinstance(value, list):
                     if name == "transition_route_groups" and key.kind in ("page", "flow"):
-                        uses.flow_groups.setdefault(flow, set()).update(value)
+                        uses.flow_groups.setdefault(flow, set()).update(
+                            v for v in value if isinstance(v, str)
+                        )
                     elif name == "agent_transition_route_groups":
-                        uses.agent_groups.update(value)
+                        uses.agent_groups.update(v for v in value if isinstance(v, str))
+                    items(value, (*path, name))
+
+        def items(values: list[Any], path: FieldPath) -> None:
+            for i, value in enumerate(values):
+                if isinstance(value, str):
+                    text(value, (*path, i))
+                elif isinstance(value, dict):
+                    scan(value, (*path, i))
+                elif isinstance(value, list):
+                    items(value, (*path, i))
+
+        scan(body, ())
         if key.kind == "flow":
             # A flow's own routes are in scope on every page of the flow; its start page is its
             # entry, not a separate resource.
             uses.pages.setdefault(flow, set())
-        if key.kind in ("page", "intent") or container:
-            forms = body.get("form")
-            if isinstance(forms, dict):
-                for p in forms.get("parameters") or []:
-                    if isinstance(p, dict) and isinstance(p.get("display_name"), str):
-                        uses.params_set.add(p["display_name"])
-            for p in body.get("parameters") or [] if key.kind == "intent" else []:
-                if isinstance(p, dict) and isinstance(p.get("id"), str):
-                    uses.params_set.add(p["id"])
-        playbook = key.kind in ("playbook", "example")
-        for path, text in strings(body):
-            if playbook and (path[-2:] == ("flow_invocation", "flow") or "${FLOW:" in text):
-                for flow_name in [text] if path[-1] == "flow" else _PLAYBOOK_FLOW.findall(text):
-                    uses.flows.setdefault(flow_name, (key, path))
-            if "@" in text:
-                uses.entity_types.update(_ENTITY_REF.findall(text))
-            if "$session.params." in text and container:
-                for param in _SESSION_PARAM.findall(text):
-                    uses.params_read.setdefault(param, []).append((key, path))
+        forms = body.get("form")
+        if isinstance(forms, dict):
+            for p in forms.get("parameters") or []:
+                if isinstance(p, dict) and isinstance(p.get("display_name"), str):
+                    uses.params_set.add(p["display_name"])
+        for p in body.get("parameters") or [] if key.kind == "intent" else []:
+            if isinstance(p, dict) and isinstance(p.get("id"), str):
+                uses.params_set.add(p["id"])

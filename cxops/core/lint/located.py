@@ -106,3 +106,92 @@ def parse_baseline(text: str, file: str) -> set[str]:
         for e in data["findings"]
         if isinstance(e, dict) and isinstance(e.get("fingerprint"), str)
     }
+
+
+def _key_forms(key: str) -> tuple[str, ...]:
+    return (f"{key}:", "'" + key.replace("'", "''") + "':", json.dumps(key, ensure_ascii=False) + ":")
+
+
+def columns(lines: Sequence[str]) -> list[int]:
+    """Each line's indentation; -1 for a blank or comment line."""
+    out = []
+    for text in lines:
+        body = text.lstrip(" ")
+        out.append(-1 if not body or body[0] == "#" else len(text) - len(body))
+    return out
+
+
+def find_line(
+    lines: Sequence[str], path: Sequence[str | int], cols: Sequence[int] | None = None
+) -> int | None:
+    """The 1-based line of ``path`` in block-style YAML text, found by reading indentation only.
+
+    Far cheaper than composing the file for :class:`~cxops.repo.yamlio.Positions`, and exact on
+    the block style that cxops writes (tests compare the two on whole trees). None where the
+    text is not plain enough to be sure (the caller then asks Positions); a path that goes into
+    an inline value gives the line of that value, as Positions does.
+    """
+    total = len(lines)
+    cols = columns(lines) if cols is None else cols
+    start, indent = 0, 0
+    # A list item's first key sits on the item's own line, after "- ": `item` is that line.
+    item: int | None = None
+    line = next((i + 1 for i, column in enumerate(cols) if column != -1), 1)
+    for part in path:
+        found = None
+        if isinstance(part, str):
+            forms = _key_forms(part)
+            for i in range(start, total):
+                text = lines[i]
+                if i == item:
+                    column = indent
+                else:
+                    column = cols[i]
+                    if column == -1:
+                        continue
+                    if column < indent:
+                        return None  # left the mapping: the key is not there
+                    if column > indent:
+                        continue
+                rest = text[column:]
+                if any(rest == form or rest.startswith(form + " ") for form in forms):
+                    found = i
+                    break
+            if found is None:
+                return None
+            line = found + 1
+            value = lines[found][indent:].split(":", 1)[1].strip()
+            if value and value[0] not in "|>#":
+                return line  # an inline value: deeper parts are on this line
+            start, item = found + 1, None
+            child = next((i for i in range(start, total) if cols[i] != -1), None)
+            if child is None:
+                return line
+            child_indent = cols[child]
+            if child_indent <= indent:
+                return line  # an empty value
+            indent = child_indent
+        else:
+            count = -1
+            for i in range(start, total):
+                column = cols[i]
+                if column == -1 or column > indent:
+                    continue
+                if column < indent:
+                    return None
+                body = lines[i][column:]
+                if body.startswith("- ") or body == "-":
+                    count += 1
+                    if count == part:
+                        found = i
+                        break
+            if found is None:
+                return None
+            line = found + 1
+            rest = lines[found][indent + 2 :]
+            if rest.startswith("-") or not rest.strip():
+                return None  # nested lists, or an item on the next line: leave it to Positions
+            if ":" not in rest.split(" #")[0]:
+                return line  # a scalar item
+            start, item, indent = found, found, indent + 2
+    return line

@@ -15,18 +15,21 @@ import re2
 
 from cxops.core.lint.index import Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
-from cxops.model import phrases
 from cxops.model.snapshot import Key
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # else RE2 writes every refusal to stderr itself
-_PUNCT = re.compile(r"[^\w\s]")
-_SPACE = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[^\w]+")
 NEGATIVE = "Default Negative Intent"
 
 
-def _phrases(body: dict[str, Any]) -> Iterator[tuple[str, int, list[phrases.Part]]]:
-    """(language, index, parts) of each training phrase that decodes (validate reports the rest)."""
+# "[text](parameter)" in a phrase line (cxops.model.phrases), and a backslash escape.
+_ANNOTATION = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^()\s]+)\)")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _lines(body: dict[str, Any]) -> Iterator[tuple[str, int, str]]:
+    """(language, index, line) of each training phrase: its text with inline annotations."""
     by_lang = body.get("training_phrases")
     if not isinstance(by_lang, dict):
         return
@@ -34,17 +37,22 @@ def _phrases(body: dict[str, Any]) -> Iterator[tuple[str, int, list[phrases.Part
         if not isinstance(items, list):
             continue
         for i, item in enumerate(items):
-            try:
-                parts, _ = phrases.decode_phrase(item)
-            except Exception:
-                continue
-            yield lang, i, parts
+            line = item.get("phrase") if isinstance(item, dict) else item
+            if isinstance(line, str):
+                yield lang, i, line
+
+
+def plain_text(line: str) -> str:
+    """What the user says in a phrase line: annotations and escapes taken out."""
+    if "[" in line:
+        line = _ANNOTATION.sub(r"\1", line)
+    return _ESCAPE.sub(r"\1", line) if "\\" in line else line
 
 
 def normalise(text: str) -> str:
     """Case, width, punctuation and spacing folded: what NLU matching does not tell apart."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACE.sub(" ", _PUNCT.sub(" ", folded)).strip()
+    folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
+    return _NOT_WORD.sub(" ", folded).strip()
 
 
 @rule(
@@ -80,11 +88,14 @@ def few_training_phrases(index: Index, params: Params) -> Iterator[Hit]:
 )
 def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
     seen: dict[tuple[str, str], Key] = {}
+    folded: dict[str, str] = {}  # the same line often recurs: fold it once
     for key, body in index.of_kind("intent"):
         if key.name == NEGATIVE:
             continue  # its phrases are meant to be near real ones
-        for lang, i, parts in _phrases(body):
-            text = normalise("".join(p.get("text", "") for p in parts))
+        for lang, i, line in _lines(body):
+            text = folded.get(line)
+            if text is None:
+                text = folded[line] = normalise(plain_text(line))
             if not text:
                 continue
             first = seen.setdefault((lang, text), key)
@@ -104,10 +115,11 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
 def undefined_annotation(index: Index, params: Params) -> Iterator[Hit]:
     for key, body in index.of_kind("intent"):
         defined = {p.get("id") for p in body.get("parameters") or [] if isinstance(p, dict)}
-        for lang, i, parts in _phrases(body):
-            for part in parts:
-                param = part.get("parameter_id")
-                if param and param not in defined:
+        for lang, i, line in _lines(body):
+            if "[" not in line:
+                continue
+            for _, param in _ANNOTATION.findall(line):
+                if param not in defined:
                     yield Hit(
                         key,
                         ("training_phrases", lang, i),
