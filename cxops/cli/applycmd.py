@@ -10,10 +10,12 @@ import typer
 
 from cxops.cli.context import GlobalOptions, options
 from cxops.cli.plancmd import show
+from cxops.core.envplan import render_env_plan
 from cxops.core.plan import Write
 from cxops.errors import GateError
 from cxops.stage.config import load_stage
 from cxops.workflows import apply as core
+from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
 
 
@@ -106,6 +108,19 @@ def apply(
         done(outcome, opts)
         return
     stage = load_stage(opts.root, target)
+    if stage.environment is not None:  # versions and one UpdateEnvironment: cxops/workflows/envstage.py
+        if not opts.quiet:
+            typer.echo(
+                render_env_plan(
+                    envstage.plan_environment(opts.root, target, opts.emulator_host, opts.endpoint)
+                ),
+                nl=False,
+            )
+        result = envstage.apply_environment(opts.root, target, opts.emulator_host, opts.endpoint, force=force)
+        typer.echo(
+            f"{result.stage}: {result.versions_created} new version(s); environment {result.environment} is up to date"
+        )
+        return
     if stage.protected:
         raise GateError(
             f"{stage.name} is protected: --auto-approve is refused; plan, approve, then apply the plan file"

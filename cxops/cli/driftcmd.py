@@ -9,6 +9,9 @@ import typer
 
 from cxops.cli.context import OutputFormat, options
 from cxops.cli.diffcmd import render
+from cxops.core.envplan import render_env_plan
+from cxops.stage.config import load_stage
+from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
 from cxops.workflows.who import last_changes
 
@@ -19,6 +22,14 @@ def drift(
 ) -> None:
     """Compare STAGE's live agent with its desired state (tree + overrides); exit 3 on drift."""
     opts = options(ctx)
+    if load_stage(opts.root, stage).environment is not None:
+        # An environment drifts when a flow's pinned version does not hold the tree's content.
+        env_plan = envstage.plan_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
+        if not opts.quiet or env_plan:
+            typer.echo(render_env_plan(env_plan), nl=False)
+        if env_plan:
+            raise typer.Exit(3)
+        return
     planned = plan_stage(opts.root, stage, None, opts.emulator_host, opts.endpoint)
     if not opts.quiet or planned:
         typer.echo(

@@ -9,7 +9,8 @@ import typer
 from cxops.cli.context import options
 from cxops.cli.plancmd import save, show
 from cxops.errors import ConfigError
-from cxops.workflows import backups
+from cxops.stage.config import load_stage
+from cxops.workflows import backups, envstage
 from cxops.workflows.planning import plan_stage
 
 
@@ -24,6 +25,10 @@ def rollback(
 ) -> None:
     """Plan STAGE back to a backup taken by apply; apply the plan file like any other."""
     opts = options(ctx)
+    if load_stage(opts.root, stage).environment is not None:
+        env = envstage.rollback_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
+        typer.echo(f"{stage}: environment {env} is back at its previous versions")
+        return
     backup = to if to is not None else backups.newest(opts.root, stage)
     full = (
         backup if backup.is_absolute() else (opts.root / backup if not backup.exists() else backup.resolve())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 
@@ -61,3 +62,83 @@ def delete_version(session: CxSession, name: str) -> None:
     except ApiError as err:
         if err.code != "NOT_FOUND":
             raise
+
+
+@dataclass(frozen=True)
+class EnvironmentState:
+    """An environment as cxops uses it: its name and, per flow resource name, the pinned version."""
+
+    name: str
+    display_name: str
+    versions: dict[str, str]  # flow resource name -> version resource name
+    webhooks: dict[str, str]  # webhook resource name -> override uri
+
+
+def _state(env: Any) -> EnvironmentState:
+    versions = {str(c.version).split("/versions/")[0]: str(c.version) for c in env.version_configs}
+    hooks = {str(w.name): str(w.generic_web_service.uri) for w in env.webhook_config.webhook_overrides}
+    return EnvironmentState(str(env.name), str(env.display_name), versions, hooks)
+
+
+def find_environment(session: CxSession, agent: str, display_name: str) -> EnvironmentState | None:
+    envs = session.list_all(session.environments.list_environments, cx.ListEnvironmentsRequest(parent=agent))
+    found = [e for e in envs if str(e.display_name) == display_name]
+    return _state(found[0]) if found else None
+
+
+def webhook_names(session: CxSession, agent: str) -> dict[str, str]:
+    listed = session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
+    return {str(w.display_name): str(w.name) for w in listed}
+
+
+def _environment(display_name: str, versions: dict[str, str], webhooks: dict[str, str]) -> Any:
+    return cx.Environment(
+        display_name=display_name,
+        version_configs=[cx.Environment.VersionConfig(version=v) for _, v in sorted(versions.items())],
+        webhook_config=cx.Environment.WebhookConfig(
+            webhook_overrides=[
+                cx.Webhook(name=name, generic_web_service=cx.Webhook.GenericWebService(uri=uri))
+                for name, uri in sorted(webhooks.items())
+            ]
+        ),
+    )
+
+
+def put_environment(
+    session: CxSession,
+    agent: str,
+    current: EnvironmentState | None,
+    display_name: str,
+    versions: dict[str, str],
+    webhooks: dict[str, str],
+) -> EnvironmentState:
+    """One CreateEnvironment (none yet) or one UpdateEnvironment, both long-running (v3
+    Environments.CreateEnvironment / UpdateEnvironment: the operation's response is the
+    Environment), with exactly these version_configs and webhook overrides."""
+    env = _environment(display_name, versions, webhooks)
+    if current is None:
+        request: Any = cx.CreateEnvironmentRequest(parent=agent, environment=env)
+        done = session.wait(session.environments.create_environment, request, cx.Environment.pb())
+    else:
+        env.name = current.name
+        request = cx.UpdateEnvironmentRequest(
+            environment=env, update_mask={"paths": ["version_configs", "webhook_config"]}
+        )
+        done = session.wait(session.environments.update_environment, request, cx.Environment.pb())
+    return _state(done)
+
+
+def environment_history(session: CxSession, name: str) -> list[EnvironmentState]:
+    """The environment's states, newest first (v3 Environments.LookupEnvironmentHistory)."""
+    listed = session.list_all(
+        session.environments.lookup_environment_history, cx.LookupEnvironmentHistoryRequest(name=name)
+    )
+    return [_state(e) for e in listed]
+
+
+def version_descriptions(session: CxSession, names: list[str]) -> dict[str, str]:
+    out = {}
+    for name in names:
+        got = session.call(session.versions.get_version, cx.GetVersionRequest(name=name), write=False)
+        out[name] = str(got.description)
+    return out

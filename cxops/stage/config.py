@@ -67,6 +67,10 @@ required; ``key: null`` counts as absent for every optional key):
     come from a live run on that stage (e.g. prd needs the tests to have passed on stg with
     the same content). ``on`` must name another stage that deploys the same agent
     (:func:`check_sources` checks that across stages).
+``environment``
+    the display name of a CX environment of the agent (whose draft another stage edits): the
+    stage is that environment, pointing at flow versions (:mod:`cxops.workflows.envstage`).
+    Not with ``preview``.
 ``versions``
     ``on_apply``: after a verified apply, a CX flow version of every flow the apply changed
     (``cxops history STAGE`` lists them). Absent: no versions.
@@ -153,6 +157,7 @@ _TOP_KEYS = (
     "tests",
     "preview",
     "versions",
+    "environment",
 )
 VERSIONS_MODES = ("on_apply",)
 # What a preview stage's agent_display_name template may hold.
@@ -195,6 +200,7 @@ class Stage:
     tests_on: str | None = None
     preview: bool = False
     versions: str | None = None
+    environment: str | None = None
     root: Path | None = field(default=None, compare=False, repr=False)
     positions: Positions | None = field(default=None, compare=False, repr=False)
 
@@ -572,6 +578,12 @@ class _Reader:
             self.fail(("agent_display_name",), "must not be empty")
         return text
 
+    def display_name_of(self, path: Sequence[str | int], value: Any) -> str:
+        text = self.text(path, value, "a display name")
+        if not text.strip():
+            self.fail(path, "must not be empty")
+        return text
+
     def boolean(self, path: Sequence[str | int], value: Any) -> bool:
         if not isinstance(value, bool):
             self.fail(path, f"must be true or false, not {_type_name(value)}")
@@ -811,6 +823,11 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
                 ("versions",),
                 f"must be {' or '.join(VERSIONS_MODES)}, not {versions!r}{_did_you_mean(versions, VERSIONS_MODES)}",
             )
+    environment = None
+    if get("environment") is not None:
+        environment = reader.display_name_of(("environment",), get("environment"))
+        if preview:
+            reader.fail(("environment",), "a preview stage makes agents, it cannot be an environment")
     return Stage(
         name=name,
         file=file,
@@ -831,6 +848,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         tests_on=tests_on,
         preview=preview,
         versions=versions,
+        environment=environment,
         root=root,
         positions=positions,
     )

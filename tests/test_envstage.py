@@ -1,0 +1,109 @@
+"""Stages that are CX environments: apply = one CreateVersion per changed flow + one
+UpdateEnvironment; unchanged flows keep their versions; the stage's webhook URI goes to the
+environment's webhook_config; rollback = one UpdateEnvironment; a run stopped between the calls
+converges when run again, without a second version of any flow. Real client, stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cxops.cli.main import main
+from cxops.fake import FakeCX
+from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+
+PROJECT = "acme-bots-stg"
+PAGE = Path("agents/order-desk/flows/Returns/pages/Check Return Eligibility.yaml")
+STG_URI = "https://orders.stg.example.com/cx"
+PRD_URI = "https://orders.example.com/cx"
+
+
+@pytest.fixture
+def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
+    agent = empty_agent(clients, PROJECT, ["en", "ja"], "Orders")
+    hook = "overrides:\n  webhooks/orders-api:\n    generic_web_service.uri: {}\n"
+    stage_file(tmp_path, "stg", "order-desk", PROJECT, agent, SECRETS + hook.format(STG_URI))
+    stage_file(
+        tmp_path,
+        "prd",
+        "order-desk",
+        PROJECT,
+        agent,
+        SECRETS + "environment: production\n" + hook.format(PRD_URI),
+    )
+    assert cli(tmp_path, "apply", "stg", "--auto-approve") == 0
+    return tmp_path
+
+
+def cli(root: Path, *args: str) -> int:
+    return main(["--root", str(root), *args])
+
+
+def environment(clients: Any, fake: FakeCX) -> Any:
+    [agent] = [a for a in clients.agents.list_agents(parent=f"projects/{PROJECT}/locations/global")]
+    [env] = clients.environments.list_environments(parent=agent.name)
+    return env
+
+
+def edit_page(root: Path, text: str) -> None:
+    page = root / PAGE
+    page.write_text(page.read_text().replace("can be returned.", text), encoding="utf-8")
+
+
+def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
+    repo: Path, fake: FakeCX, clients: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(repo, "plan", "prd", "--detailed-exitcode") == 3
+    fake.reset_calls()
+    assert cli(repo, "apply", "prd", "--auto-approve") == 0
+    assert fake.count("CreateVersion") == 5 and fake.count("CreateEnvironment") == 1
+    env = environment(clients, fake)
+    first = {c.version for c in env.version_configs}
+    assert len(first) == 5
+    assert [w.generic_web_service.uri for w in env.webhook_config.webhook_overrides] == [PRD_URI]
+    assert cli(repo, "plan", "prd", "--detailed-exitcode") == 0
+    assert cli(repo, "drift", "prd") == 0
+
+    edit_page(repo, "can be returned today.")
+    assert cli(repo, "apply", "stg", "--auto-approve") == 0
+    assert cli(repo, "drift", "prd") == 3
+    capsys.readouterr()
+    assert cli(repo, "plan", "prd") == 0
+    out = capsys.readouterr().out
+    assert "+ version flow 'Returns'" in out and "keep flow 'Order Status'" in out
+    fake.reset_calls()
+    assert cli(repo, "apply", "prd", "--auto-approve") == 0
+    assert fake.count("CreateVersion") == 1 and fake.count("UpdateEnvironment") == 1
+    assert fake.write_count() == 2
+    second = {c.version for c in environment(clients, fake).version_configs}
+    assert len(second - first) == 1 and len(first - second) == 1  # unchanged flows keep theirs
+
+    fake.reset_calls()
+    assert cli(repo, "rollback", "prd") == 0
+    assert fake.write_count() == 1 and fake.count("UpdateEnvironment") == 1
+    assert {c.version for c in environment(clients, fake).version_configs} == first
+
+
+def test_a_run_stopped_between_calls_converges_without_duplicate_versions(
+    repo: Path, fake: FakeCX, clients: Any
+) -> None:
+    fake.inject("CreateVersion", "FAILED_PRECONDITION", count=1, after_commit=False)
+    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # stopped at the first version
+    fake.inject("UpdateEnvironment", "FAILED_PRECONDITION", count=1, after_commit=False)
+    fake.inject("CreateEnvironment", "FAILED_PRECONDITION", count=1, after_commit=False)
+    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # every version made, environment not set
+    fake.reset_calls()
+    assert cli(repo, "apply", "prd", "--auto-approve") == 0
+    assert fake.count("CreateVersion") == 0 and fake.count("CreateEnvironment") == 1
+    agent = environment(clients, fake).name.split("/environments/")[0]
+    for flow in clients.flows.list_flows(parent=agent):
+        assert len(list(clients.versions.list_versions(parent=flow.name))) == 1
+
+
+def test_environment_key_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stage_file(tmp_path, "prd", "order-desk", PROJECT, "abc", "environment: ''\n")
+    assert cli(tmp_path, "plan", "prd") == 1
+    assert "environments/prd.yaml:5: environment: must not be empty" in capsys.readouterr().err
