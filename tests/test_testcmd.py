@@ -329,3 +329,27 @@ def test_coverage_offline_lists_what_the_tests_do_not_reach(
     assert "not covered: " in text
     assert cli(repo, "test", "--offline", "--min-coverage", "intent=1.0") == 1
     assert "coverage intent: " in (out := capsys.readouterr().out) and "BELOW MINIMUM" in out
+
+
+def test_a_rollback_is_tested_on_the_backup_it_goes_back_to(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticket = repo / "tree.json"
+    assert cli(repo, "test", "--offline", "-o", str(ticket)) == 0
+    assert cli(repo, "apply", "stg", "--auto-approve", "--via", "restore", "--test-results", str(ticket)) == 0
+    intent = repo / "agents/order-desk/intents/order.status.yaml"
+    intent.write_text(intent.read_text(encoding="utf-8").replace("priority: 500000", "priority: 400000"))
+    assert cli(repo, "test", "--offline", "-o", str(ticket)) == 0
+    assert cli(repo, "apply", "stg", "--auto-approve", "--test-results", str(ticket)) == 0
+    backup = max((repo / ".cxops/backups/stg").iterdir())  # the state before the second apply
+    plan = repo / "rollback.json"
+    assert cli(repo, "rollback", "stg", "-o", str(plan)) == 0
+    capsys.readouterr()
+    assert cli(repo, "apply", str(plan), "--test-results", str(ticket)) == 1  # the tree's, not the backup's
+    assert "ran on other content than this plan deploys to stg" in capsys.readouterr().err
+    rel = backup.relative_to(repo).as_posix()
+    assert cli(repo, "test", "--offline", f"backup:{rel}", "-o", str(ticket)) == 0
+    assert json.loads(ticket.read_text())["desired_fingerprints"] == {
+        "stg": json.loads(plan.read_text())["desired_fingerprint"]
+    }
+    assert cli(repo, "apply", str(plan), "--test-results", str(ticket)) == 0

@@ -18,8 +18,8 @@ def test(
     ctx: typer.Context,
     target: str | None = typer.Argument(
         None,
-        help="A stage (its live agent); with --offline a tree folder, git:REF[:AGENT], a JSON package "
-        "or a stage (its desired state). Default with --offline: the one tree under agents/.",
+        help="A stage (its live agent); with --offline a tree folder, git:REF[:AGENT], a JSON package, "
+        "a stage (its desired state) or backup:PATH. Default with --offline: the one tree under agents/.",
     ),
     offline: bool = typer.Option(
         False, "--offline", help="Run in an embedded CX stand-in on a new agent restored from TARGET."

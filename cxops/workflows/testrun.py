@@ -32,6 +32,7 @@ from cxops.package.writer import package_files
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, load_stages
+from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
 from cxops.workflows.sources import load_source
@@ -81,7 +82,16 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
     stand-in at ``address`` on a new agent restored from that content."""
     spec = target or _only_tree(root)
     stage = _stage(root, spec)
-    if stage is not None:
+    vouched: dict[str, str] | None = None
+    if spec.startswith("backup:"):
+        # A backup is its stage's own past state, overrides in (what `cxops rollback` plans):
+        # the result vouches for that stage's rollback to it.
+        path = Path(spec[len("backup:") :])
+        content = deployed = backups.load(path if path.is_absolute() else root / path)
+        owner = load_stage(root, path.parent.name)
+        agent_label = owner.agent
+        vouched = {owner.name: fingerprint(comparable(content))}
+    elif stage is not None:
         # A stage's desired state: its tree with its overrides, as apply would deploy it.
         content = load_source(root, f"agents/{stage.agent}", None, None).snapshot
         deployed = overrides.apply(content, stage)
@@ -101,7 +111,7 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             agent=agent_label,
             created_at=now(),
             content_fingerprint=fingerprint(comparable(content)),
-            desired_fingerprints=_vouched(root, content, stage),
+            desired_fingerprints=_vouched(root, content, stage) if vouched is None else vouched,
             cases=cases,
             tags=options.tags,
             only=options.only,
