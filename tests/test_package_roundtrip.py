@@ -14,7 +14,7 @@ from tests.corpus import agent_dirs, read_export
 
 # What a package written by cxops does not reproduce, as documented in docs/tree-format.md:
 # server ids (cxops derives its own from keys), volatile timestamps and derived counts, the
-# export-only training-phrase flag ``auto`` and the split of plain text into several parts.
+# export-only training-phrase flag ``auto``, the NLU settings' server ``customConfigKey`` and the split of plain text into several parts.
 VOLATILE_KEYS = {
     "creationTime",
     "createTime",
@@ -25,6 +25,7 @@ VOLATILE_KEYS = {
     "referencedPlaybooks",
     "referencedFlows",
     "toolType",
+    "customConfigKey",
 }
 # ``name`` is a UUID on resources, routes and handlers; elsewhere it is a display name or an id.
 NAME_IS_DATA_UNDER = {

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cxops.cli.main import main
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
+from cxops.package.jsonfmt import clean_float32
 from cxops.package.reader import snapshot_from_package
 from cxops.repo.tree import read_tree, snapshot_from_tree, tree_files
 from tests.corpus import agent_dirs, read_export
@@ -21,11 +24,46 @@ def imported(folder: Path) -> Snapshot:
     return snapshot
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# User-authored text, where a UUID or any number is the author's: messages, phrases, parameter
+# values and payloads; and a search engine, an external resource CX names by its own path.
+USER_TEXT = {"text", "value", "engine"}
+# A reference that names nothing in the export, kept relative to the agent (SPEC §2 rule 2).
+DANGLING = re.compile(r"(tools|playbooks|flows)/[0-9a-f-]{36}")
+
+
+def server_noise(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """Where a tree body holds a server UUID, float32 noise or a camelCase export-only key,
+    outside user-authored text."""
+    where = "/".join(path)
+    if any(
+        p in USER_TEXT or p.endswith("parameters") or p in ("payload", "openapi_json_schema") for p in path
+    ):
+        return []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if key in ("customConfigKey", "classificationThreshold", "openapiJsonSchema"):
+                found.append(f"{where}/{key}: key not in tree form")
+            found += server_noise(item, (*path, str(key)))
+        return found
+    if isinstance(value, list):
+        return [f for item in value for f in server_noise(item, path)]
+    if isinstance(value, str) and UUID.search(value) and not DANGLING.fullmatch(value):
+        return [f"{where}: {value[:60]}"]
+    if isinstance(value, float) and len(repr(value)) > 9 and clean_float32(value) != value:
+        return [f"{where}: {value!r}"]
+    return []
+
+
 @pytest.mark.parametrize("folder", agent_dirs())
 def test_tree_reads_back_as_the_same_snapshot(folder: Path) -> None:
     snapshot = imported(folder)
     files = tree_files(snapshot)
     assert snapshot_from_tree(files).resources == snapshot.resources
+    # Rule 2 of the tree format holds for export-only content too.
+    noise = [f"{key}: {n}" for key, body in snapshot.resources.items() for n in server_noise(body)]
+    assert noise == []
 
 
 @pytest.mark.parametrize("folder", agent_dirs())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,73 @@ def snake(name: str) -> str:
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def export_only_key(key: str) -> str:
+    """An export-only key in tree form: snake_case where camelCase gives the same key back."""
+    name = snake(key)
+    return name if camel(name) == key else key
+
+
+def package_key(key: str) -> str:
+    """The inverse of :func:`export_only_key`."""
+    name = camel(key)
+    return name if snake(name) == key else key
+
+
+# Export-only keys whose values are server identity: a flow's NLU settings name their custom
+# model config by a UUID the server assigns. Left out of trees; the package writer derives one.
+EXPORT_ONLY_IDENTITY = frozenset({"customConfigKey"})
+# Export-only values that are user data (a tool call's parameters in a playbook example) or a
+# document of their own (a JSON Schema): kept verbatim, as their author wrote their keys, which
+# may already be snake_case (``shopping_cart``) and so could not be told apart in a tree.
+EXPORT_ONLY_VERBATIM = frozenset({"openapi_json_schema", "value", "payload"})
+
+
+def _verbatim(tree_key: str) -> bool:
+    # Every ``...parameters`` / ``...action_parameters`` of a tool or flow call is user data.
+    return tree_key in EXPORT_ONLY_VERBATIM or tree_key.endswith("parameters")
+
+
+def decode_export_only(tree_key: str, value: Any, ctx: Context) -> Any:
+    """An export-only value in tree form: keys as :func:`export_only_key`, server identities left
+    out, resource paths of the exporting agent as the display name they name (as in the fields of
+    the v3 API, SPEC §2 rule 3), float32 noise removed (exports print 0.3 as 0.30000001)."""
+    if _verbatim(tree_key):
+        return copy.deepcopy(value)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in EXPORT_ONLY_IDENTITY:
+                continue
+            name = export_only_key(key)
+            out[name] = decode_export_only(name, item, ctx)
+        return out
+    if isinstance(value, list):
+        return [decode_export_only(tree_key, item, ctx) for item in value]
+    if isinstance(value, str):
+        segments = value.split("/")
+        if len(segments) > 7 and segments[0] == "projects" and segments[4] == "agents":
+            return ctx.resolve(value)
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        clean = clean_float32(value)
+        # Only a value the float32 printing explains is noise; a double keeps its digits.
+        return clean if float32_json(clean) == value else value
+    return value
+
+
+def encode_export_only(tree_key: str, value: Any) -> Any:
+    """The inverse of :func:`decode_export_only`, as far as a package needs it."""
+    if _verbatim(tree_key):
+        return copy.deepcopy(value)
+    if isinstance(value, dict):
+        return {package_key(k): encode_export_only(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encode_export_only(tree_key, item) for item in value]
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        return float32_json(value)
+    return value
 
 
 @dataclass
@@ -258,10 +326,9 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
             ctx.unknown.add(f"{info.short_name}.{key}")
             if unknown is None:
                 unknown = {}
+            tree_key = export_only_key(key)
             # Text (the usual export-only value) is immutable: no copy needed.
-            unknown[name if camel(name) == key else key] = (
-                value if isinstance(value, str) else copy.deepcopy(value)
-            )
+            unknown[tree_key] = decode_export_only(tree_key, value, ctx)
             continue
         decoded: Any
         plan = f.plan
@@ -408,7 +475,7 @@ def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any
     for key, value in body.items():
         fd = desc.fields_by_name.get(key)
         if fd is None:
-            unknown.append((camel(key) if snake(camel(key)) == key else key, copy.deepcopy(value)))
+            unknown.append((package_key(key), encode_export_only(key, value)))
             continue
         if (
             type_name == f"{V3}.Fulfillment"

@@ -73,7 +73,7 @@ def package_files(snapshot: Snapshot, agent_path: str = UNBOUND_AGENT) -> dict[s
     for key, body in snapshot.of_kind("flow"):
         folder = flow_dirs[key.name]
         files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.FLOW, body))
+            _with_id(resource_id(key, snapshot), _with_config_keys(key, encode(K.FLOW, body)))
         )
     for kind, sub in ((K.PAGE, "pages"), (K.FLOW_ROUTE_GROUP, "transitionRouteGroups")):
         for key, body in snapshot.of_kind(kind.name):
@@ -147,6 +147,16 @@ def package_files(snapshot: Snapshot, agent_path: str = UNBOUND_AGENT) -> dict[s
                 encode(K.GENERATIVE_SETTINGS, {**body, "language_code": lang})
             )
     return files
+
+
+def _with_config_keys(key: Key, flow: dict[str, Any]) -> dict[str, Any]:
+    """A flow's export-only NLU settings with the config key a tree leaves out (a server UUID),
+    derived from the flow and language so the same tree gives the same bytes."""
+    for entry in flow.get("nluSettingsList") or []:
+        if isinstance(entry, dict) and "customConfigKey" not in entry:
+            seed = f"nlu-config\0{key.name}\0{entry.get('languageCode', '')}"
+            entry["customConfigKey"] = str(uuid.uuid5(ID_NAMESPACE, seed))
+    return flow
 
 
 def _phrase_json(line: Any, lang: str) -> dict[str, Any]:
