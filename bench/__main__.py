@@ -96,6 +96,14 @@ def main(argv: list[str]) -> int:
             ("  plan+apply / one pull", lambda f: f["plan_apply_vs_pull"], "(reads: see README)"),
         ],
     )
+    _show(
+        _run("env_bench"),
+        [
+            ("environment stage, 10 flows changed: CreateVersion calls", lambda f: f["create_version"], "10"),
+            ("  UpdateEnvironment calls", lambda f: f["update_environment"], "1"),
+            ("  rollback write calls", lambda f: f["rollback_write_calls"], "1"),
+        ],
+    )
     return 0
 
 
