@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         "files_with_findings": len({f.file for f in result.findings}),
         "load_s": round(load_s, 3),
         "lint_s": round(lint_s, 3),
-        "ratio": round(lint_s / load_s, 2),
+        "lint_vs_load": round(lint_s / load_s, 2),
         "per_rule": dict(sorted(per_rule.items())),
     }
     print(f"synthetic {args.size}: {files} files, {len(result.findings)} findings")

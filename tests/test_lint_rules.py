@@ -187,3 +187,21 @@ def test_messages_name_what_is_wrong() -> None:
     assert "31s" in timeout.message and "30s" in timeout.message
     [regexp] = run(edited(_bad_regexp))
     assert "RE2" in regexp.message and regexp.path == ("entities", "en", 0)
+
+
+def test_findings_as_cx_validation_messages() -> None:
+    from google.cloud.dialogflowcx_v3 import ValidationMessage
+
+    from cxops.core.lint.cxmessages import validation_messages
+
+    messages = validation_messages(run(edited(_duplicate_phrase)) + run(edited(_untested_flow)))
+    # CX's own wording where it has one; test cases are not something CX validation reports on.
+    assert messages == [
+        {
+            "resource_type": "INTENT_TRAINING_PHRASE",
+            "resource_names": [{"name": "", "display_name": "hi"}],
+            "severity": "WARNING",
+            "detail": "Different intents have training phrases which are too similar.",
+        }
+    ]
+    ValidationMessage(messages[0])  # the proto takes them as they are
