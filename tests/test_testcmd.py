@@ -353,3 +353,30 @@ def test_a_rollback_is_tested_on_the_backup_it_goes_back_to(
         "stg": json.loads(plan.read_text())["desired_fingerprint"]
     }
     assert cli(repo, "apply", str(plan), "--test-results", str(ticket)) == 0
+
+
+def test_an_environment_stage_is_gated_and_tested_in_its_environment(
+    fake: FakeCX,
+    clients: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
+    agent = empty_agent(clients, PROJECT, ["en", "ja"], "Orders")
+    stage_file(tmp_path, "stg", "order-desk", PROJECT, agent, SECRETS)
+    stage_file(
+        tmp_path, "prd", "order-desk", PROJECT, agent, SECRETS + "environment: production\ntests: required\n"
+    )
+    assert cli(tmp_path, "apply", "stg", "--auto-approve", "--via", "restore") == 0
+    err = refused(fake, capsys, tmp_path, "prd", "--auto-approve")
+    assert "prd requires passing test results (tests in environments/prd.yaml)" in err
+    ticket = tmp_path / "prd.json"
+    assert cli(tmp_path, "test", "prd", "--offline", "-o", str(ticket)) == 0
+    assert cli(tmp_path, "apply", "prd", "--auto-approve", "--test-results", str(ticket)) == 0
+    assert fake.count("CreateEnvironment") == 1
+    live = tmp_path / "live.json"
+    assert cli(tmp_path, "test", "prd", "-o", str(live)) == 0
+    data = json.loads(live.read_text())
+    assert data["environment"].startswith(f"projects/{PROJECT}/locations/global/agents/{agent}/environments/")
+    assert data["desired_fingerprints"] == {}  # the environment serves versions, not the draft read

@@ -17,6 +17,7 @@ from cxops.stage.config import load_stage
 from cxops.workflows import apply as core
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
+from cxops.workflows.testrun import check_stage_tests
 
 
 class ApplyVia(str, enum.Enum):
@@ -109,6 +110,7 @@ def apply(
         return
     stage = load_stage(opts.root, target)
     if stage.environment is not None:  # versions and one UpdateEnvironment: cxops/workflows/envstage.py
+        check_stage_tests(opts.root, stage, test_results, opts.emulator_host, opts.endpoint)
         if not opts.quiet:
             typer.echo(
                 render_env_plan(

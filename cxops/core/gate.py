@@ -116,10 +116,15 @@ def resolve_secrets(plan: Plan, stage: Stage, desired: Snapshot) -> dict[str, st
 
 
 def check_tests(
-    plan: Plan, stage: Stage, results: TestRun | None, data: Mapping[str, Any] | None, where: str
+    desired_fingerprint: str,
+    stage: Stage,
+    results: TestRun | None,
+    data: Mapping[str, Any] | None,
+    where: str,
 ) -> None:
-    """A stage with ``tests`` needs a passing ``cxops test`` result for exactly the plan's desired
-    state; a result given to any stage is checked the same way."""
+    """A stage with ``tests`` needs a passing ``cxops test`` result for exactly the desired state
+    being deployed (a plan's ``desired_fingerprint``); a result given to any stage is checked the
+    same way."""
     if results is None or data is None:
         if stage.tests_required:
             run = f"cxops test {stage.tests_on}" if stage.tests_on else f"cxops test {stage.name} --offline"
@@ -153,7 +158,7 @@ def check_tests(
             f"{stage.name} needs the tests to have passed live on {stage.tests_on} (tests.on in {stage.file}); "
             f"{where} is from a {results.mode} run of {results.target}"
         )
-    if results.desired_fingerprints.get(stage.name) != plan.desired_fingerprint:
+    if results.desired_fingerprints.get(stage.name) != desired_fingerprint:
         tested = f"a live run on {results.target}" if results.mode == "live" else results.target
         raise GateError(
             f"{where}: the tests ran on other content than this plan deploys to {stage.name} "

@@ -96,7 +96,7 @@ def run(
     """The rest of the gate (which reads again), then the writes. Approvals are checked by the
     caller; ``auto_approved``: planned just now with no reviewer (--auto-approve, promote --apply)."""
     results, results_data = load_results(test_results) if test_results is not None else (None, None)
-    gate.check_tests(plan, stage, results, results_data, str(test_results))
+    gate.check_tests(plan.desired_fingerprint, stage, results, results_data, str(test_results))
     if auto_approved:
         gate.refuse_unreviewed_security(plan)
     desired = desired_state(root, stage, source_spec(plan.source), emulator_host, endpoint)

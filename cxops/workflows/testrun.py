@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cxops.core import gate
 from cxops.core import testresults as tr
 from cxops.core.approvals import approval_key
 from cxops.core.plan import comparable, fingerprint
@@ -34,7 +35,7 @@ from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
-from cxops.workflows.planning import now
+from cxops.workflows.planning import desired_state, now
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -66,7 +67,9 @@ def run_stage(
             agent=stage.agent,
             created_at=now(),
             content_fingerprint=fingerprint(comparable(live.snapshot)),
-            desired_fingerprints=_vouched(root, live.snapshot, None),
+            # A CX environment serves flow versions, not the draft read here: such a run vouches
+            # for no desired state.
+            desired_fingerprints={} if stage.environment else _vouched(root, live.snapshot, None),
             cases=cases,
             environment=environment,
             tags=options.tags,
@@ -119,6 +122,18 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             validation=validation,
         )
     )
+
+
+def check_stage_tests(
+    root: Path, stage: Stage, test_results: Path | None, emulator_host: str | None, endpoint: str | None
+) -> None:
+    """The test gate for a deploy without a plan file (an environment stage): the result must be
+    for the stage's desired state as it is now."""
+    if test_results is None and not stage.tests_required:
+        return
+    results, data = load_results(test_results) if test_results is not None else (None, None)
+    desired = desired_state(root, stage, None, emulator_host, endpoint)
+    gate.check_tests(desired.fingerprint, stage, results, data, str(test_results))
 
 
 def save(run: TestRun, path: Path) -> None:
@@ -176,12 +191,11 @@ def _vouched(root: Path, content: Snapshot, only: Stage | None) -> dict[str, str
 
 
 def _environment(session: CxSession, agent: str, stage: Stage) -> str | None:
-    # Stage files may name a CX environment (the versions feature); tests then run what it serves.
-    wanted = getattr(stage, "environment", None)
-    if not wanted:
+    # An environment stage: the tests run what that CX environment serves.
+    if not stage.environment:
         return None
     try:
-        return api.environment_name(session, agent, str(wanted))
+        return api.environment_name(session, agent, stage.environment)
     except ConfigError as err:
         raise ConfigError(err.message, stage.location_of(("environment",))) from None
 
