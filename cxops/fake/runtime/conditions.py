@@ -3,7 +3,8 @@
 Grammar (the CX "Conditions" reference: comparison operators ``=``, ``!=``, ``<``, ``>``,
 ``<=``, ``>=``, ``:`` (has / contains), boolean ``AND``, ``OR``, ``NOT``, parentheses; constants
 ``true``, ``false``, ``null``, numbers, quoted strings; parameter references ``$session.params.x``,
-``$page.params.x``, ``$intent.params.x``). Anything else — system functions (``$sys.func.*``),
+``$page.params.x``, ``$intent.params.x``, with a path into a structured value:
+``$session.params.x[0].field``). Anything else — system functions (``$sys.func.*``),
 other ``$`` references — raises :class:`Unsupported`, which the runtime reports as an error of
 the turn instead of guessing a value.
 """
@@ -25,7 +26,7 @@ TOKEN_RE = re.compile(
     (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     |(?P<op><=|>=|!=|=|<|>|:)
     |(?P<paren>[()])
-    |(?P<ref>\$[A-Za-z_][\w.\-]*(?:\[[^\]]*\])?)
+    |(?P<ref>\$[A-Za-z_][\w\-]*(?:\.[\w\-]+|\[\d+\])*)
     |(?P<num>-?\d+(?:\.\d+)?(?![\w.]))
     |(?P<word>[^\s()=!<>:"']+)
     )""",

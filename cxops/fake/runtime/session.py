@@ -53,6 +53,7 @@ class TurnOutput:
     event: str = ""
     webhook_errors: list[str] = field(default_factory=list)
     webhook_skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the runtime left out of this turn
     # Coverage: (owner resource, route or handler name) of what fired in this turn.
     traversed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -79,7 +80,13 @@ class Session:
 
     def start(self, flow: str = "", page: str = "") -> None:
         agent_msg = self.service.store.entries[self.agent].base
+        if page and not flow:
+            flow = page.split("/pages/")[0]
         flow = flow or str(agent_msg.start_flow)
+        if not flow:
+            raise TurnError("the agent starts with a playbook; the runtime models flows only")
+        if page.endswith("/pages/START_PAGE"):
+            page = ""
         self.stack = [Frame(flow, page or START)]
 
     @property
@@ -91,12 +98,20 @@ class Session:
         return f"{frame.flow}/pages/START_PAGE" if frame.page == START else frame.page
 
     def lookup(self, ref: str) -> Any:
-        scope, _, name = ref[1:].partition(".params.")
-        if scope == "intent":
-            return self.intent_params.get(name)
-        if scope == "page" and name == "status":
+        scope, _, path = ref[1:].partition(".params.")
+        steps = re.findall(r"\[(\d+)\]|\.?([^.\[]+)", path)
+        name = steps[0][1] if steps else path
+        if scope == "page" and name == "status" and len(steps) == 1:
             return "FINAL" if self.form_complete() else None
-        return self.params.get(name)
+        value: Any = (self.intent_params if scope == "intent" else self.params).get(name)
+        for index, key in steps[1:]:
+            if index and isinstance(value, list) and int(index) < len(value):
+                value = value[int(index)]
+            elif key and isinstance(value, dict):
+                value = value.get(key)
+            else:
+                return None
+        return value
 
     def cond(self, expr: str) -> bool:
         try:
@@ -177,16 +192,17 @@ class Session:
         routes = self.scope(with_input=True)
         in_scope = {str(r.intent) for _, r in routes if r.intent}
         candidates = [i for n, i in v.intents.items() if n in in_scope or i.is_fallback]
-        try:
-            found: Match | None = match(text, candidates, v.threshold(self.frame.flow), v.find)
-        except UnsupportedEntity as bad:
-            raise TurnError(str(bad)) from bad
+        found: Match | None = match(text, candidates, v.threshold(self.frame.flow), self.lenient_find(out))
         self.intent_params = {}
         if found is not None:
             out.intent, out.confidence = found.intent, found.confidence
-            self.intent_params = dict(found.params)
+            # A list parameter (is_list) holds its values as a list, as CX's do.
+            self.intent_params = {
+                k: [v] if found.intent.is_list.get(k) and not isinstance(v, list) else v
+                for k, v in found.params.items()
+            }
             # Intent parameters become session parameters (and so fill forms of the same name).
-            self.params.update(found.params)
+            self.params.update(self.intent_params)
             for owner, route in routes:
                 if str(route.intent) == found.intent.name and (
                     not route.condition or self.cond(str(route.condition))
@@ -198,6 +214,22 @@ class Session:
             return
         if found is None:
             self.handle_event("sys.no-match-default", out)
+
+    def lenient_find(self, out: TurnOutput) -> Any:
+        """Entity lookup for intent matching: a system entity outside the subset finds nothing
+        (its parameter stays empty), and the turn says so; it is never guessed."""
+        assert self.view is not None
+        view = self.view
+
+        def find(entity_type: str, text: str) -> Any:
+            try:
+                return view.find(entity_type, text)
+            except UnsupportedEntity as bad:
+                if str(bad) not in out.notes:
+                    out.notes.append(str(bad))
+                return []
+
+        return find
 
     def fill_requested(self, text: str) -> bool:
         assert self.view is not None

@@ -41,8 +41,15 @@ def run_case(service: Any, agent: str, case: Msg, seed: int = 0) -> tuple[Msg, l
     """The TestCaseResult (raw proto, unnamed) and the runtime's turn outputs (for coverage)."""
     session = Session(service, agent, seed=seed)
     config = case.test_config
-    session.start(str(config.flow), str(config.page))
     result = cx.TestCaseResult.pb()()
+    try:
+        session.start(str(config.flow), str(config.page))
+    except TurnError as bad:
+        turn = result.conversation_turns.add()
+        turn.virtual_agent_output.status.code = 3
+        turn.virtual_agent_output.status.message = f"cxops fake: {bad}"
+        result.test_result = int(cx.TestResult.FAILED)
+        return result, []
     outputs: list[TurnOutput] = []
     default_language = str(service.store.entries[agent].base.default_language_code)
     failed = False
@@ -80,10 +87,10 @@ def run_case(service: Any, agent: str, case: Msg, seed: int = 0) -> tuple[Msg, l
         for message in out.messages:
             if message.payload is None:
                 actual.text_responses.add().text.append(message.text)
-        if out.webhook_errors or out.webhook_skipped:
+        if out.webhook_errors or out.webhook_skipped or out.notes:
             # A failed call was handled by webhook.error (the turn is judged by its outcome); a
             # skipped one is a note. Neither is an error code of the turn.
-            actual.status.message = "; ".join(out.webhook_errors + out.webhook_skipped)
+            actual.status.message = "; ".join(out.webhook_errors + out.webhook_skipped + out.notes)
         diffs = differences(expected, actual, out, view.display)
         actual.differences.extend(diffs)
         failed = failed or bool(diffs)
