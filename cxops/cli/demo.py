@@ -5,10 +5,20 @@ from __future__ import annotations
 import typer
 
 
-def demo() -> None:
+def demo(
+    team: bool = typer.Option(
+        False, "--team", help="Two developers, two preview agents, one merge through the merge driver."
+    ),
+) -> None:
     """Run dev -> stg -> prd on the embedded CX stand-in."""
-    from cxops.cli import demo_steps as core  # imports the stand-in: only when the demo runs
+    # Both import the stand-in: only when the demo runs.
+    if team:
+        from cxops.cli import demo_team
 
-    code = core.run(typer.echo)
+        code = demo_team.run(typer.echo)
+    else:
+        from cxops.cli import demo_steps as core
+
+        code = core.run(typer.echo)
     if code:
         raise typer.Exit(code)

@@ -63,3 +63,35 @@ def console_edit(session: CxSession, agent: str) -> list[str]:
 
 def webhooks(session: CxSession, agent: str) -> list[Any]:
     return session.list_all(session.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent))
+
+
+def edit_page(
+    session: CxSession,
+    agent: str,
+    page: tuple[str, str],
+    language: str,
+    *,
+    entry: str | None = None,
+    no: str | None = None,
+) -> None:
+    """Save page (flow, page) in the console: its entry message in ``language``, or the reply
+    of its first route that has one."""
+    flows = session.list_all(session.flows.list_flows, cx.ListFlowsRequest(parent=agent))
+    flow = next(f for f in flows if f.display_name == page[0])
+    pages = session.list_all(session.pages.list_pages, cx.ListPagesRequest(parent=flow.name))
+    name = next(p for p in pages if p.display_name == page[1]).name
+    found = session.call(
+        session.pages.get_page, cx.GetPageRequest(name=name, language_code=language), write=False
+    )
+    if entry is not None:
+        found.entry_fulfillment.messages[0].text.text[:] = [entry]
+        mask = ["entry_fulfillment"]
+    else:
+        route = next(r for r in found.transition_routes if r.trigger_fulfillment.messages)
+        route.trigger_fulfillment.messages[0].text.text[:] = [str(no)]
+        mask = ["transition_routes"]
+    session.call(
+        session.pages.update_page,
+        cx.UpdatePageRequest(page=found, language_code=language, update_mask={"paths": mask}),
+        write=True,
+    )
