@@ -63,3 +63,12 @@ def sample_in_stand_in(root: Path, address: str, monkeypatch: Any) -> Path:
 
 
 SECRETS = f"secrets:\n  orders-api/X-Api-Key: env:{SECRET_ENV}\n"
+
+
+RETURNS_PAGE = Path("agents/order-desk/flows/Returns/pages/Check Return Eligibility.yaml")
+
+
+def edit_returns_page(root: Path, text: str) -> None:
+    """Change one page of the sample's Returns flow (its first message), nothing else."""
+    page = root / RETURNS_PAGE
+    page.write_text(page.read_text().replace("can be returned.", text), encoding="utf-8")

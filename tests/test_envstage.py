@@ -12,10 +12,9 @@ import pytest
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import SECRETS, edit_returns_page, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"
-PAGE = Path("agents/order-desk/flows/Returns/pages/Check Return Eligibility.yaml")
 STG_URI = "https://orders.stg.example.com/cx"
 PRD_URI = "https://orders.example.com/cx"
 
@@ -48,11 +47,6 @@ def environment(clients: Any, fake: FakeCX) -> Any:
     return env
 
 
-def edit_page(root: Path, text: str) -> None:
-    page = root / PAGE
-    page.write_text(page.read_text().replace("can be returned.", text), encoding="utf-8")
-
-
 def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
     repo: Path, fake: FakeCX, clients: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,7 +61,7 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
     assert cli(repo, "plan", "prd", "--detailed-exitcode") == 0
     assert cli(repo, "drift", "prd") == 0
 
-    edit_page(repo, "can be returned today.")
+    edit_returns_page(repo, "can be returned today.")
     assert cli(repo, "apply", "stg", "--auto-approve") == 0
     assert cli(repo, "drift", "prd") == 3
     capsys.readouterr()

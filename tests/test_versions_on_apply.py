@@ -15,10 +15,9 @@ from cxops.cli.main import main
 from cxops.core.releases import to_prune
 from cxops.cx.versions import FlowVersion
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import SECRETS, edit_returns_page, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"
-PAGE = Path("agents/order-desk/flows/Returns/pages/Check Return Eligibility.yaml")
 
 
 @pytest.fixture
@@ -47,11 +46,6 @@ def versions(clients: Any, flow: str) -> list[Any]:
     return list(clients.versions.list_versions(parent=flow))
 
 
-def edit_page(root: Path, text: str) -> None:
-    page = root / PAGE
-    page.write_text(page.read_text().replace("can be returned.", text), encoding="utf-8")
-
-
 def test_apply_versions_each_changed_flow_once_and_history_lists_them(
     repo: Path, fake: FakeCX, clients: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -64,7 +58,7 @@ def test_apply_versions_each_changed_flow_once_and_history_lists_them(
     assert made.display_name.startswith("cxops ") and "author: dev-alice" in made.description
     assert "commit: " in made.description and "approvers: " in made.description
 
-    edit_page(repo, "can be returned today.")
+    edit_returns_page(repo, "can be returned today.")
     fake.reset_calls()
     assert cli(repo, "apply", "stg", "--auto-approve") == 0
     assert fake.count("CreateVersion") == 1  # only Returns changed
@@ -109,13 +103,28 @@ def test_the_limit_prunes_cxops_oldest_unpinned_version_only(repo: Path, fake: F
             parent=returns, version=cx.Version(display_name=f"cxops old{i}", description=f"cxops plan old{i}")
         ).result()
     assert len(versions(clients, returns)) == 20
-    edit_page(repo, "can be returned now.")
+    edit_returns_page(repo, "can be returned now.")
     assert cli(repo, "apply", "stg", "--auto-approve") == 0
     left = {v.display_name for v in versions(clients, returns)}
     assert len(left) == 20
     assert ours.display_name in left and foreign.display_name in left  # pinned, and not ours
     assert "cxops old0" not in left and "cxops old1" in left
     assert env.name
+
+
+def test_a_run_stopped_before_its_versions_makes_them_on_the_next_apply(
+    repo: Path, fake: FakeCX, clients: Any
+) -> None:
+    fake.inject("CreateVersion", "FAILED_PRECONDITION", count=1)
+    assert cli(repo, "apply", "stg", "--auto-approve") == 1  # applied and verified, no version yet
+    fake.reset_calls()
+    assert cli(repo, "apply", "stg", "--auto-approve") == 0  # nothing to write; versions made
+    names = flows(clients, agent_of(repo))
+    assert fake.count("CreateVersion") == len(names)
+    assert all(len(versions(clients, n)) == 1 for n in names.values())
+    fake.reset_calls()
+    assert cli(repo, "apply", "stg", "--auto-approve") == 0
+    assert fake.write_count() == 0
 
 
 def test_prune_picks_oldest_cxops_unpinned() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from cxops.core.envplan import CONTENT_LINE
 from cxops.core.plan import Plan
 from cxops.cx.versions import MAX_DESCRIPTION, FlowVersion
 
@@ -30,32 +31,18 @@ def plan_hash_of(version: FlowVersion) -> str:
     return version.description[len(DESCRIPTION_PREFIX) :].split("\n", 1)[0].strip()
 
 
-def changed_flows(plan: Plan) -> list[str]:
-    """Display names of the flows whose versioned content (the flow, its pages, its route groups)
-    the plan writes, in plan order; flows the plan deletes have nothing left to version."""
-    deleted = {w.key.name for w in plan.writes if w.key.kind == "flow" and w.op == "delete"}
-    out: dict[str, None] = {}
-    for write in plan.writes:
-        if write.key.kind == "flow":
-            flow = write.key.name
-        elif write.key.kind in ("page", "flow_route_group"):
-            flow = write.key.scope
-        else:
-            continue
-        if flow not in deleted:
-            out[flow] = None
-    return list(out)
-
-
 def display_name(plan_hash: str) -> str:
     return f"{NAME_PREFIX}{plan_hash[:SHORT_HASH]}"
 
 
-def description(plan: Plan, plan_hash: str) -> str:
+def description(plan: Plan, plan_hash: str, content: str) -> str:
     """What a reviewer of the version list needs: the plan, the commit, who wrote and approved it."""
     commit = str(plan.source.get("commit") or "unknown")
     approvers = ", ".join(a.reviewer for a in plan.approvals) or "none (unprotected stage)"
-    text = f"{DESCRIPTION_PREFIX}{plan_hash}\ncommit: {commit}\nauthor: {plan.author}\napprovers: {approvers}"
+    text = (
+        f"{DESCRIPTION_PREFIX}{plan_hash}\n{CONTENT_LINE}{content}\n"
+        f"commit: {commit}\nauthor: {plan.author}\napprovers: {approvers}"
+    )
     return text[:MAX_DESCRIPTION]
 
 

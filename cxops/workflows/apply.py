@@ -115,6 +115,8 @@ def run(
                 "use --force to replace it anyway"
             )
         if not plan and not via_restore:
+            if stage.versions == "on_apply":  # a run killed before its versions: make them now
+                flowversions.create_versions(session, live.agent, plan, desired.snapshot)
             return ApplyOutcome(stage.name, 0, None)
         lease = StageLease(session, live.agent, stage.name, holder_name(author()))
         lease.acquire(break_lease=break_lease)
@@ -130,7 +132,7 @@ def run(
             verify(session, stage, desired, values)
             verified = True
             if stage.versions == "on_apply":
-                flowversions.create_versions(session, live.agent, plan)
+                flowversions.create_versions(session, live.agent, plan, desired.snapshot)
         finally:
             # The sources are stamped only once live is what was planned with them.
             lease.release(dict(stage.secrets) if verified else None)

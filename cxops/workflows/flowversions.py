@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.core import releases
+from cxops.core.envplan import content_of, flow_contents
 from cxops.core.plan import Plan
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
 from cxops.cx.versions import FlowVersion
+from cxops.model.snapshot import Snapshot
 from cxops.stage.config import load_stage
 from cxops.workflows.live import agent_name, open_session
 
@@ -24,28 +26,33 @@ class Release:
         return releases.plan_hash_of(self.version)
 
 
-def create_versions(session: CxSession, agent: str, plan: Plan) -> list[str]:
-    """A version of each flow the plan changed, named from the plan; returns the new names.
+def create_versions(session: CxSession, agent: str, plan: Plan, desired: Snapshot) -> list[str]:
+    """A version of each flow whose newest cxops version does not hold its desired content
+    (the flows the plan changed, and any a killed run left unversioned); returns the new names.
 
-    Run after apply verified live: the versions then hold exactly the planned content. A flow
-    that already has this plan's version (a re-run after a kill) is not versioned again.
+    Run after apply verified live (or found nothing to write): the versions then hold exactly
+    the desired content, which each records as a hash, so a re-run versions nothing twice.
     """
     plan_hash = plan.hash
     names = cxv.flow_names(session, agent)
     held = cxv.pinned_versions(session, agent)
     made: list[str] = []
-    for flow in releases.changed_flows(plan):
+    for flow, content in flow_contents(desired).items():
         flow_name = names.get(flow)
         if flow_name is None:
             continue
         existing = cxv.list_versions(session, flow_name)
-        if any(releases.plan_hash_of(v) == plan_hash for v in existing):
+        ours = sorted((v for v in existing if releases.by_cxops(v)), key=lambda v: v.create_time)
+        if ours and content_of(ours[-1].description) == content:
             continue
         for doomed in releases.to_prune(existing, held):
             cxv.delete_version(session, doomed)
         made.append(
             cxv.create_version(
-                session, flow_name, releases.display_name(plan_hash), releases.description(plan, plan_hash)
+                session,
+                flow_name,
+                releases.display_name(plan_hash),
+                releases.description(plan, plan_hash, content),
             )
         )
     return made
