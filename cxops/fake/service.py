@@ -178,7 +178,6 @@ class CxService:
 
     def check_content(self, kind: Kind, msg: Msg) -> None:
         if kind.collection == "intents":
-            declared = {p.id for p in msg.parameters}
             for param in msg.parameters:
                 if not param.id or not param.entity_type:
                     raise invalid("Intent.parameters need an id and an entity_type.")
@@ -188,10 +187,8 @@ class CxService:
                 for part in phrase.parts:
                     if not part.text:
                         raise invalid("Intent.training_phrases[].parts[].text is required.")
-                    if part.parameter_id and part.parameter_id not in declared:
-                        raise invalid(
-                            f"Training phrase part annotates unknown parameter {part.parameter_id!r}."
-                        )
+                # A part may annotate a parameter the intent does not declare: a real export
+                # holds one (CX stored it), so it is accepted; `cxops lint` is where it belongs.
         elif kind.collection == "entityTypes":
             for entity in msg.entities:
                 if not entity.value:
@@ -261,6 +258,14 @@ class CxService:
             ):
                 raise invalid(f"{where} {value!r} is a route group of another flow.")
             target = self.store.entries.get(value)
+            if (
+                target is None
+                and msg.DESCRIPTOR.name == "Example"
+                and ref.collection in ("tools", "playbooks")
+            ):
+                # An example records a past conversation: a real export holds one whose tool is
+                # gone from the agent (CX stored it), so the stand-in keeps it as it stands.
+                continue
             if target is None or target.kind.collection != ref.collection:
                 raise invalid(f"{where} {value!r} not found.")
 
