@@ -1,0 +1,114 @@
+"""Webhooks on the runtime: a local webhook is called over HTTP and its answer used; one that
+fails raises webhook.error; an unsupported condition fails the test, naming the expression."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from google.cloud import dialogflowcx_v3 as cx
+
+from cxops.fake import FakeCX
+from tests.conftest import client
+from tests.runtimefixture import describe, restore_snapshot, run_all, sample_snapshot
+
+
+class Hook:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.answer: dict[str, Any] = {}
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[Hook, str]]:
+    state = Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            state.requests.append(json.loads(self.rfile.read(length)))
+            body = json.dumps(state.answer).encode()
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_address[1]}/cx"
+    server.shutdown()
+    server.server_close()
+
+
+def point_webhook(clients: Any, agent: str, uri: str) -> None:
+    hook = next(iter(clients.webhooks.list_webhooks(parent=agent)))
+    hook.generic_web_service.uri = uri
+    hook.generic_web_service.request_headers.clear()
+    clients.webhooks.update_webhook(webhook=hook)
+
+
+def test_a_local_webhook_is_called_and_its_answer_used(
+    fake: FakeCX, clients: Any, hook: tuple[Hook, str]
+) -> None:
+    state, uri = hook
+    state.answer = {"sessionInfo": {"parameters": {"agents_available": True}}}
+    agent = restore_snapshot(clients, sample_snapshot())
+    point_webhook(clients, agent, uri)
+    results = dict(run_all(clients, agent))
+    assert results["Handoff - agent available (en)"].test_result == cx.TestResult.PASSED
+    # The team is available now, so the callback the test expects is not offered.
+    busy = describe(results["Handoff - team busy, callback (en)"])
+    assert "turn 1: PAGE: Expected page Request Callback, got Handoff to Agent." in busy
+    tags = {r["fulfillmentInfo"]["tag"] for r in state.requests}
+    assert "agent-availability" in tags
+
+
+def test_a_failing_webhook_raises_webhook_error(
+    fake: FakeCX, clients: Any, channel: Any, hook: tuple[Hook, str]
+) -> None:
+    state, uri = hook
+    state.status = 500
+    agent = restore_snapshot(clients, sample_snapshot())
+    point_webhook(clients, agent, uri)
+    sessions = client(cx.SessionsClient, channel)
+    result = sessions.detect_intent(
+        request=cx.DetectIntentRequest(
+            session=f"{agent}/sessions/w",
+            query_input=cx.QueryInput(text=cx.TextInput(text="where is order A-12345"), language_code="en"),
+        )
+    ).query_result
+    texts = [m.text.text[0] for m in result.response_messages if m.text.text]
+    assert "Sorry, I can't reach our order system right now. Let me pass you to our support team." in texts
+    assert result.webhook_statuses and "orders-api" in result.webhook_statuses[0].message
+    # The handler hands over to support, where the same webhook fails again (no handler there):
+    # the team counts as busy and a callback is offered.
+    assert result.current_page.display_name == "Request Callback"
+
+
+def test_an_unsupported_condition_fails_the_test_naming_it(fake: FakeCX, clients: Any) -> None:
+    agent = restore_snapshot(clients, sample_snapshot())
+    flows = {f.display_name: f for f in clients.flows.list_flows(parent=agent)}
+    page = next(
+        p
+        for p in clients.pages.list_pages(parent=flows["Customer Support"].name)
+        if p.display_name == "Check Agent Availability"
+    )
+    page.transition_routes[0].condition = "$sys.func.IS_TRUE($session.params.agents_available)"
+    clients.pages.update_page(page=page)
+    results = dict(run_all(clients, agent))
+    result = results["Handoff - agent available (en)"]
+    assert result.test_result == cx.TestResult.FAILED
+    assert describe(result) == [
+        "turn 1: cxops fake: condition '$sys.func.IS_TRUE($session.params.agents_available)': "
+        "$sys.func.IS_TRUE is not modelled by the stand-in"
+    ]
