@@ -83,3 +83,39 @@ def test_location_renders_file_line_and_key() -> None:
     assert str(ConfigError("not a string", Location("environments/stg.yaml", 4, "agent_id"))) == (
         "environments/stg.yaml:4: agent_id: not a string"
     )
+
+
+def test_global_options_are_accepted_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+
+    from tests.stagerepo import SAMPLE
+
+    shutil.copytree(SAMPLE, tmp_path / "agents" / "order-desk")
+    monkeypatch.chdir(tmp_path.parent)
+    assert main(["validate", "--root", str(tmp_path), "--format", "json", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["agents"] == ["order-desk"]
+    # After the command wins over before it.
+    assert (
+        main(
+            [
+                "--format",
+                "json",
+                "--root",
+                "/nowhere",
+                "validate",
+                "--format",
+                "text",
+                "--root",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out == "validate order-desk: no problems\n"
+    tree = str(tmp_path / "agents" / "order-desk")
+    assert main(["diff", tree, tree, "--format", "markdown", "--no-color"]) == 0
+    assert main(["fake", "serve", "--fail", "nonsense", "-q"]) == 1  # parsed; only the fault is refused
+    capsys.readouterr()

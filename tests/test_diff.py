@@ -276,3 +276,87 @@ def test_the_agent_resource_is_named(base: Snapshot) -> None:
     out = render(compare(base, after, "a", "b"))
     assert "\n~ agent\n" in out
     assert Write("update", AGENT_KEY, None, ("start_flow",)).describe() == "update agent (start_flow)"
+
+
+def _page(routes: list[dict[str, Any]], handlers: list[dict[str, Any]] | None = None) -> Snapshot:
+    snapshot = Snapshot()
+    body: dict[str, Any] = {"display_name": "P", "transition_routes": routes}
+    if handlers is not None:
+        body["event_handlers"] = handlers
+    snapshot.add(Key("page", "F", "P"), body)
+    return snapshot
+
+
+def _field_lines(before: Snapshot, after: Snapshot) -> list[str]:
+    return [line.strip() for line in render(compare(before, after)).splitlines() if line.startswith("    ")]
+
+
+ROUTES = [{"intent": f"i{n}", "target_page": "X"} for n in range(60)]
+FLOW_ROUTE = {"condition": "$session.params.vip = true", "target_flow": "VIP"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        pytest.param(
+            ROUTES[:1],
+            [FLOW_ROUTE, *ROUTES[:1]],
+            [
+                "+ transition_routes route[condition=$session.params.vip = true]: "
+                '{"condition": "$session.params.vip = true", "target_flow": "VIP"}'
+            ],
+            id="insert-at-top",
+        ),
+        pytest.param(
+            ROUTES,
+            [*ROUTES, {"intent": "i1", "target_page": "Y"}],
+            ['+ transition_routes route[intent=i1, #2]: {"intent": "i1", "target_page": "Y"}'],
+            id="append-to-60",
+        ),
+        pytest.param(
+            [*ROUTES[:3], FLOW_ROUTE],
+            ROUTES[:1] + ROUTES[2:3] + [FLOW_ROUTE],
+            ['- transition_routes route[intent=i1]: {"intent": "i1", "target_page": "X"}'],
+            id="delete",
+        ),
+        pytest.param(
+            ROUTES[:3],
+            [ROUTES[2], *ROUTES[:2]],
+            ["~ transition_routes route[intent=i2]: moved from position 2 to 0"],
+            id="reorder",
+        ),
+        pytest.param(
+            ROUTES[:2],
+            [FLOW_ROUTE, ROUTES[0], {"intent": "i1", "target_page": "Z"}],
+            [
+                "+ transition_routes route[condition=$session.params.vip = true]: "
+                '{"condition": "$session.params.vip = true", "target_flow": "VIP"}',
+                "@ transition_routes route[intent=i1]",
+                '~ target_page: "X" -> "Z"',
+            ],
+            id="change-with-insert",
+        ),
+    ],
+)
+def test_routes_match_by_intent_and_condition_whatever_the_counts(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], expected: list[str]
+) -> None:
+    assert sorted(_field_lines(_page(before), _page(after))) == sorted(expected)
+
+
+def test_event_handlers_match_by_event_and_condition() -> None:
+    handler = {"event": "sys.no-match-default", "target_page": "X"}
+    guarded = {
+        "event": "sys.no-match-default",
+        "condition": "$page.params.status = FINAL",
+        "target_page": "Y",
+    }
+    lines = _field_lines(_page([], [handler]), _page([], [guarded, {**handler, "target_page": "Z"}]))
+    assert sorted(lines) == sorted(
+        [
+            "+ event_handlers event[sys.no-match-default, condition=$page.params.status = FINAL]: "
+            '{"event": "sys.no-match-default", "condition": "$page.params.status = FINAL", "target_page": "Y"}',
+            "@ event_handlers event[sys.no-match-default]",
+            '~ target_page: "X" -> "Z"',
+        ]
+    )

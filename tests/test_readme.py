@@ -58,9 +58,15 @@ def test_every_command_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"fake", "preview"} | set(COMMANDS) >= {c for c in listed if c in set(COMMANDS) | {"fake"}}
 
 
+GLOBAL = {"--root", "--format", "--emulator-host", "--endpoint", "--debug", "--no-color", "-q", "--quiet"}
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_option_of_a_command_is_in_its_section(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    options = help_options(capsys, command)
+    every = help_options(capsys, command)
+    # The global options are in every command's --help and described once, above the commands.
+    assert every >= GLOBAL - {"--format"}, f"cxops {command} --help lacks {sorted(GLOBAL - every)}"
+    options = every - GLOBAL | ({"--format"} & every if "`--format" in section(command) else set())
     text = section(command)
     missing = sorted(
         o for o in options if f"`{o}" not in text and f"{o} " not in text and f"{o}`" not in text
@@ -75,3 +81,4 @@ def test_global_options_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
     start = README.index("## Command reference")
     head = README[start : README.index("### ", start)]
     assert all(o in head for o in options), sorted(o for o in options if o not in head)
+    assert options - {"--version"} == GLOBAL

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import traceback
-from pathlib import Path
 
 import typer
 
@@ -30,7 +29,7 @@ from cxops.cli import (
     testcmd,
     validatecmd,
 )
-from cxops.cli.context import GlobalOptions, OutputFormat
+from cxops.cli.context import attach_globals, with_globals
 from cxops.errors import CxopsError
 
 app = typer.Typer(
@@ -68,36 +67,18 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _global(
     ctx: typer.Context,
-    root: Path = typer.Option(Path("."), "--root", help="Repository root (holds agents/ and environments/)."),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
-    emulator_host: str | None = typer.Option(
-        None,
-        "--emulator-host",
-        envvar="CXOPS_EMULATOR_HOST",
-        help="HOST:PORT of `cxops fake` or another emulator: plaintext gRPC, no credentials.",
-    ),
-    endpoint: str | None = typer.Option(
-        None, "--endpoint", envvar="CXOPS_API_ENDPOINT", help="CX API endpoint, overriding the regional one."
-    ),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print only results and errors."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    ctx.obj = GlobalOptions(
-        root=root,
-        format=format,
-        emulator_host=emulator_host or None,
-        endpoint=endpoint or None,
-        debug=debug,
-        color=not no_color,
-        quiet=quiet,
-    )
+    """The global options themselves (cli/context.py) fill ``ctx.obj``."""
+
+
+# One definition of the global options, accepted before the command and after it.
+app.callback()(with_globals(_global, top=True))
+attach_globals(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,9 @@
 
 Cost follows the change: each resource's canonical form is hashed, and only resources whose
 hashes differ are compared field by field. Lists are compared by what their items are, not by
-position: routes by intent and condition, event handlers by event, parameters and entries by
-their name, lines by their text; a reorder shows as a move.
+position: routes by intent and condition, event handlers by event and condition, parameters and
+entries by their name, lines by their text, whatever the counts on either side (equal items are
+told apart by their order among themselves); a reorder shows as a move.
 """
 
 from __future__ import annotations
@@ -86,10 +87,20 @@ def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name
     return Diff(left_name, right_name, tuple(changes))
 
 
-def identity(item: Any) -> tuple[Any, ...] | None:
-    """What a list item is, independent of its position (None: compare by position)."""
+# Lists whose items are routes or event handlers by their field name, whatever they hold: a
+# route with only a condition and a target flow is as much a route as one with an intent.
+ROUTE_LISTS = frozenset({"transition_routes"})
+HANDLER_LISTS = frozenset({"event_handlers", "reprompt_event_handlers"})
+
+
+def identity(item: Any, field: str | int | None = None) -> tuple[Any, ...] | None:
+    """What a list item of ``field`` is, independent of its position (None: by position)."""
     if not isinstance(item, dict):
         return ("line", canonical_json(item))
+    if field in ROUTE_LISTS:
+        return ("route", item.get("intent"), item.get("condition"))
+    if field in HANDLER_LISTS:
+        return ("event", item.get("event"), item.get("condition"))
     if "event" in item:
         return ("event", item["event"], item.get("condition"))
     if "intent" in item or ("condition" in item and ("target_page" in item or "trigger_fulfillment" in item)):
@@ -100,7 +111,26 @@ def identity(item: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def label(ident: tuple[Any, ...]) -> str:
+def _numbered(idents: list[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], int]]:
+    """Each identity with its occurrence among equal ones: two routes on the same intent and
+    condition are the first and the second, so the rest of the list still matches by identity."""
+    seen: dict[tuple[Any, ...], int] = {}
+    out = []
+    for ident in idents:
+        seen[ident] = seen.get(ident, 0) + 1
+        out.append((ident, seen[ident]))
+    return out
+
+
+def label(numbered: tuple[tuple[Any, ...], int]) -> str:
+    ident, occurrence = numbered
+    text = _label(ident)
+    if occurrence == 1 or text == "item":
+        return text
+    return f"{text[:-1]}, #{occurrence}]"
+
+
+def _label(ident: tuple[Any, ...]) -> str:
     kind, *rest = ident
     if kind == "route":
         intent, condition = rest
@@ -133,10 +163,11 @@ def diff_values(before: Any, after: Any, path: Path) -> Iterator[FieldChange]:
 
 
 def _diff_lists(before: list[Any], after: list[Any], path: Path) -> Iterator[FieldChange]:
-    left = [identity(item) for item in before]
-    right = [identity(item) for item in after]
-    if None in left or None in right or len(set(left)) < len(left) or len(set(right)) < len(right):
-        # No stable identity (or duplicates): position by position.
+    field = path[-1] if path else None
+    left = [identity(item, field) for item in before]
+    right = [identity(item, field) for item in after]
+    if None in left or None in right:
+        # No stable identity: position by position.
         for i in range(max(len(before), len(after))):
             if i >= len(after):
                 yield FieldChange("removed", (*path, i), before=before[i])
@@ -145,8 +176,8 @@ def _diff_lists(before: list[Any], after: list[Any], path: Path) -> Iterator[Fie
             else:
                 yield from diff_values(before[i], after[i], (*path, i))
         return
-    lefts = cast("list[tuple[Any, ...]]", left)
-    rights = cast("list[tuple[Any, ...]]", right)
+    lefts = _numbered(cast("list[tuple[Any, ...]]", left))
+    rights = _numbered(cast("list[tuple[Any, ...]]", right))
     index = {ident: i for i, ident in enumerate(lefts)}
     position = {ident: j for j, ident in enumerate(rights)}
     common = [ident for ident in lefts if ident in position]
