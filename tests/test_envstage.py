@@ -5,6 +5,11 @@ converges when run again, without a second version of any flow. Real client, sta
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,20 +86,30 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
     assert {c.version for c in environment(clients, fake).version_configs} == first
 
 
-def test_a_run_stopped_between_calls_converges_without_duplicate_versions(
-    repo: Path, fake: FakeCX, clients: Any
+@pytest.mark.parametrize("writes", [2, 5])
+def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
+    repo: Path, fake: FakeCX, clients: Any, writes: int
 ) -> None:
-    fake.inject("CreateVersion", "FAILED_PRECONDITION", count=1, after_commit=False)
-    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # stopped at the first version
-    fake.inject("UpdateEnvironment", "FAILED_PRECONDITION", count=1, after_commit=False)
-    fake.inject("CreateEnvironment", "FAILED_PRECONDITION", count=1, after_commit=False)
-    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # every version made, environment not set
-    fake.reset_calls()
+    # SIGKILL mid-CreateVersions (2) and between the last CreateVersion and the environment (5).
+    start = fake.write_count()
+    command = [sys.executable, "-m", "cxops", "--root", str(repo), "-q", "apply", "prd", "--auto-approve"]
+    proc = subprocess.Popen(
+        command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and fake.write_count() - start < writes and time.monotonic() < deadline:
+        time.sleep(0.0005)
+    assert proc.poll() is None, "apply finished before the kill point"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
     assert cli(repo, "apply", "prd", "--auto-approve") == 0
-    assert fake.count("CreateVersion") == 0 and fake.count("CreateEnvironment") == 1
-    agent = environment(clients, fake).name.split("/environments/")[0]
-    for flow in clients.flows.list_flows(parent=agent):
-        assert len(list(clients.versions.list_versions(parent=flow.name))) == 1
+    env = environment(clients, fake)
+    agent = env.name.split("/environments/")[0]
+    flows = list(clients.flows.list_flows(parent=agent))
+    for flow in flows:
+        assert len(list(clients.versions.list_versions(parent=flow.name))) == 1, flow.display_name
+    assert len(env.version_configs) == len(flows)
+    assert cli(repo, "plan", "prd", "--detailed-exitcode") == 0
 
 
 def test_environment_key_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
