@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ from cxops.repo.tree import read_tree
 
 SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
 PARENT = "projects/test-project/locations/global"
+_numbers = itertools.count(1)
 
 
 def restore_snapshot(clients: Any, snapshot: Snapshot, languages: tuple[str, ...] = ("en", "ja")) -> str:
     agent = clients.agents.create_agent(
         parent=PARENT,
         agent=cx.Agent(
-            display_name="Runtime",
+            display_name=f"Runtime {next(_numbers)}",  # several agents may share one stand-in
             default_language_code=languages[0],
             supported_language_codes=list(languages[1:]),
             time_zone="Asia/Tokyo",
