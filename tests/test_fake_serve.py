@@ -193,3 +193,15 @@ def test_serve_rejects_bad_flags(args: list[str]) -> None:
     assert done.returncode == 1
     assert "--fail" in done.stderr
     assert "CXOPS_EMULATOR_HOST" not in done.stdout
+
+
+def test_serve_starts_with_every_stages_agent(tmp_path: Path, serve: Any) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "agents", tmp_path / "agents")
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    served = serve("--agents-from", str(tmp_path / "environments"))
+    for stage in ("dev", "stg", "prd"):
+        found = list(served.agents.list_agents(parent=f"projects/cxops-demo-{stage}/locations/global"))
+        assert [a.display_name for a in found] == [f"Order Desk ({stage})"]
+    assert served.stop()[0] == 0

@@ -31,6 +31,7 @@ COMMANDS = [
     "preview down",
     "preview list",
     "preview prune",
+    "stage create",
 ]
 
 

@@ -9,7 +9,7 @@ from types import FrameType
 
 import typer
 
-from cxops.errors import ConfigError
+from cxops.errors import ConfigError, CxopsError
 
 app = typer.Typer(help="The bundled Dialogflow CX API stand-in (gRPC, in memory).", no_args_is_help=True)
 
@@ -55,6 +55,11 @@ def serve(
     fail: list[str] = typer.Option(
         [], "--fail", help="Inject errors: METHOD=CODE[:COUNT][:after], e.g. CreatePage=UNAVAILABLE:3:after."
     ),
+    agents_from: Path | None = typer.Option(
+        None,
+        "--agents-from",
+        help="An environments/ folder: start with every stage's agent created (empty), as stage create does.",
+    ),
 ) -> None:
     """Serve the Dialogflow CX v3 API from memory until SIGTERM or SIGINT.
 
@@ -86,6 +91,12 @@ def serve(
         address = fake.start()
     except OSError as bad:
         raise ConfigError(f"cannot listen on {host}:{port}: {bad}") from bad
+    if agents_from is not None:
+        try:
+            _create_agents(agents_from, address)
+        except BaseException:
+            fake.stop()
+            raise
     typer.echo(f"CXOPS_EMULATOR_HOST={address}")
     stop = threading.Event()
 
@@ -99,3 +110,18 @@ def serve(
     fake.stop()
     if state is not None:
         typer.echo(f"state saved to {state}", err=True)
+
+
+def _create_agents(folder: Path, address: str) -> None:
+    """Every stage's agent, before the address is printed: a script that reads it finds them."""
+    from cxops.workflows.stagecreate import create_all
+
+    if folder.name != "environments" or not folder.is_dir():
+        raise ConfigError(f"--agents-from {folder}: expected a repository's environments/ folder")
+    for done in create_all(folder.parent, address):
+        if isinstance(done, CxopsError):
+            typer.echo(f"agents-from: {done}", err=True)
+        else:
+            typer.echo(
+                f"agents-from: {done.stage}: created agent {done.display_name!r} ({done.name})", err=True
+            )

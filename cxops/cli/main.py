@@ -26,6 +26,7 @@ from cxops.cli import (
     promotecmd,
     pullcmd,
     rollbackcmd,
+    stagecmd,
     testcmd,
     validatecmd,
 )
@@ -56,6 +57,7 @@ app.command("history")(historycmd.history)
 app.command("test")(testcmd.test)
 app.add_typer(fake.app, name="fake")
 app.add_typer(previewcmd.app, name="preview")
+app.add_typer(stagecmd.app, name="stage")
 app.command("demo")(demo.demo)
 app.command("init")(initcmd.init)
 app.command("merge-driver")(mergecmd.merge_driver)
