@@ -112,3 +112,23 @@ def test_an_unsupported_condition_fails_the_test_naming_it(fake: FakeCX, clients
         "turn 1: cxops fake: condition '$sys.func.IS_TRUE($session.params.agents_available)': "
         "$sys.func.IS_TRUE is not modelled by the stand-in"
     ]
+
+
+def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -> None:
+    (tmp_path / "orders-api").mkdir()
+    answer = {"sessionInfo": {"parameters": {"agents_available": True}}}
+    (tmp_path / "orders-api" / "agent-availability.json").write_text(json.dumps(answer))
+    with FakeCX(seed=7, webhook_fixtures=tmp_path) as fake:
+        import grpc
+
+        channel = grpc.insecure_channel(fake.address)
+
+        class Clients:
+            agents = client(cx.AgentsClient, channel)
+            test_cases = client(cx.TestCasesClient, channel)
+
+        agent = restore_snapshot(Clients, sample_snapshot())
+        results = dict(run_all(Clients, agent))
+        channel.close()
+    busy = describe(results["Handoff - team busy, callback (en)"])
+    assert "turn 1: PAGE: Expected page Request Callback, got Handoff to Agent." in busy

@@ -130,11 +130,13 @@ class FakeCX:
         reads_per_minute: int | None = None,
         writes_per_minute: int | None = None,
         max_workers: int = 16,
+        webhook_fixtures: Path | str | None = None,
     ) -> None:
         self.state_file = Path(state_file) if state_file else None
         store = Store.load(self.state_file) if self.state_file and self.state_file.exists() else Store()
         self.service = CxService(store, seed=seed)
         self.service.shuffle_seed = shuffle_seed
+        self.service.webhook_fixtures = Path(webhook_fixtures) if webhook_fixtures else None
         self.knobs = Knobs()
         self.knobs.latency = latency
         self.set_quota(reads_per_minute=reads_per_minute, writes_per_minute=writes_per_minute)

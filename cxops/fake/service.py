@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
@@ -117,6 +118,8 @@ class CxService:
         from cxops.fake.conversation import Conversations  # the runtime reads this service's store
 
         self.conversations = Conversations(self)
+        # The runtime answers webhooks from here first (a folder of WebhookResponse JSON files).
+        self.webhook_fixtures: Path | None = None
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -416,6 +416,10 @@ class Session:
         hook = self.view.webhooks.get(name)
         display = str(hook.display_name) if hook is not None else name
         uri = str(hook.generic_web_service.uri) if hook is not None else ""
+        fixture = self.fixture(display, tag)
+        if fixture is not None:
+            self.apply_answer(fixture, out)
+            return
         if not uri or not _loopback(uri):
             # The stand-in calls only webhooks on this machine. Any other is skipped: the turn goes
             # on as if it answered nothing (test cases stand in for it with injected parameters),
@@ -443,6 +447,27 @@ class Session:
         timeout = float(hook.timeout.seconds) or 5.0
         with urllib.request.urlopen(request, timeout=min(timeout, 5.0)) as response:
             answer = json.loads(response.read() or b"{}")
+        self.apply_answer(answer, out)
+
+    def fixture(self, webhook: str, tag: str) -> dict[str, Any] | None:
+        """A WebhookResponse (JSON) from the fixtures folder, if one is set and holds one:
+        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``."""
+        folder = getattr(self.service, "webhook_fixtures", None)
+        if folder is None:
+            return None
+        candidates = ([folder / webhook / f"{tag}.json"] if tag else []) + [folder / f"{webhook}.json"]
+        for path in candidates:
+            if path.is_file():
+                try:
+                    answer = json.loads(path.read_text(encoding="utf-8"))
+                except ValueError as bad:
+                    raise TurnError(f"webhook fixture {path}: {bad}") from bad
+                if not isinstance(answer, dict):
+                    raise TurnError(f"webhook fixture {path}: not a JSON object")
+                return answer
+        return None
+
+    def apply_answer(self, answer: dict[str, Any], out: TurnOutput) -> None:
         for message in answer.get("fulfillmentResponse", {}).get("messages", []):
             texts = [str(t) for t in message.get("text", {}).get("text", [])]
             if texts:
