@@ -83,7 +83,8 @@ def few_training_phrases(index: Index, params: Params) -> Iterator[Hit]:
 @rule(
     "nlu/duplicate-phrase",
     Severity.warning,
-    "The same training phrase (case, punctuation and spacing folded) in two intents.",
+    "The same training phrase (case, punctuation and spacing folded) in two intents; one finding per "
+    "pair of intents and language.",
     cx_message="Different intents have training phrases which are too similar.",
 )
 def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
@@ -92,6 +93,9 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
     for key, body in index.of_kind("intent"):
         if key.name == NEGATIVE:
             continue  # its phrases are meant to be near real ones
+        # One finding per other intent and language, at the first shared phrase: a copied
+        # intent shares dozens, and one line per phrase buries everything else.
+        shared: dict[tuple[Key, str], list[tuple[int, str]]] = {}
         for lang, i, line in _lines(body):
             text = folded.get(line)
             if text is None:
@@ -100,11 +104,15 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
                 continue
             first = seen.setdefault((lang, text), key)
             if first != key:
-                yield Hit(
-                    key,
-                    ("training_phrases", lang, i),
-                    f"training phrase {text!r} ({lang}) is also a phrase of intent {first.name!r}",
-                )
+                shared.setdefault((first, lang), []).append((i, text))
+        for (first, lang), phrases_ in shared.items():
+            i, text = phrases_[0]
+            more = f" (and {len(phrases_) - 1} more)" if len(phrases_) > 1 else ""
+            yield Hit(
+                key,
+                ("training_phrases", lang, i),
+                f"training phrase {text!r}{more} ({lang}) is also a phrase of intent {first.name!r}",
+            )
 
 
 @rule(
