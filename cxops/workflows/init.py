@@ -69,6 +69,10 @@ MERGE_CONFIG = (
     'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"',
 )
 
+GITIGNORE = ".gitignore"
+IGNORED = (".cxops/", "*.plan.json")
+"""Apply's backups and plans under ``.cxops/``, and plan files: local, never committed."""
+
 # The rule of cxops.stage.config for a stage's ``agent`` (checked again by parsing each stage file).
 _AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 # {{name}} not preceded by "$": a template placeholder, never a GitHub expression.
@@ -126,6 +130,19 @@ def _obstacle(root: Path, relative: str, force: bool) -> str | None:
     return None
 
 
+def _appended(path: Path, lines: tuple[str, ...]) -> str | None:
+    """``path``'s text with those of ``lines`` it lacks added at the end (None: it has them)."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a file: move it away first")
+    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    have = {line.strip() for line in existing.splitlines()}
+    missing = [line for line in lines if line not in have]
+    if not missing:
+        return None
+    separator = "\n" if existing and not existing.endswith("\n") else ""
+    return existing + separator + "".join(f"{line}\n" for line in missing)
+
+
 def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> InitResult:
     """Scaffold the repository at ``root`` for ``agent`` (default: :func:`default_agent`).
 
@@ -163,14 +180,12 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
         why = _obstacle(root, relative, force)
         if why is not None:
             raise ConfigError(why)
-    # Added to, never replaced: a repository's other attributes (LFS, line endings) stay.
-    attributes = root / GITATTRIBUTES
-    if attributes.is_dir():
-        raise ConfigError(f"{attributes} is a folder, not a file: move it away first")
-    existing = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
-    if MERGE_ATTRIBUTE not in existing.splitlines():
-        separator = "\n" if existing and not existing.endswith("\n") else ""
-        files[GITATTRIBUTES] = f"{existing}{separator}{MERGE_ATTRIBUTE}\n"
+    # Added to, never replaced: a repository's other attributes (LFS, line endings) and ignore
+    # rules stay, and a line already there is not written twice.
+    for name, lines in ((GITATTRIBUTES, (MERGE_ATTRIBUTE,)), (GITIGNORE, IGNORED)):
+        appended = _appended(root / name, lines)
+        if appended is not None:
+            files[name] = appended
 
     written: list[str] = []
     overwritten: list[str] = []
