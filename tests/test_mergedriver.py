@@ -1,0 +1,202 @@
+"""`cxops merge-driver`: measured on generated edit pairs of real agents, and run by real git.
+
+The pairs (bench/merge_pairs.py) are merged with the driver's code in-process and with
+`git merge-file` (what plain git does to a file); a sample goes through `git merge` in a real
+repository with the driver configured as `cxops init` tells users to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.merge_pairs import (
+    CORE_KINDS,
+    Pair,
+    agent_files,
+    different_pairs,
+    loaded,
+    measure,
+    same_pairs,
+    versions,
+)
+from cxops.cli.main import main
+from cxops.core.conflicttext import MIDDLE, OURS, THEIRS
+from cxops.repo import yamlio
+from cxops.workflows.init import MERGE_ATTRIBUTE
+
+SEED = 20261203
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, Any]:
+    """Resource files of the sample agent (en, ja) and of the corpus agents where present."""
+    return loaded(agent_files())
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """A folder for git merge-file's three files: in memory where the system has one."""
+    if not Path("/dev/shm").is_dir():
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_pairs_on_different_items_never_conflict(files: dict[str, Any], scratch: Path) -> None:
+    pairs = different_pairs(files, 200, SEED)
+    kinds = {site.kind for p in pairs for site in (p.a, p.b)}
+    languages = {site.language for p in pairs for site in (p.a, p.b)}
+    assert set(CORE_KINDS) <= kinds and {"en", "ja"} <= languages
+    outcomes = [measure(p, files[p.file], scratch) for p in pairs]
+    failed = [(p.file, p.a, p.b) for p, o in zip(pairs, outcomes, strict=True) if not o.driver_matches]
+    assert not failed, (
+        f"{len(failed)} of {len(pairs)} pairs did not merge to both edits applied: {failed[:3]}"
+    )
+    git = sum(not o.git_clean for o in outcomes)
+    print(f"different items: driver conflicts 0/{len(pairs)}, plain git {git}/{len(pairs)}")
+
+
+def test_pairs_on_the_same_item_always_conflict(files: dict[str, Any], tmp_path: Path) -> None:
+    pairs = same_pairs(files, 60, SEED)
+    assert {p.a.action for p in pairs} >= {"scalar", "modify", "remove"}
+    outcomes = [measure(p, files[p.file], tmp_path, plain_git=False) for p in pairs]
+    resolved = [(p.file, p.a, p.b) for p, o in zip(pairs, outcomes, strict=True) if o.driver_clean]
+    assert not resolved, f"silently resolved: {resolved[:3]}"
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=check)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository with the driver configured as the README says (cxops as this Python)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    git(root, "config", "merge.cxops.name", "cxops structural merge of agent files")
+    git(root, "config", "merge.cxops.driver", f'"{sys.executable}" -m cxops merge-driver %O %A %B %P')
+    (root / ".gitattributes").write_text(MERGE_ATTRIBUTE + "\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "attributes")
+    return root
+
+
+def branch_pair(repo: Path, name: str, path: str, base: str, ours: str, theirs: str) -> None:
+    """Commit ``base`` on main, ``ours`` on NAME-a and ``theirs`` on NAME-b, both from main."""
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    git(repo, "checkout", "-q", "main")
+    target.write_text(base, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", f"base {name}")
+    for side, text in (("a", ours), ("b", theirs)):
+        git(repo, "checkout", "-q", "-b", f"{name}-{side}", "main")
+        target.write_text(text, encoding="utf-8")
+        git(repo, "commit", "-q", "-am", f"{name} {side}")
+    git(repo, "checkout", "-q", f"{name}-a")
+
+
+def through_git(repo: Path, files: dict[str, Any], pair: Pair, name: str) -> tuple[int, str, str]:
+    ours, theirs, both, _ = versions(pair, files[pair.file])
+    path = f"agents/{pair.file}"
+    branch_pair(repo, name, path, yamlio.dump(files[pair.file]), ours, theirs)
+    merged = git(repo, "merge", "-q", "--no-edit", f"{name}-b", check=False)
+    text = (repo / path).read_text(encoding="utf-8")
+    if merged.returncode:
+        git(repo, "merge", "--abort", check=False)
+    return merged.returncode, text, both
+
+
+def test_real_git_merges_a_sample_through_the_driver(files: dict[str, Any], repo: Path) -> None:
+    # Each merge starts the driver as a new Python process (seconds on a busy machine): a
+    # sample here, the full measurement above runs the same code in-process.
+    order_desk = {k: v for k, v in files.items() if k.startswith("order-desk/")}
+    for i, pair in enumerate(different_pairs(order_desk, 1, SEED)):
+        code, text, both = through_git(repo, order_desk, pair, f"d{i}")
+        assert code == 0 and text == both, (pair.a, pair.b)
+    for i, pair in enumerate(same_pairs(order_desk, 1, SEED)):
+        code, text, _ = through_git(repo, order_desk, pair, f"s{i}")
+        assert code != 0 and OURS in text and MIDDLE in text and THEIRS in text
+        assert git(repo, "status", "--porcelain").stdout == ""  # the abort left nothing behind
+
+
+def test_a_route_and_a_message_on_one_page_merge_where_plain_git_conflicts(repo: Path) -> None:
+    page = yamlio.load(
+        (Path(__file__).parents[1] / "agents/order-desk/flows/Returns/pages/Confirm Return.yaml").read_text(
+            encoding="utf-8"
+        ),
+        "page",
+    )
+    base = yamlio.dump(page)
+    ours_data = yamlio.load(base, "x")
+    ours_data["transition_routes"].insert(
+        0, {"condition": "$session.params.vip = true", "target_page": "VIP"}
+    )
+    theirs_data = yamlio.load(base, "x")
+    first = theirs_data["transition_routes"][0]
+    first["target_page"] = "Somewhere Else"
+    ours, theirs = yamlio.dump(ours_data), yamlio.dump(theirs_data)
+    texts = write(repo.parent, base=base, ours=ours, theirs=theirs)
+    plain = subprocess.run(
+        ["git", "merge-file", "-p", texts["ours"], texts["base"], texts["theirs"]],
+        capture_output=True,
+        check=False,
+    )
+    assert plain.returncode == 1  # plain git: one conflict
+    branch_pair(repo, "p", "agents/a/p.yaml", base, ours, theirs)
+    assert git(repo, "merge", "-q", "--no-edit", "p-b", check=False).returncode == 0
+    merged = yamlio.load((repo / "agents/a/p.yaml").read_text(encoding="utf-8"), "x")
+    assert merged["transition_routes"][0]["target_page"] == "VIP"
+    assert merged["transition_routes"][1]["target_page"] == "Somewhere Else"
+
+
+def write(folder: Path, **texts: str) -> dict[str, str]:
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return {name: str(folder / name) for name in texts}
+
+
+def test_a_file_that_does_not_parse_is_merged_as_text_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = write(tmp_path, base="a: 1\nb: [\n", ours="a: 2\nb: [\n", theirs="a: 3\nb: [\n")
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], "agents/x/intents/i.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert "warning: agents/x/intents/i.yaml: does not parse" in err and "git merge-file" in err
+    text = (tmp_path / "ours").read_text()
+    assert "<<<<<<< ours\na: 2\n=======\na: 3\n>>>>>>> theirs\n" in text  # no side lost
+
+
+def test_a_file_outside_the_tree_is_merged_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = write(tmp_path, base="x\ny\nz\n", ours="x1\ny\nz\n", theirs="x\ny\nz1\n")
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], "notes.txt"]) == 0
+    assert "notes.txt: not an agent resource file" in capsys.readouterr().err
+    assert (tmp_path / "ours").read_text() == "x1\ny\nz1\n"
+
+
+def test_the_driver_writes_canonical_text_and_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "agents/x/intents/i.yaml"
+    p = write(tmp_path, base="a: 1\nb: x\n", ours="b: 'x'\na: 2\n", theirs="a: 1\nb: z\n")
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], name]) == 0
+    assert (tmp_path / "ours").read_text() == "b: z\na: 2\n"
+    p = write(tmp_path, base="a: 1\n", ours="a: 2\n", theirs="a: 3\n")
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], name]) == 1
+    assert f"CONFLICT (cxops): {name}" in capsys.readouterr().err
+    assert (tmp_path / "ours").read_text() == "<<<<<<< ours\na: 2\n=======\na: 3\n>>>>>>> theirs\n"
