@@ -142,12 +142,12 @@ def test_a_route_and_a_message_on_one_page_merge_where_plain_git_conflicts(repo:
     )
     base = yamlio.dump(page)
     ours_data = yamlio.load(base, "x")
+    # A route added after "confirm.yes" on one branch, that route's target changed on the other.
     ours_data["transition_routes"].insert(
-        0, {"condition": "$session.params.vip = true", "target_page": "VIP"}
+        1, {"condition": "$session.params.vip = true", "target_page": "VIP"}
     )
     theirs_data = yamlio.load(base, "x")
-    first = theirs_data["transition_routes"][0]
-    first["target_page"] = "Somewhere Else"
+    theirs_data["transition_routes"][0]["target_page"] = "Somewhere Else"
     ours, theirs = yamlio.dump(ours_data), yamlio.dump(theirs_data)
     texts = write(repo.parent, base=base, ours=ours, theirs=theirs)
     plain = subprocess.run(
@@ -159,8 +159,8 @@ def test_a_route_and_a_message_on_one_page_merge_where_plain_git_conflicts(repo:
     branch_pair(repo, "p", "agents/a/p.yaml", base, ours, theirs)
     assert git(repo, "merge", "-q", "--no-edit", "p-b", check=False).returncode == 0
     merged = yamlio.load((repo / "agents/a/p.yaml").read_text(encoding="utf-8"), "x")
-    assert merged["transition_routes"][0]["target_page"] == "VIP"
-    assert merged["transition_routes"][1]["target_page"] == "Somewhere Else"
+    assert merged["transition_routes"][0]["target_page"] == "Somewhere Else"
+    assert merged["transition_routes"][1]["target_page"] == "VIP"
 
 
 def write(folder: Path, **texts: str) -> dict[str, str]:
