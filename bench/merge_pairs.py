@@ -92,7 +92,7 @@ def _walk(file: str, value: Any, where: tuple[Step, ...], field: str, language: 
             else:
                 yield from _walk(file, item, (*where, ("k", key)), key, language)
     elif isinstance(value, list) and value:
-        idents = [merge_identity(item) for item in value]
+        idents = [merge_identity(item, _key(where)) for item in value]
         if len(set(idents)) < len(idents):
             return
         for ident, item in zip(idents, value, strict=True):
@@ -123,9 +123,15 @@ def _leaf(item: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def _key(where: tuple[Step, ...]) -> str | None:
+    """The key a list sits under (what the merge names its items by)."""
+    return where[-1][1] if where and where[-1][0] == "k" else None
+
+
 def _find(data: Any, where: tuple[Step, ...]) -> Any:
-    for how, step in where:
-        data = data[step] if how == "k" else next(x for x in data if merge_identity(x) == step)
+    for i, (how, step) in enumerate(where):
+        field = _key(where[:i])
+        data = data[step] if how == "k" else next(x for x in data if merge_identity(x, field) == step)
     return data
 
 
@@ -157,7 +163,7 @@ def _bind(data: Any, site: Site, tag: str) -> Any:
     if site.action == "scalar":
         value = f"{holder[site.target]} ({tag})"
         return lambda: holder.__setitem__(site.target, value)
-    item = next(x for x in holder if merge_identity(x) == site.target)
+    item = next(x for x in holder if merge_identity(x, _key(site.where)) == site.target)
     if site.action == "insert":
         new = _new_item(item, tag, site.language)
         return lambda: holder.insert(_index(holder, item) + 1, new)

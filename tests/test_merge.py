@@ -199,3 +199,22 @@ def test_a_conflict_at_the_top_marks_the_whole_file() -> None:
     text = render(Conflict({"a": 1}, {"a": 2}))
     assert text == "<<<<<<< ours\na: 1\n=======\na: 2\n>>>>>>> theirs\n"
     assert merge3(MISSING, {"a": 1}, {"a": 1}) == {"a": 1}
+
+
+def test_equal_items_are_told_apart_by_occurrence() -> None:
+    base = {"routes": ["a", "a", "b"]}
+    merged = clean(base, {"routes": ["a", "a", "b", "c"]}, {"routes": ["a", "a"]})
+    assert merged == {"routes": ["a", "a", "c"]}
+
+
+def test_condition_only_routes_are_routes_by_their_list() -> None:
+    base = {
+        "transition_routes": [
+            {"condition": "$a", "target_flow": "F"},
+            {"condition": "$b", "target_flow": "G"},
+        ]
+    }
+    ours = edit(base, lambda p: p["transition_routes"][0].update(target_flow="F2"))
+    theirs = edit(base, lambda p: p["transition_routes"][1].update(target_flow="G2"))
+    merged = clean(base, ours, theirs)
+    assert [r["target_flow"] for r in merged["transition_routes"]] == ["F2", "G2"]

@@ -43,8 +43,9 @@ class Conflict:
     theirs: Any
 
 
-def merge3(base: Any, ours: Any, theirs: Any) -> Any:
-    """The merged value, holding a :class:`Conflict` wherever the sides disagree (MISSING: absent)."""
+def merge3(base: Any, ours: Any, theirs: Any, field: str | None = None) -> Any:
+    """The merged value, holding a :class:`Conflict` wherever the sides disagree (MISSING:
+    absent); ``field`` is the key the value sits under (it names what a list holds)."""
     if _same(ours, theirs):
         return ours
     if _same(base, ours):
@@ -55,7 +56,7 @@ def merge3(base: Any, ours: Any, theirs: Any) -> Any:
         # Added on both sides: merged against nothing, so only overlapping parts conflict.
         return _merge_dicts({} if base is MISSING else base, ours, theirs)
     if isinstance(ours, list) and isinstance(theirs, list) and (base is MISSING or isinstance(base, list)):
-        return _merge_lists([] if base is MISSING else base, ours, theirs)
+        return _merge_lists([] if base is MISSING else base, ours, theirs, field)
     return Conflict(ours, theirs)
 
 
@@ -90,7 +91,7 @@ def _merge_dicts(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
     keys = _ordered(list(ours), list(theirs), set(base))
     out: dict[str, Any] = {}
     for key in keys:
-        value = merge3(base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING))
+        value = merge3(base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING), key)
         if value is not MISSING:
             out[key] = value
     return out
@@ -115,14 +116,26 @@ def _ordered(primary: list[Any], secondary: list[Any], known: set[Any]) -> list[
     return out
 
 
-def merge_identity(item: Any) -> tuple[Any, ...]:
-    """What a list item is for merging: diff's identity, else its content."""
-    ident = identity(item)
+def merge_identity(item: Any, field: str | None = None) -> tuple[Any, ...]:
+    """What a list item of ``field`` is for merging: diff's identity, else its content."""
+    ident = identity(item, field)
     return ident if ident is not None else ("content", canonical_json(item))
 
 
 def _by_content(ident: tuple[Any, ...]) -> bool:
     return ident[0] in ("line", "content")
+
+
+def _identities(items: list[Any], field: str | None) -> list[tuple[Any, ...]]:
+    """Each item's identity; equal ones told apart by occurrence (the second route on one
+    intent and condition), as diff does, so the rest of the list still merges by identity."""
+    seen: dict[tuple[Any, ...], int] = {}
+    out: list[tuple[Any, ...]] = []
+    for item in items:
+        ident = merge_identity(item, field)
+        seen[ident] = seen.get(ident, 0) + 1
+        out.append(ident if seen[ident] == 1 else (*ident, ("#", seen[ident])))
+    return out
 
 
 def _labels(base_ids: list[tuple[Any, ...]], side_ids: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -152,12 +165,8 @@ def _labels(base_ids: list[tuple[Any, ...]], side_ids: list[tuple[Any, ...]]) ->
     return labels
 
 
-def _merge_lists(base: list[Any], ours: list[Any], theirs: list[Any]) -> Any:
-    ids = [[merge_identity(item) for item in items] for items in (base, ours, theirs)]
-    if any(len(set(i)) < len(i) for i in ids):
-        # Two equal items in one list: no identity to merge by.
-        return Conflict(ours, theirs)
-    base_ids, ours_ids, theirs_ids = ids
+def _merge_lists(base: list[Any], ours: list[Any], theirs: list[Any], field: str | None) -> Any:
+    base_ids, ours_ids, theirs_ids = (_identities(items, field) for items in (base, ours, theirs))
     ours_labels = _labels(base_ids, ours_ids)
     theirs_labels = _labels(base_ids, theirs_ids)
     base_by = dict(zip(base_ids, base, strict=True))
