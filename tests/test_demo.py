@@ -63,3 +63,10 @@ def test_the_tests_gate_the_pr_and_prd(out: str) -> None:
     assert "$ cxops test stg -o stg.test.json" in out
     assert "error: prd requires passing test results (tests in environments/prd.yaml)" in out
     assert "$ cxops -q apply prd.plan.json --test-results stg.test.json" in out
+
+
+def test_an_environment_stage_pins_one_version_per_flow(out: str) -> None:
+    assert "10. A stage can also be a CX environment" in out
+    assert "+ version flow 'Returns' from the draft" in out
+    assert re.search(r"(\d+) calls: one CreateVersion per flow, one CreateEnvironment", out)
+    assert "no changes: every flow is at a version holding this tree's content" in out

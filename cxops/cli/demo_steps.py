@@ -5,7 +5,8 @@ sample agent (``agents/order-desk``, en + ja) with one RestoreAgent each, makes 
 the way a console user would, then walks the path a team runs: pull → diff dev↔stg → the test
 cases offline (and a change that breaks one, stopped) → plan stg → apply → the test cases live
 on stg → plan prd → a refused apply → approve → a refused apply without stg's test result →
-apply → drift. Every step runs the real command (in-process) in a scratch copy of the
+apply → drift, then an environment stage of stg's agent (one version per flow, one
+CreateEnvironment). Every step runs the real command (in-process) in a scratch copy of the
 repository, prints the command a user would type, and checks its outcome; the clone itself is
 not touched.
 """
@@ -190,11 +191,30 @@ def run(say: Say) -> int:
                 f"   prd's webhook: {hook.generic_web_service.uri} (its own override), "
                 f"X-Api-Key from CXOPS_ORDERS_API_KEY_PRD (never in a file: {_secret_free(repo, keys)})"
             )
+            say("10. A stage can also be a CX environment of stg's agent, pinning flow versions:")
+            _canary_stage(repo)
+            cli("plan", "canary", "--detailed-exitcode", expect=3, show=8)
+            before = fake.count("CreateVersion", "CreateEnvironment", "UpdateEnvironment")
+            cli("-q", "apply", "canary", "--auto-approve", show=2)
+            env_writes = fake.count("CreateVersion", "CreateEnvironment", "UpdateEnvironment") - before
+            flows = len([d for d in (repo / "agents" / AGENT / "flows").iterdir() if d.is_dir()])
+            if env_writes != flows + 1:
+                raise DemoFailed(f"the environment stage took {env_writes} calls for {flows} flows")
+            say(f"   {env_writes} calls: one CreateVersion per flow, one CreateEnvironment")
+            cli("drift", "canary", show=2)
         say(
             f"Done: dev → stg ({stg_writes} writes) → prd ({prd_writes} writes); {sum(fake.calls.values())} API "
             f"calls in all, {time.monotonic() - began:.1f}s."
         )
     return 0
+
+
+def _canary_stage(repo: Path) -> None:
+    """environments/canary.yaml in the scratch repo: the CX environment "canary" of stg's agent."""
+    stg = (repo / "environments" / "stg.yaml").read_text(encoding="utf-8")
+    canary = stg.replace("https://orders.stg.example.com/cx", "https://orders.canary.example.com/cx")
+    canary = canary.replace("source: dev ", "environment: canary  #")
+    (repo / "environments" / "canary.yaml").write_text(canary, encoding="utf-8")
 
 
 BROKEN_TEST = "Delivery change - new date (en)"

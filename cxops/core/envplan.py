@@ -105,6 +105,8 @@ def make_env_plan(
 
 def render_env_plan(plan: EnvPlan) -> str:
     lines = [f"{plan.stage}: environment {plan.environment!r}"]
+    if not plan.changed:
+        lines.append("  no changes: every flow is at a version holding this tree's content")
     for step in plan.flows:
         if step.changed:
             lines.append(f"  + version flow {step.flow!r} from the draft (now {step.pinned or 'not pinned'})")
@@ -125,6 +127,4 @@ def render_env_plan(plan: EnvPlan) -> str:
             f"  ! {plan.playbooks} playbook(s): CX cannot pin playbooks in an environment; "
             "they run from the draft in every environment"
         )
-    if not plan.changed:
-        lines.append("  no changes: every flow is at a version holding this tree's content")
     return "\n".join(lines) + "\n"
