@@ -45,7 +45,7 @@ def unused_generator(index: Index, params: Params) -> Iterator[Hit]:
     "references/unset-parameter",
     Severity.warning,
     "A $session.params.X read in a condition or message that no form, preset, annotation or "
-    "webhook parameter mapping sets (off by default where the agent calls a webhook, which can "
+    "webhook parameter mapping sets (skipped where the agent calls a webhook, which can "
     "set any parameter).",
     cx_message="This intent route condition parameter is not defined.",
 )
