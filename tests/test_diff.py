@@ -178,7 +178,9 @@ def test_git_refs_are_read_from_objects(
     assert "git:HEAD~1 -> git:v2:flights" in out and "- flow Upgrade" in out
     assert main([*root, "diff", "git:HEAD~1", "agents/flights"]) == 0
     assert main([*root, "diff", "git:nope", "agents/flights"]) == 1
-    assert capsys.readouterr().err.startswith("error: git rev-parse")
+    assert (
+        f"error: 'git:nope': no commit 'nope' in the git repository at {tmp_path}" in capsys.readouterr().err
+    )
     write_tree(tmp_path / "agents" / "other", base)
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "two agents")
@@ -360,3 +362,32 @@ def test_event_handlers_match_by_event_and_condition() -> None:
             '~ target_page: "X" -> "Z"',
         ]
     )
+
+
+def test_a_git_side_without_an_agent_yet_shows_the_agent_added(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from tests.stagerepo import SAMPLE
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "README.md").write_text("bots\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "empty")
+    shutil.copytree(SAMPLE, tmp_path / "agents" / "order-desk")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "agent")
+    root = ["--root", str(tmp_path)]
+    assert main([*root, "diff", "git:HEAD~1", "git:HEAD"]) == 3
+    out = capsys.readouterr().out
+    assert "\n+ agent\n" in out and "+ flow " in out
+    assert main([*root, "diff", "git:HEAD", "git:HEAD~1:order-desk"]) == 3
+    assert "\n- agent\n" in capsys.readouterr().out
+    # Both sides empty is no diff at all: the error says why.
+    assert main([*root, "diff", "git:HEAD~1", "git:HEAD~1"]) == 1
+    assert "no agent at HEAD~1" in capsys.readouterr().err
+    outside = tmp_path.parent / f"{tmp_path.name}-nogit"
+    outside.mkdir()
+    assert main(["--root", str(outside), "diff", "git:main", "git:main"]) == 1
+    assert f"'git:main': {outside} is not in a git repository" in capsys.readouterr().err

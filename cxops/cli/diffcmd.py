@@ -10,7 +10,7 @@ import typer
 from cxops.cli.context import OutputFormat, options
 from cxops.core.diff import Diff, compare
 from cxops.render import jsonout, markdown, text
-from cxops.workflows.sources import load_source
+from cxops.workflows.sources import load_pair
 
 
 def render(result: Diff, fmt: OutputFormat, *, color: bool = False) -> str:
@@ -31,8 +31,7 @@ def diff(
 ) -> None:
     """Show what differs from LEFT to RIGHT; exit 3 when anything does, 0 when nothing."""
     opts = options(ctx)
-    before = load_source(opts.root, left, opts.emulator_host, opts.endpoint, raw=raw)
-    after = load_source(opts.root, right, opts.emulator_host, opts.endpoint, raw=raw)
+    before, after = load_pair(opts.root, left, right, opts.emulator_host, opts.endpoint, raw=raw)
     result = replace(
         compare(before.snapshot, after.snapshot, left, right), expected=before.expected + after.expected
     )

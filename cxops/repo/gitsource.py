@@ -27,6 +27,10 @@ def _git(root: Path, *args: str, data: bytes | None = None) -> bytes:
     return done.stdout
 
 
+class NoAgentAtRef(ConfigError):
+    """The commit exists and holds no agent (yet): for a diff, an empty side."""
+
+
 def parse(spec: str) -> tuple[str, str | None]:
     """``git:REF`` or ``git:REF:AGENT`` -> (ref, agent). Agent names hold no colon."""
     rest = spec[len("git:") :]
@@ -88,14 +92,26 @@ def read_agent(root: Path, spec: str) -> GitAgent:
     ``git:REF:NAME`` — the tree ``agents/NAME/``, or a folder NAME holding a tree (agent.yaml)
     or a JSON package (agent.json)."""
     ref, name = parse(spec)
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except ConfigError as bad:
+        try:
+            _git(root, "rev-parse", "--git-dir")
+        except ConfigError:
+            raise ConfigError(f"{spec!r}: {root} is not in a git repository") from bad
+        raise ConfigError(
+            f"{spec!r}: no commit {ref!r} in the git repository at {root} "
+            "(a branch, tag or commit; in a shallow CI clone, fetch it first)"
+        ) from bad
     if name is None:
         listing = _git(root, "ls-tree", "-d", "--name-only", "-z", ref, "agents/")
         agents = sorted(p.rsplit("/", 1)[-1] for p in listing.decode().split("\0") if p)
         if not agents and _has(root, ref, "agent.json"):
             return GitAgent("package", "", _blobs(root, _listing(root, ref, "")))
+        if not agents:
+            raise NoAgentAtRef(f"{spec!r}: no agent at {ref} (no agents/ tree, no agent.json)")
         if len(agents) != 1:
-            found = ", ".join(agents) or "none"
+            found = ", ".join(agents)
             raise ConfigError(f"{spec!r}: name the agent, git:{ref}:AGENT (agents at {ref}: {found})")
         name = agents[0]
     candidates = [(f"agents/{name}/", "agent.yaml", "tree"), (f"{name.strip('/')}/", "agent.yaml", "tree")]
@@ -103,7 +119,12 @@ def read_agent(root: Path, spec: str) -> GitAgent:
     for prefix, marker, kind in candidates:
         if _has(root, ref, prefix + marker):
             return GitAgent(kind, prefix.rstrip("/"), _blobs(root, _listing(root, ref, prefix)))
-    raise ConfigError(f"{spec!r}: no agents/{name}/, and no agent tree or JSON package in {name}/ at {ref}")
+    message = f"{spec!r}: no agents/{name}/, and no agent tree or JSON package in {name}/ at {ref}"
+    # Only a commit with no agent anywhere is empty; one holding others names a wrong agent.
+    listing = _git(root, "ls-tree", "-r", "--name-only", "-z", ref).decode("utf-8").split("\0")
+    if any(path.rsplit("/", 1)[-1] in ("agent.yaml", "agent.json") for path in listing):
+        raise ConfigError(message)
+    raise NoAgentAtRef(message)
 
 
 def tree_files(root: Path, spec: str) -> tuple[str, dict[str, bytes]]:

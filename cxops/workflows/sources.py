@@ -63,6 +63,25 @@ def load_source(
     return Source(snapshot, expected)
 
 
+def load_pair(
+    root: Path, left: str, right: str, emulator_host: str | None, endpoint: str | None, *, raw: bool = False
+) -> tuple[Source, Source]:
+    """Both sides of a diff. A ``git:`` side whose commit holds no agent yet (the one before
+    the agent was added) is empty, so the diff shows the agent added — or removed."""
+    sides: list[Source | None] = []
+    missing: gitsource.NoAgentAtRef | None = None
+    for spec in (left, right):
+        try:
+            sides.append(load_source(root, spec, emulator_host, endpoint, raw=raw))
+        except gitsource.NoAgentAtRef as absent:
+            sides.append(None)
+            missing = missing or absent
+    if missing is not None and all(side is None for side in sides):
+        raise missing
+    before, after = (side or Source(Snapshot()) for side in sides)
+    return before, after
+
+
 def git_snapshot(root: Path, spec: str) -> Snapshot:
     """``git:REF[:AGENT|FOLDER]``: a tree or a JSON package, read from git objects."""
     found = gitsource.read_agent(root, spec)
