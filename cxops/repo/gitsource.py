@@ -121,8 +121,8 @@ def read_agent(root: Path, spec: str) -> GitAgent:
             return GitAgent(kind, prefix.rstrip("/"), _blobs(root, _listing(root, ref, prefix)))
     message = f"{spec!r}: no agents/{name}/, and no agent tree or JSON package in {name}/ at {ref}"
     # Only a commit with no agent anywhere is empty; one holding others names a wrong agent.
-    listing = _git(root, "ls-tree", "-r", "--name-only", "-z", ref).decode("utf-8").split("\0")
-    if any(path.rsplit("/", 1)[-1] in ("agent.yaml", "agent.json") for path in listing):
+    paths = _git(root, "ls-tree", "-r", "--name-only", "-z", ref).decode("utf-8").split("\0")
+    if any(path.rsplit("/", 1)[-1] in ("agent.yaml", "agent.json") for path in paths):
         raise ConfigError(message)
     raise NoAgentAtRef(message)
 
