@@ -9,6 +9,7 @@ import pytest
 
 from cxops.core.conflicttext import MIDDLE, OURS, THEIRS, pick, render
 from cxops.core.merge import MISSING, Conflict, has_conflicts, merge3, resolve
+from cxops.errors import ValidationError
 from cxops.repo import yamlio
 
 
@@ -218,3 +219,13 @@ def test_condition_only_routes_are_routes_by_their_list() -> None:
     theirs = edit(base, lambda p: p["transition_routes"][1].update(target_flow="G2"))
     merged = clean(base, ours, theirs)
     assert [r["target_flow"] for r in merged["transition_routes"]] == ["F2", "G2"]
+
+
+def test_a_marked_file_is_reported_at_its_first_marker() -> None:
+    ours = edit(PAGE, lambda p: p["form"]["parameters"][1].update(required=False))
+    theirs = edit(PAGE, lambda p: p["form"]["parameters"][1].update(required=True))
+    text = render(merge3(PAGE, ours, theirs))
+    line = text.split("\n").index(OURS) + 1
+    with pytest.raises(ValidationError, match="unresolved merge conflict") as caught:
+        yamlio.load(text, "agents/a/p.yaml")
+    assert str(caught.value).startswith(f"agents/a/p.yaml:{line}: ")
