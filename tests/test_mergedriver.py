@@ -200,3 +200,10 @@ def test_the_driver_writes_canonical_text_and_exit_codes(
     assert main(["merge-driver", p["base"], p["ours"], p["theirs"], name]) == 1
     assert f"CONFLICT (cxops): {name}" in capsys.readouterr().err
     assert (tmp_path / "ours").read_text() == "<<<<<<< ours\na: 2\n=======\na: 3\n>>>>>>> theirs\n"
+
+
+def test_a_file_added_on_both_branches_merges_against_nothing(tmp_path: Path) -> None:
+    # git passes an empty %O when the file has no common ancestor.
+    p = write(tmp_path, base="", ours="display_name: x\na: 1\n", theirs="display_name: x\nb: 2\n")
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], "agents/x/webhooks/w.yaml"]) == 0
+    assert (tmp_path / "ours").read_text() == "display_name: x\na: 1\nb: 2\n"
