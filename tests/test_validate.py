@@ -205,3 +205,22 @@ def test_package_and_plan_refuse_a_tree_that_does_not_validate(
     err = capsys.readouterr().err
     assert f"agents/orders/intents/{expected}" in err
     assert not (tmp_path / "out.zip").exists() and not (tmp_path / "plan.json").exists()
+
+
+def test_import_refuses_to_replace_another_agents_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.corpus import CORPUS
+
+    folders = sorted(d for d in CORPUS.iterdir() if (d / "agent.json").is_file()) if CORPUS.is_dir() else []
+    if len(folders) < 2:
+        pytest.skip(f"two corpus agents needed at {CORPUS}")
+    first, other = folders[0], folders[1]
+    root = ["--root", str(tmp_path), "-q"]
+    assert main([*root, "import", str(first), "--agent", "a"]) == 0
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "agents" / "a").rglob("*"))
+    assert main([*root, "import", str(first), "--agent", "a"]) == 0  # the same agent again: fine
+    assert main([*root, "import", str(other), "--agent", "a"]) == 1
+    assert "agents/a holds another agent (" in capsys.readouterr().err
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "agents" / "a").rglob("*")) == before
+    assert main([*root, "import", str(other), "--agent", "a", "--force"]) == 0

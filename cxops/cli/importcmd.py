@@ -14,10 +14,11 @@ def import_(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A JSON package: the export zip, or a folder (CX's git push)."),
     agent: str = typer.Option(..., "--agent", help="Name of the tree: agents/<agent>/."),
+    force: bool = typer.Option(False, "--force", help="Replace a tree that holds another agent."),
 ) -> None:
     """Import a CX JSON package (zip or folder) into agents/AGENT/."""
     opts = options(ctx)
-    outcome = import_package(opts.root, path, agent)
+    outcome = import_package(opts.root, path, agent, force=force)
     sync = outcome.sync
     if not opts.quiet:
         typer.echo(

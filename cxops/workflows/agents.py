@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError, Location
+from cxops.errors import ConfigError, CxopsError, Location
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package, write_zip_file
@@ -35,12 +35,37 @@ class ImportOutcome:
     secrets: list[str]  # placeholders written instead of credentials
 
 
-def import_package(root: Path, source: Path, agent: str) -> ImportOutcome:
-    """A JSON package (zip or folder) -> ``agents/<agent>/``. Nothing is written on error."""
+def _other_agent(existing: Snapshot, incoming: Snapshot) -> str | None:
+    """Why ``incoming`` looks like another agent than the tree holds (None: the same one): a
+    different default language or start flow, or fewer than half of the resources in common."""
+    have, come = existing.agent, incoming.agent
+    for field in ("default_language_code", "start_flow"):
+        if have.get(field) != come.get(field):
+            return f"{field} {have.get(field)!r} in the tree, {come.get(field)!r} in the package"
+    keys, new = set(existing.resources), set(incoming.resources)
+    if len(keys & new) * 2 < len(keys | new):
+        return f"only {len(keys & new)} of {len(keys | new)} resources in common"
+    return None
+
+
+def import_package(root: Path, source: Path, agent: str, *, force: bool = False) -> ImportOutcome:
+    """A JSON package (zip or folder) -> ``agents/<agent>/``. Nothing is written on error, nor
+    over a tree that holds another agent (unless ``force``): that would silently replace it."""
     target = agent_dir(root, agent)
     if not source.exists():
         raise ConfigError("no such file or folder", Location(str(source)))
     snapshot, report = snapshot_from_package(read_package(source))
+    if not force and (target / "agent.yaml").is_file():
+        try:
+            existing: Snapshot | None = read_tree(target, base=f"agents/{agent}")
+        except CxopsError:
+            existing = None  # a broken tree is what an import repairs
+        why = _other_agent(existing, snapshot) if existing is not None else None
+        if why:
+            raise ConfigError(
+                f"agents/{agent} holds another agent ({why}): import --force replaces it, "
+                "or choose another --agent"
+            )
     redacted = secrets.redact(snapshot)
     sync = write_tree(target, snapshot)
     return ImportOutcome(
