@@ -80,6 +80,10 @@ def test_first_apply_writes_the_plan_and_nothing_more(
     assert planned["secrets"]["orders-api/X-Api-Key"].startswith("sha256:")
     assert cli(repo, "drift", "stg") == 0
     assert cli(repo, "plan", "stg", "--detailed-exitcode") == 0
+    # ... and a pull after it is a fixed point: nothing rewritten.
+    capsys.readouterr()
+    assert cli(repo, "pull", "stg", "--via", "list") == 0
+    assert "0 files written, 0 removed" in capsys.readouterr().out
 
 
 def test_an_edit_writes_one_call_per_resource_and_language(

@@ -21,6 +21,7 @@ from cxops.stage.config import load_stage
 from cxops.workflows.agents import import_package
 from cxops.workflows.apply import run
 from cxops.workflows.planning import plan_stage
+from cxops.workflows.pull import pull
 from tests.corpus import agent_dirs
 from tests.edits import random_edits
 from tests.stagerepo import LEASE_WRITES, empty_agent, stage_file
@@ -66,6 +67,9 @@ def test_promote_then_edit_converges_with_only_the_planned_writes(
     run(tmp_path, stage, first, host, None)
     check_writes(first, fake, len(languages))
     assert not plan_stage(tmp_path, "stg", None, host, None)
+    # import -> apply -> pull is a fixed point: the pull writes and removes nothing.
+    pulled = pull(tmp_path, "stg", "list", host, None).sync
+    assert (pulled.written, pulled.removed) == ((), ())
 
     edited = Snapshot(resources=copy.deepcopy(tree.resources))
     done = random_edits(edited, random.Random(folder.name))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError
+from cxops.core.exportonly import keep_export_only
+from cxops.errors import ConfigError, CxopsError
 from cxops.model import secrets
 from cxops.model.snapshot import AGENT_KEY, Snapshot
 from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
-from cxops.repo.tree import write_tree
+from cxops.repo.tree import read_tree, write_tree
 from cxops.stage import overrides
 from cxops.stage.config import load_stage
 from cxops.stage.preview import LABEL
@@ -62,6 +63,7 @@ def pull(
     if stage.preview:
         strip_label(snapshot)
         kept = [k for k in kept if k.key != AGENT_KEY or "description" not in k.where]
+    _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot)
     found = secrets.redact(snapshot)
     sync = write_tree(tree_path(root, stage), snapshot)
     notes = [SecretNote(s.name, stage.secrets.get(s.name)) for s in found]
@@ -74,6 +76,18 @@ def pull(
         secrets=notes,
         kept=kept,
     )
+
+
+def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
+    """The current tree's export-only content, which no API read returns (core/exportonly.py):
+    without it a pull after an apply rewrites files nothing changed."""
+    if not (folder / "agent.yaml").is_file():
+        return
+    try:
+        current = read_tree(folder)
+    except CxopsError:
+        return  # a tree that does not read is replaced whole, as before
+    keep_export_only(snapshot, current)
 
 
 def strip_label(snapshot: Snapshot) -> None:
