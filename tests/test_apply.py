@@ -276,3 +276,14 @@ def test_plan_from_a_json_package_in_git(repo: Path, fake: FakeCX) -> None:
     assert source["kind"] == "git" and source["ref"] == "HEAD:cx-export" and len(source["commit"]) == 40
     assert cli(repo, "apply", str(repo / "p.json")) == 0
     assert cli(repo, "drift", "stg") == 0  # the package was the tree
+
+
+def test_quiet_apply_drops_progress_and_keeps_the_result_line(
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(repo, "-q", "apply", "stg", "--auto-approve") == 0
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.startswith("stg: applied with ") and out.out.count("\n") == 1
+    assert cli(repo, "apply", "stg", "--auto-approve", "-q") == 0
+    assert capsys.readouterr().out == "stg: nothing to apply; live is the desired state\n"

@@ -44,8 +44,7 @@ def progress(opts: GlobalOptions) -> core.Progress | None:
 
 
 def done(outcome: core.ApplyOutcome, opts: GlobalOptions) -> None:
-    if opts.quiet:
-        return
+    # The result line is printed under -q too: quiet drops progress, never the outcome.
     if not outcome.writes:
         typer.echo(f"{outcome.stage}: nothing to apply; live is the desired state")
         return
