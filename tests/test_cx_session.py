@@ -62,6 +62,15 @@ def test_two_unavailable_then_success(fake: FakeCX, session: CxSession) -> None:
     assert fake.count("ListFlows") == 3
 
 
+def test_a_retry_is_announced_once(
+    fake: FakeCX, session: CxSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agent = create_agent(session)
+    fake.inject("ListFlows", "UNAVAILABLE", count=3)
+    session.list_all(session.flows.list_flows, cx.ListFlowsRequest(parent=agent.name))
+    assert capsys.readouterr().err == "retrying ListFlows: UNAVAILABLE (attempt 2 of 5)…\n"
+
+
 def test_write_quota_exhausted_waits_and_succeeds(fake: FakeCX, session: CxSession) -> None:
     # One write per 0.4 s window: the write after the agent's is refused until the window moves on.
     fake.set_quota(writes_per_minute=1, window=0.4)

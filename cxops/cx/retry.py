@@ -85,8 +85,11 @@ def run_with_retry(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     rng: random.Random | None = None,
+    on_retry: Callable[[int, int, gexc.GoogleAPICallError], None] | None = None,
 ) -> T:
     """Call ``attempt(timeout)`` until it returns, a non-retryable error, or the budget runs out.
+
+    ``on_retry(next_attempt, max_attempts, error)`` is told before each retry's wait.
 
     Non-retryable API errors propagate unchanged; running out raises :class:`RetriesExhausted`.
     Waiting for the first permit does not count against the deadline: queueing behind our
@@ -107,6 +110,8 @@ def run_with_retry(
         resume_at = clock() + policy.backoff(attempts, rng)
         if resume_at > deadline_at - MIN_ATTEMPT:
             raise RetriesExhausted(attempts, clock() - start, last, deadline=True)
+        if on_retry is not None:
+            on_retry(attempts + 1, policy.max_attempts, last)
         while (wait := resume_at - clock()) > 0:
             sleep(wait)
         if not limiter.acquire(write=write, until=deadline_at - MIN_ATTEMPT):

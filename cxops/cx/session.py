@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar, cast
 
 from google.api_core import exceptions as gexc
@@ -16,7 +17,7 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import empty_pb2
 
 from cxops.cx.connection import Connection, ConnectionSettings
-from cxops.cx.errors import ErrorContext, exhausted_error, method_label, to_api_error
+from cxops.cx.errors import ErrorContext, exhausted_error, method_label, status_name, to_api_error
 from cxops.cx.ratelimit import Clock, RateLimiter, RateLimits, Sleep
 from cxops.cx.retry import RetriesExhausted, RetryPolicy, run_with_retry
 from cxops.errors import ApiError
@@ -83,6 +84,8 @@ class CxSession(Connection):
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
+        # Where a retry is announced: stderr, as a warning is (a test may replace it).
+        self.notify: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
         # Who is calling, for an emulator's changelog (the real service knows from the
         # credentials): the x-cxops-user header, from CXOPS_USER.
         user = os.environ.get(USER_ENV, "")
@@ -100,6 +103,13 @@ class CxSession(Connection):
         """
         label = method_label(getattr(method, "__name__", "call"))
         extra: dict[str, Any] = {"metadata": self.metadata} if self.metadata else {}
+
+        def retrying(attempt: int, attempts: int, error: gexc.GoogleAPICallError) -> None:
+            # One line, after the first failure only: an unreachable endpoint is otherwise
+            # many seconds of silence, and a line per attempt would flood a CI log.
+            if attempt == 2:
+                self.notify(f"retrying {label}: {status_name(error)} (attempt {attempt} of {attempts})…")
+
         try:
             return run_with_retry(
                 lambda timeout: method(request, retry=None, timeout=timeout, **extra),
@@ -109,6 +119,7 @@ class CxSession(Connection):
                 clock=self._clock,
                 sleep=self._sleep,
                 rng=self._rng,
+                on_retry=retrying,
             )
         except RetriesExhausted as failure:
             raise exhausted_error(
