@@ -14,6 +14,7 @@ from cxops.core.diff import compare
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
 from cxops.package.reader import snapshot_from_package
+from cxops.render.markdown import render as markdown
 from cxops.render.text import render
 from cxops.repo.tree import write_tree
 from tests.corpus import CORPUS, read_export
@@ -391,3 +392,25 @@ def test_a_git_side_without_an_agent_yet_shows_the_agent_added(
     outside.mkdir()
     assert main(["--root", str(outside), "diff", "git:main", "git:main"]) == 1
     assert f"'git:main': {outside} is not in a git repository" in capsys.readouterr().err
+
+
+def test_a_long_text_that_changes_in_a_few_words_shows_those_words() -> None:
+    goal = (
+        "Help the customer find a product in the catalogue, answer questions about delivery "
+        "times and prices, and hand over to a human agent when the customer asks for one or "
+        "when the order is above the limit."
+    )
+    before, after = Snapshot(), Snapshot()
+    before.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": goal})
+    after.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": goal.replace("human", "live")})
+    diff = compare(before, after)
+    [line] = _field_lines(before, after)
+    assert line.startswith("~ goal: ") and "[-human-]{+live+}" in line
+    assert "->" not in line and len(line) < len(goal)
+    [changed] = [ln for ln in markdown(diff).splitlines() if "goal" in ln]
+    assert changed.startswith("! goal: ") and "[-human-]{+live+}" in changed
+    # A short value is still shown whole, before and after.
+    short_before, short_after = Snapshot(), Snapshot()
+    short_before.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Help."})
+    short_after.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Assist."})
+    assert _field_lines(short_before, short_after) == ['~ goal: "Help." -> "Assist."']

@@ -7,10 +7,11 @@ to the full output.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from cxops.core.diff import Diff, FieldChange
-from cxops.render.text import SIGN, groups, path_text, value_text
+from cxops.render.text import SIGN, groups, path_text, value_text, word_diff
 
 LIMIT = 65_536
 RESERVE = 600  # room for the closing note
@@ -25,6 +26,10 @@ def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
     where = path_text(change.path)
     where = f"{where}: " if where else ""
     if change.op == "changed":
+        words = word_diff(change.before, change.after)
+        if words is not None:
+            # One line for a few changed words; GitHub colours a "!" line as changed.
+            return [f"!{indent} {where}{json.dumps(words, ensure_ascii=False)}"]
         return [
             f"-{indent} {where}{value_text(change.before)}",
             f"+{indent} {where}{value_text(change.after)}",

@@ -7,7 +7,9 @@ rather than one long path per line. Colour is added only when asked (a terminal)
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -68,10 +70,50 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
 
 
+# A changed string at least this long is shown as its changed words, not as two whole lines.
+WORD_DIFF_MIN = 80
+_CONTEXT_TOKENS = 12  # tokens: six words and the spaces between them
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(before: Any, after: Any) -> str | None:
+    """``before`` -> ``after`` as one text with ``[-old-]{+new+}`` around the changed words and
+    long unchanged runs cut to ``…``; None where that says no less than the two whole values."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return None
+    if min(len(before), len(after)) < WORD_DIFF_MIN:
+        return None
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < 0.5:
+        return None
+    parts: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            run = a[i1:i2]
+            keep = 2 * _CONTEXT_TOKENS
+            first, last = not parts, i2 == len(a)
+            if len(run) > keep + 1:
+                head = [] if first else run[:_CONTEXT_TOKENS]
+                tail = [] if last else run[-_CONTEXT_TOKENS:]
+                run = [*head, "…", *tail]
+            parts.append("".join(run))
+            continue
+        if i2 > i1:
+            parts.append("[-" + "".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            parts.append("{+" + "".join(b[j1:j2]) + "+}")
+    text = "".join(parts)
+    return text if len(text) < len(before) + len(after) else None
+
+
 def field_line(change: FieldChange) -> str:
     where = path_text(change.path)
     where = f"{where}: " if where else ""
     if change.op == "changed":
+        words = word_diff(change.before, change.after)
+        if words is not None:
+            return f"~ {where}{json.dumps(words, ensure_ascii=False)}"
         return f"~ {where}{value_text(change.before)} -> {value_text(change.after)}"
     if change.op in ("set", "added"):
         return f"+ {where}{value_text(change.after)}"
