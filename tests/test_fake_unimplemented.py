@@ -16,9 +16,9 @@ V3 = "google.cloud.dialogflow.cx.v3"
 
 UNSERVED = [
     pytest.param(
-        lambda c, a: c.agents.validate_agent(request=cx.ValidateAgentRequest(name=a.name)),
-        "Agents/ValidateAgent",
-        id="ValidateAgent",
+        lambda c, a: c.flows.validate_flow(request=cx.ValidateFlowRequest(name=a.start_flow)),
+        "Flows/ValidateFlow",
+        id="ValidateFlow",
     ),
     pytest.param(lambda c, a: c.flows.train_flow(name=a.start_flow), "Flows/TrainFlow", id="TrainFlow"),
     pytest.param(
@@ -68,11 +68,11 @@ UNSERVED = [
         id="ExportIntents",
     ),
     pytest.param(
-        lambda c, a: c.agents.get_agent_validation_result(
-            request=cx.GetAgentValidationResultRequest(name=f"{a.name}/validationResult")
+        lambda c, a: c.flows.get_flow_validation_result(
+            request=cx.GetFlowValidationResultRequest(name=f"{a.start_flow}/validationResult")
         ),
-        "Agents/GetAgentValidationResult",
-        id="GetAgentValidationResult",
+        "Flows/GetFlowValidationResult",
+        id="GetFlowValidationResult",
     ),
 ]
 

@@ -37,6 +37,7 @@ from cxops.fake.kinds import (
 from cxops.fake.protoutil import Msg, is_repeated
 from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
+from cxops.fake.validation import Validation
 from cxops.package.files import write_zip
 from cxops.package.fromapi import package_from_api
 
@@ -118,6 +119,7 @@ class CxService:
         from cxops.fake.conversation import Conversations  # the runtime reads this service's store
 
         self.conversations = Conversations(self)
+        self.validation = Validation(self)
         # The runtime answers webhooks from here first (a folder of WebhookResponse JSON files).
         self.webhook_fixtures: Path | None = None
 
@@ -926,6 +928,20 @@ def methods(service: CxService) -> list[Method]:
         conv.calculate_coverage,
         cx.CalculateCoverageRequest.pb(),
         cx.CalculateCoverageResponse.pb(),
+    )
+    add(
+        "Agents",
+        "ValidateAgent",
+        service.validation.validate_agent,
+        cx.ValidateAgentRequest.pb(),
+        cx.AgentValidationResult.pb(),
+    )
+    add(
+        "Agents",
+        "GetAgentValidationResult",
+        service.validation.get_agent_validation_result,
+        cx.GetAgentValidationResultRequest.pb(),
+        cx.AgentValidationResult.pb(),
     )
     add(
         "Sessions",
