@@ -72,3 +72,14 @@ def edit_returns_page(root: Path, text: str) -> None:
     """Change one page of the sample's Returns flow (its first message), nothing else."""
     page = root / RETURNS_PAGE
     page.write_text(page.read_text().replace("can be returned.", text), encoding="utf-8")
+
+
+def sample_stage(
+    root: Path, address: str, clients: Any, monkeypatch: Any, extra: str = "", project: str = "acme-bots-stg"
+) -> str:
+    """The sample agent in ``root`` and stage ``stg`` on a new empty agent of the stand-in, with
+    the sample's secret; returns the agent's resource name."""
+    sample_in_stand_in(root, address, monkeypatch)
+    agent = empty_agent(clients, project, ["en", "ja"], "Orders (stg)")
+    stage_file(root, "stg", "order-desk", project, agent, SECRETS + extra)
+    return f"projects/{project}/locations/global/agents/{agent}"

@@ -21,10 +21,7 @@ from tests.stagerepo import (
     LEASE_WRITES,
     SECRET_ENV,
     SECRET_VALUE,
-    SECRETS,
-    empty_agent,
-    sample_in_stand_in,
-    stage_file,
+    sample_stage,
 )
 
 PROJECT = "acme-bots-stg"
@@ -32,10 +29,7 @@ PROJECT = "acme-bots-stg"
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
-    stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
-    stage_file(tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS)
-    return tmp_path, f"projects/{PROJECT}/locations/global/agents/{stg}"
+    return tmp_path, sample_stage(tmp_path, fake.address, clients, monkeypatch)
 
 
 def cli(root: Path, *args: str) -> int:

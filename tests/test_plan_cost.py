@@ -11,18 +11,14 @@ import pytest
 from cxops.cli.main import main
 from cxops.core.plan import LEASE_WRITES, RESTORE_SUGGESTED_MINUTES
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import sample_stage
 
 PROJECT = "acme-bots-stg"
 
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
-    stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
-    stage_file(
-        tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS + "rate_limits: {writes_per_minute: 60}\n"
-    )
+    sample_stage(tmp_path, fake.address, clients, monkeypatch, "rate_limits: {writes_per_minute: 60}\n")
     return tmp_path
 
 

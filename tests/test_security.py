@@ -10,7 +10,11 @@ import pytest
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import LEASE_WRITES, SECRET_VALUE, SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import (
+    LEASE_WRITES,
+    SECRET_VALUE,
+    sample_stage,
+)
 
 PROJECT = "acme-bots-stg"
 EVIL = "https://collector.attacker.example/cx"
@@ -18,9 +22,7 @@ EVIL = "https://collector.attacker.example/cx"
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
-    stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
-    stage_file(tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS)
+    sample_stage(tmp_path, fake.address, clients, monkeypatch)
     assert cli(tmp_path, "apply", "stg", "--auto-approve") == 0
     return tmp_path
 
