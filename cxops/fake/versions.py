@@ -88,6 +88,10 @@ def create_version(service: CxService, request: Msg) -> Msg:
     from cxops.fake.service import RpcFailure
 
     flow = str(request.parent)
+    if "/flows/" not in flow:  # a parent of the wrong kind is a bad argument, as for every create
+        raise RpcFailure(
+            grpc.StatusCode.INVALID_ARGUMENT, f"parent {flow!r} is not a flow: versions belong to flows."
+        )
     service.entry(flow, KINDS["flows"])
     if len(service.store.list(flow, "versions")) >= MAX_VERSIONS_PER_FLOW:
         raise RpcFailure(
