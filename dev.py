@@ -84,7 +84,8 @@ def test(extra: list[str]) -> int:
         [env_bin / "ruff", "check", "cxops", "tests", "bench", "dev.py"],
         [env_bin / "ruff", "format", "--check", "cxops", "tests", "bench", "dev.py"],
         [env_bin / "mypy"],
-        [env_bin / "python", "-m", "pytest", "-q", *extra],
+        # One worker per core: the suite is CPU-bound (client and stand-in share a process).
+        [env_bin / "python", "-m", "pytest", "-q", "-n", "auto", *extra],
     ]
     for cmd in checks:
         code = _run(*cmd)
