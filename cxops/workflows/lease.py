@@ -16,6 +16,7 @@ import secrets as random_tokens
 import socket
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from cxops.core import marker
 from cxops.cx import CxSession
@@ -48,19 +49,20 @@ class StageLease:
         self.clock, self.settle = clock, settle
         self.renewed_at: dt.datetime | None = None
 
-    def _write(self, marks: Mapping[str, str]) -> None:
+    def _read(self) -> tuple[Any, str, dict[str, str]]:
+        """The agent as read now, its own description, and cxops's lines in it."""
         current = self.session.get_agent(self.agent)
-        description, _ = marker.split(current.description)
-        self.session.set_agent_description(current, marker.join(description, marks))
+        description, marks = marker.split(current.description)
+        return current, description, marks
 
-    def _marks(self) -> dict[str, str]:
-        return marker.split(self.session.get_agent(self.agent).description)[1]
+    def _write(self, current: Any, description: str, marks: Mapping[str, str]) -> None:
+        self.session.set_agent_description(current, marker.join(description, marks))
 
     def _lease(self) -> marker.Lease:
         return marker.Lease(self.holder, self.token, self.clock() + TTL)
 
     def acquire(self, *, break_lease: bool = False) -> None:
-        marks = self._marks()
+        current, description, marks = self._read()
         held = marker.Lease.parse(marks.get("lease", "")) if "lease" in marks else None
         if held is not None and held.until > self.clock() and not break_lease:
             raise GateError(
@@ -68,9 +70,9 @@ class StageLease:
                 f"{held.until.strftime('%H:%M:%S UTC')}; wait for it, or --break-lease if that run is dead"
             )
         marks["lease"] = self._lease().text()
-        self._write(marks)
+        self._write(current, description, marks)
         time.sleep(self.settle)
-        now_held = marker.Lease.parse(self._marks().get("lease", ""))
+        now_held = marker.Lease.parse(self._read()[2].get("lease", ""))
         if now_held is None or now_held.token != self.token:
             who = now_held.holder if now_held is not None else "someone"
             raise GateError(f"{self.stage}: another apply took the stage's lease at the same moment: {who}")
@@ -78,20 +80,20 @@ class StageLease:
 
     def renew_if_due(self) -> None:
         if self.renewed_at is not None and self.clock() - self.renewed_at >= TTL / 3:
-            marks = self._marks()
+            current, description, marks = self._read()
             marks["lease"] = self._lease().text()
-            self._write(marks)
+            self._write(current, description, marks)
             self.renewed_at = self.clock()
 
     def release(self, sources: Mapping[str, str] | None = None) -> None:
         """Remove the lease; ``sources`` (after a verified apply) become the stage's stamp."""
-        marks = self._marks()
+        current, description, marks = self._read()
         held = marker.Lease.parse(marks.get("lease", ""))
         if held is not None and held.token == self.token:
             del marks["lease"]
         if sources is not None:
             marks["sources"] = marker.sources_stamp(sources)
-        self._write(marks)
+        self._write(current, description, marks)
 
 
 def holder_name(author: str) -> str:
