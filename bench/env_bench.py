@@ -2,10 +2,11 @@
 
     .venv/bin/python -m bench.env_bench
 
-Goal (issue 13): apply = one CreateVersion per changed flow + one UpdateEnvironment; rollback =
-one call. Builds the sample agent with five more flows (copies of Returns) in the stand-in,
-applies it to the draft stage and to the environment stage, changes all ten flows' descriptions,
-applies again and measures, then rolls back. Prints one JSON line.
+Goal (issue 13): apply = one CreateVersion per changed flow + one UpdateEnvironment (and the
+agent's lease: two more writes); rollback = one call. Builds the sample agent with five more
+flows (copies of Returns) in the stand-in, applies it to the draft stage and to the environment
+stage, changes all ten flows' descriptions, applies again and measures, then rolls back. Prints
+one JSON line.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def measure(root: Path, fake: FakeCX) -> dict[str, Any]:
         "create_version": fake.count("CreateVersion"),
         "update_environment": fake.count("UpdateEnvironment"),
         "write_calls": fake.write_count(),
+        # Taking and giving back the agent's lease (an UpdateAgent of its description each).
+        "lease_write_calls": fake.count("UpdateAgent"),
         "long_running_operations": fake.count(*LRO_METHODS),
     }
     fake.reset_calls()

@@ -69,4 +69,4 @@ def test_an_environment_stage_pins_one_version_per_flow(out: str) -> None:
     assert "10. A stage can also be a CX environment" in out
     assert "+ version flow 'Returns' from the draft" in out
     assert re.search(r"(\d+) calls: one CreateVersion per flow, one CreateEnvironment", out)
-    assert "no changes: every flow is at a version holding this tree's content" in out
+    assert "canary: no drift: the environment is pinned as the last apply" in out

@@ -17,7 +17,14 @@ import pytest
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
-from tests.stagerepo import SECRETS, edit_returns_page, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import (
+    LEASE_WRITES,
+    SECRETS,
+    edit_returns_page,
+    empty_agent,
+    sample_in_stand_in,
+    stage_file,
+)
 
 PROJECT = "acme-bots-stg"
 STG_URI = "https://orders.stg.example.com/cx"
@@ -68,15 +75,16 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
 
     edit_returns_page(repo, "can be returned today.")
     assert cli(repo, "apply", "stg", "--auto-approve") == 0
-    assert cli(repo, "drift", "prd") == 3
     capsys.readouterr()
+    assert cli(repo, "drift", "prd") == 0  # a tree change not applied yet is not drift
+    assert "changes not applied yet (not drift)" in capsys.readouterr().out
     assert cli(repo, "plan", "prd") == 0
     out = capsys.readouterr().out
     assert "+ version flow 'Returns'" in out and "keep flow 'Order Status'" in out
     fake.reset_calls()
     assert cli(repo, "apply", "prd", "--auto-approve") == 0
     assert fake.count("CreateVersion") == 1 and fake.count("UpdateEnvironment") == 1
-    assert fake.write_count() == 2
+    assert fake.write_count() == 2 + LEASE_WRITES  # the agent's lease, taken and given back
     second = {c.version for c in environment(clients, fake).version_configs}
     assert len(second - first) == 1 and len(first - second) == 1  # unchanged flows keep theirs
 
@@ -86,11 +94,12 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
     assert {c.version for c in environment(clients, fake).version_configs} == first
 
 
-@pytest.mark.parametrize("writes", [2, 5])
+@pytest.mark.parametrize("writes", [3, 6])
 def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
     repo: Path, fake: FakeCX, clients: Any, writes: int
 ) -> None:
-    # SIGKILL mid-CreateVersions (2) and between the last CreateVersion and the environment (5).
+    # SIGKILL mid-CreateVersions (3: the lease and two versions) and between the last
+    # CreateVersion and the environment (6). The killed run's lease is broken on purpose.
     start = fake.write_count()
     command = [sys.executable, "-m", "cxops", "--root", str(repo), "-q", "apply", "prd", "--auto-approve"]
     proc = subprocess.Popen(
@@ -102,7 +111,8 @@ def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
     assert proc.poll() is None, "apply finished before the kill point"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert cli(repo, "apply", "prd", "--auto-approve") == 0
+    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # its lease is still held
+    assert cli(repo, "apply", "prd", "--auto-approve", "--break-lease") == 0
     env = environment(clients, fake)
     agent = env.name.split("/environments/")[0]
     flows = list(clients.flows.list_flows(parent=agent))
@@ -110,6 +120,7 @@ def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
         assert len(list(clients.versions.list_versions(parent=flow.name))) == 1, flow.display_name
     assert len(env.version_configs) == len(flows)
     assert cli(repo, "plan", "prd", "--detailed-exitcode") == 0
+    assert cli(repo, "drift", "prd") == 0
 
 
 def test_environment_key_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,3 +51,19 @@ def test_calls_and_time_at_the_stage_rate_in_every_renderer(
     fake.reset_calls()
     assert main(["--root", str(repo), "-q", "apply", str(plan)]) == 0
     assert fake.write_count() == calls
+
+
+def test_versions_on_apply_are_counted_and_the_estimate_is_what_apply_does(
+    fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample_stage(tmp_path, fake.address, clients, monkeypatch, "versions: on_apply\n")
+    plan = tmp_path / "p.json"
+    assert main(["--root", str(tmp_path), "-q", "plan", "stg", "-o", str(plan)]) == 0
+    cost = json.loads(plan.read_text())["cost"]
+    flows = len(list((tmp_path / "agents" / "order-desk" / "flows").iterdir()))
+    assert cost["flow_versions"] == {"create": flows, "delete": 0}
+    assert cost["long_running_operations"] == flows
+    fake.reset_calls()
+    assert main(["--root", str(tmp_path), "-q", "apply", str(plan)]) == 0
+    assert fake.write_count() == cost["write_calls"]
+    assert fake.count("CreateVersion") == flows

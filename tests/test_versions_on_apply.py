@@ -104,7 +104,13 @@ def test_the_limit_prunes_cxops_oldest_unpinned_version_only(repo: Path, fake: F
         ).result()
     assert len(versions(clients, returns)) == 20
     edit_returns_page(repo, "can be returned now.")
-    assert cli(repo, "apply", "stg", "--auto-approve") == 0
+    plan = repo / "p.json"
+    assert cli(repo, "-q", "plan", "stg", "-o", str(plan)) == 0
+    cost = json.loads(plan.read_text())["cost"]
+    assert cost["flow_versions"] == {"create": 1, "delete": 1}  # the plan says the prune too
+    fake.reset_calls()
+    assert cli(repo, "-q", "apply", str(plan)) == 0
+    assert fake.write_count() == cost["write_calls"]
     left = {v.display_name for v in versions(clients, returns)}
     assert len(left) == 20
     assert ours.display_name in left and foreign.display_name in left  # pinned, and not ours

@@ -10,14 +10,12 @@ import typer
 
 from cxops.cli.context import GlobalOptions, options
 from cxops.cli.plancmd import show
-from cxops.core.envplan import render_env_plan
 from cxops.core.plan import Write
 from cxops.errors import GateError
 from cxops.stage.config import load_stage
 from cxops.workflows import apply as core
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
-from cxops.workflows.testrun import check_stage_tests
 
 
 class ApplyVia(str, enum.Enum):
@@ -47,6 +45,12 @@ def done(outcome: core.ApplyOutcome, opts: GlobalOptions) -> None:
     # The result line is printed under -q too: quiet drops progress, never the outcome.
     if not outcome.writes:
         typer.echo(f"{outcome.stage}: nothing to apply; live is the desired state")
+        return
+    if outcome.via == "environment":
+        typer.echo(
+            f"{outcome.stage}: applied with {outcome.writes} write call(s) (flow versions, one environment "
+            f"update); the environment points at this tree's versions (backup: {outcome.backup})"
+        )
         return
     how = "one RestoreAgent" if outcome.via == "restore" else f"{outcome.writes} write call(s)"
     typer.echo(
@@ -109,18 +113,18 @@ def apply(
         return
     stage = load_stage(opts.root, target)
     if stage.environment is not None:  # versions and one UpdateEnvironment: cxops/workflows/envstage.py
-        check_stage_tests(opts.root, stage, test_results, opts.emulator_host, opts.endpoint)
-        if not opts.quiet:
-            typer.echo(
-                render_env_plan(
-                    envstage.plan_environment(opts.root, target, opts.emulator_host, opts.endpoint)
-                ),
-                nl=False,
-            )
-        result = envstage.apply_environment(opts.root, target, opts.emulator_host, opts.endpoint, force=force)
-        typer.echo(
-            f"{result.stage}: {result.versions_created} new version(s); environment {result.environment} is up to date"
+        planned, result = envstage.apply_environment(
+            opts.root,
+            target,
+            opts.emulator_host,
+            opts.endpoint,
+            force=force,
+            test_results=test_results,
+            break_lease=break_lease,
         )
+        if not opts.quiet:
+            show(planned, opts)
+        done(core.ApplyOutcome(result.stage, result.write_calls, result.backup, "environment"), opts)
         return
     if stage.protected:
         raise GateError(

@@ -193,7 +193,7 @@ def run(say: Say) -> int:
             )
             say("10. A stage can also be a CX environment of stg's agent, pinning flow versions:")
             _canary_stage(repo)
-            cli("plan", "canary", "--detailed-exitcode", expect=3, show=8)
+            cli("plan", "canary", "--detailed-exitcode", expect=3, show=12)
             before = fake.count("CreateVersion", "CreateEnvironment", "UpdateEnvironment")
             cli("-q", "apply", "canary", "--auto-approve", show=2)
             env_writes = fake.count("CreateVersion", "CreateEnvironment", "UpdateEnvironment") - before

@@ -9,7 +9,6 @@ import typer
 
 from cxops.cli.context import OutputFormat, options
 from cxops.cli.diffcmd import render
-from cxops.core.envplan import render_env_plan
 from cxops.stage.config import load_stage
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
@@ -23,12 +22,17 @@ def drift(
     """Compare STAGE's live agent with its desired state (tree + overrides); exit 3 on drift."""
     opts = options(ctx)
     if load_stage(opts.root, stage).environment is not None:
-        # An environment drifts when a flow's pinned version does not hold the tree's content.
-        env_plan = envstage.plan_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
-        if not opts.quiet or env_plan:
-            typer.echo(render_env_plan(env_plan), nl=False)
-        if env_plan:
+        # An environment drifts when it is not pinned where its last apply left it.
+        found = envstage.drift_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
+        if found.moved:
+            typer.echo(f"{stage}: the environment drifted from {found.against}:")
+            for line in found.moved:
+                typer.echo(f"  {line}")
             raise typer.Exit(3)
+        if not opts.quiet:
+            typer.echo(f"{stage}: no drift: the environment is pinned as {found.against} left it")
+            if found.plan:
+                typer.echo(f"{stage}: this tree has changes not applied yet (not drift): cxops plan {stage}")
         return
     planned = plan_stage(opts.root, stage, None, opts.emulator_host, opts.endpoint)
     if not opts.quiet or planned:

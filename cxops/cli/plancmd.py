@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from cxops.cli.context import GlobalOptions, OutputFormat, options
-from cxops.core.envplan import render_env_plan
 from cxops.core.plan import Plan
+from cxops.errors import ConfigError
 from cxops.render import planout
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage.config import load_stage
@@ -55,12 +55,15 @@ def plan(
     """Compare STAGE's desired state with its live agent, read just now; print (and save) the plan."""
     opts = options(ctx)
     if load_stage(opts.root, stage).environment is not None:
-        env_plan = envstage.plan_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
-        typer.echo(render_env_plan(env_plan), nl=False)
-        if detailed_exitcode and env_plan:
-            raise typer.Exit(3)
-        return
-    result = plan_stage(opts.root, stage, source, opts.emulator_host, opts.endpoint, plan_author=author)
+        if source is not None:
+            raise ConfigError(
+                f"{stage} is an environment stage: its desired state is its tree; --from is refused"
+            )
+        result = envstage.plan_environment(
+            opts.root, stage, opts.emulator_host, opts.endpoint, plan_author=author
+        )
+    else:
+        result = plan_stage(opts.root, stage, source, opts.emulator_host, opts.endpoint, plan_author=author)
     if output is not None:
         save(result, output)
     show(result, opts, writes=writes)

@@ -26,17 +26,14 @@ def rollback(
     """Plan STAGE back to a backup taken by apply; apply the plan file like any other."""
     opts = options(ctx)
     if load_stage(opts.root, stage).environment is not None:
-        env = envstage.rollback_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
-        typer.echo(f"{stage}: environment {env} is back at its previous versions")
+        # One UpdateEnvironment, at once: no resource is written, so there is no plan to review.
+        env, source = envstage.rollback_environment(
+            opts.root, stage, opts.emulator_host, opts.endpoint, _in_repo(opts.root, to) if to else None
+        )
+        typer.echo(f"{stage}: environment {env} is back at the versions of {source}")
         return
-    backup = to if to is not None else backups.newest(opts.root, stage)
-    full = (
-        backup if backup.is_absolute() else (opts.root / backup if not backup.exists() else backup.resolve())
-    )
-    try:
-        rel = full.resolve().relative_to(opts.root.resolve()).as_posix()
-    except ValueError as outside:
-        raise ConfigError(f"{backup}: the backup must be inside the repository ({opts.root})") from outside
+    full = _in_repo(opts.root, to if to is not None else backups.newest(opts.root, stage))
+    rel = full.relative_to(opts.root.resolve()).as_posix()
     planned = plan_stage(
         opts.root, stage, f"backup:{rel}", opts.emulator_host, opts.endpoint, plan_author=author
     )
@@ -45,3 +42,13 @@ def rollback(
     show(planned, opts)
     if not opts.quiet:
         typer.echo(f"rollback plan written to {path}; apply it with: cxops apply {path}", err=True)
+
+
+def _in_repo(root: Path, backup: Path) -> Path:
+    """The backup's resolved path (relative ones: to the working directory, else to the root)."""
+    full = backup if backup.is_absolute() else (root / backup if not backup.exists() else backup.resolve())
+    try:
+        full.resolve().relative_to(root.resolve())
+    except ValueError as outside:
+        raise ConfigError(f"{backup}: the backup must be inside the repository ({root})") from outside
+    return full.resolve()

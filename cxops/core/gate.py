@@ -5,7 +5,7 @@ Reads are allowed here (the desired state and the live agent are read again); wr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cxops.core import testresults
@@ -98,20 +98,23 @@ def resolve_secrets(plan: Plan, stage: Stage, desired: Snapshot) -> dict[str, st
     """Values of the secrets of every resource the plan writes; each must resolve and, where the
     plan recorded a hash, still be the value that was planned."""
     written = {w.key for w in plan.writes if w.op != "delete"}
+    return resolve_named(plan, stage, [slot.name for slot in secrets.slots(desired) if slot.key in written])
+
+
+def resolve_named(plan: Plan, stage: Stage, names: Iterable[str]) -> dict[str, str]:
+    """The values of secrets ``names``, each checked against the hash the plan recorded."""
     values: dict[str, str] = {}
-    for slot in secrets.slots(desired):
-        if slot.key not in written or slot.name in values:
+    for name in names:
+        if name in values:
             continue
         try:
-            value = resolve_secret(stage, slot.name)
+            value = resolve_secret(stage, name)
         except CxopsError as err:
-            raise GateError(f"secret {slot.name!r} cannot be resolved: {err}") from err
-        planned = plan.secrets.get(slot.name)
+            raise GateError(f"secret {name!r} cannot be resolved: {err}") from err
+        planned = plan.secrets.get(name)
         if planned is not None and planned != secret_hash(value):
-            raise GateError(
-                f"secret {slot.name!r} has another value than when the plan was made; make a new plan"
-            )
-        values[slot.name] = value
+            raise GateError(f"secret {name!r} has another value than when the plan was made; make a new plan")
+        values[name] = value
     return values
 
 

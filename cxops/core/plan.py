@@ -18,13 +18,14 @@ from typing import Any, Literal, cast
 
 from cxops.core import security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
+from cxops.core.envplan import EnvPlan, env_plan_from_data
 from cxops.core.validate import api_visible_snapshot
 from cxops.cx import desired as api
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import secrets
 from cxops.model.kinds import ORDER
-from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot, canonical_json
+from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot, body_hash, canonical_json
 
 FORMAT = "cxops-plan"
 VERSION = 1
@@ -96,20 +97,37 @@ class Plan:
     # The stage's rate_limits.writes_per_minute when planned: what apply's time is paced by.
     writes_per_minute: float | None = None
     approvals: tuple[Approval, ...] = ()
+    # An environment stage's plan (core/envplan.py): versions and one UpdateEnvironment instead
+    # of writes; everything else of the plan (hashes, approvals, the gate) is the same.
+    environment: EnvPlan | None = None
+    # ``versions: on_apply``: the CreateVersion and DeleteVersion (pruning) calls apply makes
+    # after its writes, as read when planned; None for stages without versions.
+    versions: tuple[int, int] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.writes)
+        return bool(self.writes) or bool(self.environment)
 
     def cost(self) -> dict[str, Any]:
         """What apply will cost, for the reviewer: write calls (the plan's, plus taking and giving
         back the stage's lease), long-running operations, and the least time they take at the
         stage's write rate (CX's design-time quota is about 60 requests a minute per project)."""
-        calls = len(self.writes) + (LEASE_WRITES if self.writes else 0)
+        if self.environment is not None:
+            env = self.environment
+            calls = env.write_calls + (LEASE_WRITES if env else 0)
+            running = env.long_running
+        else:
+            calls = len(self.writes) + (LEASE_WRITES if self.writes else 0)
+            running = 0
+            if self.versions is not None:
+                calls += sum(self.versions)
+                running += self.versions[0]
         out: dict[str, Any] = {
             "write_calls": calls,
-            "long_running_operations": 0,
+            "long_running_operations": running,
             "writes_per_minute": self.writes_per_minute,
         }
+        if self.versions is not None:
+            out["flow_versions"] = {"create": self.versions[0], "delete": self.versions[1]}
         if self.writes_per_minute:
             minutes = calls / self.writes_per_minute
             out["minutes_at_rate_limit"] = round(minutes, 1)
@@ -142,6 +160,9 @@ class Plan:
             "secrets": dict(sorted(self.secrets.items())),
             "security": list(self.security),
             "cost": self.cost(),
+            # Only where present, so that the hashes of other plans stay what they were.
+            **({"environment": self.environment.as_data()} if self.environment is not None else {}),
+            **({"versions": list(self.versions)} if self.versions is not None else {}),
         }
 
     @property
@@ -163,10 +184,6 @@ def approval_data(approval: Approval) -> dict[str, Any]:
         "plan_hash": approval.plan_hash,
         "signature": approval.signature,
     }
-
-
-def body_hash(body: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def secret_hash(value: str) -> str:
@@ -559,6 +576,8 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
                 )
                 for a in data.get("approvals", [])
             ),
+            environment=env_plan_from_data(data["environment"]) if "environment" in data else None,
+            versions=(int(data["versions"][0]), int(data["versions"][1])) if "versions" in data else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as bad:
         raise ConfigError(f"plan file is incomplete or malformed ({bad!r})", Location(where)) from bad

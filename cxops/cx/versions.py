@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
@@ -72,12 +72,24 @@ class EnvironmentState:
     display_name: str
     versions: dict[str, str]  # flow resource name -> version resource name
     webhooks: dict[str, str]  # webhook resource name -> override uri
+    # webhook resource name -> the override's request headers: values may be credentials, so
+    # they are compared and hashed, never written anywhere
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    update_time: str = ""  # RFC 3339, '' when the service gives none
 
 
 def _state(env: Any) -> EnvironmentState:
     versions = {str(c.version).split("/versions/")[0]: str(c.version) for c in env.version_configs}
-    hooks = {str(w.name): str(w.generic_web_service.uri) for w in env.webhook_config.webhook_overrides}
-    return EnvironmentState(str(env.name), str(env.display_name), versions, hooks)
+    overrides = env.webhook_config.webhook_overrides
+    hooks = {str(w.name): str(w.generic_web_service.uri) for w in overrides}
+    headers = {
+        str(w.name): {str(k): str(v) for k, v in w.generic_web_service.request_headers.items()}
+        for w in overrides
+        if w.generic_web_service.request_headers
+    }
+    raw = cx.Environment.pb(env) if isinstance(env, cx.Environment) else env
+    when = raw.update_time.ToJsonString() if raw.HasField("update_time") else ""
+    return EnvironmentState(str(env.name), str(env.display_name), versions, hooks, headers, when)
 
 
 def find_environment(session: CxSession, agent: str, display_name: str) -> EnvironmentState | None:
@@ -91,13 +103,20 @@ def webhook_names(session: CxSession, agent: str) -> dict[str, str]:
     return {str(w.display_name): str(w.name) for w in listed}
 
 
-def _environment(display_name: str, versions: dict[str, str], webhooks: dict[str, str]) -> Any:
+def _environment(
+    display_name: str, versions: dict[str, str], webhooks: dict[str, str], headers: dict[str, dict[str, str]]
+) -> Any:
     return cx.Environment(
         display_name=display_name,
         version_configs=[cx.Environment.VersionConfig(version=v) for _, v in sorted(versions.items())],
         webhook_config=cx.Environment.WebhookConfig(
             webhook_overrides=[
-                cx.Webhook(name=name, generic_web_service=cx.Webhook.GenericWebService(uri=uri))
+                cx.Webhook(
+                    name=name,
+                    generic_web_service=cx.Webhook.GenericWebService(
+                        uri=uri, request_headers=headers.get(name, {})
+                    ),
+                )
                 for name, uri in sorted(webhooks.items())
             ]
         ),
@@ -111,18 +130,25 @@ def put_environment(
     display_name: str,
     versions: dict[str, str],
     webhooks: dict[str, str],
+    headers: dict[str, dict[str, str]] | None = None,
+    *,
+    versions_only: bool = False,
 ) -> EnvironmentState:
     """One CreateEnvironment (none yet) or one UpdateEnvironment, both long-running (v3
     Environments.CreateEnvironment / UpdateEnvironment: the operation's response is the
-    Environment), with exactly these version_configs and webhook overrides."""
-    env = _environment(display_name, versions, webhooks)
+    Environment), with exactly these version_configs and webhook overrides (``versions_only``:
+    the version_configs, the webhook overrides left as they are)."""
+    env = _environment(display_name, versions, webhooks, headers or {})
     if current is None:
         request: Any = cx.CreateEnvironmentRequest(parent=agent, environment=env)
         done = session.wait(session.environments.create_environment, request, cx.Environment.pb())
     else:
         env.name = current.name
         request = cx.UpdateEnvironmentRequest(
-            environment=env, update_mask={"paths": ["version_configs", "webhook_config"]}
+            environment=env,
+            update_mask={
+                "paths": ["version_configs"] if versions_only else ["version_configs", "webhook_config"]
+            },
         )
         done = session.wait(session.environments.update_environment, request, cx.Environment.pb())
     return _state(done)

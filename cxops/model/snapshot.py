@@ -35,6 +35,11 @@ def canonical_json(body: Any) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def body_hash(body: Any) -> str:
+    """``sha256:`` of the canonical JSON: what plan hashes and content hashes are."""
+    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+
+
 @dataclass
 class Snapshot:
     """Resources by key; the agent's own settings are the resource of kind ``agent``.

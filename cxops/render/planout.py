@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cxops.core.envplan import render_env_plan
 from cxops.core.plan import Plan
 from cxops.render import markdown, text
 
@@ -37,9 +38,13 @@ def _counts(plan: Plan) -> str:
 def cost_line(plan: Plan) -> str:
     """What apply will cost, before anyone approves it."""
     cost = plan.cost()
-    if not plan.writes:
+    if not cost["write_calls"]:
         return "apply: nothing to write"
-    line = f"apply: {cost['write_calls']} write calls with the stage's lease, 0 long-running operations"
+    lease = " with the stage's lease" if plan else ""
+    line = f"apply: {cost['write_calls']} write calls{lease}, {cost['long_running_operations']} long-running operations"
+    if "flow_versions" in cost:
+        made = cost["flow_versions"]
+        line += f" (flow versions: {made['create']} created, {made['delete']} pruned)"
     if "minutes_at_rate_limit" in cost:
         line += (
             f", at least {cost['minutes_at_rate_limit']:g} min at {cost['writes_per_minute']:g} writes/min"
@@ -50,6 +55,12 @@ def cost_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str:
+    if plan.environment is not None:
+        return (
+            f"plan for {plan.stage} (environment {plan.environment.environment!r} of agents/{plan.agent}) "
+            f"from {_source(plan)}\n  plan hash {plan.hash}\n  {cost_line(plan)}\n\n"
+            + render_env_plan(plan.environment)
+        )
     head = [
         f"plan for {plan.stage} (agents/{plan.agent}) from {_source(plan)}",
         f"  {_counts(plan)}; plan hash {plan.hash}",
@@ -84,6 +95,12 @@ def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops pla
             " approval by someone other than its author, on every stage.\n"
             + "".join(f"> - {note}\n" for note in plan.security)
             + "\n"
+        )
+    if plan.environment is not None:
+        return (
+            f"{head}## cxops plan: `{plan.stage}` (environment `{plan.environment.environment}`) ← "
+            f"{_source(plan)}\n\nplan hash `{plan.hash[:19]}…` · by {plan.author}\n\n{cost_line(plan)}\n\n"
+            f"```\n{render_env_plan(plan.environment)}```\n"
         )
     head += (
         f"## cxops plan: `{plan.stage}` ← {_source(plan)}\n\n"

@@ -27,7 +27,7 @@ from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
-from cxops.workflows import backups, flowversions
+from cxops.workflows import backups, envstage, flowversions
 from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
@@ -65,6 +65,18 @@ def apply_file(
     stage = load_stage(root, plan.stage)
     gate.check_integrity(plan, data, stage)
     gate.check_approvals(plan, stage)
+    if plan.environment is not None or stage.environment is not None:
+        env = envstage.apply_plan(
+            root,
+            stage,
+            plan,
+            emulator_host,
+            endpoint,
+            force=force,
+            test_results=test_results,
+            break_lease=break_lease,
+        )
+        return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment")
     return run(
         root,
         stage,

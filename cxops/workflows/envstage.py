@@ -2,28 +2,49 @@
 
 apply = one CreateVersion (long-running) per flow whose pinned version does not hold this
 tree's content, then one UpdateEnvironment (long-running) with every flow's version; rollback =
-one UpdateEnvironment back to the environment's previous state (LookupEnvironmentHistory).
+one UpdateEnvironment back to the version_configs the newest backup holds (or, without one, the
+environment's previous state from LookupEnvironmentHistory).
 A run killed anywhere converges when run again: a version that already holds a flow's content
 (its description records the content hash) is used instead of making another.
+
+The plan is a :class:`cxops.core.plan.Plan` with an ``environment`` part, so it goes through the
+same gate as an agent stage's: plan file, hash, approvals, tests, the tree and live unchanged
+since planning. The lease is the agent's (workflows/lease.py): versions are cut from the draft,
+so an apply to the draft and one to any of its environments exclude each other.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cxops.core import releases
-from cxops.core.envplan import CONTENT_LINE, EnvPlan, content_of, make_env_plan
-from cxops.core.plan import body_hash, match_fixed
+from cxops.core import gate, marker, releases
+from cxops.core.diff import Diff
+from cxops.core.envplan import (
+    CONTENT_LINE,
+    EnvPlan,
+    content_of,
+    flow_contents,
+    hook_overrides,
+    live_fingerprint,
+    make_env_plan,
+    secret_names,
+)
+from cxops.core.plan import Plan, match_fixed, secret_hash
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
 from cxops.errors import ApiError, ConfigError, CxopsError, GateError
-from cxops.stage.config import Stage, load_stage
+from cxops.model import secrets
+from cxops.stage.config import Stage, load_stage, resolve_secret
+from cxops.workflows import backups
+from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import agent_name, open_session
-from cxops.workflows.planning import author, desired_state, live_state
-
-URI_FIELD = "generic_web_service.uri"
+from cxops.workflows.planning import Desired, author, desired_state, live_state, now
+from cxops.workflows.testrun import load_results
+from cxops.workflows.who import changed_since
 
 
 @dataclass(frozen=True)
@@ -31,15 +52,8 @@ class EnvOutcome:
     stage: str
     versions_created: int
     environment: str
-
-
-def webhook_overrides(stage: Stage) -> dict[str, str]:
-    """The stage's webhook URIs: they go to the environment's webhook_config, not the draft."""
-    out = {}
-    for key, fields in stage.overrides.items():
-        if key.startswith("webhooks/") and URI_FIELD in fields:
-            out[key[len("webhooks/") :]] = str(fields[URI_FIELD])
-    return out
+    write_calls: int = 0
+    backup: Path | None = None
 
 
 def _env_name(stage: Stage) -> str:
@@ -48,11 +62,49 @@ def _env_name(stage: Stage) -> str:
     return stage.environment
 
 
-def _plan(
-    root: Path, stage: Stage, session: CxSession, emulator_host: str | None, endpoint: str | None
-) -> tuple[EnvPlan, dict[str, str], cxv.EnvironmentState | None, str, str]:
+@dataclass(frozen=True)
+class _Live:
+    """What an environment stage's plan and its gate read."""
+
+    agent: str
+    flows: dict[str, str]  # flow display name -> resource name
+    env: cxv.EnvironmentState | None
+    plan: EnvPlan
+    fingerprint: str
+
+
+def _hooks_live(env: cxv.EnvironmentState | None) -> dict[str, Any]:
+    """The environment's webhook overrides, header values as hashes (they may be credentials)."""
+    if env is None:
+        return {}
+    return {
+        hook: {
+            "uri": uri,
+            "request_headers": {h: secret_hash(v) for h, v in sorted(env.headers.get(hook, {}).items())},
+        }
+        for hook, uri in sorted(env.webhooks.items())
+    }
+
+
+def _hooks_wanted(
+    overrides: Mapping[str, Mapping[str, Any]], names: Mapping[str, str], values: Mapping[str, str | None]
+) -> dict[str, Any] | None:
+    """The overrides as :func:`_hooks_live` shows them; None where a secret is not resolvable here."""
+    out: dict[str, Any] = {}
+    for hook, override in sorted(overrides.items()):
+        headers: dict[str, str] = {}
+        for header, value in sorted(dict(override.get("request_headers", {})).items()):
+            match = secrets.PLACEHOLDER.match(str(value))
+            resolved = values.get(match.group(1)) if match else str(value)
+            if resolved is None:
+                return None
+            headers[header] = secret_hash(resolved)
+        out[names.get(hook, hook)] = {"uri": override.get("uri", ""), "request_headers": headers}
+    return out
+
+
+def _read(session: CxSession, stage: Stage, desired: Desired, values: Mapping[str, str | None]) -> _Live:
     environment = _env_name(stage)
-    desired = desired_state(root, stage, None, emulator_host, endpoint)
     live = live_state(session, stage)
     flows = cxv.flow_names(session, live.agent)
     by_name = {name: flow for flow, name in flows.items()}
@@ -63,84 +115,303 @@ def _plan(
         for flow_name, version in env.versions.items():
             if flow_name in by_name:
                 pinned[by_name[flow_name]] = (version, content_of(descriptions[version]))
+    draft = match_fixed(live.snapshot, desired.snapshot)
+    overrides = _overrides(stage, desired)
+    hooks = cxv.webhook_names(session, live.agent)
+    wanted = _hooks_wanted(overrides, hooks, values)
+    have = _hooks_live(env)
+    held = cxv.pinned_versions(session, live.agent)
+    calls: dict[str, tuple[int, int]] = {}
+    for flow, content in flow_contents(desired.snapshot).items():
+        if flow not in flows or pinned.get(flow, (None, ""))[1] == content:
+            continue
+        existing = cxv.list_versions(session, flows[flow])
+        if any(content_of(v.description) == content for v in existing):
+            calls[flow] = (0, 0)
+        else:
+            calls[flow] = (1, len(releases.to_prune(existing, held)))
     plan = make_env_plan(
         stage.name,
         environment,
         desired.snapshot,
-        match_fixed(live.snapshot, desired.snapshot),
+        draft,
         pinned,
-        webhook_overrides(stage),
+        overrides,
+        webhooks_changed=wanted is not None and wanted != have,
+        exists=env is not None,
+        version_calls=calls,
     )
-    plan_hash = body_hash(
-        {"stage": stage.name, "environment": environment, "flows": {f.flow: f.content for f in plan.flows}}
-    )
-    commit = str(desired.source.get("commit") or "unknown")
-    return plan, flows, env, plan_hash, commit
+    drafts = {s.flow: s.draft for s in plan.changed}
+    fingerprint = live_fingerprint(env is not None, env.versions if env else {}, have, drafts)
+    return _Live(live.agent, flows, env, plan, fingerprint)
 
 
-def plan_environment(root: Path, name: str, emulator_host: str | None, endpoint: str | None) -> EnvPlan:
+def _overrides(stage: Stage, desired: Desired) -> dict[str, dict[str, Any]]:
+    overridden = {k[len("webhooks/") :] for k in stage.overrides if k.startswith("webhooks/")}
+    return hook_overrides(desired.snapshot, overridden, stage.secrets)
+
+
+def _resolvable(stage: Stage, names: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = resolve_secret(stage, name)
+        except CxopsError:
+            out[name] = None
+    return out
+
+
+def plan_environment(
+    root: Path,
+    name: str,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    plan_author: str | None = None,
+) -> Plan:
+    """The stage's plan: its environment part says which flows get a version; secrets of the
+    webhook overrides appear as placeholders and, where resolvable here, as hashes."""
     stage = load_stage(root, name)
+    desired = desired_state(root, stage, None, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
-        return _plan(root, stage, session, emulator_host, endpoint)[0]
+        values = _resolvable(stage, secret_names(_overrides(stage, desired)))
+        read = _read(session, stage, desired, values)
+    label = f"{stage.name} (environment {read.plan.environment})"
+    return Plan(
+        stage=stage.name,
+        agent=stage.agent,
+        source=desired.source,
+        author=plan_author or author(),
+        created_at=now(),
+        desired_fingerprint=desired.fingerprint,
+        live_fingerprint=read.fingerprint,
+        live_resources=0,
+        diff=Diff(label, str(desired.source.get("path", "desired")), (), desired.expected),
+        writes=(),
+        secrets={n: (secret_hash(v) if v is not None else None) for n, v in values.items()},
+        writes_per_minute=stage.rate_limits.writes_per_minute,
+        environment=read.plan,
+    )
 
 
-def apply_environment(
-    root: Path, name: str, emulator_host: str | None, endpoint: str | None, *, force: bool = False
+def apply_plan(
+    root: Path,
+    stage: Stage,
+    plan: Plan,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    force: bool = False,
+    auto_approved: bool = False,
+    test_results: Path | None = None,
+    break_lease: bool = False,
 ) -> EnvOutcome:
-    stage = load_stage(root, name)
-    if stage.protected:
+    """The rest of the gate (approvals and the plan's integrity are checked by the caller), then
+    the versions and one Create/UpdateEnvironment under the agent's lease, with a backup of the
+    environment's version_configs first and a verification after."""
+    env_plan = plan.environment
+    if env_plan is None:
+        raise GateError(f"the plan for {plan.stage} is not an environment stage's plan; make a new plan")
+    results, results_data = load_results(test_results) if test_results is not None else (None, None)
+    gate.check_tests(plan.desired_fingerprint, stage, results, results_data, str(test_results))
+    if auto_approved:
+        gate.refuse_unreviewed_security(plan)
+    desired = desired_state(root, stage, None, emulator_host, endpoint)
+    gate.check_desired(plan, desired.fingerprint)
+    if env_plan.unversioned and stage.protected and not force:
+        shown = ", ".join(env_plan.unversioned[:3]) + (" …" if len(env_plan.unversioned) > 3 else "")
         raise GateError(
-            f"{stage.name} is a protected environment stage: plan files and approvals for environment "
-            "stages are not supported yet; nothing was written"
+            f"{stage.name}: the plan changes resource(s) environments do not version ({shown}): that "
+            "affects every environment of this agent; apply with --force if that is intended"
         )
+    if env_plan.draft_differs:
+        raise GateError(
+            f"{stage.name}: the draft of flow(s) {', '.join(env_plan.draft_differs)} is not this tree's "
+            "content; apply the stage that edits the draft first (nothing was written)"
+        )
+    values = gate.resolve_named(plan, stage, secret_names(env_plan.webhook_overrides))
     with open_session(stage, emulator_host, endpoint) as session:
-        plan, flows, env, plan_hash, commit = _plan(root, stage, session, emulator_host, endpoint)
-        if plan.draft_differs:
-            raise GateError(
-                f"{stage.name}: the draft of flow(s) {', '.join(plan.draft_differs)} is not this tree's "
-                "content; apply the stage that edits the draft first (nothing was written)"
+        read = _read(
+            session, stage, desired, {n: values.get(n) for n in secret_names(env_plan.webhook_overrides)}
+        )
+        who = (
+            changed_since(session, read.agent, plan.created_at)
+            if read.fingerprint != plan.live_fingerprint
+            else ""
+        )
+        gate.check_live(plan, read.fingerprint, who)
+        env = read.env
+        if not env_plan:
+            if env is not None:  # a run killed after its UpdateEnvironment: record what it pinned
+                _record_if_missing(root, stage, plan, env, read.flows, read.fingerprint)
+            return EnvOutcome(stage.name, 0, env.name if env else "", 0, None)
+        hooks = webhook_ids(session, read.agent, env_plan.webhook_overrides)
+        headers = _headers(session, read.agent, env_plan.webhook_overrides, values)
+        lease = StageLease(session, read.agent, stage.name, holder_name(author()))
+        lease.acquire(break_lease=break_lease)
+        try:
+            state = {
+                "name": env.name if env else None,
+                "display_name": env_plan.environment,
+                "versions": dict(env.versions) if env else {},
+            }
+            backup = backups.save_environment(root, stage.name, stage.agent, state, now(), read.fingerprint)
+            created, calls, wanted = _versions(session, read, plan, lease)
+            after = cxv.put_environment(
+                session, read.agent, env, env_plan.environment, wanted, hooks, headers
             )
-        agent = agent_name(session, stage)
-        hooks = webhook_ids(session, agent, plan.webhook_overrides)
-        current = dict(env.versions) if env is not None else {}
-        held = cxv.pinned_versions(session, agent)
-        created = 0
-        for step in plan.changed:
-            flow = flows[step.flow]
-            existing = cxv.list_versions(session, flow)
-            # A version holding this content already (a run killed after CreateVersion): use it.
-            reuse = [v for v in existing if content_of(v.description) == step.content]
-            if reuse:
-                current[flow] = reuse[-1].name
-                continue
-            for doomed in releases.to_prune(existing, held):
-                cxv.delete_version(session, doomed)
-            description = (
-                f"{releases.DESCRIPTION_PREFIX}{plan_hash}\n{CONTENT_LINE}{step.content}\n"
-                f"commit: {commit}\nauthor: {author()}"
-            )
-            current[flow] = cxv.create_version(session, flow, releases.display_name(plan_hash), description)
-            created += 1
-        wanted = {flows[s.flow]: current[flows[s.flow]] for s in plan.flows if flows[s.flow] in current}
-        if env is not None and env.versions == wanted and env.webhooks == hooks:
-            return EnvOutcome(stage.name, created, env.name)
-        after = cxv.put_environment(session, agent, env, _env_name(stage), wanted, hooks)
-        if after.versions != wanted:
-            raise CxopsError(f"{stage.name}: the environment does not point at the versions just set")
-        return EnvOutcome(stage.name, created, after.name)
+            _verify(session, stage, after, wanted, env_plan, read.flows)
+            by_flow = {flow: wanted[name] for flow, name in read.flows.items() if name in wanted}
+            backups.record_applied(backup, plan.hash, by_flow, now(), plan.author)
+        finally:
+            # No secret-source stamp: the agent's stamp is the draft stage's (its sources).
+            lease.release(None)
+    return EnvOutcome(stage.name, created, after.name, calls + 1, backup)
 
 
-def webhook_ids(session: CxSession, agent: str, overrides: Mapping[str, str]) -> dict[str, str]:
+def _record_if_missing(
+    root: Path,
+    stage: Stage,
+    plan: Plan,
+    env: cxv.EnvironmentState,
+    flows: Mapping[str, str],
+    fingerprint: str,
+) -> None:
+    pinned = {flow: env.versions[name] for flow, name in flows.items() if name in env.versions}
+    applied = backups.last_applied(root, stage.name)
+    if applied is not None and applied.get("versions") == pinned:
+        return
+    state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
+    path = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
+    backups.record_applied(path, plan.hash, pinned, now(), plan.author)
+
+
+def _versions(
+    session: CxSession, read: _Live, plan: Plan, lease: StageLease
+) -> tuple[int, int, dict[str, str]]:
+    """A version of each changed flow (reusing one that holds its content); returns the versions
+    made, the write calls, and flow resource name -> the version the environment will point at."""
+    assert plan.environment is not None
+    flows = read.flows
+    current = dict(read.env.versions) if read.env is not None else {}
+    held = cxv.pinned_versions(session, read.agent)
+    commit = str(plan.source.get("commit") or "unknown")
+    created = calls = 0
+    for step in plan.environment.changed:
+        lease.renew_if_due()
+        flow = flows[step.flow]
+        existing = cxv.list_versions(session, flow)
+        # A version holding this content already (a run killed after CreateVersion): use it.
+        reuse = [v for v in existing if content_of(v.description) == step.content]
+        if reuse:
+            current[flow] = reuse[-1].name
+            continue
+        for doomed in releases.to_prune(existing, held):
+            cxv.delete_version(session, doomed)
+            calls += 1
+        description = (
+            f"{releases.DESCRIPTION_PREFIX}{plan.hash}\n{CONTENT_LINE}{step.content}\n"
+            f"commit: {commit}\nauthor: {plan.author}\n"
+            f"approvers: {', '.join(a.reviewer for a in plan.approvals) or 'none'}"
+        )
+        current[flow] = cxv.create_version(session, flow, releases.display_name(plan.hash), description)
+        created += 1
+        calls += 1
+    wanted = {
+        flows[s.flow]: current[flows[s.flow]] for s in plan.environment.flows if flows[s.flow] in current
+    }
+    return created, calls, wanted
+
+
+def _verify(
+    session: CxSession,
+    stage: Stage,
+    after: cxv.EnvironmentState,
+    wanted: Mapping[str, str],
+    plan: EnvPlan,
+    flows: Mapping[str, str],
+) -> None:
+    """The environment points at the versions just set, and each holds its flow's content."""
+    again = cxv.find_environment(session, after.name.split("/environments/")[0], plan.environment)
+    if again is None or again.versions != dict(wanted):
+        raise CxopsError(f"{stage.name}: the environment does not point at the versions just set")
+    descriptions = cxv.version_descriptions(session, list(again.versions.values()))
+    wrong = [
+        s.flow
+        for s in plan.flows
+        if flows.get(s.flow) in again.versions
+        and content_of(descriptions[again.versions[flows[s.flow]]]) != s.content
+    ]
+    if wrong:
+        raise CxopsError(
+            f"{stage.name}: the versions of flow(s) {', '.join(wrong)} do not hold this tree's content"
+        )
+
+
+def webhook_ids(session: CxSession, agent: str, overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Webhook resource name -> the environment's URI for it."""
     names = cxv.webhook_names(session, agent)
     missing = sorted(set(overrides) - set(names))
     if missing:
         raise ApiError(f"webhook(s) {', '.join(missing)} are not in the draft agent", code="NOT_FOUND")
-    return {names[hook]: uri for hook, uri in overrides.items()}
+    return {names[hook]: str(o.get("uri", "")) for hook, o in overrides.items()}
 
 
-def rollback_environment(root: Path, name: str, emulator_host: str | None, endpoint: str | None) -> str:
-    """One UpdateEnvironment back to the state before the current one; returns its name."""
+def _headers(
+    session: CxSession, agent: str, overrides: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Webhook resource name -> request headers with the secrets' values in (sent, never kept)."""
+    names = cxv.webhook_names(session, agent)
+    out: dict[str, dict[str, str]] = {}
+    for hook, override in overrides.items():
+        headers = {}
+        for header, value in dict(override.get("request_headers", {})).items():
+            match = secrets.PLACEHOLDER.match(str(value))
+            headers[str(header)] = values[match.group(1)] if match else str(value)
+        if headers:
+            out[names[hook]] = headers
+    return out
+
+
+def apply_environment(
+    root: Path,
+    name: str,
+    emulator_host: str | None,
+    endpoint: str | None,
+    *,
+    force: bool = False,
+    test_results: Path | None = None,
+    break_lease: bool = False,
+) -> tuple[Plan, EnvOutcome]:
+    """``apply STAGE --auto-approve``: plan now and apply, on unprotected stages only."""
     stage = load_stage(root, name)
+    if stage.protected:
+        raise GateError(
+            f"{stage.name} is protected: --auto-approve is refused; plan, approve, then apply the plan file"
+        )
+    planned = plan_environment(root, name, emulator_host, endpoint)
+    outcome = apply_plan(
+        root,
+        stage,
+        planned,
+        emulator_host,
+        endpoint,
+        force=force,
+        auto_approved=True,
+        test_results=test_results,
+        break_lease=break_lease,
+    )
+    return planned, outcome
+
+
+def rollback_environment(
+    root: Path, name: str, emulator_host: str | None, endpoint: str | None, to: Path | None = None
+) -> tuple[str, str]:
+    """One UpdateEnvironment back to the version_configs of a backup (``to``, else the newest);
+    without a backup, to the environment's previous state in LookupEnvironmentHistory. Returns
+    the environment's name and where the versions came from."""
+    stage = load_stage(root, name)
+    path = to if to is not None else next(iter(backups.listing(root, stage.name)), None)
     with open_session(stage, emulator_host, endpoint) as session:
         agent = agent_name(session, stage)
         env = cxv.find_environment(session, agent, _env_name(stage))
@@ -148,9 +419,81 @@ def rollback_environment(root: Path, name: str, emulator_host: str | None, endpo
             raise GateError(
                 f"{stage.name}: environment {stage.environment!r} does not exist; nothing to roll back"
             )
-        history = cxv.environment_history(session, env.name)
-        if len(history) < 2:
-            raise GateError(f"{stage.name}: environment {stage.environment!r} has no earlier state")
-        previous = history[1]
-        cxv.put_environment(session, agent, env, env.display_name, previous.versions, previous.webhooks)
-        return env.name
+        _refuse_if_leased(session, agent, stage)
+        if path is not None:
+            versions = {str(f): str(v) for f, v in backups.environment_of(path)["versions"].items()}
+            source = f"backup {path.name}"
+        else:
+            history = cxv.environment_history(session, env.name)
+            if len(history) < 2:
+                raise GateError(
+                    f"{stage.name}: environment {stage.environment!r} has no backup and no earlier state"
+                )
+            versions = history[1].versions
+            source = "the environment's history"
+        if not versions:
+            raise GateError(
+                f"{stage.name}: the environment had no versions before ({source}); nothing to roll back to"
+            )
+        fingerprint = live_fingerprint(True, env.versions, _hooks_live(env), {})
+        state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
+        record = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
+        # The version_configs only: webhook overrides (and their credentials) stay as they are.
+        cxv.put_environment(
+            session, agent, env, env.display_name, versions, env.webhooks, env.headers, versions_only=True
+        )
+        flows = {name: flow for flow, name in cxv.flow_names(session, agent).items()}
+        backups.record_applied(
+            record,
+            f"rollback from {source}",
+            {flows.get(f, f): v for f, v in versions.items()},
+            now(),
+            author(),
+        )
+        return env.name, source
+
+
+def _refuse_if_leased(session: CxSession, agent: str, stage: Stage) -> None:
+    """A rollback writes one call and takes no lease, but does not run under another's apply."""
+    lease = marker.Lease.parse(marker.split(session.get_agent(agent).description)[1].get("lease", ""))
+    if lease is not None and lease.until > dt.datetime.now(dt.timezone.utc):
+        raise GateError(
+            f"{stage.name}: an apply to this agent holds its lease ({lease.holder}); roll back when it is done"
+        )
+
+
+@dataclass(frozen=True)
+class EnvDrift:
+    plan: EnvPlan  # the environment against this tree (what a plan would do)
+    moved: tuple[str, ...]  # flows pinned elsewhere than the last apply left them, as lines
+    against: str  # what the environment was compared with
+
+
+def drift_environment(root: Path, name: str, emulator_host: str | None, endpoint: str | None) -> EnvDrift:
+    """The environment against what the last apply (or rollback) pinned, from the stage's backups;
+    a tree change not applied yet is not drift. Without a record: against this tree."""
+    stage = load_stage(root, name)
+    planned = plan_environment(root, name, emulator_host, endpoint)
+    assert planned.environment is not None
+    applied = backups.last_applied(root, stage.name)
+    if applied is None:
+        moved = tuple(
+            f"flow {s.flow!r} is at {s.pinned or 'no version'}" for s in planned.environment.changed
+        )
+        return EnvDrift(planned.environment, moved, "this tree (no apply of this stage recorded here)")
+    with open_session(stage, emulator_host, endpoint) as session:
+        agent = agent_name(session, stage)
+        env = cxv.find_environment(session, agent, _env_name(stage))
+        flows = cxv.flow_names(session, agent)
+        now_pinned = {flow: env.versions.get(res) for flow, res in flows.items()} if env else {}
+        when = ""
+        if env is not None:
+            when = f" (environment changed {env.update_time})" if env.update_time else ""
+    lines = []
+    for flow, version in sorted(dict(applied["versions"]).items()):
+        if now_pinned.get(flow) != version:
+            lines.append(
+                f"flow {flow!r} is at {now_pinned.get(flow) or 'no version'}, "
+                f"not {version} as applied {applied.get('at')} by {applied.get('by')}{when}"
+            )
+    return EnvDrift(planned.environment, tuple(lines), f"the last apply ({applied.get('plan_hash')})")

@@ -26,6 +26,34 @@ class Release:
         return releases.plan_hash_of(self.version)
 
 
+def _due(
+    session: CxSession, agent: str, desired: Snapshot
+) -> list[tuple[str, str, list[FlowVersion], set[str]]]:
+    """(flow resource name, content, its versions, pinned versions) of each flow whose newest
+    cxops version does not hold its desired content; a flow not in the agent yet (planning
+    before it is created) comes with no name and no versions."""
+    names = cxv.flow_names(session, agent)
+    held = cxv.pinned_versions(session, agent)
+    out: list[tuple[str, str, list[FlowVersion], set[str]]] = []
+    for flow, content in flow_contents(desired).items():
+        flow_name = names.get(flow)
+        if flow_name is None:
+            out.append(("", content, [], held))
+            continue
+        existing = cxv.list_versions(session, flow_name)
+        ours = sorted((v for v in existing if releases.by_cxops(v)), key=lambda v: v.create_time)
+        if ours and content_of(ours[-1].description) == content:
+            continue
+        out.append((flow_name, content, existing, held))
+    return out
+
+
+def planned_calls(session: CxSession, agent: str, desired: Snapshot) -> tuple[int, int]:
+    """The CreateVersion and DeleteVersion calls :func:`create_versions` would make now."""
+    due = _due(session, agent, desired)
+    return len(due), sum(len(releases.to_prune(existing, held)) for _, _, existing, held in due)
+
+
 def create_versions(session: CxSession, agent: str, plan: Plan, desired: Snapshot) -> list[str]:
     """A version of each flow whose newest cxops version does not hold its desired content
     (the flows the plan changed, and any a killed run left unversioned); returns the new names.
@@ -34,16 +62,9 @@ def create_versions(session: CxSession, agent: str, plan: Plan, desired: Snapsho
     the desired content, which each records as a hash, so a re-run versions nothing twice.
     """
     plan_hash = plan.hash
-    names = cxv.flow_names(session, agent)
-    held = cxv.pinned_versions(session, agent)
     made: list[str] = []
-    for flow, content in flow_contents(desired).items():
-        flow_name = names.get(flow)
-        if flow_name is None:
-            continue
-        existing = cxv.list_versions(session, flow_name)
-        ours = sorted((v for v in existing if releases.by_cxops(v)), key=lambda v: v.create_time)
-        if ours and content_of(ours[-1].description) == content:
+    for flow_name, content, existing, held in _due(session, agent, desired):
+        if not flow_name:
             continue
         for doomed in releases.to_prune(existing, held):
             cxv.delete_version(session, doomed)

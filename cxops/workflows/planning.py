@@ -12,7 +12,7 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from cxops.repo import gitsource
 from cxops.repo.tree import read_tree
 from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, resolve_secret
-from cxops.workflows import backups
+from cxops.workflows import backups, flowversions
 from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
 from cxops.workflows.sources import git_snapshot
@@ -179,7 +179,12 @@ def plan_for(
     desired = desired_state(root, stage, spec, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         live = live_state(session, stage)
-    return make_plan(
+        versions = (
+            flowversions.planned_calls(session, live.agent, desired.snapshot)
+            if stage.versions == "on_apply"
+            else None
+        )
+    planned = make_plan(
         stage=stage.name,
         agent=stage.agent,
         source=desired.source,
@@ -194,3 +199,4 @@ def plan_for(
         sources_changed=marker.changed_sources(stage.secrets, live.marks.get("sources")),
         writes_per_minute=stage.rate_limits.writes_per_minute,
     )
+    return replace(planned, versions=versions) if versions is not None else planned

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cxops.core import gate
 from cxops.core import testresults as tr
 from cxops.core.approvals import approval_key
 from cxops.core.plan import comparable, fingerprint
@@ -35,7 +34,7 @@ from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
-from cxops.workflows.planning import desired_state, now
+from cxops.workflows.planning import now
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -122,18 +121,6 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             validation=validation,
         )
     )
-
-
-def check_stage_tests(
-    root: Path, stage: Stage, test_results: Path | None, emulator_host: str | None, endpoint: str | None
-) -> None:
-    """The test gate for a deploy without a plan file (an environment stage): the result must be
-    for the stage's desired state as it is now."""
-    if test_results is None and not stage.tests_required:
-        return
-    results, data = load_results(test_results) if test_results is not None else (None, None)
-    desired = desired_state(root, stage, None, emulator_host, endpoint)
-    gate.check_tests(desired.fingerprint, stage, results, data, str(test_results))
 
 
 def save(run: TestRun, path: Path) -> None:
