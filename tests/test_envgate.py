@@ -89,7 +89,7 @@ def pin_a_new_version(clients: Any, agent: str, flow_name: str) -> str:
     configs = [c for c in env.version_configs if not c.version.startswith(flow.name + "/")]
     env.version_configs = [*configs, cx.Environment.VersionConfig(version=version.name)]
     clients.environments.update_environment(
-        environment=env, update_mask={"paths": ["version_configs"]}
+        environment=env, update_mask={"paths": ["version_configs"]}, metadata=(("x-cxops-user", "ops-carol"),)
     ).result()
     return str(version.name)
 
@@ -142,6 +142,7 @@ def test_a_plan_is_refused_when_the_environment_moved_and_drift_names_the_pin(
     assert cli(repo, "drift", "prd") == 3
     out = capsys.readouterr().out
     assert "flow 'Order Status' is at " + by_hand in out and "by dev-alice" in out
+    assert "environment last changed by ops-carol " in out  # from the agent's changelog
     fake.reset_calls()
     assert cli(repo, "apply", str(plan)) == 1
     assert "live changed since planning" in capsys.readouterr().err
@@ -254,3 +255,22 @@ def test_the_stages_webhook_secret_goes_to_the_environment_only(
     assert override.generic_web_service.request_headers["X-Api-Key"] == PRD_SECRET + "-rotated"
     out = capfd.readouterr()
     assert PRD_SECRET not in out.out + out.err
+
+
+def test_an_override_sending_the_credential_elsewhere_needs_a_second_person(
+    open_repo: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _ = open_repo
+    assert cli(repo, "-q", "apply", "prd", "--auto-approve") == 0
+    stage = repo / "environments" / "prd.yaml"
+    stage.write_text(stage.read_text().replace(PRD_URI, "https://collector.example.net/cx"))
+    capsys.readouterr()
+    assert cli(repo, "apply", "prd", "--auto-approve") == 1
+    out = capsys.readouterr()
+    assert "!! SECURITY" in out.out and "sends X-Api-Key to https://collector.example.net/cx" in out.out
+    assert "--auto-approve is refused" in out.err
+    plan = repo / "prd.json"
+    assert cli(repo, "-q", "plan", "prd", "-o", str(plan)) == 0
+    assert cli(repo, "apply", str(plan)) == 1  # unprotected, and still a second person
+    assert cli(repo, "approve", str(plan), "--reviewer", "rev-bob") == 0
+    assert cli(repo, "-q", "apply", str(plan)) == 0

@@ -112,25 +112,14 @@ def apply(
         done(outcome, opts)
         return
     stage = load_stage(opts.root, target)
-    if stage.environment is not None:  # versions and one UpdateEnvironment: cxops/workflows/envstage.py
-        planned, result = envstage.apply_environment(
-            opts.root,
-            target,
-            opts.emulator_host,
-            opts.endpoint,
-            force=force,
-            test_results=test_results,
-            break_lease=break_lease,
-        )
-        if not opts.quiet:
-            show(planned, opts)
-        done(core.ApplyOutcome(result.stage, result.write_calls, result.backup, "environment"), opts)
-        return
     if stage.protected:
         raise GateError(
             f"{stage.name} is protected: --auto-approve is refused; plan, approve, then apply the plan file"
         )
-    planned = plan_stage(opts.root, target, None, opts.emulator_host, opts.endpoint)
+    if stage.environment is not None:  # versions and one UpdateEnvironment: workflows/envstage.py
+        planned = envstage.plan_environment(opts.root, target, opts.emulator_host, opts.endpoint)
+    else:
+        planned = plan_stage(opts.root, target, None, opts.emulator_host, opts.endpoint)
     if not opts.quiet:
         show(planned, opts)
     outcome = core.run(

@@ -97,3 +97,20 @@ def _display_name(session: CxSession, name: str) -> str:
     except ApiError:
         return "?"
     return str(got.display_name)
+
+
+def last_change_of(session: CxSession, agent: str, resource: str) -> tuple[str, dt.datetime] | None:
+    """Who changed ``resource`` (any resource name, e.g. an environment's) last, and when; None
+    where the changelog names no change of it or cannot be read. Filter syntax as in the v3
+    reference of ``ListChangelogsRequest.filter`` (``resource = "…"``)."""
+    request = cx.ListChangelogsRequest(parent=agent, filter=f'resource = "{resource}"', page_size=1000)
+    try:
+        entries = session.list_all(session.changelogs.list_changelogs, request)
+    except ApiError:
+        return None
+    found = []
+    for entry in entries:
+        when: object = entry.create_time  # proto-plus gives a datetime
+        if isinstance(when, dt.datetime):
+            found.append((str(entry.user_email) or "unknown", when.astimezone(dt.timezone.utc)))
+    return max(found, key=lambda f: f[1]) if found else None

@@ -94,7 +94,11 @@ def touched(method: str, request: Msg, response: Msg, before: dict[str, str]) ->
     if method == "RestoreAgent":
         return [(str(request.name), before.get(str(request.name), ""))]
     if isinstance(response, operations_pb2.Operation) or "name" not in response.DESCRIPTOR.fields_by_name:
-        target = str(getattr(request, "parent", "") or getattr(request, "name", ""))
+        # An update of a resource that answers with an operation names it in the resource it
+        # sends (UpdateEnvironment: environment.name).
+        target = str(getattr(request, "parent", "") or getattr(request, "name", "")) or next(
+            iter(targets(request)), ""
+        )
         return [(target, before.get(target, ""))]
     name = str(response.name)
     shown = response.display_name if "display_name" in response.DESCRIPTOR.fields_by_name else ""

@@ -54,11 +54,23 @@ def cost_line(plan: Plan) -> str:
     return line
 
 
+def _security_lines(plan: Plan) -> list[str]:
+    if not plan.security:
+        return []
+    return [
+        "!! SECURITY: this plan changes where a credential goes or comes from;"
+        " it needs an approval by someone other than its author:",
+        *(f"!!   {note}" for note in plan.security),
+    ]
+
+
 def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str:
     if plan.environment is not None:
         return (
             f"plan for {plan.stage} (environment {plan.environment.environment!r} of agents/{plan.agent}) "
-            f"from {_source(plan)}\n  plan hash {plan.hash}\n  {cost_line(plan)}\n\n"
+            f"from {_source(plan)}\n"
+            + "".join(f"  {line}\n" for line in _security_lines(plan))
+            + f"  plan hash {plan.hash}\n  {cost_line(plan)}\n\n"
             + render_env_plan(plan.environment)
         )
     head = [
@@ -66,12 +78,7 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
         f"  {_counts(plan)}; plan hash {plan.hash}",
         f"  {cost_line(plan)}",
     ]
-    if plan.security:
-        head[1:1] = [
-            "  !! SECURITY: this plan changes where a credential goes or comes from;"
-            " it needs an approval by someone other than its author:",
-            *(f"  !!   {note}" for note in plan.security),
-        ]
+    head[1:1] = [f"  {line}" for line in _security_lines(plan)]
     unresolved = sorted(name for name, digest in plan.secrets.items() if digest is None)
     if unresolved:
         head.append(f"  secrets resolved at apply, not here: {', '.join(unresolved)}")

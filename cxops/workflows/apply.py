@@ -65,18 +65,6 @@ def apply_file(
     stage = load_stage(root, plan.stage)
     gate.check_integrity(plan, data, stage)
     gate.check_approvals(plan, stage)
-    if plan.environment is not None or stage.environment is not None:
-        env = envstage.apply_plan(
-            root,
-            stage,
-            plan,
-            emulator_host,
-            endpoint,
-            force=force,
-            test_results=test_results,
-            break_lease=break_lease,
-        )
-        return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment")
     return run(
         root,
         stage,
@@ -113,6 +101,11 @@ def run(
         gate.refuse_unreviewed_security(plan)
     desired = desired_state(root, stage, source_spec(plan.source), emulator_host, endpoint)
     gate.check_desired(plan, desired.fingerprint)
+    if plan.environment is not None or stage.environment is not None:  # versions, not writes
+        env = envstage.apply_plan(
+            root, stage, plan, desired, emulator_host, endpoint, force=force, break_lease=break_lease
+        )
+        return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment")
     values = gate.resolve_secrets(plan, stage, desired.snapshot)
     gate.check_deletes(plan, force)
     with open_session(stage, emulator_host, endpoint) as session:

@@ -40,13 +40,8 @@ def save(
     for key in holders:
         redacted.resources[key] = copy.deepcopy(snapshot.resources[key])
     secrets.redact(redacted)
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "stage": stage,
-        "agent": agent,
-        "taken_at": taken_at,
-        "live_fingerprint": live_fingerprint,
+    data = {
+        **_header(stage, agent, taken_at, live_fingerprint),
         "resources": [{"kind": k.kind, "scope": k.scope, "name": k.name, "body": b} for k, b in redacted],
     }
     return _write(root, stage, data, live_fingerprint)
@@ -94,13 +89,8 @@ def save_environment(
     live_fingerprint: str,
 ) -> Path:
     """``environment``: {"name", "display_name", "versions": {flow: version}} (None name: none yet)."""
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "stage": stage,
-        "agent": agent,
-        "taken_at": taken_at,
-        "live_fingerprint": live_fingerprint,
+    data = {
+        **_header(stage, agent, taken_at, live_fingerprint),
         "resources": [],
         "environment": dict(environment),
     }
@@ -134,6 +124,17 @@ def last_applied(root: Path, stage: str) -> dict[str, Any] | None:
         if isinstance(applied, dict) and isinstance(applied.get("versions"), dict):
             return applied
     return None
+
+
+def _header(stage: str, agent: str, taken_at: str, live_fingerprint: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "stage": stage,
+        "agent": agent,
+        "taken_at": taken_at,
+        "live_fingerprint": live_fingerprint,
+    }
 
 
 def _write(root: Path, stage: str, data: Mapping[str, Any], live_fingerprint: str) -> Path:

@@ -36,14 +36,15 @@ from cxops.core.envplan import (
 from cxops.core.plan import Plan, match_fixed, secret_hash
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
+from cxops.cx.changelogs import last_change_of
 from cxops.errors import ApiError, ConfigError, CxopsError, GateError
 from cxops.model import secrets
-from cxops.stage.config import Stage, load_stage, resolve_secret
+from cxops.model.snapshot import Key, Snapshot
+from cxops.stage.config import Stage, load_stage
 from cxops.workflows import backups
 from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import agent_name, open_session
-from cxops.workflows.planning import Desired, author, desired_state, live_state, now
-from cxops.workflows.testrun import load_results
+from cxops.workflows.planning import Desired, author, desired_state, live_state, now, resolvable
 from cxops.workflows.who import changed_since
 
 
@@ -71,6 +72,7 @@ class _Live:
     env: cxv.EnvironmentState | None
     plan: EnvPlan
     fingerprint: str
+    security: tuple[str, ...] = ()
 
 
 def _hooks_live(env: cxv.EnvironmentState | None) -> dict[str, Any]:
@@ -143,22 +145,41 @@ def _read(session: CxSession, stage: Stage, desired: Desired, values: Mapping[st
     )
     drafts = {s.flow: s.draft for s in plan.changed}
     fingerprint = live_fingerprint(env is not None, env.versions if env else {}, have, drafts)
-    return _Live(live.agent, flows, env, plan, fingerprint)
+    notes = _security(overrides, hooks, env, draft) if env is not None else ()
+    return _Live(live.agent, flows, env, plan, fingerprint, notes)
+
+
+def _security(
+    overrides: Mapping[str, Mapping[str, Any]],
+    hooks: Mapping[str, str],
+    env: cxv.EnvironmentState,
+    draft: Snapshot,
+) -> tuple[str, ...]:
+    """A credential of an override now sent to another URI than the environment sends it to
+    (its override's, else the draft webhook's): the same rule as for agent stages
+    (core/security.py); a new environment sends nothing yet."""
+    notes = []
+    for hook, override in sorted(overrides.items()):
+        carried = [
+            h for h, v in dict(override.get("request_headers", {})).items() if secrets.is_placeholder(v)
+        ]
+        if not carried:
+            continue
+        before = env.webhooks.get(hooks.get(hook, ""))
+        if before is None:
+            service = draft.resources.get(Key("webhook", "", hook), {}).get("generic_web_service")
+            before = str(service.get("uri", "")) if isinstance(service, Mapping) else ""
+        if before != override.get("uri"):
+            notes.append(
+                f"webhook {hook}: environment {env.display_name!r} sends {', '.join(carried)} to "
+                f"{override.get('uri')} (was {before or 'nowhere'})"
+            )
+    return tuple(notes)
 
 
 def _overrides(stage: Stage, desired: Desired) -> dict[str, dict[str, Any]]:
     overridden = {k[len("webhooks/") :] for k in stage.overrides if k.startswith("webhooks/")}
     return hook_overrides(desired.snapshot, overridden, stage.secrets)
-
-
-def _resolvable(stage: Stage, names: list[str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for name in names:
-        try:
-            out[name] = resolve_secret(stage, name)
-        except CxopsError:
-            out[name] = None
-    return out
 
 
 def plan_environment(
@@ -174,7 +195,7 @@ def plan_environment(
     stage = load_stage(root, name)
     desired = desired_state(root, stage, None, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
-        values = _resolvable(stage, secret_names(_overrides(stage, desired)))
+        values = resolvable(stage, secret_names(_overrides(stage, desired)))
         read = _read(session, stage, desired, values)
     label = f"{stage.name} (environment {read.plan.environment})"
     return Plan(
@@ -189,6 +210,7 @@ def plan_environment(
         diff=Diff(label, str(desired.source.get("path", "desired")), (), desired.expected),
         writes=(),
         secrets={n: (secret_hash(v) if v is not None else None) for n, v in values.items()},
+        security=read.security,
         writes_per_minute=stage.rate_limits.writes_per_minute,
         environment=read.plan,
     )
@@ -198,26 +220,20 @@ def apply_plan(
     root: Path,
     stage: Stage,
     plan: Plan,
+    desired: Desired,
     emulator_host: str | None,
     endpoint: str | None,
     *,
     force: bool = False,
-    auto_approved: bool = False,
-    test_results: Path | None = None,
     break_lease: bool = False,
 ) -> EnvOutcome:
-    """The rest of the gate (approvals and the plan's integrity are checked by the caller), then
-    the versions and one Create/UpdateEnvironment under the agent's lease, with a backup of the
-    environment's version_configs first and a verification after."""
+    """The rest of the gate (approvals, tests and the desired state are checked by the caller,
+    workflows/apply.py, as for every plan), then the versions and one Create/UpdateEnvironment
+    under the agent's lease, with a backup of the environment's version_configs first and a
+    verification after."""
     env_plan = plan.environment
-    if env_plan is None:
-        raise GateError(f"the plan for {plan.stage} is not an environment stage's plan; make a new plan")
-    results, results_data = load_results(test_results) if test_results is not None else (None, None)
-    gate.check_tests(plan.desired_fingerprint, stage, results, results_data, str(test_results))
-    if auto_approved:
-        gate.refuse_unreviewed_security(plan)
-    desired = desired_state(root, stage, None, emulator_host, endpoint)
-    gate.check_desired(plan, desired.fingerprint)
+    if env_plan is None or stage.environment is None:
+        raise GateError(f"the plan is not for {stage.name} as its stage file says now; make a new plan")
     if env_plan.unversioned and stage.protected and not force:
         shown = ", ".join(env_plan.unversioned[:3]) + (" …" if len(env_plan.unversioned) > 3 else "")
         raise GateError(
@@ -373,37 +389,6 @@ def _headers(
     return out
 
 
-def apply_environment(
-    root: Path,
-    name: str,
-    emulator_host: str | None,
-    endpoint: str | None,
-    *,
-    force: bool = False,
-    test_results: Path | None = None,
-    break_lease: bool = False,
-) -> tuple[Plan, EnvOutcome]:
-    """``apply STAGE --auto-approve``: plan now and apply, on unprotected stages only."""
-    stage = load_stage(root, name)
-    if stage.protected:
-        raise GateError(
-            f"{stage.name} is protected: --auto-approve is refused; plan, approve, then apply the plan file"
-        )
-    planned = plan_environment(root, name, emulator_host, endpoint)
-    outcome = apply_plan(
-        root,
-        stage,
-        planned,
-        emulator_host,
-        endpoint,
-        force=force,
-        auto_approved=True,
-        test_results=test_results,
-        break_lease=break_lease,
-    )
-    return planned, outcome
-
-
 def rollback_environment(
     root: Path, name: str, emulator_host: str | None, endpoint: str | None, to: Path | None = None
 ) -> tuple[str, str]:
@@ -488,7 +473,11 @@ def drift_environment(root: Path, name: str, emulator_host: str | None, endpoint
         now_pinned = {flow: env.versions.get(res) for flow, res in flows.items()} if env else {}
         when = ""
         if env is not None:
-            when = f" (environment changed {env.update_time})" if env.update_time else ""
+            last = last_change_of(session, agent, env.name)
+            if last is not None:
+                when = f"; environment last changed by {last[0]} {last[1].strftime('%Y-%m-%d %H:%M UTC')}"
+            elif env.update_time:
+                when = f"; environment last changed {env.update_time}"
     lines = []
     for flow, version in sorted(dict(applied["versions"]).items()):
         if now_pinned.get(flow) != version:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -128,12 +128,17 @@ def live_state(session: CxSession, stage: Stage) -> LiveState:
 
 def resolvable_secrets(stage: Stage, snapshot: Snapshot) -> dict[str, str | None]:
     """Each placeholder of the snapshot: its value where this machine can resolve it."""
+    return resolvable(stage, [slot.name for slot in secrets.slots(snapshot)])
+
+
+def resolvable(stage: Stage, names: Iterable[str]) -> dict[str, str | None]:
+    """Each secret of ``names``: its value where this machine can resolve it, else None."""
     out: dict[str, str | None] = {}
-    for slot in secrets.slots(snapshot):
+    for name in names:
         try:
-            out[slot.name] = resolve_secret(stage, slot.name)
+            out[name] = resolve_secret(stage, name)
         except CxopsError:
-            out[slot.name] = None
+            out[name] = None
     return out
 
 
