@@ -218,6 +218,9 @@ def test_rollback_works_from_the_backup_without_environment_history(
     assert cli(repo, "rollback", "prd") == 0
     assert "the environment's history" in capsys.readouterr().out
     assert pins(clients, agent) == second
+    [backup] = (repo / ".cxops" / "backups" / "prd").iterdir()  # the rollback's own, of `first`
+    assert cli(repo, "rollback", "prd", "--to", str(backup.relative_to(repo))) == 0
+    assert pins(clients, agent) == first
 
 
 def test_the_stages_webhook_secret_goes_to_the_environment_only(
@@ -231,6 +234,10 @@ def test_the_stages_webhook_secret_goes_to_the_environment_only(
     plan = repo / "prd.json"
     assert cli(repo, "plan", "prd", "-o", str(plan)) == 0
     assert cli(repo, "--format", "json", "plan", "prd") == 0
+    assert cli(repo, "--format", "markdown", "plan", "prd") == 0
+    shown = capfd.readouterr()
+    assert "## cxops plan: `prd` (environment `production`)" in shown.out
+    assert PRD_SECRET not in shown.out + shown.err
     assert cli(repo, "apply", "prd", "--auto-approve") == 0
     assert cli(repo, "drift", "prd") == 0
     [override] = environment(clients, agent).webhook_config.webhook_overrides
