@@ -281,3 +281,14 @@ def test_an_override_sending_the_credential_elsewhere_needs_a_second_person(
     assert cli(repo, "apply", str(plan)) == 1  # unprotected, and still a second person
     assert cli(repo, "approve", str(plan), "--reviewer", "rev-bob") == 0
     assert cli(repo, "-q", "apply", str(plan)) == 0
+
+
+def test_an_environment_stage_takes_no_other_desired_state(
+    open_repo: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _ = open_repo
+    for args in (("plan", "prd", "--from", "stg"), ("promote", "stg", "prd")):
+        assert cli(repo, *args) == 1
+        err = capsys.readouterr().err
+        assert "environments/prd.yaml:7: environment: prd is an environment stage" in err, err
+        assert len(err.strip().splitlines()) == 1

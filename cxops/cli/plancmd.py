@@ -9,7 +9,6 @@ import typer
 
 from cxops.cli.context import GlobalOptions, OutputFormat, options
 from cxops.core.plan import Plan
-from cxops.errors import ConfigError
 from cxops.render import planout
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage.config import load_stage
@@ -54,15 +53,11 @@ def plan(
 ) -> None:
     """Compare STAGE's desired state with its live agent, read just now; print (and save) the plan."""
     opts = options(ctx)
-    if load_stage(opts.root, stage).environment is not None:
-        if source is not None:
-            raise ConfigError(
-                f"{stage} is an environment stage: its desired state is its tree; --from is refused"
-            )
+    if source is None and load_stage(opts.root, stage).environment is not None:
         result = envstage.plan_environment(
             opts.root, stage, opts.emulator_host, opts.endpoint, plan_author=author
         )
-    else:
+    else:  # an environment stage --from anything is refused there
         result = plan_stage(opts.root, stage, source, opts.emulator_host, opts.endpoint, plan_author=author)
     if output is not None:
         save(result, output)

@@ -181,6 +181,14 @@ def plan_for(
     plan_author: str | None = None,
 ) -> Plan:
     """:func:`plan_stage` for a stage already loaded (or made, as a branch's preview agent)."""
+    if stage.environment is not None:
+        # Its plan pins versions of its own tree (workflows/envstage.py); another stage's live
+        # content cannot be versioned without writing it to the draft first.
+        raise ConfigError(
+            f"{stage.name} is an environment stage: its desired state is its tree; "
+            f"promote to the stage that edits the draft, then cxops plan {stage.name}",
+            stage.location_of(("environment",)),
+        )
     desired = desired_state(root, stage, spec, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         live = live_state(session, stage)
