@@ -152,6 +152,17 @@ def test_a_plan_is_refused_when_the_environment_moved_and_drift_names_the_pin(
     assert pins(clients, agent)["Order Status"] != by_hand
     assert cli(repo, "drift", "prd") == 0
 
+    env = environment(clients, agent)  # and someone points the webhook elsewhere, in the console
+    env.webhook_config.webhook_overrides[0].generic_web_service.uri = "https://elsewhere.example.com/cx"
+    clients.environments.update_environment(
+        environment=env, update_mask={"paths": ["webhook_config"]}
+    ).result()
+    capsys.readouterr()
+    assert cli(repo, "drift", "prd") == 3
+    assert "webhook 'orders-api''s override is https://elsewhere.example.com/cx, not " + PRD_URI in (
+        capsys.readouterr().out
+    )
+
 
 def test_a_change_every_environment_sees_needs_force_on_a_protected_stage(
     protected: Path, capsys: pytest.CaptureFixture[str]

@@ -97,10 +97,19 @@ def save_environment(
     return _write(root, stage, data, live_fingerprint)
 
 
-def record_applied(path: Path, plan_hash: str, versions: Mapping[str, str], at: str, by: str) -> None:
-    """Add to an environment backup what the apply (or rollback) that took it pinned."""
+def record_applied(
+    path: Path, plan_hash: str, versions: Mapping[str, str], webhooks: Mapping[str, str], at: str, by: str
+) -> None:
+    """Add to an environment backup what the apply (or rollback) that took it pinned: flow ->
+    version, and webhook -> the URI of its override (headers are not kept: credentials)."""
     data = _read(path)
-    data["applied"] = {"plan_hash": plan_hash, "versions": dict(sorted(versions.items())), "at": at, "by": by}
+    data["applied"] = {
+        "plan_hash": plan_hash,
+        "versions": dict(sorted(versions.items())),
+        "webhooks": dict(sorted(webhooks.items())),
+        "at": at,
+        "by": by,
+    }
     write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 

@@ -259,7 +259,7 @@ def apply_plan(
         env = read.env
         if not env_plan:
             if env is not None:  # a run killed after its UpdateEnvironment: record what it pinned
-                _record_if_missing(root, stage, plan, env, read.flows, read.fingerprint)
+                _record_if_missing(root, stage, plan, session, read.agent, env, read.fingerprint)
             return EnvOutcome(stage.name, 0, env.name if env else "", 0, None)
         hooks = webhook_ids(session, read.agent, env_plan.webhook_overrides)
         headers = _headers(session, read.agent, env_plan.webhook_overrides, values)
@@ -277,8 +277,9 @@ def apply_plan(
                 session, read.agent, env, env_plan.environment, wanted, hooks, headers
             )
             _verify(session, stage, after, wanted, env_plan, read.flows)
-            by_flow = {flow: wanted[name] for flow, name in read.flows.items() if name in wanted}
-            backups.record_applied(backup, plan.hash, by_flow, now(), plan.author)
+            backups.record_applied(
+                backup, plan.hash, *_by_name(session, read.agent, after), now(), plan.author
+            )
         finally:
             # No secret-source stamp: the agent's stamp is the draft stage's (its sources).
             lease.release(None)
@@ -289,17 +290,30 @@ def _record_if_missing(
     root: Path,
     stage: Stage,
     plan: Plan,
+    session: CxSession,
+    agent: str,
     env: cxv.EnvironmentState,
-    flows: Mapping[str, str],
     fingerprint: str,
 ) -> None:
-    pinned = {flow: env.versions[name] for flow, name in flows.items() if name in env.versions}
+    pinned, hooks = _by_name(session, agent, env)
     applied = backups.last_applied(root, stage.name)
-    if applied is not None and applied.get("versions") == pinned:
+    if applied is not None and applied.get("versions") == pinned and applied.get("webhooks") == hooks:
         return
     state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
     path = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
-    backups.record_applied(path, plan.hash, pinned, now(), plan.author)
+    backups.record_applied(path, plan.hash, pinned, hooks, now(), plan.author)
+
+
+def _by_name(
+    session: CxSession, agent: str, env: cxv.EnvironmentState
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The environment's versions by flow display name, its override URIs by webhook's."""
+    flows = cxv.flow_names(session, agent)
+    hooks = cxv.webhook_names(session, agent)
+    return (
+        {flow: env.versions[name] for flow, name in flows.items() if name in env.versions},
+        {hook: env.webhooks[name] for hook, name in hooks.items() if name in env.webhooks},
+    )
 
 
 def _versions(
@@ -424,16 +438,11 @@ def rollback_environment(
         state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
         record = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
         # The version_configs only: webhook overrides (and their credentials) stay as they are.
-        cxv.put_environment(
+        after = cxv.put_environment(
             session, agent, env, env.display_name, versions, env.webhooks, env.headers, versions_only=True
         )
-        flows = {name: flow for flow, name in cxv.flow_names(session, agent).items()}
         backups.record_applied(
-            record,
-            f"rollback from {source}",
-            {flows.get(f, f): v for f, v in versions.items()},
-            now(),
-            author(),
+            record, f"rollback from {source}", *_by_name(session, agent, after), now(), author()
         )
         return env.name, source
 
@@ -469,8 +478,7 @@ def drift_environment(root: Path, name: str, emulator_host: str | None, endpoint
     with open_session(stage, emulator_host, endpoint) as session:
         agent = agent_name(session, stage)
         env = cxv.find_environment(session, agent, _env_name(stage))
-        flows = cxv.flow_names(session, agent)
-        now_pinned = {flow: env.versions.get(res) for flow, res in flows.items()} if env else {}
+        now_pinned, now_hooks = _by_name(session, agent, env) if env is not None else ({}, {})
         when = ""
         if env is not None:
             last = last_change_of(session, agent, env.name)
@@ -479,10 +487,16 @@ def drift_environment(root: Path, name: str, emulator_host: str | None, endpoint
             elif env.update_time:
                 when = f"; environment last changed {env.update_time}"
     lines = []
+    by = f"as applied {applied.get('at')} by {applied.get('by')}{when}"
     for flow, version in sorted(dict(applied["versions"]).items()):
         if now_pinned.get(flow) != version:
+            lines.append(f"flow {flow!r} is at {now_pinned.get(flow) or 'no version'}, not {version} {by}")
+    # Records written before webhooks were recorded have none: nothing to compare with then.
+    recorded: dict[str, str] = applied["webhooks"] if isinstance(applied.get("webhooks"), dict) else {}
+    for hook in sorted(set(recorded) | set(now_hooks)) if "webhooks" in applied else []:
+        if now_hooks.get(hook) != recorded.get(hook):
             lines.append(
-                f"flow {flow!r} is at {now_pinned.get(flow) or 'no version'}, "
-                f"not {version} as applied {applied.get('at')} by {applied.get('by')}{when}"
+                f"webhook {hook!r}'s override is {now_hooks.get(hook) or 'gone'}, "
+                f"not {recorded.get(hook) or 'none'} {by}"
             )
     return EnvDrift(planned.environment, tuple(lines), f"the last apply ({applied.get('plan_hash')})")
