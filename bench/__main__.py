@@ -93,7 +93,13 @@ def main(argv: list[str]) -> int:
                 lambda f: f["write_calls"] / f["planned_writes"],
                 "~1",
             ),
-            ("  plan+apply / one pull", lambda f: f["plan_apply_vs_pull"], "(reads: see README)"),
+            ("  plan+apply / one pull", lambda f: f["plan_apply_vs_pull"], "(time, for reference)"),
+            (
+                "  whole-agent exports, plan + apply (gate: changelog + touched)",
+                lambda f: f["exports_plan"] + f["exports_apply"],
+                "2 (was 3)",
+            ),
+            ("  read calls, plan + apply", lambda f: f["reads_plan"] + f["reads_apply"], "(reference)"),
         ],
     )
     _show(

@@ -3,7 +3,9 @@
     .venv/bin/python -m bench.apply_bench [--size L|S]
 
 Builds the synthetic agent in the stand-in, pulls it into a tree, bootstraps a stg agent with
-one RestoreAgent, edits 10 resources in the tree, then plans and applies. Reports the write
+one RestoreAgent, edits 10 resources in the tree, then plans and applies stg (`cxops plan stg
+-o`, `cxops apply PLAN`: each its own process, whose peak RSS is measured). Reports the reads
+each made (and how many were whole-agent exports), the write
 calls (the stand-in's count; must be 10, or 10 x languages touched), plan+apply time as a ratio
 to one pull of the same agent, and the write calls a per-resource copy (every resource, every
 language: what copy tools do) would make, as a ratio. Peak memory. Last line: JSON.
@@ -16,6 +18,7 @@ import copy
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +30,7 @@ import grpc
 from google.cloud import dialogflowcx_v3 as cx
 
 from bench.synthetic import build_agent
+from cxops.core.plan import load_plan
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
 from cxops.repo.tree import read_tree, write_tree
@@ -59,6 +63,23 @@ def edit(snapshot: Snapshot) -> Snapshot:
     [hook] = some("webhook", 1)
     out.resources[hook]["timeout"] = {"seconds": 7}
     return out
+
+
+def cxops(root: Path, address: str, *args: str) -> float:
+    """Run one cxops command against the stand-in; its peak RSS in MB (exit 0 required)."""
+    env = {**os.environ, "CXOPS_EMULATOR_HOST": address, "CXOPS_LEASE_SETTLE_SECONDS": "0.02"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cxops", "--root", str(root), "-q", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"cxops {' '.join(args)} failed ({proc.returncode}): {err.strip()[-500:]}")
+    return round(usage.ru_maxrss / 1024, 1)
 
 
 def main(argv: list[str]) -> int:
@@ -110,17 +131,25 @@ def main(argv: list[str]) -> int:
         pull_s = time.perf_counter() - began
 
         write_tree(root / "agents" / "bot", edit(read_tree(root / "agents" / "bot")))
-        fake.reset_calls()
+        resources = len(tree.resources)
+        del tree
+        # Plan and apply as a pipeline runs them: two cxops processes, each its own peak RSS
+        # (the stand-in and the synthetic build stay in this process, out of the figure).
         began = time.perf_counter()
-        plan = plan_stage(root, "stg", None, fake.address, None)
-        run(root, stage, plan, fake.address, None)
+        fake.reset_calls()
+        plan_rss = cxops(root, fake.address, "plan", "stg", "-o", str(root / "plan.json"))
+        plan_reads, plan_exports = fake.read_count(), fake.count("ExportAgent")
+        fake.reset_calls()
+        apply_rss = cxops(root, fake.address, "apply", str(root / "plan.json"))
         apply_s = time.perf_counter() - began
         writes = fake.write_count()
+        apply_reads, apply_exports = fake.read_count(), fake.count("ExportAgent")
+        plan = load_plan(root / "plan.json")[0]
         assert not plan_stage(root, "stg", None, fake.address, None), "did not converge"
         channel.close()
     figures = {
         "size": args.size,
-        "resources": len(tree.resources),
+        "resources": resources,
         "languages": len(languages),
         "changed_resources": len(plan.diff.changes),
         "write_calls": writes,
@@ -132,7 +161,14 @@ def main(argv: list[str]) -> int:
         "copy_vs_plan_write_ratio": round(copy_writes / max(1, writes), 1),
         "bootstrap_via_restore_writes": restore_writes,
         "bootstrap_via_restore_seconds": round(restore_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "reads_plan": plan_reads,
+        "reads_apply": apply_reads,
+        "exports_plan": plan_exports,
+        "exports_apply": apply_exports,
+        "plan_peak_rss_mb": plan_rss,
+        "apply_peak_rss_mb": apply_rss,
+        "peak_rss_mb": max(plan_rss, apply_rss),
+        "bench_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print(json.dumps(figures))
     return 0

@@ -74,13 +74,18 @@ def check_desired(plan: Plan, desired_fingerprint: str) -> None:
 def check_live(plan: Plan, live_fingerprint: str, who: str = "") -> None:
     """``who``: what the agent's changelog says changed since planning (may be unknown)."""
     if live_fingerprint != plan.live_fingerprint:
-        if who:
-            raise GateError(
-                f"{plan.stage}: live changed since planning: {who}; make a new plan against what is live now"
-            )
+        live_moved(plan, who)
+
+
+def live_moved(plan: Plan, who: str = "") -> None:
+    """Refuse: the live agent is not what the plan was made against."""
+    if who:
         raise GateError(
-            f"the live agent of {plan.stage} changed since planning; make a new plan against what is live now"
+            f"{plan.stage}: live changed since planning: {who}; make a new plan against what is live now"
         )
+    raise GateError(
+        f"the live agent of {plan.stage} changed since planning; make a new plan against what is live now"
+    )
 
 
 def check_deletes(plan: Plan, force: bool) -> None:

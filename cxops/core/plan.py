@@ -103,6 +103,9 @@ class Plan:
     # ``versions: on_apply``: the CreateVersion and DeleteVersion (pruning) calls apply makes
     # after its writes, as read when planned; None for stages without versions.
     versions: tuple[int, int] | None = None
+    # What the gate re-reads instead of the whole agent (workflows/watch.py): the time the
+    # planning read began, the live start flow, digests of the collections the writes go into.
+    watch: Mapping[str, Any] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.writes) or bool(self.environment)
@@ -163,6 +166,7 @@ class Plan:
             # Only where present, so that the hashes of other plans stay what they were.
             **({"environment": self.environment.as_data()} if self.environment is not None else {}),
             **({"versions": list(self.versions)} if self.versions is not None else {}),
+            **({"watch": dict(self.watch)} if self.watch is not None else {}),
         }
 
     @property
@@ -578,9 +582,17 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
             ),
             environment=env_plan_from_data(data["environment"]) if "environment" in data else None,
             versions=(int(data["versions"][0]), int(data["versions"][1])) if "versions" in data else None,
+            watch=_watch(data["watch"]) if "watch" in data else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as bad:
         raise ConfigError(f"plan file is incomplete or malformed ({bad!r})", Location(where)) from bad
+
+
+def _watch(data: Any) -> dict[str, Any]:
+    collections = data["collections"]
+    if not isinstance(collections, dict) or not isinstance(data["since"], str):
+        raise ValueError("watch")
+    return {"since": data["since"], "start_flow": data.get("start_flow"), "collections": dict(collections)}
 
 
 def read_plan_data(path: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from cxops.errors import ConfigError, Location, ValidationError
@@ -20,6 +20,7 @@ from cxops.repo.atomicfile import write_atomic
 
 __all__ = [
     "MAX_PACKAGE_BYTES",
+    "ZipFiles",
     "find_agent_root",
     "is_export_path",
     "read_folder",
@@ -192,13 +193,29 @@ def read_zip_bytes(data: bytes, source: str = "<zip>", ignored: list[str] | None
     A zip whose export sits in a folder (``my-agent/agent.json`` …) is read from that folder.
     ``source`` names the zip in errors; non-export entries are appended to ``ignored``.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as e:
-        raise ValidationError(f"not a readable zip file: {e}", Location(file=source)) from e
-    with archive:
+    files = ZipFiles(data, source, ignored)
+    out: dict[str, bytes] = {}
+    total = 0
+    for inner in files:
+        content = files.read(inner, MAX_PACKAGE_BYTES - total)
+        total += len(content)
+        out[inner] = content
+    return out
+
+
+class ZipFiles(Mapping[str, bytes]):
+    """The export files of a zip, unpacked one at a time as they are asked for: a decoder
+    reading a large export holds the compressed zip and one file, not every file at once
+    (an L agent's export is 12 MB zipped, 61 MB unpacked). Same paths as :func:`read_zip_bytes`."""
+
+    def __init__(self, data: bytes, source: str = "<zip>", ignored: list[str] | None = None) -> None:
+        self.source = source
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ValidationError(f"not a readable zip file: {e}", Location(file=source)) from e
         entries: dict[str, zipfile.ZipInfo] = {}
-        for info in archive.infolist():
+        for info in self.archive.infolist():
             rel = _entry_path(info.filename, source)
             if rel is None:
                 continue
@@ -222,32 +239,47 @@ def read_zip_bytes(data: bytes, source: str = "<zip>", ignored: list[str] | None
             names = ", ".join(r + "agent.json" for r in roots if r.count("/") == roots[0].count("/"))
             raise ValidationError(f"zip holds more than one agent ({names})", Location(file=source))
         prefix = roots[0]
-
-        files: dict[str, bytes] = {}
+        self.entries: dict[str, zipfile.ZipInfo] = {}
         skipped: list[str] = []
-        total = 0
         for rel, info in entries.items():
             inner = rel[len(prefix) :] if rel.startswith(prefix) else None
             if inner is None or not is_export_path(inner):
                 skipped.append(rel)
-                continue
-            try:
-                with archive.open(info) as stream:
-                    # Read one byte past the budget: header sizes can lie, the stream cannot.
-                    content = stream.read(MAX_PACKAGE_BYTES - total + 1)
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as e:
-                # RuntimeError: encrypted entry; NotImplementedError: unknown compression.
-                raise ValidationError(f"cannot read zip entry: {e}", Location(file=source, key=rel)) from e
-            total += len(content)
-            if total > MAX_PACKAGE_BYTES:
-                raise ValidationError(
-                    f"zip unpacks to more than {MAX_PACKAGE_BYTES >> 20} MiB; refusing it",
-                    Location(file=source),
-                )
-            files[inner] = content
-    if ignored is not None:
-        ignored += sorted(skipped)
-    return dict(sorted(files.items()))
+            else:
+                self.entries[inner] = info
+        self.entries = dict(sorted(self.entries.items()))
+        if ignored is not None:
+            ignored += sorted(skipped)
+
+    def read(self, inner: str, budget: int = MAX_PACKAGE_BYTES) -> bytes:
+        """One file's bytes; refused when it unpacks to more than ``budget``."""
+        info = self.entries[inner]
+        try:
+            with self.archive.open(info) as stream:
+                # Read one byte past the budget: header sizes can lie, the stream cannot.
+                content = stream.read(budget + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as e:
+            # RuntimeError: encrypted entry; NotImplementedError: unknown compression.
+            where = Location(file=self.source, key=_entry_path(info.filename, self.source))
+            raise ValidationError(f"cannot read zip entry: {e}", where) from e
+        if len(content) > budget:
+            raise ValidationError(
+                f"zip unpacks to more than {MAX_PACKAGE_BYTES >> 20} MiB; refusing it",
+                Location(file=self.source),
+            )
+        return content
+
+    def __getitem__(self, inner: str) -> bytes:
+        return self.read(inner)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, inner: object) -> bool:
+        return inner in self.entries
 
 
 def read_package(path: Path, ignored: list[str] | None = None) -> dict[str, bytes]:

@@ -27,9 +27,9 @@ from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
-from cxops.workflows import backups, envstage, flowversions
+from cxops.workflows import backups, envstage, flowversions, watch
 from cxops.workflows.lease import StageLease, holder_name
-from cxops.workflows.live import open_session
+from cxops.workflows.live import agent_name, open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
 from cxops.workflows.testrun import load_results
 from cxops.workflows.who import changed_since
@@ -108,40 +108,72 @@ def run(
         return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment")
     values = gate.resolve_secrets(plan, stage, desired.snapshot)
     gate.check_deletes(plan, force)
+    live: LiveState | None
     with open_session(stage, emulator_host, endpoint) as session:
-        live = live_state(session, stage)
-        who = ""
-        if live.fingerprint != plan.live_fingerprint:
-            who = changed_since(session, live.agent, plan.created_at)
-        gate.check_live(plan, live.fingerprint, who)
-        if via_restore and not force and not is_empty(live.snapshot):
-            raise GateError(
-                f"--via restore replaces the whole agent, and {stage.name}'s agent has content; "
-                "use --force to replace it anyway"
-            )
+        seen = None if via_restore else _watched(root, session, stage, plan)
+        if seen is not None:
+            agent, live_start, pending = seen
+            live = None
+        else:
+            live = live_state(session, stage, desired.snapshot)
+            agent, live_start, pending = live.agent, start_flow(live.snapshot), None
+            who = ""
+            if live.fingerprint != plan.live_fingerprint:
+                who = changed_since(session, live.agent, plan.created_at)
+            gate.check_live(plan, live.fingerprint, who)
+            if via_restore and not force and not is_empty(live.snapshot):
+                raise GateError(
+                    f"--via restore replaces the whole agent, and {stage.name}'s agent has content; "
+                    "use --force to replace it anyway"
+                )
         if not plan and not via_restore:
             if stage.versions == "on_apply":  # a run killed before its versions: make them now
-                flowversions.create_versions(session, live.agent, plan, desired.snapshot)
+                flowversions.create_versions(session, agent, plan, desired.snapshot)
             return ApplyOutcome(stage.name, 0, None)
-        lease = StageLease(session, live.agent, stage.name, holder_name(author()))
+        lease = StageLease(session, agent, stage.name, holder_name(author()))
         lease.acquire(break_lease=break_lease)
         verified = False
         try:
-            backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
+            backup = backups.promote(root, stage.name, pending, plan.live_fingerprint) if pending else None
+            if backup is None:
+                live = live or live_state(session, stage, desired.snapshot)
+                backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
+            live = None  # the whole live agent is not needed past here; verify reads it anew
             filled = fill(desired.snapshot, values)
             if via_restore:
-                restore(session, live.agent, filled)
+                restore(session, agent, filled)
                 count = 1
             else:
-                count = execute(session, live, filled, plan, _renewing(progress, lease))
+                count = execute(session, agent, live_start, filled, plan, _renewing(progress, lease))
+            del filled
             verify(session, stage, desired, values)
             verified = True
             if stage.versions == "on_apply":
-                flowversions.create_versions(session, live.agent, plan, desired.snapshot)
+                flowversions.create_versions(session, agent, plan, desired.snapshot)
         finally:
             # The sources are stamped only once live is what was planned with them.
             lease.release(dict(stage.secrets) if verified else None)
     return ApplyOutcome(stage.name, count, backup, "restore" if via_restore else "writes")
+
+
+def _watched(root: Path, session: CxSession, stage: Stage, plan: Plan) -> tuple[str, str | None, Path] | None:
+    """The gate's cheap re-read (workflows/watch.py), where the plan allows it: the agent, its
+    start flow and the pending backup; raises when live moved. None: read the whole agent
+    (a plan without a watch or made on another machine, or a changelog this caller cannot read)."""
+    if plan.watch is None or not plan:
+        return None
+    pending = backups.pending(root, stage.name, plan.live_fingerprint)
+    if pending is None:
+        return None
+    agent = agent_name(session, stage)
+    try:
+        why = watch.changed(session, agent, plan.watch)
+    except ApiError:
+        return None
+    if why is not None:
+        gate.live_moved(plan, why)
+    start = plan.watch.get("start_flow")
+    return agent, start if isinstance(start, str) else None, pending
 
 
 def _renewing(progress: Progress | None, lease: StageLease) -> Progress:
@@ -191,10 +223,16 @@ class _Names(api.Names):
 
 
 def execute(
-    session: CxSession, live: LiveState, desired: Snapshot, plan: Plan, progress: Progress | None
+    session: CxSession,
+    agent: str,
+    live_start_flow: str | None,
+    desired: Snapshot,
+    plan: Plan,
+    progress: Progress | None,
 ) -> int:
-    names = _Names(LiveNames(session, live.agent), start_flow(live.snapshot), start_flow(desired))
-    writer = SessionWriter(session, live.agent)
+    """The plan's writes into ``agent``, whose start flow is ``live_start_flow``."""
+    names = _Names(LiveNames(session, agent), live_start_flow, start_flow(desired))
+    writer = SessionWriter(session, agent)
     default = api.languages_of(desired)[0]
     total = len(plan.writes)
     current_agent: Any = None  # read once, for the required fields of agent updates
@@ -230,7 +268,7 @@ def execute(
             # Required fields go along (the API checks them whatever the mask); the mask decides.
             # The agent's display name is the stage's own, not in the tree: it is kept as live.
             if current_agent is None:
-                current_agent = session.get_agent(live.agent)
+                current_agent = session.get_agent(agent)
             for required in ("display_name", "default_language_code", "time_zone"):
                 if not getattr(message, required):
                     setattr(message, required, getattr(current_agent, required))
@@ -241,9 +279,7 @@ def execute(
             writer.update_agent(message, mask)
         elif key.kind == "generative_settings":
             language = str(write.language)
-            writer.update_generative_settings(
-                api.settings_message(live.agent, language, body.get(language, {}))
-            )
+            writer.update_generative_settings(api.settings_message(agent, language, body.get(language, {})))
         else:
             language = write.language or default
             message = api.message(key, body, language, names)
@@ -259,7 +295,7 @@ def restore(session: CxSession, agent: str, desired: Snapshot) -> None:
 
 def verify(session: CxSession, stage: Stage, desired: Desired, values: dict[str, str]) -> None:
     """Re-read the stage: live must be the desired state, secrets included."""
-    after = live_state(session, stage)
+    after = live_state(session, stage, desired.snapshot)
     diff = compare(match_fixed(after.snapshot, desired.snapshot), desired.snapshot)
     wrong = [str(c.key) for c in diff.changes]
     for (key, path), value in after.secrets.items():

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cxops.errors import ConfigError, Location
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
-from cxops.repo.atomicfile import write_atomic
+from cxops.repo.atomicfile import write_atomic, write_atomic_with
 
 FORMAT = "cxops-backup"
 VERSION = 1
 KEEP = 20
+KEEP_PENDING = 3
+PENDING = Path(".cxops") / "pending-backups"
 FOLDER = Path(".cxops") / "backups"
 
 
@@ -34,17 +38,63 @@ def save(
     root: Path, stage: str, agent: str, snapshot: Snapshot, taken_at: str, live_fingerprint: str
 ) -> Path:
     """Write the snapshot (secrets redacted) atomically; prune to the newest :data:`KEEP`."""
+    return _write(
+        root, stage, _snapshot_data(stage, agent, snapshot, taken_at, live_fingerprint), live_fingerprint
+    )
+
+
+def save_pending(
+    root: Path, stage: str, agent: str, snapshot: Snapshot, taken_at: str, live_fingerprint: str
+) -> Path:
+    """The backup an apply of a plan made just now will want, written by the plan from the
+    live agent it read (``.cxops/pending-backups/<stage>/<fingerprint>.json``): apply, once the gate has seen that
+    live is still what was planned, moves it into place instead of reading the whole agent
+    again. Only the newest :data:`KEEP_PENDING` are kept."""
+    where = root / PENDING / stage
+    path = where / f"{live_fingerprint.removeprefix('sha256:')}.json"
+    data = _snapshot_data(stage, agent, snapshot, taken_at, live_fingerprint)
+    write_atomic_with(path, lambda out: _dump(data, out), parents=True)
+    for old in sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_PENDING:]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def pending(root: Path, stage: str, live_fingerprint: str) -> Path | None:
+    """The pending backup of a live agent with this fingerprint, if a plan here wrote one."""
+    path = root / PENDING / stage / f"{live_fingerprint.removeprefix('sha256:')}.json"
+    return path if path.is_file() else None
+
+
+def promote(root: Path, stage: str, path: Path, live_fingerprint: str) -> Path | None:
+    """A pending backup made the stage's newest backup (a rename: nothing is read or written);
+    None when it is gone (another apply of a plan of the same live state took it)."""
+    target = _name(root, stage, live_fingerprint)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ConfigError(
+            f"cannot move backup into place: {err.strerror or err}", Location(str(path))
+        ) from err
+    _prune(root, stage)
+    return target
+
+
+def _snapshot_data(
+    stage: str, agent: str, snapshot: Snapshot, taken_at: str, live_fingerprint: str
+) -> dict[str, Any]:
     # Placeholders instead of credentials; bodies that hold none are written as they are.
     redacted = Snapshot(resources=dict(snapshot.resources))
     holders = {slot.key for slot in secrets.slots(snapshot)}
     for key in holders:
         redacted.resources[key] = copy.deepcopy(snapshot.resources[key])
     secrets.redact(redacted)
-    data = {
+    return {
         **_header(stage, agent, taken_at, live_fingerprint),
         "resources": [{"kind": k.kind, "scope": k.scope, "name": k.name, "body": b} for k, b in redacted],
     }
-    return _write(root, stage, data, live_fingerprint)
 
 
 def listing(root: Path, stage: str) -> list[Path]:
@@ -146,14 +196,29 @@ def _header(stage: str, agent: str, taken_at: str, live_fingerprint: str) -> dic
     }
 
 
-def _write(root: Path, stage: str, data: Mapping[str, Any], live_fingerprint: str) -> Path:
-    where = folder(root, stage)
+def _name(root: Path, stage: str, live_fingerprint: str) -> Path:
     # Microseconds keep names in time order even for applies within one second.
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = where / f"{stamp}-{live_fingerprint.removeprefix('sha256:')[:12]}.json"
-    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"), parents=True)
+    return folder(root, stage) / f"{stamp}-{live_fingerprint.removeprefix('sha256:')[:12]}.json"
+
+
+def _dump(data: Mapping[str, Any], out: IO[bytes]) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8", write_through=False)
+    json.dump(data, text, ensure_ascii=False, indent=1)
+    text.write("\n")
+    text.flush()
+    text.detach()  # the caller closes the file
+
+
+def _prune(root: Path, stage: str) -> None:
     for old in listing(root, stage)[KEEP:]:
         old.unlink(missing_ok=True)
+
+
+def _write(root: Path, stage: str, data: Mapping[str, Any], live_fingerprint: str) -> Path:
+    path = _name(root, stage, live_fingerprint)
+    write_atomic_with(path, lambda out: _dump(data, out), parents=True)
+    _prune(root, stage)
     return path
 
 

@@ -12,7 +12,7 @@ from cxops.cx import CxSession, ErrorContext
 from cxops.cx.read import export_package, find_agents, read_agent
 from cxops.errors import ConfigError, CxopsError
 from cxops.model.snapshot import AGENT_KEY, Snapshot
-from cxops.package.files import read_zip_bytes
+from cxops.package.files import ZipFiles
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.repo.tree import read_tree
@@ -66,11 +66,14 @@ class Live:
 def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
     """The stage's agent as a snapshot, with one consistent export or by listing everything."""
     name = agent_name(session, stage)
+    files: Mapping[str, bytes]
     if via is Via.export:
-        files = read_zip_bytes(export_package(session, name), f"export of {name}")
+        files = ZipFiles(export_package(session, name), f"export of {name}")
     else:
         files = package_from_api(read_agent(session, name))
     snapshot, _ = snapshot_from_package(files)
+    count = len(files)
+    del files  # the export's bytes: not needed once decoded
     agent = snapshot.resources.get(AGENT_KEY)
     marks: dict[str, str] = {}
     if agent is not None and isinstance(agent.get("description"), str):
@@ -79,7 +82,7 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
             agent["description"] = description
         else:
             del agent["description"]
-    return Live(agent=name, snapshot=snapshot, files=len(files), marks=marks)
+    return Live(agent=name, snapshot=snapshot, files=count, marks=marks)
 
 
 def tree_path(root: Path, stage: Stage) -> Path:

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from cxops.core import marker
-from cxops.core.plan import Plan, comparable, fingerprint, make_plan, secret_hash, secret_values
+from cxops.core.plan import (
+    Plan,
+    comparable,
+    fingerprint,
+    make_plan,
+    secret_hash,
+    secret_values,
+    start_flow,
+)
 from cxops.core.validate import validate
 from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
@@ -27,7 +35,7 @@ from cxops.repo import gitsource
 from cxops.repo.tree import read_tree
 from cxops.stage import overrides
 from cxops.stage.config import Stage, load_stage, resolve_secret
-from cxops.workflows import backups, flowversions
+from cxops.workflows import backups, flowversions, watch
 from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
 from cxops.workflows.sources import git_snapshot
@@ -118,12 +126,27 @@ def desired_state(
     return Desired(comparable(snapshot), source, expected)
 
 
-def live_state(session: CxSession, stage: Stage) -> LiveState:
+def live_state(session: CxSession, stage: Stage, like: Snapshot | None = None) -> LiveState:
+    """The stage's live agent in comparable form. ``like``: the desired state it will be compared
+    with; a live resource equal to its desired one is kept as that very object, so an agent
+    that mostly matches its tree is held in memory about once, not twice."""
     live = read_live(session, stage, Via.export)
     values = secret_values(live.snapshot)
-    snapshot = comparable(live.snapshot)
+    snapshot = _comparable_each(live.snapshot, like)
     hashes = {f"{key}:{'.'.join(map(str, path))}": secret_hash(v) for (key, path), v in values.items()}
     return LiveState(live.agent, snapshot, values, fingerprint(snapshot, hashes), live.marks)
+
+
+def _comparable_each(raw: Snapshot, like: Snapshot | None) -> Snapshot:
+    """:func:`comparable` one resource at a time, emptying ``raw`` as it goes (the raw and the
+    comparable form of a whole large agent are never held together)."""
+    out = Snapshot()
+    wanted = like.resources if like is not None else {}
+    for key in list(raw.resources):
+        body = comparable(Snapshot(resources={key: raw.resources.pop(key)})).resources[key]
+        same = wanted.get(key)
+        out.resources[key] = same if same is not None and same == body else body
+    return out
 
 
 def resolvable_secrets(stage: Stage, snapshot: Snapshot) -> dict[str, str | None]:
@@ -191,25 +214,36 @@ def plan_for(
         )
     desired = desired_state(root, stage, spec, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
-        live = live_state(session, stage)
+        read_began = watch.now_precise()
+        live = live_state(session, stage, desired.snapshot)
         versions = (
             flowversions.planned_calls(session, live.agent, desired.snapshot)
             if stage.versions == "on_apply"
             else None
         )
-    planned = make_plan(
-        stage=stage.name,
-        agent=stage.agent,
-        source=desired.source,
-        author=plan_author or author(),
-        created_at=now(),
-        live=live.snapshot,
-        desired=desired.snapshot,
-        live_fingerprint=live.fingerprint,
-        live_secrets=live.secrets,
-        resolved=resolvable_secrets(stage, desired.snapshot),
-        expected=desired.expected,
-        sources_changed=marker.changed_sources(stage.secrets, live.marks.get("sources")),
-        writes_per_minute=stage.rate_limits.writes_per_minute,
-    )
-    return replace(planned, versions=versions) if versions is not None else planned
+        planned = make_plan(
+            stage=stage.name,
+            agent=stage.agent,
+            source=desired.source,
+            author=plan_author or author(),
+            created_at=now(),
+            live=live.snapshot,
+            desired=desired.snapshot,
+            live_fingerprint=live.fingerprint,
+            live_secrets=live.secrets,
+            resolved=resolvable_secrets(stage, desired.snapshot),
+            expected=desired.expected,
+            sources_changed=marker.changed_sources(stage.secrets, live.marks.get("sources")),
+            writes_per_minute=stage.rate_limits.writes_per_minute,
+        )
+        if versions is not None:
+            planned = replace(planned, versions=versions)
+        if planned.writes and stage.environment is None:
+            # What lets apply's gate re-read only what the plan writes into: digests of those
+            # collections, and the backup apply takes, from this read.
+            backups.save_pending(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
+            planned = replace(
+                planned,
+                watch=watch.take(session, live.agent, planned.writes, read_began, start_flow(live.snapshot)),
+            )
+    return planned
