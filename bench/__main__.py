@@ -81,6 +81,10 @@ def main(argv: list[str]) -> int:
             [(f"lint / loading the tree, {size}", lambda f: f["lint_vs_load"], "<= 1.5x")],
         )
     _show(
+        _run("validate_bench", "--size", size),
+        [(f"validate / loading the tree, {size}", lambda f: f["validate_vs_load"], "<= 1.5x")],
+    )
+    _show(
         _run("apply_bench", "--size", size),
         [
             (
@@ -92,6 +96,11 @@ def main(argv: list[str]) -> int:
                 "  write calls / planned writes (lease included)",
                 lambda f: f["write_calls"] / f["planned_writes"],
                 "~1",
+            ),
+            (
+                f"  plan / loading the tree and reading live once, {size}",
+                lambda f: f["plan_vs_load"],
+                "<= 1.5x",
             ),
             ("  plan+apply / one pull", lambda f: f["plan_apply_vs_pull"], "(time, for reference)"),
             (

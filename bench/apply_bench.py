@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
@@ -34,9 +35,9 @@ from cxops.core.plan import load_plan
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
 from cxops.repo.tree import read_tree, write_tree
-from cxops.stage.config import load_stage
+from cxops.stage.config import Stage, load_stage
 from cxops.workflows.apply import run
-from cxops.workflows.live import Via
+from cxops.workflows.live import Via, open_session, read_live
 from cxops.workflows.planning import plan_stage
 from cxops.workflows.pull import pull
 
@@ -63,6 +64,17 @@ def edit(snapshot: Snapshot) -> Snapshot:
     [hook] = some("webhook", 1)
     out.resources[hook]["timeout"] = {"seconds": 7}
     return out
+
+
+def timed(fn: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    fn()
+    return time.perf_counter() - began
+
+
+def read_stage(stage: Stage, address: str) -> None:
+    with open_session(stage, address, None) as session:
+        read_live(session, stage, Via.export)
 
 
 def cxops(root: Path, address: str, *args: str) -> float:
@@ -133,6 +145,9 @@ def main(argv: list[str]) -> int:
         write_tree(root / "agents" / "bot", edit(read_tree(root / "agents" / "bot")))
         resources = len(tree.resources)
         del tree
+        # plan / loading what it needs: the tree and one read of the live agent.
+        load_s = timed(lambda: (read_tree(root / "agents" / "bot"), read_stage(stage, fake.address)))
+        plan_s = timed(lambda: plan_stage(root, "stg", None, fake.address, None))
         # Plan and apply as a pipeline runs them: two cxops processes, each its own peak RSS
         # (the stand-in and the synthetic build stay in this process, out of the figure).
         began = time.perf_counter()
@@ -161,6 +176,9 @@ def main(argv: list[str]) -> int:
         "copy_vs_plan_write_ratio": round(copy_writes / max(1, writes), 1),
         "bootstrap_via_restore_writes": restore_writes,
         "bootstrap_via_restore_seconds": round(restore_s, 2),
+        "plan_s": round(plan_s, 2),
+        "plan_load_s": round(load_s, 2),
+        "plan_vs_load": round(plan_s / load_s, 2),
         "reads_plan": plan_reads,
         "reads_apply": apply_reads,
         "exports_plan": plan_exports,

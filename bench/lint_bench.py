@@ -46,22 +46,27 @@ def best(runs: int, fn: Callable[[], object]) -> float:
     return min(times)
 
 
+def synthetic_tree(size: str, folder: Path) -> None:
+    """The synthetic agent of ``size``, built on an in-process stand-in, exported into ``folder``."""
+    with FakeCX() as fake:
+        channel = grpc.insecure_channel(fake.address, options=[("grpc.max_receive_message_length", -1)])
+        agent = build_agent(channel, size)
+        with CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
+            exported = read_zip_bytes(export_package(session, agent))
+    snapshot, _ = snapshot_from_package(exported)
+    secrets.redact(snapshot)
+    write_tree(folder, snapshot)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="L")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    with FakeCX() as fake:
-        channel = grpc.insecure_channel(fake.address, options=[("grpc.max_receive_message_length", -1)])
-        agent = build_agent(channel, args.size)
-        with CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
-            exported = read_zip_bytes(export_package(session, agent))
-    snapshot, _ = snapshot_from_package(exported)
-    secrets.redact(snapshot)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / "agents" / "synthetic"
-        write_tree(folder, snapshot)
+        synthetic_tree(args.size, folder)
         files = sum(1 for p in folder.rglob("*.yaml"))
         load_s = best(args.runs, lambda: read_tree(folder, base="agents/synthetic"))
         result = lint(root, ["synthetic"])

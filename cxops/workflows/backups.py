@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 import json
 import os
 from collections.abc import Mapping
@@ -203,11 +202,16 @@ def _name(root: Path, stage: str, live_fingerprint: str) -> Path:
 
 
 def _dump(data: Mapping[str, Any], out: IO[bytes]) -> None:
-    text = io.TextIOWrapper(out, encoding="utf-8", write_through=False)
-    json.dump(data, text, ensure_ascii=False, indent=1)
-    text.write("\n")
-    text.flush()
-    text.detach()  # the caller closes the file
+    """The backup's JSON, one resource per line, each encoded by json's C encoder: a whole
+    agent is never one string in memory, and writing it costs about what encoding it does."""
+    head = {k: v for k, v in data.items() if k != "resources"}
+    text = json.dumps(head, ensure_ascii=False, indent=1)
+    out.write(text[: text.rindex("}")].rstrip().encode("utf-8"))
+    out.write(b',\n "resources": [')
+    for i, item in enumerate(data.get("resources", [])):
+        out.write((",\n  " if i else "\n  ").encode("utf-8"))
+        out.write(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+    out.write(b"\n ]\n}\n")
 
 
 def _prune(root: Path, stage: str) -> None:
