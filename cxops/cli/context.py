@@ -22,6 +22,8 @@ from typing import Any
 
 import typer
 
+from cxops.cli.progress import install as show_progress
+
 
 class OutputFormat(str, enum.Enum):
     text = "text"
@@ -165,6 +167,7 @@ def with_globals(command: Callable[..., Any], top: bool = False) -> Callable[...
                 given[option.field] = option.value(value)
         root = ctx.find_root()
         root.obj = dataclasses.replace(options(ctx), **given)
+        show_progress(root.obj.quiet)
         return command(*args, **kwargs)
 
     extra = {} if ctx_param else {_CTX: typer.Context}

@@ -31,6 +31,7 @@ from cxops.cli import (
     validatecmd,
 )
 from cxops.cli.context import attach_globals, with_globals
+from cxops.cli.progress import install as show_progress
 from cxops.errors import CxopsError
 
 app = typer.Typer(
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             f"internal error: {type(bug).__name__}: {bug} (run with --debug for the traceback)", err=True
         )
         return 1
+    finally:
+        show_progress(True)  # nothing left behind for a next in-process run
     return 0
 
 

@@ -21,6 +21,7 @@ from cxops.cx.errors import ErrorContext, exhausted_error, method_label, status_
 from cxops.cx.ratelimit import Clock, RateLimiter, RateLimits, Sleep
 from cxops.cx.retry import RetriesExhausted, RetryPolicy, run_with_retry
 from cxops.errors import ApiError
+from cxops.model import progress
 
 USER_ENV = "CXOPS_USER"
 USER_HEADER = "x-cxops-user"
@@ -167,20 +168,22 @@ class CxSession(Connection):
             attempt_timeout=self.policy.operation_deadline,
             deadline=self.policy.operation_deadline,
         )
-        operation = self.call(method, request, write=write, policy=patient).operation
-        give_up_at = self._clock() + self.policy.operation_deadline
-        pause = self.policy.poll_initial
-        while not operation.done:
-            if self._clock() + pause > give_up_at:
-                raise ApiError(
-                    f"{label}: operation {operation.name} did not finish within the"
-                    f" {self.policy.operation_deadline:g}s operation deadline",
-                    code="DEADLINE_EXCEEDED",
-                )
-            self._sleep(pause)
-            pause = min(self.policy.poll_max, pause * 1.5)
-            # Any client reaches google.longrunning.Operations on the same endpoint.
-            operation = self.call(self.agents.get_operation, {"name": operation.name}, write=False)
+        with progress.step(f"{label} (long-running operation)") as shown:
+            operation = self.call(method, request, write=write, policy=patient).operation
+            give_up_at = self._clock() + self.policy.operation_deadline
+            pause = self.policy.poll_initial
+            while not operation.done:
+                if self._clock() + pause > give_up_at:
+                    raise ApiError(
+                        f"{label}: operation {operation.name} did not finish within the"
+                        f" {self.policy.operation_deadline:g}s operation deadline",
+                        code="DEADLINE_EXCEEDED",
+                    )
+                self._sleep(pause)
+                pause = min(self.policy.poll_max, pause * 1.5)
+                # Any client reaches google.longrunning.Operations on the same endpoint.
+                operation = self.call(self.agents.get_operation, {"name": operation.name}, write=False)
+                shown.advance()
         if operation.HasField("error"):
             failure = gexc.from_grpc_status(  # type: ignore[no-untyped-call]
                 operation.error.code, operation.error.message, response=operation

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.errors import ConfigError, CxopsError, Location
-from cxops.model import secrets
+from cxops.model import progress, secrets
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_package, write_zip_file
 from cxops.package.reader import ImportReport, snapshot_from_package
@@ -54,7 +54,8 @@ def import_package(root: Path, source: Path, agent: str, *, force: bool = False)
     target = agent_dir(root, agent)
     if not source.exists():
         raise ConfigError("no such file or folder", Location(str(source)))
-    snapshot, report = snapshot_from_package(read_package(source))
+    with progress.step(f"reading the package {source.name}"):
+        snapshot, report = snapshot_from_package(read_package(source))
     if not force and (target / "agent.yaml").is_file():
         try:
             existing: Snapshot | None = read_tree(target, base=f"agents/{agent}")
@@ -67,7 +68,8 @@ def import_package(root: Path, source: Path, agent: str, *, force: bool = False)
                 "or choose another --agent"
             )
     redacted = secrets.redact(snapshot)
-    sync = write_tree(target, snapshot)
+    with progress.step(f"writing {len(snapshot.resources)} resources into agents/{agent}/"):
+        sync = write_tree(target, snapshot)
     return ImportOutcome(
         agent=agent,
         resources=len(snapshot.resources),

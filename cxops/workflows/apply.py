@@ -22,7 +22,7 @@ from cxops.cx import desired as api
 from cxops.cx.bootstrap import SessionWriter
 from cxops.cx.names import LiveNames
 from cxops.errors import ApiError, CxopsError, GateError
-from cxops.model import secrets
+from cxops.model import progress, secrets
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
@@ -167,7 +167,8 @@ def _watched(root: Path, session: CxSession, stage: Stage, plan: Plan) -> tuple[
         return None
     agent = agent_name(session, stage)
     try:
-        why = watch.changed(session, agent, plan.watch)
+        with progress.step("reading the changelog and the collections the plan writes into"):
+            why = watch.changed(session, agent, plan.watch)
     except ApiError:
         return None
     if why is not None:

@@ -11,6 +11,7 @@ from cxops.core import marker
 from cxops.cx import CxSession, ErrorContext
 from cxops.cx.read import export_package, find_agents, read_agent
 from cxops.errors import ConfigError, CxopsError
+from cxops.model import progress
 from cxops.model.snapshot import AGENT_KEY, Snapshot
 from cxops.package.files import ZipFiles
 from cxops.package.fromapi import package_from_api
@@ -70,8 +71,10 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
     if via is Via.export:
         files = ZipFiles(export_package(session, name), f"export of {name}")
     else:
-        files = package_from_api(read_agent(session, name))
-    snapshot, _ = snapshot_from_package(files)
+        with progress.step(f"listing every resource of {name}"):
+            files = package_from_api(read_agent(session, name))
+    with progress.step(f"decoding {len(files)} files of {stage.name}'s agent"):
+        snapshot, _ = snapshot_from_package(files)
     count = len(files)
     del files  # the export's bytes: not needed once decoded
     agent = snapshot.resources.get(AGENT_KEY)

@@ -29,7 +29,7 @@ from cxops.core.plan import (
 from cxops.core.validate import validate
 from cxops.cx import CxSession
 from cxops.errors import ConfigError, CxopsError, ValidationError
-from cxops.model import secrets
+from cxops.model import progress, secrets
 from cxops.model.snapshot import Key, Snapshot
 from cxops.repo import gitsource
 from cxops.repo.tree import read_tree
@@ -97,7 +97,8 @@ def desired_state(
     default = f"agents/{stage.agent}"
     if spec is None or (root / spec / "agent.yaml").is_file():
         rel = spec or default
-        snapshot = read_tree(root / rel, base=rel)
+        with progress.step(f"reading the tree {rel}/"):
+            snapshot = read_tree(root / rel, base=rel)
         source: dict[str, Any] = {"kind": "tree", "path": rel, "default": default}
         commit = gitsource.commit_of(root)
         if commit:
@@ -242,8 +243,7 @@ def plan_for(
             # What lets apply's gate re-read only what the plan writes into: digests of those
             # collections, and the backup apply takes, from this read.
             backups.save_pending(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
-            planned = replace(
-                planned,
-                watch=watch.take(session, live.agent, planned.writes, read_began, start_flow(live.snapshot)),
-            )
+            with progress.step("listing the collections the plan writes into"):
+                taken = watch.take(session, live.agent, planned.writes, read_began, start_flow(live.snapshot))
+            planned = replace(planned, watch=taken)
     return planned

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cxops.core.exportonly import keep_export_only
 from cxops.errors import ConfigError, CxopsError
-from cxops.model import secrets
+from cxops.model import progress, secrets
 from cxops.model.snapshot import AGENT_KEY, Snapshot
 from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
@@ -65,7 +65,8 @@ def pull(
         kept = [k for k in kept if k.key != AGENT_KEY or "description" not in k.where]
     _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot)
     found = secrets.redact(snapshot)
-    sync = write_tree(tree_path(root, stage), snapshot)
+    with progress.step(f"writing {len(snapshot.resources)} resources into agents/{stage.agent}/"):
+        sync = write_tree(tree_path(root, stage), snapshot)
     notes = [SecretNote(s.name, stage.secrets.get(s.name)) for s in found]
     return PullOutcome(
         stage=stage.name,
