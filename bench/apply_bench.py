@@ -77,21 +77,26 @@ def read_stage(stage: Stage, address: str) -> None:
         read_live(session, stage, Via.export)
 
 
+# Started from this (large) process, a child's ru_maxrss would include the pages it shared
+# before exec; a small python starts cxops and reports its child's peak instead.
+_PEAK_OF_CHILD = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
 def cxops(root: Path, address: str, *args: str) -> float:
     """Run one cxops command against the stand-in; its peak RSS in MB (exit 0 required)."""
     env = {**os.environ, "CXOPS_EMULATOR_HOST": address, "CXOPS_LEASE_SETTLE_SECONDS": "0.02"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cxops", "--root", str(root), "-q", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    command = [sys.executable, "-m", "cxops", "--root", str(root), "-q", *args]
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_CHILD, *command], env=env, capture_output=True, text=True, check=False
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"cxops {' '.join(args)} failed ({proc.returncode}): {err.strip()[-500:]}")
-    return round(usage.ru_maxrss / 1024, 1)
+    if done.returncode != 0:
+        raise SystemExit(f"cxops {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return round(int(done.stdout.split()[-1]) / 1024, 1)
 
 
 def main(argv: list[str]) -> int:
