@@ -253,13 +253,16 @@ def check_types(snapshot: Snapshot) -> list[Problem]:
 
 def _walk(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     """Every mapping in a body, with its path."""
+    # Only containers are descended into: an intent's thousands of phrase lines are leaves.
     if isinstance(value, dict):
         yield path, value
         for k, v in value.items():
-            yield from _walk(v, (*path, k))
+            if isinstance(v, (dict, list)):
+                yield from _walk(v, (*path, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _walk(v, (*path, i))
+            if isinstance(v, (dict, list)):
+                yield from _walk(v, (*path, i))
 
 
 def check_references(snapshot: Snapshot) -> list[Problem]:

@@ -29,8 +29,14 @@ def _escape_annotated(text: str) -> str:
     return text.replace("\\", "\\\\").replace("]", "\\]")
 
 
+_ESCAPED = re.compile(r"\\(.)", re.S)
+# A run of characters with no meaning in a phrase line: taken in one step, not one by one.
+_PLAIN = re.compile(r"[^\\\[\]]+")
+_SPECIAL = re.compile(r"[\\\[\]]")
+
+
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+    return _ESCAPED.sub(r"\1", text) if "\\" in text else text
 
 
 def merge_parts(parts: list[Part]) -> list[Part]:
@@ -60,6 +66,8 @@ def to_line(parts: list[Part]) -> str:
 
 
 def from_line(line: str, where: str = "") -> list[Part]:
+    if _SPECIAL.search(line) is None:  # most lines: plain text only
+        return [{"text": line}] if line else []
     parts: list[Part] = []
     pos = 0
     plain: list[str] = []
@@ -84,8 +92,9 @@ def from_line(line: str, where: str = "") -> list[Part]:
             continue
         if char == "]":
             raise ValidationError(f"training phrase {line!r}: unmatched ']' at column {pos + 1}; write \\]")
-        plain.append(char)
-        pos += 1
+        run = _PLAIN.match(line, pos)  # None only for a backslash that ends the line
+        plain.append(run.group() if run else char)
+        pos = run.end() if run else pos + 1
     if plain:
         parts.append({"text": "".join(plain)})
     return parts
