@@ -6,6 +6,7 @@ Regexp entities are compiled with RE2 (the ``google-re2`` wheel), the engine CX 
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ NEGATIVE = "Default Negative Intent"
 # "[text](parameter)" in a phrase line (cxops.model.phrases), and a backslash escape.
 _ANNOTATION = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^()\s]+)\)")
 _ESCAPE = re.compile(r"\\(.)")
+_TEXT = operator.itemgetter(1)  # a match's first group, without a template to expand
 
 
 def _lines(body: dict[str, Any]) -> Iterator[tuple[str, int, str]]:
@@ -45,13 +47,23 @@ def _lines(body: dict[str, Any]) -> Iterator[tuple[str, int, str]]:
 def plain_text(line: str) -> str:
     """What the user says in a phrase line: annotations and escapes taken out."""
     if "[" in line:
-        line = _ANNOTATION.sub(r"\1", line)
+        line = _ANNOTATION.sub(_TEXT, line)
     return _ESCAPE.sub(r"\1", line) if "\\" in line else line
+
+
+# ASCII text folded in one C call: letters lowered, every non-word character a space.
+_ASCII_FOLD = {
+    i: (chr(i).lower() if chr(i).isalnum() or chr(i) == "_" else " ")
+    for i in range(128)
+    if chr(i) != chr(i).lower() or not (chr(i).isalnum() or chr(i) == "_")
+}
 
 
 def normalise(text: str) -> str:
     """Case, width, punctuation and spacing folded: what NLU matching does not tell apart."""
-    folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_FOLD).split())
+    folded = unicodedata.normalize("NFKC", text).casefold()
     return _NOT_WORD.sub(" ", folded).strip()
 
 
@@ -103,7 +115,7 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
             if not text:
                 continue
             first = seen.setdefault((lang, text), key)
-            if first != key:
+            if first is not key and first != key:
                 shared.setdefault((first, lang), []).append((i, text))
         for (first, lang), phrases_ in shared.items():
             i, text = phrases_[0]
