@@ -287,3 +287,18 @@ def test_quiet_apply_drops_progress_and_keeps_the_result_line(
     assert out.out.startswith("stg: applied with ") and out.out.count("\n") == 1
     assert cli(repo, "apply", "stg", "--auto-approve", "-q") == 0
     assert capsys.readouterr().out == "stg: nothing to apply; live is the desired state\n"
+
+
+def test_quiet_package_import_and_pull_keep_their_result_line(
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zipped = repo / "od.zip"
+    assert cli(repo, "-q", "package", "order-desk", "-o", str(zipped)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{zipped}: ") and out.endswith(" files\n") and out.count("\n") == 1
+    assert cli(repo, "-q", "import", str(zipped), "--agent", "copy") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("agents/copy: ") and "files written, 0 removed" in out and out.count("\n") == 1
+    assert cli(repo, "-q", "pull", "stg") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("agents/order-desk: pulled ") and " removed, " in out and out.count("\n") == 1

@@ -40,6 +40,12 @@ def test_expected_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("port", ["-1", "65536"])
+def test_fake_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fake", "serve", "--port", port]) == 1
+    assert capsys.readouterr().err == f"error: --port {port}: not a port number (0-65535)\n"
+
+
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--debug", "fake", "serve", "--fail", "CreateFlow"]) == 1
     assert "Traceback" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def parse_fault(spec: str) -> tuple[str, str, int, bool]:
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(0, "--port", help="Port to listen on; 0 picks a free one."),
+    port: int = typer.Option(0, "--port", help="Port to listen on (0-65535); 0 picks a free one."),
     state: Path | None = typer.Option(None, "--state", help="Load state from this file and save it on exit."),
     calls_log: Path | None = typer.Option(
         None, "--calls-log", help="Append one JSON line per RPC: time, method, resource, status."
@@ -67,6 +67,9 @@ def serve(
     """
     from cxops.fake import FakeCX  # only `fake serve` and tests import the stand-in
 
+    if not 0 <= port <= 65535:
+        # gRPC would pick a free port for a negative one and serve where no one asked.
+        raise ConfigError(f"--port {port}: not a port number (0-65535)")
     faults = [parse_fault(spec) for spec in fail]
     try:
         fake = FakeCX(

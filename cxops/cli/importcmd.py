@@ -20,11 +20,12 @@ def import_(
     opts = options(ctx)
     outcome = import_package(opts.root, path, agent, force=force)
     sync = outcome.sync
+    # The result line is printed under -q too: quiet drops chatter, never the outcome.
+    typer.echo(
+        f"agents/{agent}: {outcome.resources} resources; "
+        f"{len(sync.written)} files written, {len(sync.removed)} removed, {len(sync.unchanged)} unchanged"
+    )
     if not opts.quiet:
-        typer.echo(
-            f"agents/{agent}: {outcome.resources} resources; "
-            f"{len(sync.written)} files written, {len(sync.removed)} removed, {len(sync.unchanged)} unchanged"
-        )
         for name in outcome.secrets:
             typer.echo(
                 f"secret: ${{secret:{name}}} written instead of a credential; "

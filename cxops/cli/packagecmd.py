@@ -20,5 +20,5 @@ def package(
     opts = options(ctx)
     require_valid(opts.root, agent, f"cannot package agents/{agent}")
     count = package_agent(opts.root, agent, output)
-    if not opts.quiet:
-        typer.echo(f"{output}: {count} files")
+    # The result line is printed under -q too: quiet drops chatter, never the outcome.
+    typer.echo(f"{output}: {count} files")

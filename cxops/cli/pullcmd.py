@@ -22,13 +22,14 @@ def pull(
     """Export STAGE's live agent into agents/<agent>/ (overrides taken out, secrets as placeholders)."""
     opts = options(ctx)
     outcome = pull_stage(opts.root, stage, via, opts.emulator_host, opts.endpoint, branch=branch)
-    if opts.quiet:
-        return
     sync = outcome.sync
+    # The result line is printed under -q too: quiet drops chatter, never the outcome.
     typer.echo(
         f"{outcome.tree}: pulled {outcome.resources} resources from {stage} ({outcome.agent}); "
         f"{len(sync.written)} files written, {len(sync.removed)} removed, {len(sync.unchanged)} unchanged"
     )
+    if opts.quiet:
+        return
     for note in outcome.secrets:
         source = (
             f"supplied by secrets.{note.placeholder} ({note.source})"
