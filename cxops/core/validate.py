@@ -8,14 +8,13 @@ message (:data:`EXPORT_ONLY`); any other key is an error, so a misspelt field is
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, V3, is_repeated
-from cxops.model.snapshot import Key, Snapshot
+from cxops.model.snapshot import Key, Snapshot, walk
 
 FieldPath = tuple[str | int, ...]
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
@@ -251,20 +250,6 @@ def check_types(snapshot: Snapshot) -> list[Problem]:
 # -- references -------------------------------------------------------------------------------
 
 
-def _walk(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    """Every mapping in a body, with its path."""
-    # Only containers are descended into: an intent's thousands of phrase lines are leaves.
-    if isinstance(value, dict):
-        yield path, value
-        for k, v in value.items():
-            if isinstance(v, (dict, list)):
-                yield from _walk(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            if isinstance(v, (dict, list)):
-                yield from _walk(v, (*path, i))
-
-
 def check_references(snapshot: Snapshot) -> list[Problem]:
     names: dict[str, set[str]] = {}
     scoped: dict[tuple[str, str], set[str]] = {}
@@ -295,7 +280,7 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             need(key, ("start_flow",), "flow", body.get("start_flow"))
             need(key, ("start_playbook",), "playbook", body.get("start_playbook"))
             continue
-        for path, obj in _walk(body, ()):
+        for path, obj in walk(body):
             for field, value in obj.items():
                 here = (*path, field)
                 if field == "intent":

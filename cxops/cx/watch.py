@@ -44,6 +44,10 @@ _TRANSLATABLE = frozenset(
     }
 )
 
+# The largest page of the v3 list requests' page_size ("By default 100 and at most 1000", e.g.
+# ListChangelogsRequest): a large agent's intents in 2 calls a language, not 20.
+PAGE = 1000
+
 Collection = tuple[str, str]  # (kind, scope): scope is the flow or playbook display name, else ""
 
 
@@ -93,9 +97,11 @@ def digests(
     def parent_of(kind: str, scope: str) -> str | None:
         if kind not in parents:
             if kind == "flow":
-                listed = session.list_all(session.flows.list_flows, cx.ListFlowsRequest(parent=agent_name))
+                listed = session.list_all(
+                    session.flows.list_flows, cx.ListFlowsRequest(page_size=PAGE, parent=agent_name)
+                )
             else:
-                request = cx.ListPlaybooksRequest(parent=agent_name)
+                request = cx.ListPlaybooksRequest(page_size=PAGE, parent=agent_name)
                 listed = session.list_all(session.playbooks.list_playbooks, request)
             parents[kind] = {str(m.display_name): str(m.name) for m in listed}
         return parents[kind].get(scope)
@@ -126,44 +132,57 @@ def _listing(
         if flow is None:
             return []
         if kind == "page":
-            return s.list_all(s.pages.list_pages, cx.ListPagesRequest(parent=flow, language_code=language))
-        request = cx.ListTransitionRouteGroupsRequest(parent=flow, language_code=language)
+            return s.list_all(
+                s.pages.list_pages, cx.ListPagesRequest(page_size=PAGE, parent=flow, language_code=language)
+            )
+        request = cx.ListTransitionRouteGroupsRequest(page_size=PAGE, parent=flow, language_code=language)
         return s.list_all(s.transition_route_groups.list_transition_route_groups, request)
     if kind == "example":
         playbook = parent_of("playbook", scope)
         if playbook is None:
             return []
-        return s.list_all(s.examples.list_examples, cx.ListExamplesRequest(parent=playbook))
+        return s.list_all(s.examples.list_examples, cx.ListExamplesRequest(page_size=PAGE, parent=playbook))
     if kind == "generative_settings":
         name = f"{agent}/generativeSettings"
         request = cx.GetGenerativeSettingsRequest(name=name, language_code=language)
         return [s.call(s.agents.get_generative_settings, request, write=False)]
     listings: dict[str, Callable[[], list[Any]]] = {
         "flow": lambda: s.list_all(
-            s.flows.list_flows, cx.ListFlowsRequest(parent=agent, language_code=language)
+            s.flows.list_flows, cx.ListFlowsRequest(page_size=PAGE, parent=agent, language_code=language)
         ),
         "route_group": lambda: s.list_all(
             s.transition_route_groups.list_transition_route_groups,
-            cx.ListTransitionRouteGroupsRequest(parent=agent, language_code=language),
+            cx.ListTransitionRouteGroupsRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
         "intent": lambda: s.list_all(
             s.intents.list_intents,
             cx.ListIntentsRequest(
-                parent=agent, language_code=language, intent_view=cx.IntentView.INTENT_VIEW_FULL
+                page_size=PAGE,
+                parent=agent,
+                language_code=language,
+                intent_view=cx.IntentView.INTENT_VIEW_FULL,
             ),
         ),
         "entity_type": lambda: s.list_all(
-            s.entity_types.list_entity_types, cx.ListEntityTypesRequest(parent=agent, language_code=language)
+            s.entity_types.list_entity_types,
+            cx.ListEntityTypesRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
         "generator": lambda: s.list_all(
-            s.generators.list_generators, cx.ListGeneratorsRequest(parent=agent, language_code=language)
+            s.generators.list_generators,
+            cx.ListGeneratorsRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
-        "webhook": lambda: s.list_all(s.webhooks.list_webhooks, cx.ListWebhooksRequest(parent=agent)),
+        "webhook": lambda: s.list_all(
+            s.webhooks.list_webhooks, cx.ListWebhooksRequest(page_size=PAGE, parent=agent)
+        ),
         "test_case": lambda: s.list_all(
             s.test_cases.list_test_cases,
-            cx.ListTestCasesRequest(parent=agent, view=cx.ListTestCasesRequest.TestCaseView.FULL),
+            cx.ListTestCasesRequest(
+                page_size=PAGE, parent=agent, view=cx.ListTestCasesRequest.TestCaseView.FULL
+            ),
         ),
-        "tool": lambda: s.list_all(s.tools.list_tools, cx.ListToolsRequest(parent=agent)),
-        "playbook": lambda: s.list_all(s.playbooks.list_playbooks, cx.ListPlaybooksRequest(parent=agent)),
+        "tool": lambda: s.list_all(s.tools.list_tools, cx.ListToolsRequest(page_size=PAGE, parent=agent)),
+        "playbook": lambda: s.list_all(
+            s.playbooks.list_playbooks, cx.ListPlaybooksRequest(page_size=PAGE, parent=agent)
+        ),
     }
     return listings[kind]()

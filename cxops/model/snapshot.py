@@ -78,3 +78,25 @@ class Snapshot:
 
 AGENT_KEY = Key("agent", "", "")
 GENERATIVE_SETTINGS_KEY = Key("generative_settings", "", "")
+
+
+def walk(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """Every mapping in a body, with its path, parents before children in document order.
+
+    With a stack rather than nested generators: a deep body (a page's routes, fulfillments,
+    conditional cases) costs one step per mapping, not one per mapping and level above it; and
+    leaves (an intent's thousands of phrase lines) are never visited."""
+    if not isinstance(value, (dict, list)):
+        return
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(path, value)]
+    while stack:
+        here, node = stack.pop()
+        if isinstance(node, dict):
+            yield here, node
+            children = [((*here, k), v) for k, v in node.items() if isinstance(v, (dict, list))]
+        else:
+            children = [((*here, i), v) for i, v in enumerate(node) if isinstance(v, (dict, list))]
+        children.reverse()
+        stack.extend(children)

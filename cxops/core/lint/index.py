@@ -41,19 +41,6 @@ class Uses:
     agent_group_pages: set[str] = field(default_factory=set)
 
 
-def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    """Every mapping in a body, with its path."""
-    if isinstance(value, dict):
-        yield path, value
-        for k, v in value.items():
-            if isinstance(v, (dict, list)):
-                yield from walk(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            if isinstance(v, (dict, list)):
-                yield from walk(v, (*path, i))
-
-
 def strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
     """Every text value in a body, with its path."""
     if isinstance(value, str):

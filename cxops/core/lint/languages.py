@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cxops.core.lint.index import Index, walk
+from cxops.core.lint.index import Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
+from cxops.model.snapshot import walk
 
 # Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
 # Locale-specific languages fall back to their root language ("design your agent for root
@@ -50,6 +51,8 @@ def missing_translation(index: Index, params: Params) -> Iterator[Hit]:
         missing: dict[str, None] = {}
         first: tuple[str | int, ...] | None = None
         for path, obj in walk(body):
+            if _LANGUAGE_FIELDS.isdisjoint(obj):  # most mappings: one set operation in C
+                continue
             for name, value in obj.items():
                 if name in _LANGUAGE_FIELDS and isinstance(value, dict) and value.get(default):
                     gaps = [lang for lang in others if not _covered(lang, value, default)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cxops.core.lint.index import Index, walk
+from cxops.core.lint.index import Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
 from cxops.model.proto import SPECIAL_PAGE_IDS, SPECIAL_TARGETS
+from cxops.model.snapshot import walk
 
 _SPECIAL = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
 
