@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from cxops.core import renames
 from cxops.model.snapshot import Key, Snapshot, canonical_json
 
 Path = tuple[str | int, ...]
@@ -46,6 +47,24 @@ class ResourceChange:
     key: Key
     op: Op
     fields: tuple[FieldChange, ...] = ()
+    # A change of the resource that ``left`` has under this key (core/renames.py).
+    renamed_from: Key | None = None
+
+    @property
+    def title(self) -> str:
+        """``page Flow/Old → New`` for a rename, else the key."""
+        if self.renamed_from is None:
+            return str(self.key)
+        return f"{self.renamed_from} → {self.key.name}"
+
+    def as_data(self) -> dict[str, Any]:
+        """Key, op and fields as JSON data (diff JSON and plan files hold the same shape)."""
+        out: dict[str, Any] = {"kind": self.key.kind, "scope": self.key.scope, "name": self.key.name}
+        out["op"] = self.op
+        if self.renamed_from is not None:
+            out["renamed_from"] = self.renamed_from.name
+        out["fields"] = [f.as_data() for f in self.fields]
+        return out
 
 
 @dataclass(frozen=True)
@@ -75,10 +94,23 @@ def digest(body: Any) -> str:
 def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name: str = "right") -> Diff:
     """What changes from ``left`` to ``right``, in the snapshots' stable resource order."""
     keys = sorted(set(left.resources) | set(right.resources), key=lambda k: k.sort_key)
+    renamed = renames.pair(
+        [k for k in keys if k not in right.resources],
+        [k for k in keys if k not in left.resources],
+        left.resources,
+        right.resources,
+    )
+    gone = set(renamed.values())
     changes: list[ResourceChange] = []
     for key in keys:
         before, after = left.resources.get(key), right.resources.get(key)
-        if before is None:
+        if key in gone:
+            continue
+        if key in renamed:
+            old = renamed[key]
+            fields = tuple(diff_values(left.resources[old], after, ()))
+            changes.append(ResourceChange(key, "change", fields, renamed_from=old))
+        elif before is None:
             changes.append(ResourceChange(key, "add"))
         elif after is None:
             changes.append(ResourceChange(key, "remove"))

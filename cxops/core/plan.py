@@ -9,6 +9,7 @@ approvals bind to. Secret values never appear: placeholders, or ``sha256:`` hash
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -59,10 +60,15 @@ class Write:
     key: Key
     language: str | None = None
     mask: tuple[str, ...] | None = None
+    # An update that renames: the live resource is the one named so before (same kind, scope).
+    renamed_from: str | None = None
 
     def describe(self) -> str:
         lang = f" [{self.language}]" if self.language else ""
         mask = f" ({', '.join(self.mask)})" if self.mask else ""
+        if self.renamed_from is not None:
+            old = Key(self.key.kind, self.key.scope, self.renamed_from)
+            return f"rename {old} → {self.key.name}{lang}{mask}"
         verb = "create shell of" if self.op == "shell" else self.op
         return f"{verb} {self.key}{lang}{mask}"
 
@@ -199,11 +205,7 @@ def _key_data(key: Key) -> dict[str, str]:
 
 
 def _change_data(change: ResourceChange) -> dict[str, Any]:
-    return {
-        **_key_data(change.key),
-        "op": change.op,
-        "fields": [f.as_data() for f in change.fields],
-    }
+    return change.as_data()
 
 
 def _write_data(write: Write) -> dict[str, Any]:
@@ -212,6 +214,8 @@ def _write_data(write: Write) -> dict[str, Any]:
         out["language"] = write.language
     if write.mask is not None:
         out["mask"] = list(write.mask)
+    if write.renamed_from is not None:
+        out["renamed_from"] = write.renamed_from
     return out
 
 
@@ -391,6 +395,22 @@ def program(live: Snapshot, desired: Snapshot, diff: Diff, rotated: set[Key]) ->
             last.append(Write("update", AGENT_KEY, None, _api_mask(fields & set(START_FIELDS))))
 
     existing = set(live.resources)
+    # Renames first, before any create or update that may name the new names: an update of
+    # display_name keeps the resource's id and whatever refers to it. Where the new content
+    # names only what exists by then it goes along in the same call; otherwise it follows
+    # with the other updates.
+    renamed: dict[Key, Key] = {}
+    for change in by_op["change"]:
+        if change.renamed_from is not None:
+            renamed[change.key] = change.renamed_from
+    existing |= set(renamed)
+    rename_only: dict[Key, Body] = {}
+    for key in sorted(renamed, key=_write_key):
+        old, body = renamed[key], desired.resources[key]
+        if _resolvable(key, body, existing, PLANNING_AGENT, default):
+            continue
+        first.append(Write("update", key, default, ("display_name",), renamed_from=old.name))
+        rename_only[key] = {**live.resources[old], "display_name": body.get("display_name", key.name)}
     shells: list[Key] = []
     for change in sorted(by_op["add"], key=lambda c: _write_key(c.key)):
         key, body = change.key, desired.resources[change.key]
@@ -406,7 +426,8 @@ def program(live: Snapshot, desired: Snapshot, diff: Diff, rotated: set[Key]) ->
     for key in sorted(changed_keys | set(shells), key=_write_key):
         if key == AGENT_KEY:
             continue
-        before = fill.get(key, live.resources.get(key, {}))
+        was = renamed.get(key)
+        before = fill.get(key) or rename_only.get(key) or live.resources.get(was or key, {})
         writes = update_writes(key, before, desired.resources[key], languages)
         if key in rotated and not any(w.language in (default, None) for w in writes):
             writes.insert(0, Write("update", key, default, _api_mask(_secret_fields(desired, key))))
@@ -414,6 +435,10 @@ def program(live: Snapshot, desired: Snapshot, diff: Diff, rotated: set[Key]) ->
             first_write = writes[0]
             mask = _api_mask([*(first_write.mask or ()), *_secret_fields(desired, key)])
             writes[0] = Write("update", key, first_write.language, mask)
+        if was is not None and key not in rename_only and writes:
+            # The first write (default language, with display_name) renames, before the others.
+            writes[0] = dataclasses.replace(writes[0], renamed_from=was.name)
+            first.append(writes.pop(0))
         updates.extend(writes)
 
     deletes = [c.key for c in by_op["remove"] if not is_fixed(c.key, live)]
@@ -479,7 +504,7 @@ def make_plan(
     changes = []
     for change in diff.changes:
         extra = tuple(rotated.pop(change.key, [])) if change.op == "change" else ()
-        changes.append(ResourceChange(change.key, change.op, change.fields + extra))
+        changes.append(dataclasses.replace(change, fields=change.fields + extra))
     changes += [ResourceChange(key, "change", tuple(fields)) for key, fields in rotated.items()]
     changes.sort(key=lambda c: c.key.sort_key)
     full = Diff(diff.left, diff.right, tuple(changes), expected)
@@ -543,7 +568,14 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
             left=f"{data['stage']} (live)",
             right=_source_label(data["source"]),
             changes=tuple(
-                ResourceChange(_key(c), c["op"], tuple(_field(f) for f in c["fields"]))
+                ResourceChange(
+                    _key(c),
+                    c["op"],
+                    tuple(_field(f) for f in c["fields"]),
+                    Key(str(c["kind"]), str(c.get("scope", "")), str(c["renamed_from"]))
+                    if c.get("renamed_from") is not None
+                    else None,
+                )
                 for c in data["changes"]
             ),
             expected=tuple(data.get("expected", ())),
@@ -564,6 +596,7 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
                     _key(w),
                     w.get("language"),
                     tuple(w["mask"]) if w.get("mask") is not None else None,
+                    str(w["renamed_from"]) if w.get("renamed_from") is not None else None,
                 )
                 for w in data["writes"]
             ),

@@ -18,16 +18,7 @@ def as_data(diff: Diff) -> dict[str, Any]:
         "differs": bool(diff),
         "summary": diff.summary(),
         "expected": list(diff.expected),
-        "resources": [
-            {
-                "kind": change.key.kind,
-                "scope": change.key.scope,
-                "name": change.key.name,
-                "op": change.op,
-                "fields": [f.as_data() for f in change.fields],
-            }
-            for change in diff.changes
-        ],
+        "resources": [change.as_data() for change in diff.changes],
     }
 
 

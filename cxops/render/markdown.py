@@ -68,7 +68,7 @@ def render(
     left_out = 0
     for change in diff.changes:
         lines = block_lines(change.fields)
-        section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(str(change.key))}</summary>\n\n"
+        section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
         section += "```diff\n" + "\n".join(lines) + "\n```\n" if lines else ""
         section += "</details>\n"
         if len(out) + len(section) > limit - RESERVE:

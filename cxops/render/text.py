@@ -159,7 +159,7 @@ def render(diff: Diff, color: bool = False) -> str:
         lines.append(f"  {kind}: " + ", ".join(f"{n} {DONE[op]}" for op, n in counts.items() if n))
     for change in diff.changes:
         lines.append("")
-        lines.append(f"{SIGN[change.op]} {change.key}")
+        lines.append(f"{SIGN[change.op]} {change.title}")
         lines.extend(field_lines(change.fields))
     lines.extend(expected_lines(diff))
     out = "\n".join(lines) + "\n"

@@ -282,6 +282,9 @@ def execute(
             language = str(write.language)
             writer.update_generative_settings(api.settings_message(agent, language, body.get(language, {})))
         else:
+            if write.renamed_from is not None:
+                # The live resource under its old name becomes this key's: same id, new name.
+                names.by_key[key] = names.require(Key(key.kind, key.scope, write.renamed_from))
             language = write.language or default
             message = api.message(key, body, language, names)
             message.name = names.require(key)
