@@ -104,7 +104,7 @@ def main(argv: list[str]) -> int:
             ),
             ("  plan+apply / one pull", lambda f: f["plan_apply_vs_pull"], "(time, for reference)"),
             (
-                "  whole-agent exports, plan + apply (gate: changelog + touched)",
+                "  whole-agent exports, plan + apply",
                 lambda f: f["exports_plan"] + f["exports_apply"],
                 "2 (was 3)",
             ),
