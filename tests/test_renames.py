@@ -94,10 +94,10 @@ def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
     return tmp_path
 
 
-def pages_by_name(clients: Any, root: Path) -> dict[str, Any]:
+def pages_by_name(clients: Any, root: Path, flow_name: str = FLOW) -> dict[str, Any]:
     agent_id = (root / "environments" / "stg.yaml").read_text().split("agent_id: ")[1].split()[0]
     agent = f"projects/{PROJECT}/locations/global/agents/{agent_id}"
-    flow = next(f for f in clients.flows.list_flows(parent=agent) if f.display_name == FLOW)
+    flow = next(f for f in clients.flows.list_flows(parent=agent) if f.display_name == flow_name)
     return {p.display_name: p for p in clients.pages.list_pages(parent=flow.name)}
 
 
@@ -160,7 +160,39 @@ def test_rename_with_edit_applies_as_one_update_keeping_the_id_and_references(
     assert main(["--root", str(repo), "drift", "stg"]) == 0
 
 
-def test_a_flow_is_not_paired_its_pages_would_move() -> None:
-    flow = {"transition_routes": [{"intent": "x", "target_page": "P"}]}
-    diff = compare(snap((Key("flow", "", "A"), flow)), snap((Key("flow", "", "B"), flow)))
-    assert sorted(c.op for c in diff.changes) == ["add", "remove"]
+def test_a_renamed_flow_keeps_its_pages() -> None:
+    flow = {"display_name": "A", "transition_routes": [{"intent": "x", "target_page": "P"}]}
+    left = snap((Key("flow", "", "A"), flow), page("P", *FOUR, scope="A"))
+    right = snap((Key("flow", "", "B"), {**flow, "display_name": "B"}), page("P", *FOUR, scope="B"))
+    [change] = compare(left, right).changes
+    assert change.renamed_from == Key("flow", "", "A") and change.key == Key("flow", "", "B")
+
+
+def test_a_renamed_flow_applies_as_one_update_keeping_its_pages_ids(
+    repo: Path, fake: FakeCX, clients: Any
+) -> None:
+    pages = {name: p.name for name, p in pages_by_name(clients, repo).items()}
+    tree = repo / "agents" / "order-desk"
+    for path in tree.rglob("*.yaml"):
+        body = path.read_text(encoding="utf-8")
+        if FLOW in body:
+            path.write_text(body.replace(FLOW, "Order Tracking"), encoding="utf-8")
+    (tree / "flows" / FLOW).rename(tree / "flows" / "Order Tracking")
+    plan_file = repo / "plan.json"
+    assert main(["--root", str(repo), "plan", "stg", "-o", str(plan_file)]) == 0
+    writes = json.loads(plan_file.read_text())["writes"]
+    assert writes[0] == {
+        "op": "update",
+        "kind": "flow",
+        "scope": "",
+        "name": "Order Tracking",
+        "language": "en",
+        "mask": ["display_name"],
+        "renamed_from": FLOW,
+    }
+    assert not [w for w in writes if w["op"] in ("create", "delete")]
+    assert not [w for w in writes if w["kind"] == "page"]  # the flow's pages did not change
+    assert main(["--root", str(repo), "apply", str(plan_file)]) == 0
+    moved = {name: p.name for name, p in pages_by_name(clients, repo, "Order Tracking").items()}
+    assert moved == pages
+    assert main(["--root", str(repo), "drift", "stg"]) == 0

@@ -93,6 +93,7 @@ def digest(body: Any) -> str:
 
 def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name: str = "right") -> Diff:
     """What changes from ``left`` to ``right``, in the snapshots' stable resource order."""
+    left = renames.rescoped(left, right)
     keys = sorted(set(left.resources) | set(right.resources), key=lambda k: k.sort_key)
     renamed = renames.pair(
         [k for k in keys if k not in right.resources],

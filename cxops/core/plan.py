@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from cxops.core import security
+from cxops.core import renames, security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.core.envplan import EnvPlan, env_plan_from_data
 from cxops.core.validate import api_visible_snapshot
@@ -480,7 +480,8 @@ def make_plan(
     credential values; ``resolved``: the desired ones resolvable here (None where not), by
     placeholder name. A secret whose value differs from live is a change, shown as hashes."""
     bootstrap = is_empty(live)
-    live = match_fixed(live, desired)
+    # Keys as compare sees them: the start flow by role, a renamed flow's pages under its new name.
+    live = renames.rescoped(match_fixed(live, desired), desired)
     diff = compare(live, desired, f"{stage} (live)", _source_label(source))
     rotated: dict[Key, list[FieldChange]] = {}
     hashes: dict[str, str | None] = {}

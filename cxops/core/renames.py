@@ -10,8 +10,9 @@ keys sort first, so the result does not depend on input order.
 
 Every kind's Update* call takes display_name in its update_mask (the v3 reference lists no kind
 whose display name is immutable; UpdateTestCase excludes only creationTime and lastTestResult),
-so a rename is planned as an update. Flows and playbooks are not paired yet: the keys of their
-pages, route groups and examples carry the scope's name, so those would move too.
+so a rename is planned as an update. A renamed flow or playbook is paired first and the keys
+of its pages, route groups or examples (which carry the scope's name) follow it
+(:func:`rescoped`), so they compare as the same resources in the renamed scope.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cxops.model.kinds import KINDS
-from cxops.model.snapshot import Body, Key, canonical_json
+from cxops.model.snapshot import Body, Key, Snapshot, canonical_json
 
 RENAME_SIMILARITY = 0.5
 # Candidate pairs compared per kind and scope at most: beyond that (a bulk re-import that
@@ -60,8 +61,8 @@ def pair(
     for key in added:
         groups.setdefault((key.kind, key.scope), ([], []))[1].append(key)
     out: dict[Key, Key] = {}
-    for (kind, _), (olds, news) in groups.items():
-        if kind in SCOPES or not olds or not news or len(olds) * len(news) > MAX_CANDIDATES:
+    for olds, news in groups.values():
+        if not olds or not news or len(olds) * len(news) > MAX_CANDIDATES:
             continue
         old_leaves = {k: set(leaves(before[k])) for k in olds}
         new_leaves = {k: set(leaves(after[k])) for k in news}
@@ -77,4 +78,20 @@ def pair(
             if old not in taken and new not in out:
                 taken.add(old)
                 out[new] = old
+    return out
+
+
+def rescoped(left: Snapshot, right: Snapshot) -> Snapshot:
+    """``left`` with the resources of each renamed flow or playbook keyed under its new name."""
+    removed = [k for k in left.resources if k.kind in SCOPES and k not in right.resources]
+    added = [k for k in right.resources if k.kind in SCOPES and k not in left.resources]
+    moved = pair(removed, added, left.resources, right.resources)
+    if not moved:
+        return left
+    new_name = {(old.kind, old.name): new.name for new, old in moved.items()}
+    out = Snapshot(origins=dict(left.origins))
+    for key, body in left.resources.items():
+        scope_kind = KINDS[key.kind].scope
+        scope = new_name.get((scope_kind, key.scope)) if scope_kind else None
+        out.resources[Key(key.kind, scope, key.name) if scope is not None else key] = body
     return out

@@ -285,6 +285,8 @@ def execute(
             if write.renamed_from is not None:
                 # The live resource under its old name becomes this key's: same id, new name.
                 names.by_key[key] = names.require(Key(key.kind, key.scope, write.renamed_from))
+                # Listings of its pages or examples look the flow or playbook up by the new name.
+                names.live.by_key[key] = names.by_key[key]
             language = write.language or default
             message = api.message(key, body, language, names)
             message.name = names.require(key)
