@@ -65,6 +65,17 @@ def sample_in_stand_in(root: Path, address: str, monkeypatch: Any) -> Path:
 SECRETS = f"secrets:\n  orders-api/X-Api-Key: env:{SECRET_ENV}\n"
 
 
+def applied_sample(root: Path, address: str, clients: Any, monkeypatch: Any, project: str) -> Path:
+    """The sample agent applied to a new agent, stage ``stg`` of ``project``, in the stand-in."""
+    from cxops.cli.main import main  # the CLI's import cost only for tests that apply
+
+    sample_in_stand_in(root, address, monkeypatch)
+    stg = empty_agent(clients, project, ["en", "ja"], "Orders (stg)")
+    stage_file(root, "stg", "order-desk", project, stg, SECRETS)
+    assert main(["--root", str(root), "-q", "apply", "stg", "--auto-approve"]) == 0
+    return root
+
+
 RETURNS_PAGE = Path("agents/order-desk/flows/Returns/pages/Check Return Eligibility.yaml")
 
 

@@ -17,7 +17,7 @@ from google.cloud import dialogflowcx_v3 as cx
 from cxops.cli.main import main
 from cxops.fake import FakeCX
 from tests.conftest import PARENT
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import SECRETS, applied_sample, sample_in_stand_in, stage_file
 
 ANA = (("x-cxops-user", "ana@example.com"),)
 BEN = (("x-cxops-user", "ben@example.com"),)
@@ -92,11 +92,7 @@ def test_each_write_is_one_entry_with_its_user_and_the_documented_filters(change
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
-    stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
-    stage_file(tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS)
-    assert main(["--root", str(tmp_path), "-q", "apply", "stg", "--auto-approve"]) == 0
-    return tmp_path
+    return applied_sample(tmp_path, fake.address, clients, monkeypatch, PROJECT)
 
 
 def edit_confirm_return(clients: Any, repo: Path) -> str:

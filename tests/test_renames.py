@@ -16,7 +16,7 @@ from cxops.core.renames import RENAME_SIMILARITY, similarity
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
 from cxops.render import jsonout, markdown, text
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import applied_sample
 
 PROJECT = "acme-bots-stg"
 FLOW = "Order Status"
@@ -87,11 +87,7 @@ def test_one_to_one_best_match_first() -> None:
 
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
-    stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
-    stage_file(tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS)
-    assert main(["--root", str(tmp_path), "-q", "apply", "stg", "--auto-approve"]) == 0
-    return tmp_path
+    return applied_sample(tmp_path, fake.address, clients, monkeypatch, PROJECT)
 
 
 def pages_by_name(clients: Any, root: Path, flow_name: str = FLOW) -> dict[str, Any]:
@@ -127,6 +123,8 @@ def test_rename_with_edit_applies_as_one_update_keeping_the_id_and_references(
     assert main(["--root", str(repo), "plan", "stg", "-o", str(plan_file)]) == 0
     shown = capsys.readouterr().out
     assert f"~ page {FLOW}/Order Shipped → Order Sent" in shown and "another delivery date" in shown
+    assert main(["--root", str(repo), "--format", "markdown", "plan", "stg"]) == 0
+    assert f"page {FLOW}/Order Shipped → Order Sent</summary>" in capsys.readouterr().out
     data = json.loads(plan_file.read_text())
     renames = [w for w in data["writes"] if w.get("renamed_from")]
     assert renames == [
