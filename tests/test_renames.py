@@ -125,6 +125,8 @@ def test_rename_with_edit_applies_as_one_update_keeping_the_id_and_references(
     assert f"~ page {FLOW}/Order Shipped → Order Sent" in shown and "another delivery date" in shown
     assert main(["--root", str(repo), "--format", "markdown", "plan", "stg"]) == 0
     assert f"page {FLOW}/Order Shipped → Order Sent</summary>" in capsys.readouterr().out
+    assert main(["--root", str(repo), "plan", "stg", "--writes"]) == 0
+    assert f"rename page {FLOW}/Order Shipped → Order Sent [en] (" in capsys.readouterr().out
     data = json.loads(plan_file.read_text())
     renames = [w for w in data["writes"] if w.get("renamed_from")]
     assert renames == [
@@ -194,3 +196,16 @@ def test_a_renamed_flow_applies_as_one_update_keeping_its_pages_ids(
     moved = {name: p.name for name, p in pages_by_name(clients, repo, "Order Tracking").items()}
     assert moved == pages
     assert main(["--root", str(repo), "drift", "stg"]) == 0
+
+
+def test_a_default_intent_is_not_renamed_away(repo: Path) -> None:
+    old = repo / "agents" / "order-desk" / "intents" / "Default Negative Intent.yaml"
+    new = old.with_name("Not Understood.yaml")
+    new.write_text(old.read_text(encoding="utf-8").replace("Default Negative Intent", "Not Understood"))
+    old.unlink()
+    plan_file = repo / "plan.json"
+    assert main(["--root", str(repo), "plan", "stg", "-o", str(plan_file)]) == 0
+    writes = json.loads(plan_file.read_text())["writes"]
+    intents = [(w["op"], w["name"]) for w in writes if w["kind"] == "intent"]
+    assert intents == [("create", "Not Understood")]
+    assert not [w for w in writes if w.get("renamed_from")]

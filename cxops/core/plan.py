@@ -482,7 +482,7 @@ def make_plan(
     bootstrap = is_empty(live)
     # Keys as compare sees them: the start flow by role, a renamed flow's pages under its new name.
     live = renames.rescoped(match_fixed(live, desired), desired)
-    diff = compare(live, desired, f"{stage} (live)", _source_label(source))
+    diff = _unfixed(compare(live, desired, f"{stage} (live)", _source_label(source)), live)
     rotated: dict[Key, list[FieldChange]] = {}
     hashes: dict[str, str | None] = {}
     live_secret_values = live_secrets or {}
@@ -526,6 +526,17 @@ def make_plan(
         security=security.notes(live, desired, full, sources_changed or {}, bootstrap=bootstrap),
         writes_per_minute=writes_per_minute,
     )
+
+
+def _unfixed(diff: Diff, live: Snapshot) -> Diff:
+    """A default intent is never renamed away (as it is never deleted): an add and a remove."""
+    changes: list[ResourceChange] = []
+    for change in diff.changes:
+        if change.renamed_from is not None and is_fixed(change.renamed_from, live):
+            changes += [ResourceChange(change.key, "add"), ResourceChange(change.renamed_from, "remove")]
+        else:
+            changes.append(change)
+    return dataclasses.replace(diff, changes=tuple(changes))
 
 
 def _source_label(source: Mapping[str, Any]) -> str:
