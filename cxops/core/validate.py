@@ -13,7 +13,8 @@ from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model import phrases
-from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, V3, is_repeated
+from cxops.model.exportonly import LINES, STRUCTURAL
+from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
 from cxops.model.snapshot import Key, Snapshot, walk
 
 FieldPath = tuple[str | int, ...]
@@ -320,21 +321,6 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
 
 def validate(snapshot: Snapshot) -> list[Problem]:
     return check_types(snapshot) + check_references(snapshot)
-
-
-# Export-only keys that carry what the API holds in another shape: a page's or flow's
-# agent-level route groups (one list in the API), the flow of a test turn's page (its name).
-STRUCTURAL = frozenset(
-    {("Page", "agent_transition_route_groups"), ("Flow", "agent_transition_route_groups"), ("Page", "flow")}
-)
-# Language maps whose items the tree writes as lines or strings, not as messages.
-LINES = frozenset(
-    {
-        (f"{V3}.Intent", "training_phrases"),
-        (f"{V3}.EntityType", "excluded_phrases"),
-        (f"{V3}.Generator", "prompt_text"),
-    }
-)
 
 
 def api_visible(value: Any, desc: Any) -> Any:

@@ -12,8 +12,12 @@ from collections.abc import Callable
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake.protoutil import Msg
-from cxops.fake.store import Entry, Store
-from cxops.package.fromapi import ApiAgent, ApiResource
+from cxops.fake.store import GENERATIVE_SETTINGS, Entry, Store
+from cxops.model.exportonly import descriptor_of, extract, merge_body
+from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
+from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
+from cxops.package.reader import snapshot_from_package
+from cxops.package.writer import package_files
 
 # The collections an agent export holds (versions and environments are not part of it).
 EXPORTED = (
@@ -29,6 +33,78 @@ EXPORTED = (
     "examples",
     "tools",
 )
+
+
+# Tree kinds by collection; route groups are the flow's or the agent's by their parent.
+_KIND = {
+    "flows": "flow",
+    "pages": "page",
+    "intents": "intent",
+    "entityTypes": "entity_type",
+    "webhooks": "webhook",
+    "testCases": "test_case",
+    "generators": "generator",
+    "playbooks": "playbook",
+    "examples": "example",
+    "tools": "tool",
+}
+_SCOPED = {"pages", "examples"}
+
+
+def keys_of(store: Store, agent_name: str) -> dict[Key, str]:
+    """The tree key of every exported resource of the agent, to its resource name."""
+    out = {AGENT_KEY: agent_name, GENERATIVE_SETTINGS_KEY: f"{agent_name}/{GENERATIVE_SETTINGS}"}
+    for entry in _under(store, agent_name):
+        collection = entry.kind.collection
+        parent = store.entries.get(entry.parent)
+        in_flow = parent is not None and parent.kind.collection == "flows"
+        if collection == "transitionRouteGroups":
+            kind = "flow_route_group" if in_flow else "route_group"
+        else:
+            kind = _KIND[collection]
+        scoped = collection in _SCOPED or kind == "flow_route_group"
+        scope = str(parent.base.display_name) if scoped and parent is not None else ""
+        out[Key(kind, scope, str(entry.base.display_name))] = entry.name
+    return out
+
+
+def remember_export_only(store: Store, agent_name: str, snapshot: Snapshot) -> None:
+    """Keep what a restored package held beyond the API's fields, for ExportAgent to give back.
+
+    The real service does: an agent restored from its own export and exported again carries
+    its export-only content (``nlu_settings_list``, ``enable_logging``, ...) though no API
+    read returns it. RestoreAgentRequest.RestoreOption KEEP, the default, "always respect[s]
+    the settings from the exported agent file" (v3 API reference, RestoreAgentRequest).
+    """
+    for key, name in keys_of(store, agent_name).items():
+        body = snapshot.resources.get(key)
+        if body is None:
+            continue
+        desc = descriptor_of(key.kind)
+        if key.kind == "generative_settings":
+            held = {lang: x for lang, b in body.items() if (x := extract(b, desc)) is not None} or None
+        else:
+            held = extract(body, desc)
+        if held is not None:
+            store.export_only[name] = held
+
+
+def export_package(store: Store, agent_name: str, view: Callable[[Entry, str], Msg]) -> dict[str, bytes]:
+    """The files ExportAgent writes: the API's view plus the export-only content kept for it."""
+    files = package_from_api(api_agent(store, agent_name, view))
+    held = {
+        key: store.export_only[name]
+        for key, name in keys_of(store, agent_name).items()
+        if name in store.export_only
+    }
+    if not held:
+        return files
+    snapshot = snapshot_from_package(files)[0]
+    for key, extra in held.items():
+        body = snapshot.resources.get(key)
+        if body is not None:
+            snapshot.resources[key] = merge_body(body, extra, key.kind)
+    return package_files(snapshot)
 
 
 def _under(store: Store, name: str) -> list[Entry]:

@@ -15,6 +15,7 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cx import desired
 from cxops.cx.bootstrap import write_snapshot
+from cxops.fake.export import remember_export_only
 from cxops.fake.kinds import DEFAULT_NEGATIVE_INTENT, DEFAULT_START_FLOW, DEFAULT_WELCOME_INTENT, KINDS
 from cxops.fake.store import Entry, Store
 from cxops.model.snapshot import Key
@@ -81,6 +82,8 @@ def clear(service: Any, agent: str) -> None:
             if entry.name not in keep:
                 service.store.remove(entry.name)
     service.store.generative_settings.pop(agent, None)
+    for name in [n for n in service.store.export_only if n == agent or n.startswith(agent + "/")]:
+        del service.store.export_only[name]
 
 
 def restore(service: Any, agent: str, content: bytes) -> None:
@@ -91,6 +94,7 @@ def restore(service: Any, agent: str, content: bytes) -> None:
     write_snapshot(snapshot, ServiceWriter(scratch, agent), agent)  # raises before anything changes
     clear(service, agent)
     write_snapshot(snapshot, ServiceWriter(service, agent), agent)
+    remember_export_only(service.store, agent, snapshot)
 
 
 def _copy_of_agent(store: Store, agent: str) -> Store:

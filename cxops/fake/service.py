@@ -25,7 +25,7 @@ from cxops.errors import CxopsError
 from cxops.fake import changelog as chg
 from cxops.fake import refs as refmod
 from cxops.fake import versions
-from cxops.fake.export import api_agent
+from cxops.fake.export import export_package
 from cxops.fake.kinds import (
     DEFAULT_NEGATIVE_INTENT,
     DEFAULT_START_FLOW,
@@ -39,7 +39,6 @@ from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
 from cxops.fake.validation import Validation
 from cxops.package.files import write_zip
-from cxops.package.fromapi import package_from_api
 
 PACKAGE = "google.cloud.dialogflow.cx.v3"
 DEFAULT_PAGE_SIZE = 100
@@ -439,6 +438,7 @@ class CxService:
         assign_ids(new, old, kind.translatable, self.new_id)
         self.check_refs(new, name)
         self.commit(kind, name, new, language, entry)
+        self.store.keep_export_only(name, touched)
         return self.view(self.store.entries[name], language)
 
     def check_agent_update(self, old: Msg, new: Msg, touched: set[str]) -> None:
@@ -590,8 +590,11 @@ class CxService:
             if not mask.IsValidForDescriptor(current.DESCRIPTOR):
                 raise invalid(f"Invalid update_mask {list(mask.paths)} for GenerativeSettings.")
             mask.MergeMessage(incoming, current, replace_message_field=True, replace_repeated_field=True)
+            touched = set(mask.paths)
         else:
             current.CopyFrom(incoming)
+            touched = {f.name for f in current.DESCRIPTOR.fields}
+        self.store.keep_export_only(f"{agent}/generativeSettings", touched, language)
         current.name = f"{agent}/generativeSettings"
         current.language_code = language
         self.store.generative_settings.setdefault(agent, {})[language] = current.SerializeToString(
@@ -721,7 +724,7 @@ class CxService:
         if uri and not GCS_URI_RE.match(uri):
             raise invalid(f"agent_uri {uri!r} is not of the form gs://<bucket>/<object>.")
         try:
-            content = write_zip(package_from_api(api_agent(self.store, name, self.view)))
+            content = write_zip(export_package(self.store, name, self.view))
         except CxopsError as failure:
             raise RpcFailure(grpc.StatusCode.FAILED_PRECONDITION, str(failure)) from failure
         response = cx.ExportAgentResponse.pb()()

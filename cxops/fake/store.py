@@ -9,6 +9,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 from google.longrunning import operations_pb2
@@ -18,6 +19,7 @@ from cxops.fake.protoutil import Msg
 from cxops.fake.translate import Parts
 
 STATE_VERSION = 1
+GENERATIVE_SETTINGS = "generativeSettings"
 
 
 @dataclass
@@ -59,6 +61,9 @@ class Store:
         self.changelogs: dict[str, list[Msg]] = {}  # agent -> Changelog messages, oldest first
         self.snapshots: dict[str, bytes] = {}  # version -> its flow's content when it was created
         self.env_history: dict[str, list[bytes]] = {}  # environment -> its states, oldest first
+        # resource name (an agent's generative settings: ``<agent>/generativeSettings``) -> what
+        # RestoreAgent received beyond the API's fields, tree form (model.exportonly.extract).
+        self.export_only: dict[str, Any] = {}
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.name] = entry
@@ -77,7 +82,29 @@ class Store:
                 removed.extend(self.remove(child))
         self.generative_settings.pop(name, None)
         self.changelogs.pop(name, None)
+        self.export_only.pop(name, None)
+        self.export_only.pop(f"{name}/{GENERATIVE_SETTINGS}", None)
         return removed
+
+    def keep_export_only(self, name: str, touched: set[str], language: str = "") -> None:
+        """After an API update of ``touched`` fields: export-only content below them is gone.
+
+        Top-level export-only keys stay, as no API write can reach them; what sits inside a field
+        the update replaced belonged to the old value (a form parameter's ``description``).
+        """
+        held: dict[str, Any] | None = self.export_only.get(name)
+        # Generative settings hold theirs per language, and an update writes one language.
+        scope = held.get(language) if language and held is not None else held
+        if not isinstance(held, dict) or not isinstance(scope, dict):
+            return
+        fields = {path.split(".", 1)[0] for path in touched}
+        kept = {k: v for k, v in scope.items() if k not in fields}
+        if language:
+            kept = {**held, language: kept} if kept else {k: v for k, v in held.items() if k != language}
+        if kept:
+            self.export_only[name] = kept
+        else:
+            del self.export_only[name]
 
     def list(self, parent: str, collection: str) -> list[Entry]:
         return [self.entries[n] for n in self.children.get((parent, collection), {})]
@@ -114,6 +141,7 @@ class Store:
             },
             "snapshots": {name: b64(data) for name, data in self.snapshots.items()},
             "env_history": {name: [b64(s) for s in states] for name, states in self.env_history.items()},
+            "export_only": self.export_only,
         }
         # Write beside the target and rename, so a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -149,4 +177,5 @@ class Store:
         store.env_history = {
             name: [raw(s) for s in states] for name, states in state.get("env_history", {}).items()
         }
+        store.export_only = state.get("export_only", {})
         return store

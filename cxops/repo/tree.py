@@ -14,6 +14,7 @@ from typing import Any
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
+from cxops.model.treekeys import from_tree, to_tree
 from cxops.repo import names, yamlio
 from cxops.repo.filesync import SyncResult, sync_folder
 
@@ -29,6 +30,10 @@ def _yaml(body: Any) -> bytes:
 
 def tree_files(snapshot: Snapshot) -> dict[str, bytes]:
     """Every file of the agent's tree, by path relative to ``agents/<agent>/``."""
+    written = Snapshot()
+    for key, body in snapshot.resources.items():
+        written.add(key, to_tree(body, key.kind))
+    snapshot = written
     files: dict[str, bytes] = {AGENT_FILE: _yaml(snapshot.agent)}
     settings = snapshot.resources.get(GENERATIVE_SETTINGS_KEY)
     if settings:
@@ -136,7 +141,7 @@ def snapshot_from_tree(files: Mapping[str, bytes], base: str = "") -> Snapshot:
                 Location(where(path), None, "display_name"),
             )
         seen[key] = path
-        snapshot.add(key, body)
+        snapshot.add(key, from_tree(body, key.kind))
         snapshot.origins[key] = where(path)
 
     add(AGENT_KEY, _body(files, AGENT_FILE, where(AGENT_FILE)), AGENT_FILE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.core.exportonly import keep_export_only
 from cxops.errors import ConfigError, CxopsError
 from cxops.model import progress, secrets
+from cxops.model.exportonly import keep_export_only
 from cxops.model.snapshot import AGENT_KEY, Snapshot
 from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
@@ -80,7 +80,7 @@ def pull(
 
 
 def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
-    """The current tree's export-only content, which no API read returns (core/exportonly.py):
+    """The current tree's export-only content, which no API read returns (model/exportonly.py):
     without it a pull after an apply rewrites files nothing changed."""
     if not (folder / "agent.yaml").is_file():
         return
