@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from google.cloud import dialogflowcx_v3 as cx
 
+from cxops.cx.desired import COLLECTION
 from cxops.fake.protoutil import Msg
 from cxops.fake.store import GENERATIVE_SETTINGS, Entry, Store
 from cxops.model.exportonly import descriptor_of, extract, merge_body
@@ -36,18 +37,7 @@ EXPORTED = (
 
 
 # Tree kinds by collection; route groups are the flow's or the agent's by their parent.
-_KIND = {
-    "flows": "flow",
-    "pages": "page",
-    "intents": "intent",
-    "entityTypes": "entity_type",
-    "webhooks": "webhook",
-    "testCases": "test_case",
-    "generators": "generator",
-    "playbooks": "playbook",
-    "examples": "example",
-    "tools": "tool",
-}
+_KIND = {collection: kind for kind, collection in COLLECTION.items() if kind != "flow_route_group"}
 _SCOPED = {"pages", "examples"}
 
 
