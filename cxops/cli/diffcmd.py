@@ -35,6 +35,8 @@ def diff(
     result = replace(
         compare(before.snapshot, after.snapshot, left, right), expected=before.expected + after.expected
     )
+    for note in before.notes + after.notes:
+        typer.echo(f"note: {note}", err=True)
     if not opts.quiet or result:
         typer.echo(render(result, opts.format, color=opts.color and sys.stdout.isatty()), nl=False)
     if result:

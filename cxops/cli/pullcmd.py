@@ -28,6 +28,8 @@ def pull(
         f"{outcome.tree}: pulled {outcome.resources} resources from {stage} ({outcome.agent}); "
         f"{len(sync.written)} files written, {len(sync.removed)} removed, {len(sync.unchanged)} unchanged"
     )
+    for line in outcome.notes:
+        typer.echo(f"note: {line}", err=True)
     if opts.quiet:
         return
     for note in outcome.secrets:

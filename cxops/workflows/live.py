@@ -9,7 +9,9 @@ from pathlib import Path
 
 from cxops.core import marker
 from cxops.cx import CxSession, ErrorContext
+from cxops.cx.envcontent import served_agent
 from cxops.cx.read import export_package, find_agents, read_agent
+from cxops.cx.versions import find_environment
 from cxops.errors import ConfigError, CxopsError
 from cxops.model import progress
 from cxops.model.snapshot import AGENT_KEY, Snapshot
@@ -62,6 +64,8 @@ class Live:
     # cxops's own lines of the agent's description (the apply lease, the sources stamp):
     # taken out of the snapshot, so that they are never content.
     marks: Mapping[str, str] = field(default_factory=dict)
+    # What could not be read as asked (an environment's version shown as the draft), one line each.
+    notes: tuple[str, ...] = ()
 
 
 def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
@@ -73,10 +77,14 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
     else:
         with progress.step(f"listing every resource of {name}"):
             files = package_from_api(read_agent(session, name))
-    with progress.step(f"decoding {len(files)} files of {stage.name}'s agent"):
+    return decode(name, files, stage.name)
+
+
+def decode(name: str, files: Mapping[str, bytes], stage_name: str, notes: tuple[str, ...] = ()) -> Live:
+    """A package read from the stage's agent as a snapshot, cxops's own description lines out."""
+    with progress.step(f"decoding {len(files)} files of {stage_name}'s agent"):
         snapshot, _ = snapshot_from_package(files)
     count = len(files)
-    del files  # the export's bytes: not needed once decoded
     agent = snapshot.resources.get(AGENT_KEY)
     marks: dict[str, str] = {}
     if agent is not None and isinstance(agent.get("description"), str):
@@ -85,7 +93,23 @@ def read_live(session: CxSession, stage: Stage, via: Via) -> Live:
             agent["description"] = description
         else:
             del agent["description"]
-    return Live(agent=name, snapshot=snapshot, files=count, marks=marks)
+    return Live(agent=name, snapshot=snapshot, files=count, marks=marks, notes=notes)
+
+
+def read_served(session: CxSession, stage: Stage) -> Live:
+    """What the stage's CX environment serves: its pinned flow versions' content, the draft's
+    agent-level resources with the environment's webhook overrides (cx/envcontent.py)."""
+    name = agent_name(session, stage)
+    env = find_environment(session, name, str(stage.environment))
+    if env is None:
+        raise ConfigError(
+            f"the agent has no environment {stage.environment!r} yet: apply {stage.name} first",
+            stage.location_of(("environment",)),
+        )
+    with progress.step(f"reading what environment {stage.environment!r} serves"):
+        served = served_agent(session, name, env)
+        files = package_from_api(served.api)
+    return decode(name, files, stage.name, tuple(served.notes))
 
 
 def tree_path(root: Path, stage: Stage) -> Path:
@@ -105,7 +129,8 @@ def read_content(
     except CxopsError:
         tree = None  # a broken tree says so where it is read; overrides fall back to absent
     with open_session(stage, emulator_host, endpoint) as session:
-        live = read_live(session, stage, via)
+        # An environment stage's content is what the environment serves, not the draft.
+        live = read_served(session, stage) if stage.environment else read_live(session, stage, via)
     kept = overrides.remove(live.snapshot, stage, tree)
     overrides.keep_agent_name(live.snapshot, folder)
     return live, kept

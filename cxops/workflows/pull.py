@@ -34,6 +34,7 @@ class PullOutcome:
     sync: SyncResult
     secrets: list[SecretNote]
     kept: list[overrides.Kept]
+    notes: tuple[str, ...] = ()  # an environment stage's versions read some other way
 
 
 def pull(
@@ -76,6 +77,7 @@ def pull(
         sync=sync,
         secrets=notes,
         kept=kept,
+        notes=live.notes,
     )
 
 

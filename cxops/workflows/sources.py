@@ -14,7 +14,7 @@ from cxops.repo import gitsource
 from cxops.repo.tree import read_tree, snapshot_from_tree
 from cxops.stage import overrides
 from cxops.stage.config import load_stage
-from cxops.workflows.live import Via, open_session, read_content, read_live
+from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Source:
     snapshot: Snapshot
     # Per-stage values taken out before comparing (``overrides.<key>.<field>`` of the stage).
     expected: tuple[str, ...] = ()
+    # Lines about how the side was read (an environment version read as the draft), shown once.
+    notes: tuple[str, ...] = ()
 
 
 def load_source(
@@ -34,6 +36,7 @@ def load_source(
     — and credentials become placeholders on every side, so a secret is never shown.
     """
     expected: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     path = Path(spec)
     candidate = path if path.is_absolute() else root / path
     if spec.startswith("git:"):
@@ -46,10 +49,15 @@ def load_source(
         stage = load_stage(root, spec)
         if raw:
             with open_session(stage, emulator_host, endpoint) as session:
-                snapshot = read_live(session, stage, Via.export).snapshot
+                live = (
+                    read_served(session, stage)
+                    if stage.environment
+                    else read_live(session, stage, Via.export)
+                )
+            snapshot, notes = live.snapshot, live.notes
         else:
             live, kept_changes = read_content(root, stage, Via.export, emulator_host, endpoint)
-            snapshot = live.snapshot
+            snapshot, notes = live.snapshot, live.notes
             kept = {k.where for k in kept_changes}
             expected = tuple(
                 f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
@@ -60,7 +68,7 @@ def load_source(
             "or JSON package (a zip, or a folder with agent.json)"
         )
     secrets.redact(snapshot)
-    return Source(snapshot, expected)
+    return Source(snapshot, expected, tuple(f"{spec}: {n}" for n in notes))
 
 
 def load_pair(

@@ -1,0 +1,90 @@
+"""What an environment stage serves: `diff` and `pull` of an environment stage read the pinned
+flow versions' content (CompareVersions, never LoadVersion, the draft untouched), not the draft;
+where a version cannot be read they say so in one line. Real client, stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cxops.cli.main import main
+from cxops.fake import FakeCX
+from tests.stagerepo import (
+    RETURNS_PAGE,
+    SECRETS,
+    edit_returns_page,
+    empty_agent,
+    sample_in_stand_in,
+    stage_file,
+)
+
+PROJECT = "acme-bots-stg"
+STG_URI = "https://orders.stg.example.com/cx"
+PRD_URI = "https://orders.example.com/cx"
+NEW_TEXT = "can be returned today."
+
+
+def cli(root: Path, *args: str) -> int:
+    return main(["--root", str(root), *args])
+
+
+@pytest.fixture
+def pinned(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """stg (the draft) and prd (environment `production`, pinned to the first versions); then
+    the Returns page edited and applied to stg only: the draft moved on, prd did not."""
+    sample_in_stand_in(tmp_path, fake.address, monkeypatch)
+    agent = empty_agent(clients, PROJECT, ["en", "ja"], "Orders")
+    hook = "overrides:\n  webhooks/orders-api:\n    generic_web_service.uri: {}\n"
+    stage_file(tmp_path, "stg", "order-desk", PROJECT, agent, SECRETS + hook.format(STG_URI))
+    env = SECRETS + "environment: production\n" + hook.format(PRD_URI)
+    stage_file(tmp_path, "prd", "order-desk", PROJECT, agent, env)
+    assert cli(tmp_path, "apply", "stg", "--auto-approve") == 0
+    assert cli(tmp_path, "apply", "prd", "--auto-approve") == 0
+    assert cli(tmp_path, "diff", "prd", "stg") == 0  # overrides are taken out on both sides
+    edit_returns_page(tmp_path, NEW_TEXT)
+    assert cli(tmp_path, "apply", "stg", "--auto-approve") == 0
+    return tmp_path
+
+
+def test_diff_of_an_environment_stage_shows_the_pinned_version_not_the_draft(
+    pinned: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    fake.reset_calls()
+    assert cli(pinned, "diff", "prd", "stg") == 3
+    out = capsys.readouterr().out
+    assert "Check Return Eligibility" in out and NEW_TEXT in out
+    assert fake.count("CompareVersions") > 0 and fake.count("LoadVersion") == 0 and fake.write_count() == 0
+    # The tree holds what stg's draft holds; the environment still serves the old text.
+    assert cli(pinned, "diff", "stg", "agents/order-desk") == 0
+    assert cli(pinned, "diff", "prd", "agents/order-desk") == 3
+    # Raw: the environment's webhook override is what prd serves.
+    capsys.readouterr()
+    assert cli(pinned, "diff", "prd", "stg", "--raw") == 3
+    raw = capsys.readouterr().out
+    assert PRD_URI in raw and STG_URI in raw
+
+
+def test_pull_of_an_environment_stage_writes_the_pinned_version(pinned: Path, fake: FakeCX) -> None:
+    fake.reset_calls()
+    assert cli(pinned, "pull", "prd") == 0
+    assert fake.count("LoadVersion") == 0 and fake.write_count() == 0
+    text = (pinned / RETURNS_PAGE).read_text(encoding="utf-8")
+    assert NEW_TEXT not in text and "can be returned." in text
+    assert cli(pinned, "diff", "prd", "agents/order-desk") == 0
+    assert cli(pinned, "pull", "stg") == 0
+    assert NEW_TEXT in (pinned / RETURNS_PAGE).read_text(encoding="utf-8")
+
+
+def test_an_unreadable_version_is_said_in_one_line(
+    pinned: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.inject("CompareVersions", "PERMISSION_DENIED", count=1000)
+    capsys.readouterr()
+    assert cli(pinned, "diff", "prd", "stg") == 0  # the draft stands in for what cannot be read
+    err = capsys.readouterr().err
+    [line] = [x for x in err.splitlines() if "version content cannot be read" in x]
+    assert "'Returns' (version 1: CompareVersions refused: PERMISSION_DENIED)" in line
+    assert line.endswith("compare version ids instead")
