@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
 from cxops.fake import FakeCX
+from tests.conftest import client
 from tests.stagerepo import (
     RETURNS_PAGE,
     SECRETS,
@@ -88,3 +90,47 @@ def test_an_unreadable_version_is_said_in_one_line(
     [line] = [x for x in err.splitlines() if "version content cannot be read" in x]
     assert "'Returns' (version 1: CompareVersions refused: PERMISSION_DENIED)" in line
     assert line.endswith("compare version ids instead")
+
+
+CASE = Path("agents/order-desk/test-cases/Return - damaged item (en).yaml")
+
+
+def test_a_test_run_of_an_environment_stage_converses_on_its_pinned_versions(
+    pinned: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The test case (agent-level, unversioned: the draft's) now expects the draft's new text.
+    case = pinned / CASE
+    case.write_text(
+        case.read_text(encoding="utf-8").replace("can be returned.]", NEW_TEXT + "]"), encoding="utf-8"
+    )
+    assert cli(pinned, "apply", "stg", "--auto-approve") == 0
+    only = ["--only", "Return - damaged item (en)"]
+    assert cli(pinned, "test", "stg", *only) == 0
+    capsys.readouterr()
+    fake.reset_calls()
+    assert cli(pinned, "test", "prd", *only) == 1
+    out = capsys.readouterr().out
+    assert "can be returned." in out and "FAIL" in out.upper()
+    assert fake.count("BatchRunTestCases") == 1 and fake.count("LoadVersion") == 0
+
+
+def test_a_session_of_an_environment_talks_to_its_pinned_versions(
+    pinned: Path, clients: Any, channel: Any
+) -> None:
+    sessions = client(cx.SessionsClient, channel)
+    [agent] = clients.agents.list_agents(parent=f"projects/{PROJECT}/locations/global")
+    [env] = clients.environments.list_environments(parent=agent.name)
+
+    def says(session: str) -> str:
+        query = cx.QueryInput(
+            text=cx.TextInput(text="I'd like to return B-20417 because it's damaged"), language_code="en"
+        )
+        params = {"return_eligible": True}
+        response = sessions.detect_intent(
+            request={"session": session, "query_input": query, "query_params": {"parameters": params}}
+        )
+        return " ".join(t for m in response.query_result.response_messages for t in m.text.text)
+
+    assert NEW_TEXT in says(f"{agent.name}/sessions/draft-1")
+    served = says(f"{env.name}/sessions/env-1")
+    assert NEW_TEXT not in served and "can be returned." in served

@@ -39,7 +39,13 @@ class Conversations:
     def run_one(self, name: str, environment: str) -> Msg:
         entry = self.service.entry(name, KINDS["testCases"])
         agent = agent_of(name)
-        result, _ = run_case(self.service, agent, entry.base, seed=0)
+        if environment:
+            # RunTestCaseRequest.environment / BatchRunTestCasesRequest.environment: "If not
+            # set, draft environment is assumed" (v3 reference): a named one runs its versions.
+            if not environment.startswith(f"{agent}/environments/"):
+                raise self._err(f"environment {environment!r} is not an environment of {agent}.")
+            self.service.entry(environment, KINDS["environments"])
+        result, _ = run_case(self.service, agent, entry.base, seed=0, environment=environment)
         result.name = f"{name}/results/{self.service.new_id()}"
         result.environment = environment
         now = timestamp_pb2.Timestamp()
@@ -111,7 +117,13 @@ class Conversations:
         language = self.service.language(agent, str(query.language_code))
         session = self.sessions.get(name)
         if session is None:
-            session = self.sessions[name] = Session(self.service, agent, seed=0)
+            # Sessions under <agent>/environments/<E>/sessions/ talk to that environment (v3
+            # DetectIntentRequest.session: "projects/<P>/locations/<L>/agents/<A>/environments/
+            # <E>/sessions/<S>"; without environments/<E>, the draft).
+            environment = name.split("/sessions/")[0] if "/environments/" in name else ""
+            if environment:
+                self.service.entry(environment, KINDS["environments"])
+            session = self.sessions[name] = Session(self.service, agent, seed=0, environment=environment)
             session.start()
         injected = (
             json_format.MessageToDict(request.query_params.parameters)

@@ -10,6 +10,8 @@ from google.protobuf import json_format
 from cxops.fake.protoutil import Msg
 from cxops.fake.runtime.entities import EntityDef, Found, find_custom, find_system, system_id
 from cxops.fake.runtime.nlu import IntentDef, Phrase
+from cxops.fake.store import flow_of
+from cxops.fake.versions import captured_entries
 
 
 def value_of(msg: Any) -> Any:
@@ -18,7 +20,11 @@ def value_of(msg: Any) -> Any:
 
 
 class AgentView:
-    def __init__(self, service: Any, agent: str, language: str) -> None:
+    """``environment``: an environment's resource name, whose pinned flow versions replace the
+    draft's flows (the frozen copies CreateVersion made) and whose webhook overrides replace
+    the draft webhooks' URIs; '' for the draft."""
+
+    def __init__(self, service: Any, agent: str, language: str, environment: str = "") -> None:
         self.service, self.agent, self.language = service, agent, language
         store = service.store
         self.agent_msg: Msg = store.entries[agent].base
@@ -33,6 +39,8 @@ class AgentView:
             self.pages.update(load(flow, "pages"))
             self.groups.update(load(flow, "transitionRouteGroups"))
         self.webhooks = load(agent, "webhooks")
+        if environment:
+            self._serve(environment)
         self.intents: dict[str, IntentDef] = {}
         for name, msg in load(agent, "intents").items():
             self.intents[name] = IntentDef(
@@ -77,3 +85,28 @@ class AgentView:
         settings = self.flows[flow].nlu_settings if flow in self.flows else None
         value = float(settings.classification_threshold) if settings is not None else 0.0
         return value or 0.3
+
+    def _serve(self, environment: str) -> None:
+        store = self.service.store
+        env = store.entries[environment].base
+        for config in env.version_configs:
+            version = str(config.version)
+            flow = flow_of(version)
+            data = store.snapshots.get(version)
+            if data is None:
+                continue  # a version deleted under the environment: the check refuses that
+            self.pages = {n: p for n, p in self.pages.items() if not n.startswith(f"{flow}/pages/")}
+            self.groups = {
+                n: g for n, g in self.groups.items() if not n.startswith(f"{flow}/transitionRouteGroups/")
+            }
+            for entry in captured_entries(data):
+                view = self.service.view(entry, self.language)
+                {"flows": self.flows, "pages": self.pages}.get(entry.kind.collection, self.groups)[
+                    entry.name
+                ] = view
+        for hook in env.webhook_config.webhook_overrides:
+            if str(hook.name) in self.webhooks and hook.HasField("generic_web_service"):
+                served = type(self.webhooks[str(hook.name)])()
+                served.CopyFrom(self.webhooks[str(hook.name)])
+                served.generic_web_service.uri = hook.generic_web_service.uri
+                self.webhooks[str(hook.name)] = served

@@ -66,8 +66,9 @@ class Frame:
 
 
 class Session:
-    def __init__(self, service: Any, agent: str, seed: int = 0) -> None:
-        self.service, self.agent = service, agent
+    def __init__(self, service: Any, agent: str, seed: int = 0, environment: str = "") -> None:
+        # environment: a resource name; the session runs that environment's flow versions
+        self.service, self.agent, self.environment = service, agent, environment
         self.params: dict[str, Any] = {}
         self.stack: list[Frame] = []
         self.requested: str | None = None  # the form parameter last prompted for
@@ -135,7 +136,7 @@ class Session:
     def turn(
         self, language: str, text: str = "", event: str = "", injected: dict[str, Any] | None = None
     ) -> TurnOutput:
-        self.view = AgentView(self.service, self.agent, language)
+        self.view = AgentView(self.service, self.agent, language, self.environment)
         if not self.stack:
             self.start()
         if injected:

@@ -37,9 +37,12 @@ def _same(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
-def run_case(service: Any, agent: str, case: Msg, seed: int = 0) -> tuple[Msg, list[TurnOutput]]:
-    """The TestCaseResult (raw proto, unnamed) and the runtime's turn outputs (for coverage)."""
-    session = Session(service, agent, seed=seed)
+def run_case(
+    service: Any, agent: str, case: Msg, seed: int = 0, environment: str = ""
+) -> tuple[Msg, list[TurnOutput]]:
+    """The TestCaseResult (raw proto, unnamed) and the runtime's turn outputs (for coverage);
+    ``environment``: run that environment's flow versions, not the draft."""
+    session = Session(service, agent, seed=seed, environment=environment)
     config = case.test_config
     result = cx.TestCaseResult.pb()()
     try:
