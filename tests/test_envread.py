@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cli.main import main
 from cxops.fake import FakeCX
 from tests.conftest import client
 from tests.stagerepo import (
@@ -21,15 +20,9 @@ from tests.stagerepo import (
     sample_in_stand_in,
     stage_file,
 )
+from tests.test_envstage import PRD_URI, PROJECT, STG_URI, cli
 
-PROJECT = "acme-bots-stg"
-STG_URI = "https://orders.stg.example.com/cx"
-PRD_URI = "https://orders.example.com/cx"
 NEW_TEXT = "can be returned today."
-
-
-def cli(root: Path, *args: str) -> int:
-    return main(["--root", str(root), *args])
 
 
 @pytest.fixture
@@ -62,6 +55,11 @@ def test_diff_of_an_environment_stage_shows_the_pinned_version_not_the_draft(
     # The tree holds what stg's draft holds; the environment still serves the old text.
     assert cli(pinned, "diff", "stg", "agents/order-desk") == 0
     assert cli(pinned, "diff", "prd", "agents/order-desk") == 3
+    assert cli(pinned, "diff", "prd") == 3  # against its own tree
+    assert cli(pinned, "diff", "stg") == 0
+    capsys.readouterr()
+    assert cli(pinned, "diff", "agents/order-desk") == 1
+    assert "is no stage (environments/agents/order-desk.yaml): name both sides" in capsys.readouterr().err
     # Raw: the environment's webhook override is what prd serves.
     capsys.readouterr()
     assert cli(pinned, "diff", "prd", "stg", "--raw") == 3

@@ -10,7 +10,7 @@ import typer
 from cxops.cli.context import OutputFormat, options
 from cxops.core.diff import Diff, compare
 from cxops.render import jsonout, markdown, text
-from cxops.workflows.sources import load_pair
+from cxops.workflows.sources import load_pair, stage_tree
 
 
 def render(result: Diff, fmt: OutputFormat, *, color: bool = False) -> str:
@@ -26,11 +26,14 @@ def diff(
     left: str = typer.Argument(
         ..., help="A stage (its live agent), an agent tree folder, or a JSON package."
     ),
-    right: str = typer.Argument(..., help="The same kinds of source."),
+    right: str | None = typer.Argument(
+        None, help="The same kinds of source; default, when LEFT is a stage: that stage's tree."
+    ),
     raw: bool = typer.Option(False, "--raw", help="Compare stages as stored, their overrides included."),
 ) -> None:
     """Show what differs from LEFT to RIGHT; exit 3 when anything does, 0 when nothing."""
     opts = options(ctx)
+    right = right or stage_tree(opts.root, left)
     before, after = load_pair(opts.root, left, right, opts.emulator_host, opts.endpoint, raw=raw)
     result = replace(
         compare(before.snapshot, after.snapshot, left, right), expected=before.expected + after.expected

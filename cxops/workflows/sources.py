@@ -71,6 +71,13 @@ def load_source(
     return Source(snapshot, expected, tuple(f"{spec}: {n}" for n in notes))
 
 
+def stage_tree(root: Path, spec: str) -> str:
+    """The tree a stage deploys (``agents/<agent>``): what ``cxops diff STAGE`` compares with."""
+    if not (root / "environments" / f"{spec}.yaml").is_file():
+        raise ConfigError(f"{spec!r} is no stage (environments/{spec}.yaml): name both sides to compare")
+    return f"agents/{load_stage(root, spec).agent}"
+
+
 def load_pair(
     root: Path, left: str, right: str, emulator_host: str | None, endpoint: str | None, *, raw: bool = False
 ) -> tuple[Source, Source]:
