@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -414,3 +415,44 @@ def test_a_long_text_that_changes_in_a_few_words_shows_those_words() -> None:
     short_before.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Help."})
     short_after.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Assist."})
     assert _field_lines(short_before, short_after) == ['~ goal: "Help." -> "Assist."']
+
+
+def test_an_added_or_removed_resource_shows_its_body_collapsed(base: Snapshot) -> None:
+    """As Terraform shows what it creates or destroys: the tree file's YAML, one sign per line."""
+    import json
+
+    from cxops.render import jsonout
+    from cxops.render.text import BODY_LINES
+
+    after = edited(base)
+    removed = compare(base, after)
+    text = render(removed)
+    assert "- page Upgrade/Get Membership Number\n    - form:\n    -   parameters:\n" in text
+    assert "    -       entity_type: '@sys.number'\n" in text
+    section = markdown(removed).split("page Upgrade/Get Membership Number</summary>")[1]
+    section = section.split("</details>")[0]
+    assert "```diff\n- form:\n-   parameters:\n" in section and "- display_name: membership_num" in section
+    added = render(compare(after, base))
+    assert "+ page Upgrade/Get Membership Number\n    + form:\n" in added
+    data = json.loads(jsonout.render(removed))
+    page = next(r for r in data["resources"] if r["name"] == "Get Membership Number")
+    assert page["body"]["form"]["parameters"][0]["display_name"] == "membership_num"
+    # A long body is cut, with a count of the lines left out.
+    flow = next(s for s in text.split("\n\n") if s.startswith("- flow Upgrade\n"))
+    assert len(flow.splitlines()) == 1 + BODY_LINES and flow.endswith("more lines")
+
+
+def test_bodies_are_cut_to_the_comment_limit_and_no_change_is_left_out(base: Snapshot) -> None:
+    from cxops.render import markdown as md
+
+    empty = Snapshot(resources={k: v for k, v in base.resources.items() if k.kind == "agent"})
+    diff = compare(empty, base, "a", "b")
+    out = md.render(diff, limit=20_000)
+    assert len(out) <= 20_000 and "not shown" not in out
+    assert out.count("<details>") == len(diff.changes)
+    roomy = md.render(diff)
+    # Cut for room: fewer body lines than unlimited, and the cut ones counted.
+    assert len(out) < len(roomy) and out.count("  … ") > roomy.count("  … ")
+    # Where no line fits, the count still does.
+    last = out.split("</details>")[-2]
+    assert "<code>+</code> test_case" in last and re.search(r"```diff\n  … \d+ lines\n```", last)

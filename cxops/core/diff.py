@@ -10,6 +10,7 @@ told apart by their order among themselves); a reorder shows as a move.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any, Literal, cast
 
 from cxops.core import renames
 from cxops.model.snapshot import Key, Snapshot, canonical_json
+from cxops.model.treekeys import to_tree
 
 Path = tuple[str | int, ...]
 Op = Literal["add", "remove", "change"]
@@ -49,6 +51,9 @@ class ResourceChange:
     fields: tuple[FieldChange, ...] = ()
     # A change of the resource that ``left`` has under this key (core/renames.py).
     renamed_from: Key | None = None
+    # What an added resource holds (a removed one: held), for renderers to show collapsed; not
+    # part of a plan file, which names the change only (the body is the tree's or the live's).
+    body: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -57,13 +62,16 @@ class ResourceChange:
             return str(self.key)
         return f"{self.renamed_from} → {self.key.name}"
 
-    def as_data(self) -> dict[str, Any]:
-        """Key, op and fields as JSON data (diff JSON and plan files hold the same shape)."""
+    def as_data(self, with_body: bool = False) -> dict[str, Any]:
+        """Key, op and fields as JSON data (diff JSON and plan files hold the same shape);
+        ``with_body``: an added or removed resource's body too, in tree form (diff JSON)."""
         out: dict[str, Any] = {"kind": self.key.kind, "scope": self.key.scope, "name": self.key.name}
         out["op"] = self.op
         if self.renamed_from is not None:
             out["renamed_from"] = self.renamed_from.name
         out["fields"] = [f.as_data() for f in self.fields]
+        if with_body and self.body is not None:
+            out["body"] = to_tree(self.body, self.key.kind)
         return out
 
 
@@ -112,9 +120,9 @@ def compare(left: Snapshot, right: Snapshot, left_name: str = "left", right_name
             fields = tuple(diff_values(left.resources[old], after, ()))
             changes.append(ResourceChange(key, "change", fields, renamed_from=old))
         elif before is None:
-            changes.append(ResourceChange(key, "add"))
+            changes.append(ResourceChange(key, "add", body=after))
         elif after is None:
-            changes.append(ResourceChange(key, "remove"))
+            changes.append(ResourceChange(key, "remove", body=before))
         elif before is not after and digest(before) != digest(after):
             changes.append(ResourceChange(key, "change", tuple(diff_values(before, after, ()))))
     return Diff(left_name, right_name, tuple(changes))

@@ -482,7 +482,7 @@ def make_plan(
     bootstrap = is_empty(live)
     # Keys as compare sees them: the start flow by role, a renamed flow's pages under its new name.
     live = renames.rescoped(match_fixed(live, desired), desired)
-    diff = _unfixed(compare(live, desired, f"{stage} (live)", _source_label(source)), live)
+    diff = _unfixed(compare(live, desired, f"{stage} (live)", _source_label(source)), live, desired)
     rotated: dict[Key, list[FieldChange]] = {}
     hashes: dict[str, str | None] = {}
     live_secret_values = live_secrets or {}
@@ -528,12 +528,16 @@ def make_plan(
     )
 
 
-def _unfixed(diff: Diff, live: Snapshot) -> Diff:
+def _unfixed(diff: Diff, live: Snapshot, desired: Snapshot) -> Diff:
     """A default intent is never renamed away (as it is never deleted): an add and a remove."""
     changes: list[ResourceChange] = []
     for change in diff.changes:
-        if change.renamed_from is not None and is_fixed(change.renamed_from, live):
-            changes += [ResourceChange(change.key, "add"), ResourceChange(change.renamed_from, "remove")]
+        old = change.renamed_from
+        if old is not None and is_fixed(old, live):
+            changes += [
+                ResourceChange(change.key, "add", body=desired.resources.get(change.key)),
+                ResourceChange(old, "remove", body=live.resources.get(old)),
+            ]
         else:
             changes.append(change)
     return dataclasses.replace(diff, changes=tuple(changes))

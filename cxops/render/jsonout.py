@@ -18,7 +18,7 @@ def as_data(diff: Diff) -> dict[str, Any]:
         "differs": bool(diff),
         "summary": diff.summary(),
         "expected": list(diff.expected),
-        "resources": [change.as_data() for change in diff.changes],
+        "resources": [change.as_data(with_body=True) for change in diff.changes],
     }
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from cxops.core.diff import Diff, FieldChange
-from cxops.render.text import SIGN, groups, path_text, value_text, word_diff
+from cxops.core.diff import Diff, FieldChange, ResourceChange
+from cxops.render.text import SIGN, body_lines, cut, groups, more_line, path_text, value_text, word_diff
 
 LIMIT = 65_536
 RESERVE = 600  # room for the closing note
@@ -53,6 +53,38 @@ def block_lines(fields: Sequence[FieldChange]) -> list[str]:
     return lines
 
 
+def _fenced(lines: list[str]) -> str:
+    return "```diff\n" + "\n".join(lines) + "\n```\n"
+
+
+def least_body(change: ResourceChange) -> str:
+    """What an added or removed resource's body takes at the least: the count of its lines."""
+    lines = body_lines(change)
+    return _fenced([f"  … {len(lines)} lines"]) if lines else ""
+
+
+def body_block(change: ResourceChange, room: int) -> str:
+    """An added or removed resource's body in a diff block, cut to :data:`BODY_LINES` lines
+    and to ``room`` characters (at least :func:`least_body`), with a count of what is cut."""
+    lines, hidden = cut(body_lines(change))
+    if not lines:
+        return ""
+    sign = SIGN[change.op]
+    used = len(_fenced([f"  {more_line(len(lines) + hidden)}"]))
+    shown: list[str] = []
+    for line in lines:
+        used += len(line) + 3
+        if used > room:
+            break
+        shown.append(f"{sign} {line}")
+    hidden += len(lines) - len(shown)
+    if not shown:
+        return least_body(change)
+    if hidden:
+        shown.append(f"  {more_line(hidden)}")
+    return _fenced(shown)
+
+
 def render(
     diff: Diff, limit: int = LIMIT, full_output: str = "the full diff (cxops diff --format text)"
 ) -> str:
@@ -66,11 +98,21 @@ def render(
     head.append("")
     out = "\n".join(head) + "\n"
     left_out = 0
+    sections = []
     for change in diff.changes:
         lines = block_lines(change.fields)
         section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
         section += "```diff\n" + "\n".join(lines) + "\n```\n" if lines else ""
-        section += "</details>\n"
+        sections.append((change, section))
+    # Bodies get only the room every change's own section leaves: a long body is cut, and no
+    # change is left out for it.
+    least = [least_body(change) for change, _ in sections]
+    spare = limit - RESERVE - len(out)
+    spare -= sum(len(s) + len(b) + len("</details>\n") for (_, s), b in zip(sections, least, strict=True))
+    for (change, section), minimum in zip(sections, least, strict=True):
+        body = body_block(change, len(minimum) + max(spare, 0)) if minimum else ""
+        spare -= len(body) - len(minimum)
+        section += body + "</details>\n"
         if len(out) + len(section) > limit - RESERVE:
             left_out += 1
             continue

@@ -13,7 +13,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from cxops.core.diff import Diff, FieldChange, Path
+from cxops.core.diff import Diff, FieldChange, Path, ResourceChange
+from cxops.model.treekeys import to_tree
+from cxops.repo import yamlio
 
 SIGN = {"add": "+", "remove": "-", "change": "~"}
 DONE = {"add": "added", "remove": "removed", "change": "changed"}
@@ -133,6 +135,34 @@ def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str
     return lines
 
 
+# An added or removed resource shows at most this many lines of its body; the tree file (or the
+# JSON diff) holds the rest.
+BODY_LINES = 40
+
+
+def body_lines(change: ResourceChange) -> list[str]:
+    """An added or removed resource as its tree file holds it (YAML), without the display name
+    the title already shows: what Terraform shows of a resource it creates or destroys."""
+    body = change.body
+    if not isinstance(body, dict):
+        return []
+    tree = to_tree(body, change.key.kind)
+    if tree.get("display_name") == change.key.name:
+        tree = {k: v for k, v in tree.items() if k != "display_name"}
+    return yamlio.dump(tree).splitlines() if tree else []
+
+
+def more_line(hidden: int) -> str:
+    return f"… {hidden} more line{'s' if hidden != 1 else ''}"
+
+
+def cut(lines: list[str], most: int = BODY_LINES) -> tuple[list[str], int]:
+    """The first lines of a body, and how many are left out (the marker line counts as one)."""
+    if len(lines) <= most:
+        return lines, 0
+    return lines[: most - 1], len(lines) - most + 1
+
+
 def expected_lines(diff: Diff) -> list[str]:
     if not diff.expected:
         return []
@@ -161,6 +191,12 @@ def render(diff: Diff, color: bool = False) -> str:
         lines.append("")
         lines.append(f"{SIGN[change.op]} {change.title}")
         lines.extend(field_lines(change.fields))
+        shown, hidden = cut(body_lines(change))
+        # Every body line carries the resource's sign, as Terraform's do: a YAML list item
+        # under an added resource must not read (or colour) as a removal.
+        lines.extend(f"    {SIGN[change.op]} {line}" for line in shown)
+        if hidden:
+            lines.append(f"    {more_line(hidden)}")
     lines.extend(expected_lines(diff))
     out = "\n".join(lines) + "\n"
     return colour(out) if color else out
