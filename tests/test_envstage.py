@@ -98,19 +98,28 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
 def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
     repo: Path, fake: FakeCX, clients: Any, writes: int
 ) -> None:
-    # SIGKILL mid-CreateVersions (3: the lease and two versions) and between the last
-    # CreateVersion and the environment (6). The killed run's lease is broken on purpose.
-    start = fake.write_count()
+    # SIGKILL mid-CreateVersions (3: the lease and two versions made, the third held) and
+    # between the last CreateVersion and the environment (6: CreateEnvironment held). The
+    # stand-in holds the next write until the process is dead, so the kill point is exact.
+    # The killed run's lease is broken on purpose.
     command = [sys.executable, "-m", "cxops", "--root", str(repo), "-q", "apply", "prd", "--auto-approve"]
-    proc = subprocess.Popen(
-        command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and fake.write_count() - start < writes and time.monotonic() < deadline:
-        time.sleep(0.0005)
-    assert proc.poll() is None, "apply finished before the kill point"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    with fake.hold_writes(after=writes) as hold:
+        proc = subprocess.Popen(
+            command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while not hold.wait(0.01) and proc.poll() is None and time.monotonic() < deadline:
+            pass
+        assert hold.reached.is_set(), "apply made fewer writes than the kill point"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    [agent] = clients.agents.list_agents(parent=f"projects/{PROJECT}/locations/global")
+    made = [
+        v
+        for f in clients.flows.list_flows(parent=agent.name)
+        for v in clients.versions.list_versions(parent=f.name)
+    ]
+    assert len(made) == writes - 1 and not list(clients.environments.list_environments(parent=agent.name))
     assert cli(repo, "apply", "prd", "--auto-approve") == 1  # its lease is still held
     assert cli(repo, "apply", "prd", "--auto-approve", "--break-lease") == 0
     env = environment(clients, fake)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import random
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,34 @@ class Fault:
     remaining: int
     after_commit: bool
     message: str
+
+
+class Hold:
+    """Let ``after`` write calls through, then stop the next one before it commits until
+    :meth:`release`; it then fails CANCELLED, never written. A test kills its client while the
+    call is held: the kill lands after exactly ``after`` writes, whatever the timing."""
+
+    def __init__(self, after: int) -> None:
+        self.remaining = after
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self._lock = threading.Lock()
+
+    def stops(self) -> bool:
+        """Called for each write: True (after waiting for the release) when it is the held one."""
+        with self._lock:
+            if self.remaining > 0 or self.reached.is_set():
+                self.remaining -= 1
+                return False
+            self.reached.set()
+        self._released.wait()
+        return True
+
+    def wait(self, timeout: float) -> bool:
+        return self.reached.wait(timeout)
+
+    def release(self) -> None:
+        self._released.set()
 
 
 def status_code(code: str | grpc.StatusCode) -> grpc.StatusCode:
@@ -69,6 +98,7 @@ class Knobs:
             False: collections.deque(),
         }
         self.log: IO[str] | None = None
+        self.hold: Hold | None = None
         # Random faults on writes: (share of calls, code, generator); half of them after commit.
         self.chaos: tuple[float, grpc.StatusCode, random.Random] | None = None
 
@@ -198,6 +228,18 @@ class FakeCX:
         with self.knobs.lock:
             self.knobs.chaos = (rate, status_code(code), random.Random(seed))
 
+    @contextlib.contextmanager
+    def hold_writes(self, after: int) -> Iterator[Hold]:
+        """Within the block, the write after the next ``after`` ones waits (uncommitted) until
+        the block ends, and then fails CANCELLED: ``hold.wait(60)`` tells when it was reached."""
+        hold = Hold(after)
+        self.knobs.hold = hold
+        try:
+            yield hold
+        finally:
+            self.knobs.hold = None
+            hold.release()
+
     @property
     def latency(self) -> float:
         return self.knobs.latency
@@ -262,6 +304,9 @@ class FakeCX:
             if fault is not None and not fault.after_commit:
                 fail(fault.code, fault.message)
             write = is_write(name)
+            hold = knobs.hold
+            if write and hold is not None and hold.stops():
+                fail(grpc.StatusCode.CANCELLED, "held by cxops fake until its client was gone; not written")
             try:
                 with service.lock:
                     before = service.before_write(request) if write else {}
