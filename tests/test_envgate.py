@@ -16,6 +16,7 @@ import pytest
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
+from cxops.core import envmark
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.fake import FakeCX
 from cxops.workflows.lease import StageLease
@@ -303,3 +304,120 @@ def test_an_environment_stage_takes_no_other_desired_state(
         err = capsys.readouterr().err
         assert "environments/prd.yaml:7: environment: prd is an environment stage" in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_drift_reads_the_last_apply_from_the_environment_on_a_fresh_checkout(
+    open_repo: tuple[Path, str], fake: FakeCX, clients: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, agent = open_repo
+    assert cli(repo, "-q", "apply", "prd", "--auto-approve") == 0
+    edit_returns_page(repo, "can be returned today.")
+    assert cli(repo, "-q", "apply", "stg", "--auto-approve") == 0
+    assert cli(repo, "-q", "apply", "prd", "--auto-approve") == 0
+    applied = pins(clients, agent)
+    shutil.rmtree(repo / ".cxops")  # a fresh CI runner: no backup, no record of any apply
+    capsys.readouterr()
+    assert cli(repo, "drift", "prd") == 0
+    assert "pinned as the last apply (plan " in capsys.readouterr().out
+
+    by_hand = pin_a_new_version(clients, agent, "Order Status")
+    assert cli(repo, "drift", "prd") == 3
+    out = capsys.readouterr().out
+    assert f"flow 'Order Status' is at {by_hand}, not {applied['Order Status']} as applied " in out
+    assert "by dev-alice; environment last changed by ops-carol " in out
+    assert "Returns" not in out  # the flows that did not move
+    assert not (repo / ".cxops").exists()  # drift reads, never writes
+
+    fake.inject("LookupEnvironmentHistory", "UNIMPLEMENTED", count=100)
+    assert cli(repo, "drift", "prd") == 3  # the live line no longer matches: drift, less detail
+    out = capsys.readouterr().out
+    assert "not pinned as the last apply (plan " in out and "history cannot be read (UNIMPLEMENTED)" in out
+    fake.clear_faults()
+
+    env = environment(clients, agent)  # someone rewrites the description too: the history tells
+    env.description = "Production. Do not touch."
+    clients.environments.update_environment(environment=env, update_mask={"paths": ["description"]}).result()
+    assert cli(repo, "drift", "prd") == 3
+    assert f"flow 'Order Status' is at {by_hand}, not {applied['Order Status']}" in capsys.readouterr().out
+
+    assert cli(repo, "-q", "rollback", "prd") == 0  # from the history: back before the hand pin
+    assert pins(clients, agent) == applied
+    assert cli(repo, "drift", "prd") == 0  # a rollback is recorded on the environment as well
+    assert "pinned as the last rollback left it" in capsys.readouterr().out
+    assert environment(clients, agent).description.startswith("Production. Do not touch.\n[cxops-applied ")
+
+
+def test_drift_without_any_apply_by_cxops_compares_with_the_tree(
+    open_repo: tuple[Path, str], clients: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, agent = open_repo
+    flows = list(clients.flows.list_flows(parent=agent))
+    made = [
+        clients.versions.create_version(parent=f.name, version=cx.Version(display_name="v")).result()
+        for f in flows
+    ]
+    clients.environments.create_environment(
+        parent=agent,
+        environment=cx.Environment(
+            display_name="production",
+            version_configs=[cx.Environment.VersionConfig(version=v.name) for v in made],
+        ),
+    ).result()
+    assert cli(repo, "drift", "prd") == 3  # versions cxops did not make hold no content it knows
+    out = capsys.readouterr().out
+    assert "drifted from this tree (no apply by cxops recorded on the environment" in out
+
+
+def test_rollback_restores_the_webhook_overrides_with_the_stages_secrets_now(
+    open_repo: tuple[Path, str],
+    fake: FakeCX,
+    clients: Any,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo, agent = open_repo
+    moved = "https://orders-v2.example.com/cx"
+    assert cli(repo, "-q", "apply", "prd", "--auto-approve") == 0
+    stage = repo / "environments" / "prd.yaml"
+    stage.write_text(stage.read_text().replace(PRD_URI, moved))
+    plan = repo / "prd.json"
+    assert cli(repo, "-q", "plan", "prd", "-o", str(plan)) == 0
+    assert cli(repo, "-q", "approve", str(plan), "--reviewer", "rev-bob") == 0
+    assert cli(repo, "-q", "apply", str(plan)) == 0
+    [override] = environment(clients, agent).webhook_config.webhook_overrides
+    assert override.generic_web_service.uri == moved
+
+    monkeypatch.setenv(PRD_ENV, PRD_SECRET + "-rotated")  # the value at rollback time is sent
+    fake.reset_calls()
+    assert cli(repo, "rollback", "prd") == 0
+    assert fake.write_count() == 1 and fake.count("UpdateEnvironment") == 1
+    [override] = environment(clients, agent).webhook_config.webhook_overrides
+    assert override.generic_web_service.uri == PRD_URI
+    assert dict(override.generic_web_service.request_headers) == {"X-Api-Key": PRD_SECRET + "-rotated"}
+    shown = capfd.readouterr()
+    written = "".join(p.read_text() for p in (repo / ".cxops").rglob("*.json"))
+    assert PRD_SECRET not in shown.out + shown.err + written
+    assert "${secret:orders-api/X-Api-Key}" in written  # what a backup keeps instead
+
+    monkeypatch.delenv(PRD_ENV)  # no value for the credential: refused before any write
+    fake.reset_calls()
+    assert cli(repo, "rollback", "prd") == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "environments/prd.yaml:" in err[0] and f"{PRD_ENV} is not set" in err[0], err
+    assert fake.write_count() == 0
+
+    monkeypatch.setenv(PRD_ENV, PRD_SECRET)
+    shutil.rmtree(repo / ".cxops")  # from the environment's history: forward again, same rule
+    assert cli(repo, "-q", "rollback", "prd") == 0
+    [override] = environment(clients, agent).webhook_config.webhook_overrides
+    assert override.generic_web_service.uri == moved
+    assert dict(override.generic_web_service.request_headers) == {"X-Api-Key": PRD_SECRET}
+
+
+def test_the_applied_line_keeps_the_users_text_within_cxs_limit() -> None:
+    line = envmark.Applied("3f1c0a9b2d4e", envmark.pins_digest({"f": "v"}, {}), "2026-12-03T10:00:00Z", "ci")
+    kept = envmark.describe("Production.\n[cxops-applied plan=old pins=x at=y by=z]", line)
+    assert kept == f"Production.\n[cxops-applied {line.text()}]" and envmark.applied_of(kept) == line
+    long = envmark.describe("x" * 600, line)
+    assert len(long) <= envmark.MAX_DESCRIPTION and envmark.applied_of(long) == line
+    assert envmark.applied_of("[cxops-applied garbled]") is None

@@ -10,7 +10,7 @@ import typer
 from cxops.cli.context import OutputFormat, options
 from cxops.cli.diffcmd import render
 from cxops.stage.config import load_stage
-from cxops.workflows import envstage
+from cxops.workflows import envdrift
 from cxops.workflows.planning import plan_stage
 from cxops.workflows.who import last_changes
 
@@ -23,7 +23,7 @@ def drift(
     opts = options(ctx)
     if load_stage(opts.root, stage).environment is not None:
         # An environment drifts when it is not pinned where its last apply left it.
-        found = envstage.drift_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
+        found = envdrift.drift_environment(opts.root, stage, opts.emulator_host, opts.endpoint)
         if found.moved:
             typer.echo(f"{stage}: the environment drifted from {found.against}:")
             for line in found.moved:

@@ -1,4 +1,5 @@
-"""cxops's own lines in a live agent's description: the apply lease and the secret-sources stamp.
+"""cxops's own lines in a live agent's description (the apply lease and the secret-sources
+stamp) and in an environment's (what the last apply of its stage pinned: core/envmark.py).
 
 CX has no lock and no labels on agents; the description is the one free-text field that every
 read returns, that RestoreAgent and the console keep, and that changes nothing in how the agent
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 # Only apply's own lines: a preview agent's `[cxops-preview …]` label is content its stage's
 # overrides put there (stage/preview.py), compared like any other.
-_LINE = re.compile(r"^\[cxops-(lease|sources)(?: ([^\]\n]*))?\]$")
+_LINE = re.compile(r"^\[cxops-(lease|sources|applied)(?: ([^\]\n]*))?\]$")
 
 
 def split(description: str) -> tuple[str, dict[str, str]]:

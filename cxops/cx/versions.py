@@ -76,6 +76,7 @@ class EnvironmentState:
     # they are compared and hashed, never written anywhere
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     update_time: str = ""  # RFC 3339, '' when the service gives none
+    description: str = ""
 
 
 def _state(env: Any) -> EnvironmentState:
@@ -89,7 +90,9 @@ def _state(env: Any) -> EnvironmentState:
     }
     raw = cx.Environment.pb(env) if isinstance(env, cx.Environment) else env
     when = raw.update_time.ToJsonString() if raw.HasField("update_time") else ""
-    return EnvironmentState(str(env.name), str(env.display_name), versions, hooks, headers, when)
+    return EnvironmentState(
+        str(env.name), str(env.display_name), versions, hooks, headers, when, str(env.description)
+    )
 
 
 def find_environment(session: CxSession, agent: str, display_name: str) -> EnvironmentState | None:
@@ -104,10 +107,15 @@ def webhook_names(session: CxSession, agent: str) -> dict[str, str]:
 
 
 def _environment(
-    display_name: str, versions: dict[str, str], webhooks: dict[str, str], headers: dict[str, dict[str, str]]
+    display_name: str,
+    versions: dict[str, str],
+    webhooks: dict[str, str],
+    headers: dict[str, dict[str, str]],
+    description: str,
 ) -> Any:
     return cx.Environment(
         display_name=display_name,
+        description=description,
         version_configs=[cx.Environment.VersionConfig(version=v) for _, v in sorted(versions.items())],
         webhook_config=cx.Environment.WebhookConfig(
             webhook_overrides=[
@@ -132,13 +140,12 @@ def put_environment(
     webhooks: dict[str, str],
     headers: dict[str, dict[str, str]] | None = None,
     *,
-    versions_only: bool = False,
+    description: str,
 ) -> EnvironmentState:
     """One CreateEnvironment (none yet) or one UpdateEnvironment, both long-running (v3
     Environments.CreateEnvironment / UpdateEnvironment: the operation's response is the
-    Environment), with exactly these version_configs and webhook overrides (``versions_only``:
-    the version_configs, the webhook overrides left as they are)."""
-    env = _environment(display_name, versions, webhooks, headers or {})
+    Environment), with exactly these version_configs, webhook overrides and description."""
+    env = _environment(display_name, versions, webhooks, headers or {}, description)
     if current is None:
         request: Any = cx.CreateEnvironmentRequest(parent=agent, environment=env)
         done = session.wait(session.environments.create_environment, request, cx.Environment.pb())
@@ -146,9 +153,7 @@ def put_environment(
         env.name = current.name
         request = cx.UpdateEnvironmentRequest(
             environment=env,
-            update_mask={
-                "paths": ["version_configs"] if versions_only else ["version_configs", "webhook_config"]
-            },
+            update_mask={"paths": ["version_configs", "webhook_config", "description"]},
         )
         done = session.wait(session.environments.update_environment, request, cx.Environment.pb())
     return _state(done)

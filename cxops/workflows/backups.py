@@ -19,7 +19,7 @@ from typing import IO, Any
 from cxops.errors import ConfigError, Location
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
-from cxops.repo.atomicfile import write_atomic, write_atomic_with
+from cxops.repo.atomicfile import write_atomic_with
 
 FORMAT = "cxops-backup"
 VERSION = 1
@@ -122,11 +122,10 @@ def load(path: Path) -> Snapshot:
 
 
 # -- environment stages ------------------------------------------------------------------------
-# What rollback of an environment stage needs is the environment's version_configs before an
-# apply; the backup of an environment stage holds those (no resources: apply writes none), and,
-# once the apply verified, what it pinned ("applied"), which drift compares the environment with.
-# Webhook overrides are not kept: their headers may hold credentials, and rollback restores the
-# versions only.
+# What rollback of an environment stage needs is the environment before an apply: its
+# version_configs and webhook overrides (no resources: apply writes none). The overrides' header
+# values are placeholders: they may be credentials, and rollback resolves them from the stage's
+# sources. What an apply pinned is kept on the environment itself (core/envmark.py), not here.
 
 
 def save_environment(
@@ -137,29 +136,14 @@ def save_environment(
     taken_at: str,
     live_fingerprint: str,
 ) -> Path:
-    """``environment``: {"name", "display_name", "versions": {flow: version}} (None name: none yet)."""
+    """``environment``: {"name", "display_name", "versions": {flow: version}, "webhooks":
+    {webhook: {"uri", "request_headers"}}} (None name: none yet)."""
     data = {
         **_header(stage, agent, taken_at, live_fingerprint),
         "resources": [],
         "environment": dict(environment),
     }
     return _write(root, stage, data, live_fingerprint)
-
-
-def record_applied(
-    path: Path, plan_hash: str, versions: Mapping[str, str], webhooks: Mapping[str, str], at: str, by: str
-) -> None:
-    """Add to an environment backup what the apply (or rollback) that took it pinned: flow ->
-    version, and webhook -> the URI of its override (headers are not kept: credentials)."""
-    data = _read(path)
-    data["applied"] = {
-        "plan_hash": plan_hash,
-        "versions": dict(sorted(versions.items())),
-        "webhooks": dict(sorted(webhooks.items())),
-        "at": at,
-        "by": by,
-    }
-    write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 
 def environment_of(path: Path) -> dict[str, Any]:
@@ -170,18 +154,6 @@ def environment_of(path: Path) -> dict[str, Any]:
             "not a backup of an environment stage (no environment versions)", Location(str(path))
         )
     return env
-
-
-def last_applied(root: Path, stage: str) -> dict[str, Any] | None:
-    """What the newest verified apply or rollback of an environment stage pinned, or None."""
-    for path in listing(root, stage):
-        try:
-            applied = _read(path).get("applied")
-        except ConfigError:
-            continue
-        if isinstance(applied, dict) and isinstance(applied.get("versions"), dict):
-            return applied
-    return None
 
 
 def _header(stage: str, agent: str, taken_at: str, live_fingerprint: str) -> dict[str, Any]:

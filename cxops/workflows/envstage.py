@@ -1,9 +1,12 @@
-"""plan / apply / rollback / drift of a stage that is a CX environment (``environment:``).
+"""plan / apply / rollback of a stage that is a CX environment (``environment:``); drift is
+workflows/envdrift.py.
 
 apply = one CreateVersion (long-running) per flow whose pinned version does not hold this
-tree's content, then one UpdateEnvironment (long-running) with every flow's version; rollback =
-one UpdateEnvironment back to the version_configs the newest backup holds (or, without one, the
-environment's previous state from LookupEnvironmentHistory).
+tree's content, then one UpdateEnvironment (long-running) with every flow's version and the
+stage's webhook overrides; rollback = one UpdateEnvironment back to the version_configs and
+webhook overrides the newest backup holds (or, without one, the environment's previous state
+from LookupEnvironmentHistory). Both write what they pinned into the environment's description
+(core/envmark.py), where drift finds it.
 A run killed anywhere converges when run again: a version that already holds a flow's content
 (its description records the content hash) is used instead of making another.
 
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops.core import gate, marker, releases
+from cxops.core import envmark, gate, marker, releases
 from cxops.core.diff import Diff
 from cxops.core.envplan import (
     CONTENT_LINE,
@@ -36,11 +39,10 @@ from cxops.core.envplan import (
 from cxops.core.plan import Plan, match_fixed, secret_hash
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
-from cxops.cx.changelogs import last_change_of
 from cxops.errors import ApiError, ConfigError, CxopsError, GateError
 from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
-from cxops.stage.config import Stage, load_stage
+from cxops.stage.config import Stage, load_stage, resolve_secret
 from cxops.workflows import backups
 from cxops.workflows.lease import StageLease, holder_name
 from cxops.workflows.live import agent_name, open_session
@@ -258,53 +260,99 @@ def apply_plan(
         gate.check_live(plan, read.fingerprint, who)
         env = read.env
         if not env_plan:
-            if env is not None:  # a run killed after its UpdateEnvironment: record what it pinned
-                _record_if_missing(root, stage, plan, session, read.agent, env, read.fingerprint)
             return EnvOutcome(stage.name, 0, env.name if env else "", 0, None)
         hooks = webhook_ids(session, read.agent, env_plan.webhook_overrides)
         headers = _headers(session, read.agent, env_plan.webhook_overrides, values)
         lease = StageLease(session, read.agent, stage.name, holder_name(author()))
         lease.acquire(break_lease=break_lease)
         try:
-            state = {
-                "name": env.name if env else None,
-                "display_name": env_plan.environment,
-                "versions": dict(env.versions) if env else {},
-            }
-            backup = backups.save_environment(root, stage.name, stage.agent, state, now(), read.fingerprint)
+            backup = backups.save_environment(
+                root,
+                stage.name,
+                stage.agent,
+                _backup_state(session, read.agent, env, env_plan.environment),
+                now(),
+                read.fingerprint,
+            )
             created, calls, wanted = _versions(session, read, plan, lease)
+            # What drift compares with later, on any machine: on the environment itself.
+            applied = envmark.Applied(
+                envmark.short_plan(plan.hash),
+                envmark.pins_digest(wanted, hooks),
+                now(),
+                envmark.by_name(plan.author),
+            )
             after = cxv.put_environment(
-                session, read.agent, env, env_plan.environment, wanted, hooks, headers
+                session,
+                read.agent,
+                env,
+                env_plan.environment,
+                wanted,
+                hooks,
+                headers,
+                description=envmark.describe(env.description if env else "", applied),
             )
             _verify(session, stage, after, wanted, env_plan, read.flows)
-            backups.record_applied(
-                backup, plan.hash, *_by_name(session, read.agent, after), now(), plan.author
-            )
         finally:
             # No secret-source stamp: the agent's stamp is the draft stage's (its sources).
             lease.release(None)
     return EnvOutcome(stage.name, created, after.name, calls + 1, backup)
 
 
-def _record_if_missing(
-    root: Path,
-    stage: Stage,
-    plan: Plan,
-    session: CxSession,
-    agent: str,
-    env: cxv.EnvironmentState,
-    fingerprint: str,
-) -> None:
-    pinned, hooks = _by_name(session, agent, env)
-    applied = backups.last_applied(root, stage.name)
-    if applied is not None and applied.get("versions") == pinned and applied.get("webhooks") == hooks:
-        return
-    state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
-    path = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
-    backups.record_applied(path, plan.hash, pinned, hooks, now(), plan.author)
+def _backup_state(
+    session: CxSession, agent: str, env: cxv.EnvironmentState | None, display_name: str
+) -> dict[str, Any]:
+    """The environment before a write, as its backup keeps it: its versions, and its webhook
+    overrides with every credential as a placeholder (rollback resolves it then)."""
+    if env is None:
+        return {"name": None, "display_name": display_name, "versions": {}, "webhooks": {}}
+    return {
+        "name": env.name,
+        "display_name": env.display_name,
+        "versions": dict(env.versions),
+        "webhooks": _hook_templates(session, agent, env),
+    }
 
 
-def _by_name(
+def _hook_templates(session: CxSession, agent: str, env: cxv.EnvironmentState) -> dict[str, Any]:
+    """Webhook resource name -> its override: ``uri`` and ``request_headers``, each header value
+    a placeholder ``${secret:<webhook>/<header>}`` (the name the tree gives that credential,
+    model/secrets.py) unless it is a CX expression (``$session.params.x``), which is kept."""
+    names = {name: hook for hook, name in cxv.webhook_names(session, agent).items()}
+    out: dict[str, Any] = {}
+    for name, uri in sorted(env.webhooks.items()):
+        hook = names.get(name, name.rsplit("/", 1)[-1])
+        out[name] = {
+            "uri": uri,
+            "request_headers": {
+                header: value
+                if value.startswith("$") and not secrets.is_placeholder(value)
+                else secrets.placeholder(f"{hook}/{header}")
+                for header, value in sorted(env.headers.get(name, {}).items())
+            },
+        }
+    return out
+
+
+def _resolve_templates(
+    stage: Stage, templates: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Webhook resource name -> URI, and -> headers with each placeholder's value from the
+    stage's sources now (one line naming the stage file and key when one does not resolve)."""
+    uris: dict[str, str] = {}
+    headers: dict[str, dict[str, str]] = {}
+    for name, template in templates.items():
+        uris[str(name)] = str(template.get("uri", ""))
+        resolved = {}
+        for header, value in dict(template.get("request_headers", {})).items():
+            match = secrets.PLACEHOLDER.match(str(value))
+            resolved[str(header)] = resolve_secret(stage, match.group(1)) if match else str(value)
+        if resolved:
+            headers[str(name)] = resolved
+    return uris, headers
+
+
+def pins_by_name(
     session: CxSession, agent: str, env: cxv.EnvironmentState
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The environment's versions by flow display name, its override URIs by webhook's."""
@@ -406,9 +454,10 @@ def _headers(
 def rollback_environment(
     root: Path, name: str, emulator_host: str | None, endpoint: str | None, to: Path | None = None
 ) -> tuple[str, str]:
-    """One UpdateEnvironment back to the version_configs of a backup (``to``, else the newest);
-    without a backup, to the environment's previous state in LookupEnvironmentHistory. Returns
-    the environment's name and where the versions came from."""
+    """One UpdateEnvironment back to the version_configs and webhook overrides of a backup
+    (``to``, else the newest); without a backup, to the environment's previous state in
+    LookupEnvironmentHistory. The overrides' credentials come from the stage's sources now
+    (a backup holds placeholders). Returns the environment's name and where the state came from."""
     stage = load_stage(root, name)
     path = to if to is not None else next(iter(backups.listing(root, stage.name)), None)
     with open_session(stage, emulator_host, endpoint) as session:
@@ -419,30 +468,58 @@ def rollback_environment(
                 f"{stage.name}: environment {stage.environment!r} does not exist; nothing to roll back"
             )
         _refuse_if_leased(session, agent, stage)
+        templates: Mapping[str, Any] | None
         if path is not None:
-            versions = {str(f): str(v) for f, v in backups.environment_of(path)["versions"].items()}
+            saved = backups.environment_of(path)
+            versions = {str(f): str(v) for f, v in saved["versions"].items()}
+            # A backup written before overrides were kept has none: they stay as they are.
+            templates = saved.get("webhooks") if isinstance(saved.get("webhooks"), dict) else None
             source = f"backup {path.name}"
         else:
-            history = cxv.environment_history(session, env.name)
-            if len(history) < 2:
+            # The newest earlier state that served something else: an update of the
+            # description alone (or one that changed nothing) is no state to go back to.
+            serves = (env.versions, env.webhooks, env.headers)
+            earlier = [
+                h
+                for h in cxv.environment_history(session, env.name)
+                if (h.versions, h.webhooks, h.headers) != serves
+            ]
+            if not earlier:
                 raise GateError(
                     f"{stage.name}: environment {stage.environment!r} has no backup and no earlier state"
                 )
-            versions = history[1].versions
+            versions = earlier[0].versions
+            templates = _hook_templates(session, agent, earlier[0])
             source = "the environment's history"
         if not versions:
             raise GateError(
                 f"{stage.name}: the environment had no versions before ({source}); nothing to roll back to"
             )
+        if templates is None:
+            hooks, headers = env.webhooks, env.headers
+        else:
+            hooks, headers = _resolve_templates(stage, templates)  # before any write
         fingerprint = live_fingerprint(True, env.versions, _hooks_live(env), {})
-        state = {"name": env.name, "display_name": env.display_name, "versions": dict(env.versions)}
-        record = backups.save_environment(root, stage.name, stage.agent, state, now(), fingerprint)
-        # The version_configs only: webhook overrides (and their credentials) stay as they are.
-        after = cxv.put_environment(
-            session, agent, env, env.display_name, versions, env.webhooks, env.headers, versions_only=True
+        backups.save_environment(
+            root,
+            stage.name,
+            stage.agent,
+            _backup_state(session, agent, env, env.display_name),
+            now(),
+            fingerprint,
         )
-        backups.record_applied(
-            record, f"rollback from {source}", *_by_name(session, agent, after), now(), author()
+        applied = envmark.Applied(
+            envmark.ROLLBACK, envmark.pins_digest(versions, hooks), now(), envmark.by_name(author())
+        )
+        cxv.put_environment(
+            session,
+            agent,
+            env,
+            env.display_name,
+            versions,
+            hooks,
+            headers,
+            description=envmark.describe(env.description, applied),
         )
         return env.name, source
 
@@ -454,49 +531,3 @@ def _refuse_if_leased(session: CxSession, agent: str, stage: Stage) -> None:
         raise GateError(
             f"{stage.name}: an apply to this agent holds its lease ({lease.holder}); roll back when it is done"
         )
-
-
-@dataclass(frozen=True)
-class EnvDrift:
-    plan: EnvPlan  # the environment against this tree (what a plan would do)
-    moved: tuple[str, ...]  # flows pinned elsewhere than the last apply left them, as lines
-    against: str  # what the environment was compared with
-
-
-def drift_environment(root: Path, name: str, emulator_host: str | None, endpoint: str | None) -> EnvDrift:
-    """The environment against what the last apply (or rollback) pinned, from the stage's backups;
-    a tree change not applied yet is not drift. Without a record: against this tree."""
-    stage = load_stage(root, name)
-    planned = plan_environment(root, name, emulator_host, endpoint)
-    assert planned.environment is not None
-    applied = backups.last_applied(root, stage.name)
-    if applied is None:
-        moved = tuple(
-            f"flow {s.flow!r} is at {s.pinned or 'no version'}" for s in planned.environment.changed
-        )
-        return EnvDrift(planned.environment, moved, "this tree (no apply of this stage recorded here)")
-    with open_session(stage, emulator_host, endpoint) as session:
-        agent = agent_name(session, stage)
-        env = cxv.find_environment(session, agent, _env_name(stage))
-        now_pinned, now_hooks = _by_name(session, agent, env) if env is not None else ({}, {})
-        when = ""
-        if env is not None:
-            last = last_change_of(session, agent, env.name)
-            if last is not None:
-                when = f"; environment last changed by {last[0]} {last[1].strftime('%Y-%m-%d %H:%M UTC')}"
-            elif env.update_time:
-                when = f"; environment last changed {env.update_time}"
-    lines = []
-    by = f"as applied {applied.get('at')} by {applied.get('by')}{when}"
-    for flow, version in sorted(dict(applied["versions"]).items()):
-        if now_pinned.get(flow) != version:
-            lines.append(f"flow {flow!r} is at {now_pinned.get(flow) or 'no version'}, not {version} {by}")
-    # Records written before webhooks were recorded have none: nothing to compare with then.
-    recorded: dict[str, str] = applied["webhooks"] if isinstance(applied.get("webhooks"), dict) else {}
-    for hook in sorted(set(recorded) | set(now_hooks)) if "webhooks" in applied else []:
-        if now_hooks.get(hook) != recorded.get(hook):
-            lines.append(
-                f"webhook {hook!r}'s override is {now_hooks.get(hook) or 'gone'}, "
-                f"not {recorded.get(hook) or 'none'} {by}"
-            )
-    return EnvDrift(planned.environment, tuple(lines), f"the last apply ({applied.get('plan_hash')})")
