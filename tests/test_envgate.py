@@ -421,3 +421,32 @@ def test_the_applied_line_keeps_the_users_text_within_cxs_limit() -> None:
     long = envmark.describe("x" * 600, line)
     assert len(long) <= envmark.MAX_DESCRIPTION and envmark.applied_of(long) == line
     assert envmark.applied_of("[cxops-applied garbled]") is None
+
+
+def test_plan_writes_lists_the_versions_and_the_environment_update(
+    open_repo: tuple[Path, str], fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, _ = open_repo
+    assert cli(repo, "plan", "prd", "--writes") == 0
+    out = capsys.readouterr().out
+    listed = out.split("writes, in order:\n")[1].splitlines()
+    assert len(listed) == 6
+    assert all("CreateVersion of flow " in line for line in listed[:5])
+    assert listed[5].endswith(
+        "CreateEnvironment 'production': 5 version_configs, webhook overrides of orders-api (long-running)"
+    )
+    assert cli(repo, "plan", "prd") == 0
+    assert "writes, in order" not in capsys.readouterr().out
+    fake.reset_calls()
+    assert cli(repo, "-q", "apply", "prd", "--auto-approve") == 0
+    assert fake.count("CreateVersion", "CreateEnvironment") == len(listed)  # what it listed is what it did
+
+    edit_returns_page(repo, "can be returned today.")
+    assert cli(repo, "-q", "apply", "stg", "--auto-approve") == 0
+    capsys.readouterr()
+    assert cli(repo, "plan", "prd", "--writes") == 0
+    listed = capsys.readouterr().out.split("writes, in order:\n")[1].splitlines()
+    assert [line.split(". ", 1)[1] for line in listed] == [
+        "CreateVersion of flow 'Returns' from the draft (long-running)",
+        "UpdateEnvironment 'production': 5 version_configs, webhook overrides of orders-api (long-running)",
+    ]

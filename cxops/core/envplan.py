@@ -130,6 +130,26 @@ class EnvPlan:
             "webhooks_changed": self.webhooks_changed,
         }
 
+    def write_lines(self) -> list[str]:
+        """The write calls apply makes, in its order (what ``plan --writes`` lists; the lease's
+        two are not among them, as for agent stages)."""
+        if not self:
+            return []
+        lines: list[str] = []
+        for step in self.changed:
+            lines += [
+                f"DeleteVersion: the oldest version cxops made of flow {step.flow!r} that no environment pins"
+            ] * step.prunes
+            lines += [f"CreateVersion of flow {step.flow!r} from the draft (long-running)"] * step.creates
+        verb = "UpdateEnvironment" if self.exists else "CreateEnvironment"
+        hooks = (
+            f", webhook overrides of {', '.join(sorted(self.webhook_overrides))}"
+            if self.webhook_overrides
+            else ""
+        )
+        lines.append(f"{verb} {self.environment!r}: {len(self.flows)} version_configs{hooks} (long-running)")
+        return lines
+
     def applied(self) -> dict[str, str | None]:
         """What apply pins: flow -> the version it keeps, or None for one apply makes or finds."""
         return {s.flow: (None if s.changed else s.pinned) for s in self.flows}

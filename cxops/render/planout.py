@@ -72,6 +72,7 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
             + "".join(f"  {line}\n" for line in _security_lines(plan))
             + f"  plan hash {plan.hash}\n  {cost_line(plan)}\n\n"
             + render_env_plan(plan.environment)
+            + _write_list(plan.environment.write_lines() if writes else [])
         )
     head = [
         f"plan for {plan.stage} (agents/{plan.agent}) from {_source(plan)}",
@@ -86,11 +87,13 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
         head.append("  stage overrides in the desired state: " + ", ".join(plan.diff.expected))
     body = text.render(replace(plan.diff, expected=()), color=color)
     out = "\n".join(head) + "\n\n" + body
-    if writes and plan.writes:
-        out += "\nwrites, in order:\n" + "".join(
-            f"  {i:>4}. {w.describe()}\n" for i, w in enumerate(plan.writes, 1)
-        )
-    return out
+    return out + _write_list([w.describe() for w in plan.writes] if writes else [])
+
+
+def _write_list(lines: list[str]) -> str:
+    if not lines:
+        return ""
+    return "\nwrites, in order:\n" + "".join(f"  {i:>4}. {line}\n" for i, line in enumerate(lines, 1))
 
 
 def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops plan -o plan.json)") -> str:
