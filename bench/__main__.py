@@ -13,6 +13,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,18 @@ def main(argv: list[str]) -> int:
             ("  rollback write calls", lambda f: f["rollback_write_calls"], "1"),
         ],
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        _show(
+            _run("diff_readability", "--build", str(Path(tmp) / "histories")),
+            [
+                (
+                    "markdown diff lines / raw git diff lines, content pairs",
+                    lambda f: f["content_median"],
+                    "<= 1.0",
+                ),
+                ("  mostly-noise pairs", lambda f: f["noise_median"], "<= 0.2"),
+            ],
+        )
     return 0
 
 
