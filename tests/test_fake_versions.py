@@ -84,6 +84,10 @@ def test_environments_pin_versions_keep_history_and_block_deletes(clients: Any, 
     env.version_configs = [cx.Environment.VersionConfig(version=v2.name)] * 2
     with pytest.raises(gexc.InvalidArgument, match="two versions"):
         clients.environments.update_environment(environment=env).result()
+    env.version_configs = [cx.Environment.VersionConfig(version=v2.name)]
+    env.description = "x" * 501
+    with pytest.raises(gexc.InvalidArgument, match="at most 500"):
+        clients.environments.update_environment(environment=env).result()
     assert [e.display_name for e in clients.environments.list_environments(parent=agent.name)] == [
         "production"
     ]

@@ -760,12 +760,14 @@ class CxService:
 
     def create_environment(self, request: Msg) -> Msg:
         versions.check_version_configs(self, request.environment)
+        versions.check_description(request.environment)
         env = self.create(KINDS["environments"], request)
         versions.record_history(self, env)
         return self.operation(str(env.name), env, struct_pb2.Struct())
 
     def update_environment(self, request: Msg) -> Msg:
         versions.check_version_configs(self, request.environment)
+        versions.check_description(request.environment)
         env = self.update(KINDS["environments"], request)
         versions.check_version_configs(self, env)
         versions.record_history(self, env)

@@ -176,6 +176,20 @@ def check_version_configs(service: CxService, env: Msg) -> None:
         seen[flow] = version
 
 
+# v3 Environment.description: "The maximum length is 500 characters. If exceeded, the request
+# is rejected."
+MAX_ENV_DESCRIPTION = 500
+
+
+def check_description(env: Msg) -> None:
+    from cxops.fake.service import invalid
+
+    if len(env.description) > MAX_ENV_DESCRIPTION:
+        raise invalid(
+            f"Environment.description is {len(env.description)} characters; at most {MAX_ENV_DESCRIPTION}."
+        )
+
+
 def record_history(service: CxService, env: Msg) -> None:
     service.store.env_history.setdefault(str(env.name), []).append(env.SerializeToString(deterministic=True))
 
