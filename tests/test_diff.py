@@ -16,7 +16,7 @@ from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
 from cxops.package.reader import snapshot_from_package
 from cxops.render.markdown import render as markdown
-from cxops.render.text import render
+from cxops.render.text import SIGN, render
 from cxops.repo.tree import write_tree
 from tests.corpus import CORPUS, read_export
 
@@ -212,11 +212,36 @@ def test_markdown_stays_under_the_comment_limit_and_counts_what_it_leaves_out(ba
     from cxops.render import markdown
 
     empty = Snapshot(resources={k: v for k, v in base.resources.items() if k.kind == "agent"})
-    out = markdown.render(compare(empty, base, "a", "b"), limit=3_000, full_output="the artifact diff.txt")
+    diff = compare(empty, base, "a", "b")
+    out = markdown.render(diff, limit=3_000, full_output="the artifact diff.txt")
     assert len(out) <= 3_000
-    shown = out.count("<details>")
+    shown = _shown(out, diff)
     total = len(base.resources) - 1
+    assert 0 < shown < total
     assert f"**{total - shown} of {total} resources are not shown**" in out and "the artifact diff.txt" in out
+
+
+def _shown(out: str, diff: Any) -> int:
+    """Resources a markdown diff shows: title lines of its diff block, collapsed sections."""
+    return sum(
+        1
+        for c in diff.changes
+        if f"\n{SIGN[c.op]} {c.title}\n" in out or f"</code> {c.title}</summary>" in out
+    )
+
+
+def test_a_one_line_change_fits_in_a_few_lines(base: Snapshot) -> None:
+    after = Snapshot(resources=copy.deepcopy(base.resources))
+    after.resources[Key("intent", "", "main.flight_status")]["training_phrases"]["en"].append("is it late")
+    out = markdown(compare(base, after, "a", "b"))
+    assert out.splitlines() == [
+        "### cxops diff `a` → `b` · intent: 1 changed",
+        "```diff",
+        "~ intent main.flight_status",
+        '+   training_phrases.en: "is it late"',
+        "```",
+    ]
+    assert markdown(compare(base, base, "a", "b")) == "### cxops diff `a` → `b`: no differences\n"
 
 
 def test_json_is_versioned_and_complete(base: Snapshot) -> None:
@@ -409,7 +434,7 @@ def test_a_long_text_that_changes_in_a_few_words_shows_those_words() -> None:
     assert line.startswith("~ goal: ") and "[-human-]{+live+}" in line
     assert "->" not in line and len(line) < len(goal)
     [changed] = [ln for ln in markdown(diff).splitlines() if "goal" in ln]
-    assert changed.startswith("! goal: ") and "[-human-]{+live+}" in changed
+    assert changed.startswith("!   goal: ") and "[-human-]{+live+}" in changed
     # A short value is still shown whole, before and after.
     short_before, short_after = Snapshot(), Snapshot()
     short_before.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Help."})
@@ -449,7 +474,7 @@ def test_bodies_are_cut_to_the_comment_limit_and_no_change_is_left_out(base: Sna
     diff = compare(empty, base, "a", "b")
     out = md.render(diff, limit=20_000)
     assert len(out) <= 20_000 and "not shown" not in out
-    assert out.count("<details>") == len(diff.changes)
+    assert _shown(out, diff) == len(diff.changes)
     roomy = md.render(diff)
     # Cut for room: fewer body lines than unlimited, and the cut ones counted.
     assert len(out) < len(roomy) and out.count("  … ") > roomy.count("  … ")

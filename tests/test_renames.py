@@ -43,7 +43,7 @@ def test_rename_without_edit_is_one_change_with_only_the_name() -> None:
     assert change.op == "change" and change.renamed_from == Key("page", "F", "Other_Help")
     assert [f.path for f in change.fields] == [("display_name",)]
     assert "~ page F/Other_Help → Help_Page\n" in text.render(diff)
-    assert "page F/Other_Help → Help_Page</summary>" in markdown.render(diff)
+    assert "\n~ page F/Other_Help → Help_Page\n" in markdown.render(diff)
     [data] = jsonout.as_data(diff)["resources"]
     assert data["renamed_from"] == "Other_Help" and data["name"] == "Help_Page"
 
@@ -124,7 +124,7 @@ def test_rename_with_edit_applies_as_one_update_keeping_the_id_and_references(
     shown = capsys.readouterr().out
     assert f"~ page {FLOW}/Order Shipped → Order Sent" in shown and "another delivery date" in shown
     assert main(["--root", str(repo), "--format", "markdown", "plan", "stg"]) == 0
-    assert f"page {FLOW}/Order Shipped → Order Sent</summary>" in capsys.readouterr().out
+    assert f"\n~ page {FLOW}/Order Shipped → Order Sent\n" in capsys.readouterr().out
     assert main(["--root", str(repo), "plan", "stg", "--writes"]) == 0
     assert f"rename page {FLOW}/Order Shipped → Order Sent [en] (" in capsys.readouterr().out
     data = json.loads(plan_file.read_text())

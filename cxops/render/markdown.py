@@ -1,8 +1,11 @@
 """A diff as GitHub markdown for PR comments and ``$GITHUB_STEP_SUMMARY``.
 
-A summary table, then one collapsible section per resource. GitHub refuses comments over
-65,536 characters: past the budget, sections are left out and counted, and the reader is sent
-to the full output.
+As short as the change (issue 14: a reviewer reads less than the raw ``git diff`` of the JSON,
+measured by bench/diff_readability.py): a heading that holds the summary, one diff block with
+every changed resource (a title line, its field changes), then one collapsed section per added
+or removed resource showing its content. GitHub refuses comments over 65,536 characters: past
+the budget, resources are left out and counted, and the reader is sent to the full output;
+bodies only take the room left and are cut first.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 from collections.abc import Sequence
 
 from cxops.core.diff import Diff, FieldChange, ResourceChange
-from cxops.render.text import SIGN, body_lines, cut, groups, more_line, path_text, value_text, word_diff
+from cxops.render.text import DONE, SIGN, body_lines, cut, groups, more_line, path_text, value_text, word_diff
 
 LIMIT = 65_536
 RESERVE = 600  # room for the closing note
@@ -41,15 +44,22 @@ def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
     return [f" {indent} {where}moved from position {change.before} to {change.after}"]
 
 
-def block_lines(fields: Sequence[FieldChange]) -> list[str]:
-    """Changes under one route or item share a ``@@`` header line, as hunks do."""
+def block_lines(fields: Sequence[FieldChange], indent: str = "") -> list[str]:
+    """Changes under one route or item share a ``@@`` header line, as hunks do (two or more)."""
     lines: list[str] = []
     for head, members in groups(fields):
-        indent = ""
+        inner = indent
+        if head and len(members) == 1:
+            # A header for one line costs a line and saves none: the line keeps its whole path.
+            [change] = members
+            lines.extend(
+                diff_lines(FieldChange(change.op, head + change.path, change.before, change.after), inner)
+            )
+            continue
         if head:
-            lines.append(f"@@ {path_text(head)}")
-            indent = "   "
-        lines.extend(line for change in members for line in diff_lines(change, indent))
+            lines.append(f"@@ {indent}{path_text(head)}")
+            inner = indent + "   "
+        lines.extend(line for change in members for line in diff_lines(change, inner))
     return lines
 
 
@@ -85,41 +95,61 @@ def body_block(change: ResourceChange, room: int) -> str:
     return _fenced(shown)
 
 
+def summary_text(diff: Diff) -> str:
+    """``intent: 1 changed; page: 2 removed, 1 changed``: what the table said, in one line."""
+    return "; ".join(
+        f"{kind}: " + ", ".join(f"{n} {DONE[op]}" for op, n in counts.items() if n)
+        for kind, counts in diff.summary().items()
+    )
+
+
 def render(
     diff: Diff, limit: int = LIMIT, full_output: str = "the full diff (cxops diff --format text)"
 ) -> str:
-    head = [f"### cxops diff `{diff.left}` → `{diff.right}`", ""]
+    """The heading holds the summary; every changed resource is a title line in one diff block
+    (an added or removed one with nothing to show, too); an added or removed resource with
+    content gets a collapsed section of its own, after the block."""
+    title = f"### cxops diff `{diff.left}` → `{diff.right}`"
     if not diff:
         expected = "".join(f"- expected (override): `{item}`\n" for item in diff.expected)
-        return "\n".join([*head, "No differences."]) + "\n" + expected
-    head += ["| kind | added | removed | changed |", "|---|---:|---:|---:|"]
-    for kind, counts in diff.summary().items():
-        head.append(f"| {kind} | {counts['add']} | {counts['remove']} | {counts['change']} |")
-    head.append("")
-    out = "\n".join(head) + "\n"
-    left_out = 0
-    sections = []
+        return f"{title}: no differences\n" + expected
+    title += f" · {_escape(summary_text(diff))}\n"
+    tail = ""
+    if diff.expected:
+        tail += "\n<details><summary>Expected per-stage differences (overrides)</summary>\n\n"
+        tail += "".join(f"- `{item}`\n" for item in diff.expected) + "\n</details>\n"
+    budget = limit - RESERVE - len(title) - len(tail) - len("```diff\n```\n")
+    used = left_out = 0
+    block: list[str] = []
+    bodied: list[tuple[ResourceChange, str, str]] = []
     for change in diff.changes:
-        lines = block_lines(change.fields)
-        section = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
-        section += "```diff\n" + "\n".join(lines) + "\n```\n" if lines else ""
-        sections.append((change, section))
-    # Bodies get only the room every change's own section leaves: a long body is cut, and no
-    # change is left out for it.
-    least = [least_body(change) for change, _ in sections]
-    spare = limit - RESERVE - len(out)
-    spare -= sum(len(s) + len(b) + len("</details>\n") for (_, s), b in zip(sections, least, strict=True))
-    for (change, section), minimum in zip(sections, least, strict=True):
-        body = body_block(change, len(minimum) + max(spare, 0)) if minimum else ""
-        spare -= len(body) - len(minimum)
-        section += body + "</details>\n"
-        if len(out) + len(section) > limit - RESERVE:
+        least = least_body(change) if change.op != "change" else ""
+        if least:
+            head = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
+            cost = len(head) + len(least) + len("</details>\n")
+        else:
+            # Field lines indented under their resource's title line.
+            lines = [f"{SIGN[change.op]} {change.title}", *block_lines(change.fields, "  ")]
+            cost = sum(len(line) + 1 for line in lines)
+        if used + cost > budget:
             left_out += 1
             continue
-        out += section
-    if diff.expected:
-        out += "\n<details><summary>Expected per-stage differences (overrides)</summary>\n\n"
-        out += "".join(f"- `{item}`\n" for item in diff.expected) + "\n</details>\n"
+        used += cost
+        if least:
+            bodied.append((change, head, least))
+        else:
+            block += lines
+    out = title
+    if block:
+        out += "```diff\n" + "\n".join(block) + "\n```\n"
+    # Bodies get only the room every change's own lines leave: a long body is cut, and no
+    # change is left out for it.
+    spare = budget - used
+    for change, head, least in bodied:
+        body = body_block(change, len(least) + max(spare, 0))
+        spare -= len(body) - len(least)
+        out += head + body + "</details>\n"
+    out += tail
     if left_out:
         out += (
             f"\n**{left_out} of {len(diff.changes)} resources are not shown** "
