@@ -21,11 +21,11 @@ Part = dict[str, str]  # {"text": ..., "parameter_id": ...}
 _ANNOTATED = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^()\s]+)\)")
 
 
-def _escape_plain(text: str) -> str:
+def escape_plain(text: str) -> str:
     return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
-def _escape_annotated(text: str) -> str:
+def escape_annotated(text: str) -> str:
     return text.replace("\\", "\\\\").replace("]", "\\]")
 
 
@@ -59,9 +59,9 @@ def to_line(parts: list[Part]) -> str:
     for part in merge_parts(parts):
         param = part.get("parameter_id")
         if param:
-            out.append(f"[{_escape_annotated(part['text'])}]({param})")
+            out.append(f"[{escape_annotated(part['text'])}]({param})")
         else:
-            out.append(_escape_plain(part["text"]))
+            out.append(escape_plain(part["text"]))
     return "".join(out)
 
 

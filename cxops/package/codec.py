@@ -563,17 +563,20 @@ _TRAINING_PHRASE = f"{V3}.Intent.TrainingPhrase"
 
 def _phrase_line(raw: Any, ctx: Context) -> Any:
     """The line of a training phrase of the usual shape, as :func:`decode` would give it, without
-    its generic walk (phrases are half the messages of an agent); None for any other shape."""
+    its generic walk (phrases are half the messages of an agent); None for any other shape.
+
+    Written straight from the parts, as :func:`phrases.encode_phrase` would write them: escaping
+    goes character by character, so merging adjacent plain parts first changes nothing."""
     # id and a part's auto are dropped (server identity, derived); languageCode is export-only.
     if type(raw) is not dict or not _PHRASE_KEYS.issuperset(raw):
         return None
     repeat_count = raw.get("repeatCount", 1)
     if type(repeat_count) is not int:
         return None
-    parts: list[dict[str, str]] = []
     parts_json = raw.get("parts", [])
     if type(parts_json) is not list:
         return None
+    pieces: list[str] = []
     for part in parts_json:
         if type(part) is not dict or not _PART_KEYS.issuperset(part):
             return None
@@ -581,14 +584,20 @@ def _phrase_line(raw: Any, ctx: Context) -> Any:
         parameter_id = part.get("parameterId", "")
         if type(text) is not str or type(parameter_id) is not str:
             return None
-        # Empty text and parameter are defaults, left out as decode() does.
-        decoded = {"text": text} if text else {}
         if parameter_id:
-            decoded["parameter_id"] = parameter_id
-        parts.append(decoded)
+            if "\\" in text or "]" in text:
+                text = phrases.escape_annotated(text)
+            pieces.append(f"[{text}]({parameter_id})")
+        elif text:
+            if "\\" in text or "[" in text or "]" in text:
+                text = phrases.escape_plain(text)
+            pieces.append(text)
     if "languageCode" in raw:
         ctx.unknown.add("TrainingPhrase.languageCode")
-    return phrases.encode_phrase(parts, repeat_count or 1)
+    line = pieces[0] if len(pieces) == 1 else "".join(pieces)
+    if repeat_count in (0, 1):
+        return line
+    return {"phrase": line, "repeat_count": repeat_count}
 
 
 _PHRASE_KEYS = frozenset({"id", "parts", "repeatCount", "languageCode"})

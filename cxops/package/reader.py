@@ -16,6 +16,7 @@ from typing import Any
 
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
+from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
 from cxops.package import codec, jsonfmt
 
@@ -124,7 +125,8 @@ class _Layout:
 def snapshot_from_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]:
     """Decode an export into a snapshot; every error names the file."""
     try:
-        return _decode_package(files)
+        with gc_paused():
+            return _decode_package(files)
     except (TypeError, AttributeError, KeyError, ValueError, IndexError) as bad:
         # A value of the wrong JSON type somewhere in the file (a string where CX writes a
         # list, a list where it writes an object, …): one message naming the file.

@@ -13,6 +13,7 @@ from typing import Any
 
 from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
+from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
 from cxops.model.treekeys import from_tree, to_tree
 from cxops.repo import names, yamlio
@@ -30,6 +31,11 @@ def _yaml(body: Any) -> bytes:
 
 def tree_files(snapshot: Snapshot) -> dict[str, bytes]:
     """Every file of the agent's tree, by path relative to ``agents/<agent>/``."""
+    with gc_paused():
+        return _tree_files(snapshot)
+
+
+def _tree_files(snapshot: Snapshot) -> dict[str, bytes]:
     written = Snapshot()
     for key, body in snapshot.resources.items():
         written.add(key, to_tree(body, key.kind))

@@ -58,17 +58,16 @@ and the tree costs about 25 times the text in memory for as long as the position
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from cxops.errors import Location, ValidationError
+from cxops.model.gcpause import gc_paused
 
 __all__ = ["FLOW_WIDTH", "KeyPath", "Positions", "dump", "format_path", "load", "load_with_positions"]
 
@@ -287,20 +286,34 @@ def _flow_list(items: Sequence[Any]) -> str | None:
     """``[a, b]`` when every item is a one-line scalar and the whole fits in FLOW_WIDTH."""
     parts: list[str] = []
     width = 0
+    written_as = _WRITTEN[True]
     for index, item in enumerate(items):
-        if isinstance(item, (Mapping, list, tuple)) or (isinstance(item, str) and "\n" in item):
+        if type(item) is str:
+            # Text, most items: without the ABC check for Mapping below.
+            if "\n" in item:
+                return None
+            part = written_as.get(item)
+            if part is None:
+                part = _flow_scalar(item, index)
+        elif isinstance(item, (Mapping, list, tuple)) or (isinstance(item, str) and "\n" in item):
             return None
-        try:
-            part = _scalar(item, flow=True)
-        except _DumpError as error:
-            error.path.append(index)
-            raise
-        assert part is not None
+        else:
+            part = _flow_scalar(item, index)
         width += len(part) + 2
         if width > FLOW_WIDTH:
             return None
         parts.append(part)
     return "[" + ", ".join(parts) + "]"
+
+
+def _flow_scalar(item: Any, index: int) -> str:
+    try:
+        part = _scalar(item, flow=True)
+    except _DumpError as error:
+        error.path.append(index)
+        raise
+    assert part is not None
+    return part
 
 
 @functools.lru_cache(maxsize=4096)
@@ -346,46 +359,91 @@ def _value(value: Any, indent: int, out: list[str]) -> None:
             _sequence(value, indent + 2, out, inline=False)
 
 
+# What goes before a key's value, by indentation and key: the padding, the key as written and
+# its ':'. Keys are mostly field names, written thousands of times at the same few depths.
+_PREFIXES: dict[int, dict[str, str]] = {}
+_PREFIXES_MAX = 1 << 12
+
+
+def _prefix(key: str, indent: int) -> str:
+    pad = " " * indent
+    written = pad + _key(key)
+    if written[-1] == "\n":
+        # The explicit "? key" form: its ':' on a line of its own.
+        written += pad + ":"
+    prefixes = _PREFIXES.setdefault(indent, {})
+    if len(prefixes) >= _PREFIXES_MAX:
+        prefixes.clear()
+    prefixes[key] = written
+    return written
+
+
 def _mapping(mapping: Mapping[Any, Any], indent: int, out: list[str], inline: bool) -> None:
     """Entries at column ``indent``; with ``inline`` the first continues the current line."""
-    pad = " " * indent
-    for key, value in mapping.items():
-        if not isinstance(key, str):
-            raise _DumpError(f"a mapping key must be text, not {type(key).__name__} {key!r}")
-        try:
-            written = _key(key)
+    # The common cases (one-line text, a non-empty dict) are written here without a call per
+    # entry: this loop runs for every field of every resource.
+    prefixes = _PREFIXES.get(indent) or {}
+    written_as = _WRITTEN[False]
+    append = out.append
+    key: Any = None
+    try:
+        for key, value in mapping.items():
+            written = prefixes.get(key) if type(key) is str else None
+            if written is None:
+                if not isinstance(key, str):
+                    raise _DumpError(f"a mapping key must be text, not {type(key).__name__} {key!r}")
+                written = _prefix(key, indent)
+                prefixes = _PREFIXES[indent]
             if inline:
                 inline = False
+                written = written[indent:]
+            kind = type(value)
+            if kind is str and "\n" not in value:
+                text = written_as.get(value)
+                if text is None:
+                    text = _text(value, False)
+                append(written + " " + text + "\n")
+            elif kind is dict and value:
+                append(written + "\n")
+                _mapping(value, indent + 2, out, inline=False)
             else:
-                written = pad + written
-            if written[-1] == "\n":
-                # The explicit "? key" form: its ':' on a line of its own.
-                written += pad + ":"
-            if isinstance(value, str) and "\n" not in value:
-                # One-line text, most values: the whole line at once.
-                out.append(written + " " + _text(value, False) + "\n")
-            else:
-                out.append(written)
+                append(written)
                 _value(value, indent, out)
-        except _DumpError as error:
+    except _DumpError as error:
+        if isinstance(key, str):
             error.path.append(key)
-            raise
+        raise
 
 
 def _sequence(items: Sequence[Any], indent: int, out: list[str], inline: bool) -> None:
     """Items at column ``indent``; with ``inline`` the first continues the current line."""
-    pad = " " * indent
-    for index, item in enumerate(items):
-        try:
+    dash = " " * indent + "- "
+    written_as = _WRITTEN[False]
+    append = out.append
+    index = 0
+    try:
+        # index is read by the except clause below, for the error's path.
+        for index, item in enumerate(items):  # noqa: B007
             if inline:
                 inline = False
-                out.append("- ")
+                first = "- "
             else:
-                out.append(pad + "- ")
-            _item(item, indent, out)
-        except _DumpError as error:
-            error.path.append(index)
-            raise
+                first = dash
+            kind = type(item)
+            if kind is str and "\n" not in item:
+                text = written_as.get(item)
+                if text is None:
+                    text = _text(item, False)
+                append(first + text + "\n")
+            elif kind is dict and item:
+                append(first)
+                _mapping(item, indent + 2, out, inline=True)
+            else:
+                append(first)
+                _item(item, indent, out)
+    except _DumpError as error:
+        error.path.append(index)
+        raise
 
 
 def _item(item: Any, indent: int, out: list[str]) -> None:
@@ -637,20 +695,6 @@ def _build(root: Node | None, file: str) -> Any:
         raise ValidationError("nested too deeply", Location(file)) from None
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A node tree is many long-lived objects made at once: young-generation collections keep
-    # promoting them and full collections rescan them all, two thirds of the time of a plain
-    # `yaml.load`. Nothing made here is cyclic garbage, so skip collecting until done.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load(text: str, file: str) -> Any:
     """Plain data from YAML ``text``; ``file`` names it in errors (``file:line: key: …``).
 
@@ -659,13 +703,13 @@ def load(text: str, file: str) -> Any:
     documents, duplicate keys, keys that are not text, aliases, unquoted dates and tags other
     than YAML's standard plain-data ones.
     """
-    with _gc_paused():
+    with gc_paused():
         return _build(_compose(text, file), file)
 
 
 def load_with_positions(text: str, file: str) -> tuple[Any, Positions]:
     """:func:`load`, plus the :class:`Positions` to turn key paths into lines."""
-    with _gc_paused():
+    with gc_paused():
         root = _compose(text, file)
         return _build(root, file), Positions(file, root)
 
