@@ -224,3 +224,36 @@ def test_import_refuses_to_replace_another_agents_tree(
     assert "agents/a holds another agent (" in capsys.readouterr().err
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "agents" / "a").rglob("*")) == before
     assert main([*root, "import", str(other), "--agent", "a", "--force"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("playbook", "expected"),
+    [
+        (
+            "input_parameter_definitions:\n  - name: account\n    type: NUMBR\n",
+            "playbook.yaml:5: input_parameter_definitions.0.type: 'NUMBR' is not a ParameterType",
+        ),
+        (
+            "output_parameter_definitions:\n  - name: total\n    type_schema:\n      inline_schema:\n"
+            "        type: [NUMBER]\n",
+            "playbook.yaml:7: output_parameter_definitions.0.type_schema.inline_schema.type: "
+            "['NUMBER'] is not a DataType",
+        ),
+        (
+            "input_parameter_definitions:\n  - name: account\n    typ: NUMBER\n",
+            "playbook.yaml:5: input_parameter_definitions.0.typ: unknown field (did you mean type?)",
+        ),
+    ],
+)
+def test_messages_name_keys_as_the_tree_spells_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], playbook: str, expected: str
+) -> None:
+    # The protobuf calls these fields type_ (a Python keyword clash); the tree says type (issue 14).
+    tree(
+        tmp_path,
+        **{"playbooks__Lookup__playbook.yaml": "display_name: Lookup\ngoal: look up accounts\n" + playbook},
+    )
+    assert main(["--root", str(tmp_path), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert f"agents/orders/playbooks/Lookup/{expected}" in err
+    assert "type_:" not in err and "type_?" not in err

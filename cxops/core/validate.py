@@ -8,6 +8,8 @@ message (:data:`EXPORT_ONLY`); any other key is an error, so a misspelt field is
 from __future__ import annotations
 
 import difflib
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,8 @@ from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.exportonly import LINES, STRUCTURAL
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
-from cxops.model.snapshot import Key, Snapshot, walk
+from cxops.model.snapshot import Key, Snapshot
+from cxops.model.treekeys import tree_key
 
 FieldPath = tuple[str | int, ...]
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
@@ -122,10 +125,77 @@ def _type_name(value: object) -> str:
 
 def _unknown(name: str, desc: Any) -> str:
     """An unknown key: package would write it into the JSON, and CX would refuse or drop it."""
-    known = [*desc.fields_by_name, *(field for owner, field in EXPORT_ONLY if owner == desc.name)]
+    known = [
+        *map(tree_key, desc.fields_by_name),
+        *(field for owner, field in EXPORT_ONLY if owner == desc.name),
+    ]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"unknown field{hint}"
+
+
+# How a value is checked, by its field descriptor: worked out once per field, not per value
+# (an L agent holds about a million values).
+_MESSAGE, _FREE_FORM, _TIME, _ENUM, _STRING, _BOOL, _NUMBER, _INTEGER = range(8)
+# How the field holds its values.
+_SINGLE, _LIST, _MAP = range(3)
+_TIMES = frozenset({"google.protobuf.Duration", "google.protobuf.Timestamp"})
+
+
+@dataclass(frozen=True)
+class _Field:
+    fd: Any
+    holds: int
+    # Held as {language: the field's value} in the tree (LANGUAGE_MAPS).
+    languages: bool
+    # The descriptor of each value: the field's own, or a map entry's value field.
+    value_fd: Any
+    kind: int
+    # The name the tree gives the field in paths and messages (``type``, not ``type_``).
+    key: str
+
+
+def _kind(fd: Any) -> int:
+    if fd.message_type is not None:
+        full = fd.message_type.full_name
+        return _FREE_FORM if full in FREE_FORM else _TIME if full in _TIMES else _MESSAGE
+    if fd.enum_type is not None:
+        return _ENUM
+    cpp = fd.cpp_type
+    if cpp == fd.CPPTYPE_STRING:
+        return _STRING
+    if cpp == fd.CPPTYPE_BOOL:
+        return _BOOL
+    return _NUMBER if cpp in (fd.CPPTYPE_FLOAT, fd.CPPTYPE_DOUBLE) else _INTEGER
+
+
+@functools.cache
+def _fields(desc: Any) -> dict[str, _Field]:
+    """The fields of a message by the name bodies in memory give them (the descriptor's)."""
+    out = {}
+    for fd in desc.fields:
+        value_fd = fd
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            holds = _MAP
+            value_fd = fd.message_type.fields_by_name["value"]
+        elif is_repeated(fd):
+            holds = _LIST
+        else:
+            holds = _SINGLE
+        languages = (desc.full_name, fd.name) in LANGUAGE_MAPS
+        out[fd.name] = _Field(fd, holds, languages, value_fd, _kind(value_fd), tree_key(fd.name))
+    return out
+
+
+def _expected(kind: int, value: Any) -> str | None:
+    """What a scalar field of ``kind`` expects, when ``value`` is not that."""
+    if kind == _STRING:
+        return None if isinstance(value, str) else "a string"
+    if kind == _BOOL:
+        return None if isinstance(value, bool) else "true or false"
+    if kind == _NUMBER:
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+    return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
 
 
 class _Checker:
@@ -140,25 +210,51 @@ class _Checker:
         if not isinstance(value, dict):
             self.problem(path, f"expected a mapping of {desc.name} fields, got {_type_name(value)}")
             return
+        fields = _fields(desc)
         for name, item in value.items():
-            here = (*path, name)
-            if not isinstance(name, str):
-                self.problem(path, f"key {name!r} is not a string")
+            spec = fields.get(name)
+            if spec is None:
+                if not isinstance(name, str):
+                    self.problem(path, f"key {name!r} is not a string")
+                elif (desc.name, name) not in EXPORT_ONLY:
+                    self.problem((*path, name), _unknown(name, desc))
                 continue
-            fd = desc.fields_by_name.get(name)
-            if fd is None:
-                if (desc.name, name) in EXPORT_ONLY:
+            holds = spec.holds
+            # Most values are plain strings: checked here, without a path or another call.
+            if spec.kind == _STRING and not spec.languages:
+                if holds == _SINGLE and isinstance(item, str):
                     continue
-                self.problem(here, _unknown(name, desc))
-                continue
-            if (desc.full_name, name) in LANGUAGE_MAPS:
-                self.language_map(item, fd, here)
+                if holds == _LIST and isinstance(item, list) and all(isinstance(v, str) for v in item):
+                    continue
+            here = (*path, spec.key)
+            if spec.languages:
+                self.language_map(item, spec, here)
+            elif holds == _SINGLE:
+                self.single(item, spec.value_fd, spec.kind, here)
             else:
-                self.field(item, fd, here)
+                self.many(item, spec, here)
 
-    def language_map(self, value: Any, fd: Any, path: FieldPath) -> None:
+    def many(self, value: Any, spec: _Field, path: FieldPath) -> None:
+        """The values of a map or repeated field."""
+        if spec.holds == _MAP:
+            if not isinstance(value, dict):
+                self.problem(path, f"expected a mapping, got {_type_name(value)}")
+                return
+            for k, v in value.items():
+                self.single(v, spec.value_fd, spec.kind, (*path, k))
+            return
+        if not isinstance(value, list):
+            self.problem(path, f"expected a list, got {_type_name(value)}")
+            return
+        for i, item in enumerate(value):
+            self.single(item, spec.fd, spec.kind, (*path, i))
+
+    def language_map(self, value: Any, spec: _Field, path: FieldPath) -> None:
+        fd = spec.fd
         if not isinstance(value, dict):
-            self.problem(path, f"expected a mapping of language code to {fd.name}, got {_type_name(value)}")
+            self.problem(
+                path, f"expected a mapping of language code to {tree_key(fd.name)}, got {_type_name(value)}"
+            )
             return
         for lang, item in value.items():
             here = (*path, lang)
@@ -167,6 +263,8 @@ class _Checker:
                     self.problem(here, f"expected a list of training phrases, got {_type_name(item)}")
                     continue
                 for i, phrase in enumerate(item):
+                    if isinstance(phrase, str) and phrases.is_valid_line(phrase):
+                        continue
                     try:
                         phrases.decode_phrase(phrase)
                     except Exception as bad:
@@ -176,63 +274,31 @@ class _Checker:
             elif fd.name == "prompt_text":
                 if not isinstance(item, (str, list)):
                     self.problem(here, f"expected a prompt text, got {_type_name(item)}")
+            elif spec.holds == _SINGLE:
+                self.single(item, spec.value_fd, spec.kind, here)
             else:
-                self.field(item, fd, here)
+                self.many(item, spec, here)
 
     def strings(self, value: Any, path: FieldPath) -> None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.problem(path, "expected a list of strings")
 
-    def field(self, value: Any, fd: Any, path: FieldPath) -> None:
-        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
-            if not isinstance(value, dict):
-                self.problem(path, f"expected a mapping, got {_type_name(value)}")
-                return
-            value_fd = fd.message_type.fields_by_name["value"]
-            for k, v in value.items():
-                self.single(v, value_fd, (*path, k))
-            return
-        if is_repeated(fd):
-            if not isinstance(value, list):
-                self.problem(path, f"expected a list, got {_type_name(value)}")
-                return
-            for i, item in enumerate(value):
-                self.single(item, fd, (*path, i))
-            return
-        self.single(value, fd, path)
-
-    def single(self, value: Any, fd: Any, path: FieldPath) -> None:
-        if fd.message_type is not None:
-            if fd.message_type.full_name in FREE_FORM:
-                return
-            if fd.message_type.full_name in (
-                "google.protobuf.Duration",
-                "google.protobuf.Timestamp",
-            ) and not isinstance(value, dict):
-                self.problem(path, "expected a mapping like {seconds: 5}")
-                return
+    def single(self, value: Any, fd: Any, kind: int, path: FieldPath) -> None:
+        if kind == _MESSAGE:
             self.message(value, fd.message_type, path)
-            return
-        if fd.enum_type is not None:
+        elif kind == _TIME:
+            if isinstance(value, dict):
+                self.message(value, fd.message_type, path)
+            else:
+                self.problem(path, "expected a mapping like {seconds: 5}")
+        elif kind == _ENUM:
             if not isinstance(value, str) or value not in fd.enum_type.values_by_name:
                 allowed = ", ".join(v.name for v in fd.enum_type.values[1:6])
                 self.problem(path, f"{value!r} is not a {fd.enum_type.name}; one of {allowed}, …")
-            return
-        kind = fd.cpp_type
-        if kind == fd.CPPTYPE_STRING:
-            ok = isinstance(value, str)
-            expected = "a string"
-        elif kind == fd.CPPTYPE_BOOL:
-            ok = isinstance(value, bool)
-            expected = "true or false"
-        elif kind in (fd.CPPTYPE_FLOAT, fd.CPPTYPE_DOUBLE):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            expected = "a number"
-        else:
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            expected = "an integer"
-        if not ok:
-            self.problem(path, f"expected {expected}, got {_type_name(value)} {value!r}")
+        elif kind != _FREE_FORM:
+            expected = _expected(kind, value)
+            if expected is not None:
+                self.problem(path, f"expected {expected}, got {_type_name(value)} {value!r}")
 
 
 def check_types(snapshot: Snapshot) -> list[Problem]:
@@ -249,6 +315,21 @@ def check_types(snapshot: Snapshot) -> list[Problem]:
 
 
 # -- references -------------------------------------------------------------------------------
+
+# Keys that name another resource; a mapping with none of them is passed over in one set operation.
+_REFERENCE_KEYS = frozenset(
+    {
+        "intent",
+        "target_page",
+        "target_flow",
+        "target_playbook",
+        "webhook",
+        "transition_route_groups",
+        "agent_transition_route_groups",
+        "entity_type",
+        "generator",
+    }
+)
 
 
 def check_references(snapshot: Snapshot) -> list[Problem]:
@@ -269,6 +350,44 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             label = K.KINDS[kind].name.replace("_", " ")
             problems.append(Problem(key, path, f"{label} {value!r}{where} does not exist"))
 
+    def references(key: Key, flow: str | None, path: FieldPath, obj: dict[str, Any]) -> None:
+        for field, value in obj.items():
+            if field not in _REFERENCE_KEYS:
+                continue
+            here = (*path, field)
+            if field == "intent":
+                # Every intent reference, whatever else its item holds (a route with only
+                # an intent is valid: it matches and stays on the page).
+                need(key, here, "intent", value)
+            elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
+                if flow is not None:
+                    need(key, here, "page", value, flow)
+            elif field == "target_flow":
+                need(key, here, "flow", value)
+            elif field == "target_playbook":
+                need(key, here, "playbook", value)
+            elif field == "webhook" and isinstance(value, str):
+                need(key, here, "webhook", value)
+            elif (
+                field == "transition_route_groups"
+                and key.kind in ("page", "flow")
+                and isinstance(value, list)
+            ):
+                for i, group in enumerate(value):
+                    need(key, (*here, i), "flow_route_group", group, flow)
+            elif field == "agent_transition_route_groups" and isinstance(value, list):
+                for i, group in enumerate(value):
+                    need(key, (*here, i), "route_group", group)
+            elif (
+                field == "entity_type"
+                and isinstance(value, str)
+                and value.startswith("@")
+                and not value.startswith("@sys.")
+            ):
+                need(key, here, "entity_type", value[1:])
+            elif field == "generator" and isinstance(value, str) and not value.startswith("projects/"):
+                need(key, here, "generator", value)
+
     for key, body in snapshot:
         flow = (
             key.scope
@@ -281,42 +400,31 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             need(key, ("start_flow",), "flow", body.get("start_flow"))
             need(key, ("start_playbook",), "playbook", body.get("start_playbook"))
             continue
-        for path, obj in walk(body):
-            for field, value in obj.items():
-                here = (*path, field)
-                if field == "intent":
-                    # Every intent reference, whatever else its item holds (a route with only
-                    # an intent is valid: it matches and stays on the page).
-                    need(key, here, "intent", value)
-                elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
-                    if flow is not None:
-                        need(key, here, "page", value, flow)
-                elif field == "target_flow":
-                    need(key, here, "flow", value)
-                elif field == "target_playbook":
-                    need(key, here, "playbook", value)
-                elif field == "webhook" and isinstance(value, str):
-                    need(key, here, "webhook", value)
-                elif (
-                    field == "transition_route_groups"
-                    and key.kind in ("page", "flow")
-                    and isinstance(value, list)
-                ):
-                    for i, group in enumerate(value):
-                        need(key, (*here, i), "flow_route_group", group, flow)
-                elif field == "agent_transition_route_groups" and isinstance(value, list):
-                    for i, group in enumerate(value):
-                        need(key, (*here, i), "route_group", group)
-                elif (
-                    field == "entity_type"
-                    and isinstance(value, str)
-                    and value.startswith("@")
-                    and not value.startswith("@sys.")
-                ):
-                    need(key, here, "entity_type", value[1:])
-                elif field == "generator" and isinstance(value, str) and not value.startswith("projects/"):
-                    need(key, here, "generator", value)
+        _visit(body, (), lambda path, obj: references(key, flow, path, obj))  # noqa: B023 (called at once)
     return problems
+
+
+def _visit(obj: dict[str, Any], path: FieldPath, found: Callable[[FieldPath, dict[str, Any]], None]) -> None:
+    """``found`` each mapping that holds a reference key, in document order (as
+    :func:`~cxops.model.snapshot.walk` would give them): a recursion without a generator or a
+    path for every mapping, since references sit in a few of an L agent's 180,000 mappings."""
+    if not _REFERENCE_KEYS.isdisjoint(obj):
+        found(path, obj)
+    for name, value in obj.items():
+        if isinstance(value, dict):
+            _visit(value, (*path, name), found)
+        elif isinstance(value, list):
+            _visit_items(value, (*path, name), found)
+
+
+def _visit_items(
+    items: list[Any], path: FieldPath, found: Callable[[FieldPath, dict[str, Any]], None]
+) -> None:
+    for i, value in enumerate(items):
+        if isinstance(value, dict):
+            _visit(value, (*path, i), found)
+        elif isinstance(value, list):
+            _visit_items(value, (*path, i), found)
 
 
 def validate(snapshot: Snapshot) -> list[Problem]:

@@ -34,6 +34,12 @@ def _holds_keyword_field(desc: Any) -> bool:
     return False
 
 
+def tree_key(name: str) -> str:
+    """The key the tree gives a field the Python protobuf names ``name`` (``type`` for ``type_``):
+    what messages about a tree file must say. No v3 field ends in ``_`` but these."""
+    return name.removesuffix("_")
+
+
 def to_tree(body: Any, kind: str) -> Any:
     """A body with ``type_`` written ``type`` (a new object where anything changes)."""
     return _rename(body, descriptor_of(kind), True) if kind != "generative_settings" else body
