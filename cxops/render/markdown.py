@@ -67,16 +67,16 @@ def _fenced(lines: list[str]) -> str:
     return "```diff\n" + "\n".join(lines) + "\n```\n"
 
 
-def least_body(change: ResourceChange) -> str:
+def least_body(body: list[str]) -> str:
     """What an added or removed resource's body takes at the least: the count of its lines."""
-    lines = body_lines(change)
-    return _fenced([f"  … {len(lines)} lines"]) if lines else ""
+    return _fenced([f"  … {len(body)} lines"]) if body else ""
 
 
-def body_block(change: ResourceChange, room: int) -> str:
-    """An added or removed resource's body in a diff block, cut to :data:`BODY_LINES` lines
-    and to ``room`` characters (at least :func:`least_body`), with a count of what is cut."""
-    lines, hidden = cut(body_lines(change))
+def body_block(change: ResourceChange, body: list[str], room: int) -> str:
+    """An added or removed resource's body (:func:`~cxops.render.text.body_lines`) in a diff
+    block, cut to :data:`BODY_LINES` lines and to ``room`` characters (at least
+    :func:`least_body`), with a count of what is cut."""
+    lines, hidden = cut(body)
     if not lines:
         return ""
     sign = SIGN[change.op]
@@ -89,7 +89,7 @@ def body_block(change: ResourceChange, room: int) -> str:
         shown.append(f"{sign} {line}")
     hidden += len(lines) - len(shown)
     if not shown:
-        return least_body(change)
+        return least_body(body)
     if hidden:
         shown.append(f"  {more_line(hidden)}")
     return _fenced(shown)
@@ -121,9 +121,10 @@ def render(
     budget = limit - RESERVE - len(title) - len(tail) - len("```diff\n```\n")
     used = left_out = 0
     block: list[str] = []
-    bodied: list[tuple[ResourceChange, str, str]] = []
+    bodied: list[tuple[ResourceChange, list[str], str, str]] = []
     for change in diff.changes:
-        least = least_body(change) if change.op != "change" else ""
+        body = body_lines(change) if change.op != "change" else []
+        least = least_body(body)
         if least:
             head = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
             cost = len(head) + len(least) + len("</details>\n")
@@ -136,7 +137,7 @@ def render(
             continue
         used += cost
         if least:
-            bodied.append((change, head, least))
+            bodied.append((change, body, head, least))
         else:
             block += lines
     out = title
@@ -145,10 +146,10 @@ def render(
     # Bodies get only the room every change's own lines leave: a long body is cut, and no
     # change is left out for it.
     spare = budget - used
-    for change, head, least in bodied:
-        body = body_block(change, len(least) + max(spare, 0))
-        spare -= len(body) - len(least)
-        out += head + body + "</details>\n"
+    for change, body, head, least in bodied:
+        block_text = body_block(change, body, len(least) + max(spare, 0))
+        spare -= len(block_text) - len(least)
+        out += head + block_text + "</details>\n"
     out += tail
     if left_out:
         out += (
