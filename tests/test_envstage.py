@@ -94,16 +94,16 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
     assert {c.version for c in environment(clients, fake).version_configs} == first
 
 
-@pytest.mark.parametrize("writes", [3, 6])
+@pytest.mark.parametrize(("writes", "committed"), [(3, False), (3, True), (6, False), (6, True)])
 def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
-    repo: Path, fake: FakeCX, clients: Any, writes: int
+    repo: Path, fake: FakeCX, clients: Any, writes: int, committed: bool
 ) -> None:
-    # SIGKILL mid-CreateVersions (3: the lease and two versions made, the third held) and
-    # between the last CreateVersion and the environment (6: CreateEnvironment held). The
-    # stand-in holds the next write until the process is dead, so the kill point is exact.
-    # The killed run's lease is broken on purpose.
+    # SIGKILL at the third CreateVersion (3: the lease and two versions let through) and at
+    # the CreateEnvironment after the last version (6), each held by the stand-in before it
+    # commits or after (made, its answer never sent: the version in flight). The process is
+    # killed while the call is held, so the kill point is exact whatever the timing.
     command = [sys.executable, "-m", "cxops", "--root", str(repo), "-q", "apply", "prd", "--auto-approve"]
-    with fake.hold_writes(after=writes) as hold:
+    with fake.hold_writes(after=writes, committed=committed) as hold:
         proc = subprocess.Popen(
             command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -119,8 +119,12 @@ def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
         for f in clients.flows.list_flows(parent=agent.name)
         for v in clients.versions.list_versions(parent=f.name)
     ]
-    assert len(made) == writes - 1 and not list(clients.environments.list_environments(parent=agent.name))
-    assert cli(repo, "apply", "prd", "--auto-approve") == 1  # its lease is still held
+    env_made = writes == 6 and committed
+    assert len(made) == min(writes - 1 + committed, 5)
+    assert len(list(clients.environments.list_environments(parent=agent.name))) == env_made
+    # The killed run's lease is still held: a run with something to write is refused (one
+    # whose environment was made already has nothing to write); its lease is broken on purpose.
+    assert cli(repo, "apply", "prd", "--auto-approve") == (0 if env_made else 1)
     assert cli(repo, "apply", "prd", "--auto-approve", "--break-lease") == 0
     env = environment(clients, fake)
     agent = env.name.split("/environments/")[0]

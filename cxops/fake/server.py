@@ -35,25 +35,31 @@ class Fault:
 
 
 class Hold:
-    """Let ``after`` write calls through, then stop the next one before it commits until
-    :meth:`release`; it then fails CANCELLED, never written. A test kills its client while the
-    call is held: the kill lands after exactly ``after`` writes, whatever the timing."""
+    """Let ``after`` write calls through, then hold the next one until :meth:`release`; it then
+    fails CANCELLED. Held before it commits (``committed`` False: never written) or after (the
+    write is made, its answer never arrives: the client cannot know). A test kills its client
+    while the call is held: the kill lands at exactly that write, whatever the timing."""
 
-    def __init__(self, after: int) -> None:
+    def __init__(self, after: int, committed: bool = False) -> None:
         self.remaining = after
+        self.committed = committed
         self.reached = threading.Event()
+        self._taken = False
         self._released = threading.Event()
         self._lock = threading.Lock()
 
-    def stops(self) -> bool:
-        """Called for each write: True (after waiting for the release) when it is the held one."""
+    def take(self) -> bool:
+        """Called for each write as it arrives: True for the one to hold."""
         with self._lock:
-            if self.remaining > 0 or self.reached.is_set():
+            if self.remaining > 0 or self._taken:
                 self.remaining -= 1
                 return False
-            self.reached.set()
+            self._taken = True
+            return True
+
+    def block(self) -> None:
+        self.reached.set()
         self._released.wait()
-        return True
 
     def wait(self, timeout: float) -> bool:
         return self.reached.wait(timeout)
@@ -229,10 +235,11 @@ class FakeCX:
             self.knobs.chaos = (rate, status_code(code), random.Random(seed))
 
     @contextlib.contextmanager
-    def hold_writes(self, after: int) -> Iterator[Hold]:
-        """Within the block, the write after the next ``after`` ones waits (uncommitted) until
-        the block ends, and then fails CANCELLED: ``hold.wait(60)`` tells when it was reached."""
-        hold = Hold(after)
+    def hold_writes(self, after: int, *, committed: bool = False) -> Iterator[Hold]:
+        """Within the block, the write after the next ``after`` ones waits (before it commits, or
+        after with ``committed``) until the block ends, and then fails CANCELLED:
+        ``hold.wait(60)`` tells when it is held."""
+        hold = Hold(after, committed)
         self.knobs.hold = hold
         try:
             yield hold
@@ -304,8 +311,10 @@ class FakeCX:
             if fault is not None and not fault.after_commit:
                 fail(fault.code, fault.message)
             write = is_write(name)
-            hold = knobs.hold
-            if write and hold is not None and hold.stops():
+            hold = knobs.hold if write else None
+            held = hold is not None and hold.take()
+            if held and hold is not None and not hold.committed:
+                hold.block()
                 fail(grpc.StatusCode.CANCELLED, "held by cxops fake until its client was gone; not written")
             try:
                 with service.lock:
@@ -319,6 +328,9 @@ class FakeCX:
             except Exception as bug:  # a bug in the stand-in must reach the client, not hang it
                 traceback.print_exc()
                 fail(grpc.StatusCode.INTERNAL, f"cxops fake: {type(bug).__name__}: {bug}")
+            if held and hold is not None:
+                hold.block()
+                fail(grpc.StatusCode.CANCELLED, "held by cxops fake after it was written; answer dropped")
             if fault is not None:
                 fail(fault.code, fault.message)
             knobs.record(name, resource, grpc.StatusCode.OK)
