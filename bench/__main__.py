@@ -63,6 +63,29 @@ def main(argv: list[str]) -> int:
         [
             ("import+write / json.load, largest corpus agent", lambda f: f["corpus"]["ratio"], "<= 3x"),
             (f"import+write / json.load, synthetic {size}", lambda f: f["synthetic"]["ratio"], "<= 3x"),
+            (
+                "  the same less creating the files (fs floor), corpus",
+                lambda f: f["corpus"]["ratio_less_fs_floor"],
+                "(reference)",
+            ),
+            (
+                f"  the same less creating the files (fs floor), {size}",
+                lambda f: f["synthetic"]["ratio_less_fs_floor"],
+                "(reference)",
+            ),
+            (
+                f"  decode / emit / write / fs floor, {size}, x json.load",
+                lambda f: " / ".join(
+                    f"{f['synthetic'][k] / f['synthetic']['json_load_s']:.1f}"
+                    for k in ("decode_s", "emit_s", "write_s", "fs_floor_s")
+                ),
+                "(reference)",
+            ),
+            (
+                f"pull via export / json.load of it, {size}",
+                lambda f: f["pull"]["via_export_vs_json_load"],
+                "<= 3x",
+            ),
         ],
     )
     _show(

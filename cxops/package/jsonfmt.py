@@ -132,6 +132,10 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardConstant(name)
 
 
+# One decoder for every file: json.loads with a keyword builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def _line_column(text: str, pos: int) -> tuple[int, int]:
     line = text.count("\n", 0, pos) + 1
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
@@ -154,7 +158,10 @@ def loads(text: str | bytes, path: str = "<string>") -> Any:
             column = len(before) - (before.rfind(b"\n") + 1) + 1
             raise JsonSyntaxError(path, line, column, f"not UTF-8 (byte 0x{raw[e.start]:02x})") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        if text.startswith("\ufeff"):
+            # As json.loads says it (a str, not bytes, can still start with one).
+            raise JsonSyntaxError(path, 1, 1, "Unexpected UTF-8 BOM (decode using utf-8-sig)")
+        return _DECODER.decode(text)
     except json.JSONDecodeError as e:
         raise JsonSyntaxError(path, e.lineno, e.colno, e.msg) from None
     except _NonStandardConstant as e:

@@ -304,7 +304,7 @@ def _sync_file_system(fd: int) -> bool:
     raise OSError(code, os.strerror(code))
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync_file(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -312,7 +312,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _write(path: Path, data: bytes, mode: int | None) -> None:
+def _write(path: str, data: bytes, mode: int | None) -> None:
     # "x": a fresh file in a fresh folder; never write through something already there. Not
     # fsynced here: the whole new tree is flushed at once before the swap.
     with open(path, "xb") as file:
@@ -321,7 +321,7 @@ def _write(path: Path, data: bytes, mode: int | None) -> None:
         os.chmod(path, mode)
 
 
-def _link_or_copy(source: Path, path: Path) -> None:
+def _link_or_copy(source: str, path: str) -> None:
     try:
         os.link(source, path)
     except OSError:
@@ -421,17 +421,19 @@ def _swap_in(
             new_fd = os.open(new, os.O_RDONLY)
         if existed:
             shutil.copymode(target, new)
+        # Paths joined as text: a pathlib object per file was a tenth of a large tree's write.
+        new_dir, target_dir = os.fspath(new), os.fspath(target)
         for folder in sorted(needed):
-            os.mkdir(new / folder)
-        written: list[Path] = []
+            os.mkdir(f"{new_dir}/{folder}")
+        written: list[str] = []
         for path, data in files.items():
             name = by_name.get(path)
             if path in unchanged and name is not None:
-                _link_or_copy(target / name, new / path)
+                _link_or_copy(f"{target_dir}/{name}", f"{new_dir}/{path}")
             else:
                 mode = stat.S_IMODE(on_disk[name].st_mode) if name is not None else None
-                _write(new / path, data, mode)
-                written.append(new / path)
+                _write(f"{new_dir}/{path}", data, mode)
+                written.append(f"{new_dir}/{path}")
         if new_fd is None or not _sync_file_system(new_fd):
             for file in written:
                 _fsync_file(file)
