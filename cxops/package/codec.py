@@ -205,8 +205,9 @@ def _sorted_free_form(value: Any) -> Any:
 # How one value of a field decodes (see _decode_single).
 _PLAIN, _MESSAGE, _FREE_FORM, _FLOAT, _INT64, _PATH = range(6)
 # How _decode_message handles a field, most common first: a single plain value kept as it is
-# unless at its default, a single message, a list of messages, anything else.
-_PLAIN_ONE, _MESSAGE_ONE, _MESSAGE_LIST, _OTHER = range(4)
+# unless at its default, a single message, a list of messages, a list of plain values,
+# anything else.
+_PLAIN_ONE, _MESSAGE_ONE, _MESSAGE_LIST, _PLAIN_LIST, _OTHER = range(5)
 
 
 class _Field:
@@ -222,6 +223,7 @@ class _Field:
         "message_type",
         "mode",
         "name",
+        "number",
         "plan",
         "repeated",
         "target",
@@ -230,6 +232,7 @@ class _Field:
 
     def __init__(self, fd: Any) -> None:
         self.name: str = fd.name
+        self.number: int = fd.number
         message_type = fd.message_type
         self.message_type: Any = message_type
         self.is_map = message_type is not None and bool(message_type.GetOptions().map_entry)
@@ -261,6 +264,8 @@ class _Field:
             self.plan = _PLAIN_ONE
         elif self.mode == _MESSAGE:
             self.plan = _MESSAGE_LIST if self.repeated else _MESSAGE_ONE
+        elif self.mode == _PLAIN and self.repeated and not self.keep_zero:
+            self.plan = _PLAIN_LIST
         else:
             self.plan = _OTHER
 
@@ -274,7 +279,16 @@ class _Field:
 class _Message:
     """What decoding needs of one message type, read once from its descriptor."""
 
-    __slots__ = ("dropped", "fulfillment", "nested", "nested_dropped", "order", "short_name", "top")
+    __slots__ = (
+        "dropped",
+        "export_only",
+        "fulfillment",
+        "nested",
+        "nested_dropped",
+        "order",
+        "short_name",
+        "top",
+    )
 
     def __init__(self, desc: Any) -> None:
         type_name = desc.full_name
@@ -293,6 +307,16 @@ class _Message:
         self.nested = {
             key: None if f is None or f.name in self.nested_dropped else f for key, f in by_key.items()
         }
+        # Export-only keys met so far: JSON key -> (snake_case name, tree key, "Type.key").
+        self.export_only: dict[str, tuple[str, str, str]] = {}
+
+    def export_only_names(self, key: str) -> tuple[str, str, str]:
+        names = self.export_only.get(key)
+        if names is None:
+            names = (snake(key), export_only_key(key), f"{self.short_name}.{key}")
+            if len(self.export_only) < 4096:
+                self.export_only[key] = names
+        return names
 
 
 _MESSAGES: dict[str, _Message] = {}
@@ -315,21 +339,30 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
     fields = info.top if top else info.nested
     known: dict[str, Any] = {}
     unknown: dict[str, Any] | None = None
+    # Exports write fields in field-number order: sorted only when they are not.
+    last = 0
+    unordered = False
     for key, value in obj.items():
         f = fields.get(key, _ABSENT)
         if f is None:
             continue  # a field left out (server identity, derived)
         if f is _ABSENT:
-            name = snake(key)
+            name, tree_key, label = info.export_only_names(key)
             if name in (info.dropped if top else info.nested_dropped):
                 continue
-            ctx.unknown.add(f"{info.short_name}.{key}")
+            ctx.unknown.add(label)
             if unknown is None:
                 unknown = {}
-            tree_key = export_only_key(key)
-            # Text (the usual export-only value) is immutable: no copy needed.
-            unknown[tree_key] = decode_export_only(tree_key, value, ctx)
+            if type(value) is str and not value.startswith("projects/"):
+                # Text (the usual export-only value) naming no resource: kept as it is.
+                unknown[tree_key] = value
+            else:
+                unknown[tree_key] = decode_export_only(tree_key, value, ctx)
             continue
+        number = f.number
+        if number < last:
+            unordered = True
+        last = number
         decoded: Any
         plan = f.plan
         if plan == _PLAIN_ONE:
@@ -350,6 +383,11 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
                 _decode_message(v, sub, ctx, False) if isinstance(v, dict) else copy.deepcopy(v)
                 for v in value
             ]
+        elif plan == _PLAIN_LIST:
+            decoded = list(value)
+            if decoded:
+                known[f.name] = decoded
+            continue
         elif f.is_map:
             decoded = _decode_map(f, value, ctx)
         elif f.repeated:
@@ -371,7 +409,7 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
                 known[f.name] = decoded
         elif not _is_empty(decoded, f.enum_default):
             known[f.name] = decoded
-    if len(known) > 1:
+    if unordered and len(known) > 1:
         order = info.order
         out = {name: known[name] for name in sorted(known, key=order.__getitem__)}
     else:

@@ -83,6 +83,8 @@ HASH_CHARS = 8
 _FORBIDDEN = frozenset('/\\:*?"<>|%')
 # Categories escaped whole: controls, lone surrogates, line and paragraph separators.
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Printable ASCII that is never escaped unless forced ("." is, at the start).
+_SAFE_ASCII = frozenset(chr(c) for c in range(0x20, 0x7F)) - _FORBIDDEN - {"."}
 # Format characters that words and emoji need: ZWNJ, ZWJ, and the tags of subdivision flags.
 _KEPT_FORMAT = frozenset("\u200c\u200d") | frozenset(chr(c) for c in range(0xE0020, 0xE0080))
 _RESERVED = frozenset(
@@ -174,9 +176,10 @@ def _tokens(display_name: str) -> list[str]:
     if not core:
         return [_escape(c) for c in name] or ["_"]
     force: set[int] = set()
-    if _is_reserved("".join(_escape_chars(core, force))):
-        force.add(0)
     tokens = _escape_chars(core, force)
+    if _is_reserved("".join(tokens)):
+        force.add(0)
+        tokens = _escape_chars(core, force)
     if _is_short_alias("".join(tokens)):
         force.update(i for i, c in enumerate(core) if c == SUFFIX_MARK)
         tokens = _escape_chars(core, force)
@@ -189,6 +192,11 @@ def _escape_chars(core: str, force: set[int]) -> list[str]:
     tokens: list[str] = []
     escaped_before = True  # a combining mark must not start the stem
     for i, c in enumerate(core):
+        if c in _SAFE_ASCII and i not in force:
+            # Most characters of most names: never escaped, and no mark can follow an escape.
+            tokens.append(c)
+            escaped_before = False
+            continue
         category = unicodedata.category(c)
         escape = (
             c in _FORBIDDEN

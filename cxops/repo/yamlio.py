@@ -110,9 +110,14 @@ _NOT_PLAIN_INSIDE = re.compile(r"\s$|:\s|:$|\s#")
 # Printable ASCII starting with a letter or "_", without ":" or "#", not ending in a space: by
 # construction neither _NOT_RAW nor the _NOT_PLAIN patterns can match, and this one scan is
 # cheaper than theirs. Most text of an agent is like this.
-_SIMPLE_PLAIN = re.compile(r'[A-Za-z_](?:[ -"$-9;-~]*[!-"$-9;-~])?')
+# Japanese and Chinese text is allowed too: CJK punctuation, kana, ideographs and full-width
+# forms hold no whitespace (U+3000 is left out), no indicator, nothing escaped.
+_CJK = "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e\uff61-\uff9f"
+_SIMPLE_PLAIN = re.compile(rf'[A-Za-z_{_CJK}](?:[ -"$-9;-~{_CJK}]*[!-"$-9;-~{_CJK}])?')
 # The same for an item of a flow list, also without its punctuation ",?[]{}".
-_SIMPLE_FLOW_PLAIN = re.compile(r'[A-Za-z_](?:[ -"$-+\--9;->@-Z\\^-z|~]*[!-"$-+\--9;->@-Z\\^-z|~])?')
+_SIMPLE_FLOW_PLAIN = re.compile(
+    rf'[A-Za-z_{_CJK}](?:[ -"$-+\--9;->@-Z\\^-z|~{_CJK}]*[!-"$-+\--9;->@-Z\\^-z|~{_CJK}])?'
+)
 # In a flow list, also none of its own punctuation (PyYAML also ends plain text at "?" there).
 _NOT_FLOW_PLAIN = re.compile(r"[,?\[\]{}:#]")
 # What YAML 1.2 readers and other YAML 1.1 readers take for a number, a boolean or null, beyond
@@ -338,6 +343,15 @@ def _value(value: Any, indent: int, out: list[str]) -> None:
             _mapping(value, indent + 2, out, inline=False)
         else:
             out.append(" {}\n")
+        return
+    if type(value) is list and value:
+        # Before _scalar and the ABC check for Mapping, which a list goes through for nothing.
+        flow = _flow_list(value)
+        if flow is not None:
+            out.append(" " + flow + "\n")
+        else:
+            out.append("\n")
+            _sequence(value, indent + 2, out, inline=False)
         return
     text = _scalar(value)
     if text is not None:
