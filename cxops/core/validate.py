@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.exportonly import LINES, STRUCTURAL
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
-from cxops.model.snapshot import Key, Snapshot
+from cxops.model.snapshot import Key, Snapshot, holding
 from cxops.model.treekeys import tree_key
 
 FieldPath = tuple[str | int, ...]
@@ -400,31 +399,9 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             need(key, ("start_flow",), "flow", body.get("start_flow"))
             need(key, ("start_playbook",), "playbook", body.get("start_playbook"))
             continue
-        _visit(body, (), lambda path, obj: references(key, flow, path, obj))  # noqa: B023 (called at once)
+        for path, obj in holding(body, _REFERENCE_KEYS):
+            references(key, flow, path, obj)
     return problems
-
-
-def _visit(obj: dict[str, Any], path: FieldPath, found: Callable[[FieldPath, dict[str, Any]], None]) -> None:
-    """``found`` each mapping that holds a reference key, in document order (as
-    :func:`~cxops.model.snapshot.walk` would give them): a recursion without a generator or a
-    path for every mapping, since references sit in a few of an L agent's 180,000 mappings."""
-    if not _REFERENCE_KEYS.isdisjoint(obj):
-        found(path, obj)
-    for name, value in obj.items():
-        if isinstance(value, dict):
-            _visit(value, (*path, name), found)
-        elif isinstance(value, list):
-            _visit_items(value, (*path, name), found)
-
-
-def _visit_items(
-    items: list[Any], path: FieldPath, found: Callable[[FieldPath, dict[str, Any]], None]
-) -> None:
-    for i, value in enumerate(items):
-        if isinstance(value, dict):
-            _visit(value, (*path, i), found)
-        elif isinstance(value, list):
-            _visit_items(value, (*path, i), found)
 
 
 def validate(snapshot: Snapshot) -> list[Problem]:

@@ -100,3 +100,43 @@ def walk(
             children = [((*here, i), v) for i, v in enumerate(node) if isinstance(v, (dict, list))]
         children.reverse()
         stack.extend(children)
+
+
+def holding(
+    value: dict[str, Any], keys: frozenset[str], path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """The mappings of a body that hold any of ``keys``, with their paths, in :func:`walk`'s
+    order. For checks that look for a few keys: a recursion that tests each mapping with one
+    set operation and yields only the few that match, several times cheaper than walking all
+    of an L agent's 180,000 mappings."""
+    found: list[tuple[tuple[str | int, ...], dict[str, Any]]] = []
+    _holding(value, keys, path, found)
+    return iter(found)
+
+
+def _holding(
+    obj: dict[str, Any],
+    keys: frozenset[str],
+    path: tuple[str | int, ...],
+    found: list[tuple[tuple[str | int, ...], dict[str, Any]]],
+) -> None:
+    if not keys.isdisjoint(obj):
+        found.append((path, obj))
+    for name, value in obj.items():
+        if isinstance(value, dict):
+            _holding(value, keys, (*path, name), found)
+        elif isinstance(value, list):
+            _holding_items(value, keys, (*path, name), found)
+
+
+def _holding_items(
+    items: list[Any],
+    keys: frozenset[str],
+    path: tuple[str | int, ...],
+    found: list[tuple[tuple[str | int, ...], dict[str, Any]]],
+) -> None:
+    for i, value in enumerate(items):
+        if isinstance(value, dict):
+            _holding(value, keys, (*path, i), found)
+        elif isinstance(value, list):
+            _holding_items(value, keys, (*path, i), found)

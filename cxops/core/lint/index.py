@@ -20,6 +20,8 @@ _ENTITY_REF = re.compile(r"@([A-Za-z0-9_.-]+)")
 # A playbook hands over to a flow by naming it in its instructions or an example's invocation.
 _PLAYBOOK_FLOW = re.compile(r"\$\{FLOW:([^}]+)\}")
 _CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
+# Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
+LANGUAGE_FIELDS = frozenset({"messages", "training_phrases", "entities", "conditional_cases", "prompt_text"})
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Uses:
     # parameter -> every (key, path) where $session.params.<parameter> is read
     params_read: dict[str, list[tuple[Key, FieldPath]]] = field(default_factory=dict)
     agent_group_pages: set[str] = field(default_factory=set)
+    # resource -> its mappings that hold content by language (LANGUAGE_FIELDS), with their
+    # paths, in document order
+    translatable: dict[Key, list[tuple[FieldPath, dict[str, Any]]]] = field(default_factory=dict)
 
 
 def strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
@@ -120,8 +125,12 @@ class Index:
                 for flow_name in _PLAYBOOK_FLOW.findall(value):
                     uses.flows.setdefault(flow_name, (key, path))
 
+        translatable: list[tuple[FieldPath, dict[str, Any]]] = []
+
         # One recursive pass: a body is read once, whatever the rules look for.
         def scan(obj: dict[str, Any], path: FieldPath) -> None:
+            if not LANGUAGE_FIELDS.isdisjoint(obj):
+                translatable.append((path, obj))
             for name, value in obj.items():
                 if isinstance(value, str):
                     if name == "target_page" and container:
@@ -151,6 +160,22 @@ class Index:
                     items(value, (*path, name))
 
         def items(values: list[Any], path: FieldPath) -> None:
+            if values and isinstance(values[0], str):
+                # A list of texts (an intent's phrases, a message's lines): looked at joined, in
+                # one step, where only entity types can be in them (a set: order is no matter,
+                # and no reference reaches across the newline).
+                try:
+                    block = "\n".join(values)
+                except TypeError:
+                    block = None
+                if (
+                    block is not None
+                    and not (container and "$session.params." in block)
+                    and not (playbook and "${FLOW:" in block)
+                ):
+                    if "@" in block:
+                        uses.entity_types.update(_ENTITY_REF.findall(block))
+                    return
             for i, value in enumerate(values):
                 if isinstance(value, str):
                     text(value, (*path, i))
@@ -160,6 +185,8 @@ class Index:
                     items(value, (*path, i))
 
         scan(body, ())
+        if translatable:
+            uses.translatable[key] = translatable
         if key.kind == "flow":
             # A flow's own routes are in scope on every page of the flow; its start page is its
             # entry, not a separate resource.

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from cxops.core.lint.index import Index
+from cxops.core.lint.index import LANGUAGE_FIELDS, Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
 from cxops.model.snapshot import walk
 
-# Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
 # Locale-specific languages fall back to their root language ("design your agent for root
 # languages, and only customize for locale-specific languages as needed",
 # https://cloud.google.com/dialogflow/cx/docs/concept/agent-multilingual), except these, which
@@ -32,9 +31,6 @@ def _covered(lang: str, content: dict[str, object], default: str) -> bool:
     return root is not None and (root == default.lower() or bool(content.get(root)))
 
 
-_LANGUAGE_FIELDS = frozenset({"messages", "training_phrases", "entities", "conditional_cases", "prompt_text"})
-
-
 @rule(
     "languages/missing-translation",
     Severity.warning,
@@ -45,16 +41,16 @@ def missing_translation(index: Index, params: Params) -> Iterator[Hit]:
     default, others = index.default_language, index.languages[1:]
     if not others:
         return
-    for key, body in index.resources:
-        if key.kind in ("agent", "test_case", "generative_settings"):
+    # The mappings with content by language, found by the index's one pass over the bodies.
+    translatable = index.uses.translatable
+    for key, _ in index.resources:
+        if key.kind in ("agent", "test_case", "generative_settings") or key not in translatable:
             continue
         missing: dict[str, None] = {}
         first: tuple[str | int, ...] | None = None
-        for path, obj in walk(body):
-            if _LANGUAGE_FIELDS.isdisjoint(obj):  # most mappings: one set operation in C
-                continue
+        for path, obj in translatable[key]:
             for name, value in obj.items():
-                if name in _LANGUAGE_FIELDS and isinstance(value, dict) and value.get(default):
+                if name in LANGUAGE_FIELDS and isinstance(value, dict) and value.get(default):
                     gaps = [lang for lang in others if not _covered(lang, value, default)]
                     if gaps:
                         missing.update(dict.fromkeys(gaps))

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cxops.core.lint.registry import LintFinding, Severity
 from cxops.errors import ConfigError, Location
@@ -69,6 +70,8 @@ def ignored_rules(lines: Sequence[str], line: int | None) -> set[str]:
         return set()
     found: set[str] = set()
     for text in lines[max(0, line - 2) : line]:
+        if "ignore[" not in text:
+            continue  # most lines: no comment to parse
         for match in _IGNORE.finditer(text):
             found.update(part.strip() for part in match.group(1).split(","))
     return found
@@ -121,8 +124,18 @@ def columns(lines: Sequence[str]) -> list[int]:
     return out
 
 
+# What find_line knows after reading a prefix of a path: (final, line, start, indent, item).
+# ``final``: the answer is ``line`` whatever follows (None where the prefix is not there).
+Step = tuple[bool, "int | None", int, int, "int | None"]
+# Per text: a path prefix -> its Step; (None, start, indent) -> the lines of a list's items.
+Memo = dict[tuple[Any, ...], Any]
+
+
 def find_line(
-    lines: Sequence[str], path: Sequence[str | int], cols: Sequence[int] | None = None
+    lines: Sequence[str],
+    path: Sequence[str | int],
+    cols: Sequence[int] | None = None,
+    memo: Memo | None = None,
 ) -> int | None:
     """The 1-based line of ``path`` in block-style YAML text, found by reading indentation only.
 
@@ -130,19 +143,39 @@ def find_line(
     the block style that cxops writes (tests compare the two on whole trees). None where the
     text is not plain enough to be sure (the caller then asks Positions); a path that goes into
     an inline value gives the line of that value, as Positions does.
+
+    ``memo``: one dict per text, kept between calls: what is learnt about each prefix of a path
+    (where it is, where a list's items are) is reused by later paths through it, so the twenty
+    findings of one intent file read its phrase list once, not twenty times.
     """
     total = len(lines)
     cols = columns(lines) if cols is None else cols
-    start, indent = 0, 0
-    # A list item's first key sits on the item's own line, after "- ": `item` is that line.
-    item: int | None = None
-    line = next((i + 1 for i, column in enumerate(cols) if column != -1), 1)
-    for part in path:
+    memo = {} if memo is None else memo
+    path = tuple(path)
+    # Resume after the longest prefix already read.
+    done = len(path)
+    while done and path[:done] not in memo:
+        done -= 1
+    line: int | None
+    start: int
+    indent: int
+    item: int | None
+    if done:
+        step: Step = memo[path[:done]]
+        final, line, start, indent, item = step
+        if final:
+            return line
+    else:
+        start, indent, item = 0, 0, None
+        line = next((i + 1 for i, column in enumerate(cols) if column != -1), 1)
+    for depth in range(done, len(path)):
+        part = path[depth]
+        prefix = path[: depth + 1]
         found = None
         if isinstance(part, str):
             forms = _key_forms(part)
+            spaced = tuple(form + " " for form in forms)
             for i in range(start, total):
-                text = lines[i]
                 if i == item:
                     column = indent
                 else:
@@ -150,48 +183,58 @@ def find_line(
                     if column == -1:
                         continue
                     if column < indent:
-                        return None  # left the mapping: the key is not there
+                        break  # left the mapping: the key is not there
                     if column > indent:
                         continue
-                rest = text[column:]
-                if any(rest == form or rest.startswith(form + " ") for form in forms):
+                rest = lines[i][column:]
+                if rest in forms or rest.startswith(spaced):
                     found = i
                     break
             if found is None:
+                memo[prefix] = (True, None, 0, 0, None)
                 return None
             line = found + 1
             value = lines[found][indent:].split(":", 1)[1].strip()
             if value and value[0] not in "|>#":
+                memo[prefix] = (True, line, 0, 0, None)
                 return line  # an inline value: deeper parts are on this line
             start, item = found + 1, None
             child = next((i for i in range(start, total) if cols[i] != -1), None)
-            if child is None:
-                return line
-            child_indent = cols[child]
-            if child_indent <= indent:
-                return line  # an empty value
-            indent = child_indent
+            if child is None or cols[child] <= indent:
+                memo[prefix] = (True, line, 0, 0, None)
+                return line  # the end of the text, or an empty value
+            indent = cols[child]
         else:
-            count = -1
-            for i in range(start, total):
-                column = cols[i]
-                if column == -1 or column > indent:
-                    continue
-                if column < indent:
-                    return None
-                body = lines[i][column:]
-                if body.startswith("- ") or body == "-":
-                    count += 1
-                    if count == part:
-                        found = i
-                        break
-            if found is None:
+            items: list[int] | None = memo.get((None, start, indent))
+            if items is None:
+                items = memo[(None, start, indent)] = _items(lines, cols, start, indent)
+            if not 0 <= part < len(items):
+                memo[prefix] = (True, None, 0, 0, None)
                 return None
+            found = items[part]
             line = found + 1
             rest = lines[found][indent + 2 :]
             if rest.startswith("-") or not rest.strip():
+                memo[prefix] = (True, None, 0, 0, None)
                 return None  # nested lists, or an item on the next line: leave it to Positions
             if ":" not in rest.split(" #")[0]:
+                memo[prefix] = (True, line, 0, 0, None)
                 return line  # a scalar item
             start, item, indent = found, found, indent + 2
+        memo[prefix] = (False, line, start, indent, item)
     return line
+
+
+def _items(lines: Sequence[str], cols: Sequence[int], start: int, indent: int) -> list[int]:
+    """The lines of the items of the list at ``indent`` from line ``start``."""
+    found = []
+    for i in range(start, len(lines)):
+        column = cols[i]
+        if column == -1 or column > indent:
+            continue
+        if column < indent:
+            break
+        body = lines[i][column:]
+        if body.startswith("- ") or body == "-":
+            found.append(i)
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import re2
@@ -51,20 +51,64 @@ def plain_text(line: str) -> str:
     return _ESCAPE.sub(r"\1", line) if "\\" in line else line
 
 
-# ASCII text folded in one C call: letters lowered, every non-word character a space.
-_ASCII_FOLD = {
-    i: (chr(i).lower() if chr(i).isalnum() or chr(i) == "_" else " ")
-    for i in range(128)
-    if chr(i) != chr(i).lower() or not (chr(i).isalnum() or chr(i) == "_")
-}
+# ASCII text folded in one C call: letters lowered, every non-word character a space. A
+# bytes table: bytes.translate is a plain array look-up, str.translate a dict look-up a character.
+_ASCII_FOLD = bytes(
+    ord(chr(i).lower()) if i >= 128 or chr(i).isalnum() or chr(i) == "_" else ord(" ") for i in range(256)
+)
 
 
 def normalise(text: str) -> str:
     """Case, width, punctuation and spacing folded: what NLU matching does not tell apart."""
     if text.isascii():
-        return " ".join(text.translate(_ASCII_FOLD).split())
+        return b" ".join(text.encode("ascii").translate(_ASCII_FOLD).split()).decode("ascii")
     folded = unicodedata.normalize("NFKC", text).casefold()
     return _NOT_WORD.sub(" ", folded).strip()
+
+
+# The line-wise patterns for phrase lines joined by newlines: no annotation, escape or run of
+# non-word characters reaches across a newline, so the joined text is handled in one call.
+_ANNOTATION_IN_LINE = re.compile(r"\[((?:\\.|[^\]\\\n])*)\]\(([^()\s]+)\)")
+_NOT_WORD_IN_LINE = re.compile(r"[^\w\n]+")
+_PARAMETER_IN_LINE = re.compile(r"\[(?:\\.|[^\]\\\n])*\]\(([^()\s]+)\)")  # the parameter alone
+_ASCII_FOLD_LINES = bytes(ord("\n") if i == ord("\n") else b for i, b in enumerate(_ASCII_FOLD))
+
+
+def joined_lines(items: list[Any]) -> tuple[Sequence[int], list[str], str]:
+    """The phrase lines among one language's training phrases, their indices, and the lines
+    joined by newlines (for the one-pass helpers below)."""
+    try:
+        return range(len(items)), items, "\n".join(items)  # most lists: lines only
+    except TypeError:  # a {phrase, repeat_count} item, or a wrong one
+        at: list[int] = []
+        lines: list[str] = []
+        for i, item in enumerate(items):
+            line = item.get("phrase") if isinstance(item, dict) else item
+            if isinstance(line, str):
+                at.append(i)
+                lines.append(line)
+        return at, lines, "\n".join(lines)
+
+
+def folded_lines(lines: list[str], block: str) -> list[str]:
+    """``normalise(plain_text(line))`` of each line, each step run once over ``block`` (the
+    lines joined by newlines) rather than once a line: an L agent has 200,000 phrases, and
+    the calls were most of the cost."""
+    if block.count("\n") == len(lines) - 1:  # no line holds a newline of its own
+        if "[" in block:
+            block = _ANNOTATION_IN_LINE.sub(_TEXT, block)
+        if "\\" in block:
+            block = _ESCAPE.sub(r"\1", block)
+        if block.isascii():
+            parts = block.encode("ascii").translate(_ASCII_FOLD_LINES).decode("ascii").split("\n")
+            return [" ".join(part.split()) for part in parts]
+        # NFKC line by line: its quick check passes most lines as they are, and the joined
+        # text would fail it as a whole if any line needs it.
+        texts = [unicodedata.normalize("NFKC", text) for text in block.split("\n")]
+        parts = _NOT_WORD_IN_LINE.sub(" ", "\n".join(texts).casefold()).split("\n")
+        if len(parts) == len(lines):
+            return [part.strip(" ") for part in parts]
+    return [normalise(plain_text(line)) for line in lines]
 
 
 @rule(
@@ -100,23 +144,31 @@ def few_training_phrases(index: Index, params: Params) -> Iterator[Hit]:
     cx_message="Different intents have training phrases which are too similar.",
 )
 def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
-    seen: dict[tuple[str, str], Key] = {}
-    folded: dict[str, str] = {}  # the same line often recurs: fold it once
+    # Each phrase is folded once and looked up in a table of the folded phrases seen so far,
+    # per language: one hash look-up a phrase, no comparison of phrases or intents in pairs.
+    seen: dict[str, dict[str, Key]] = {}  # language -> folded phrase -> the first intent with it
     for key, body in index.of_kind("intent"):
-        if key.name == NEGATIVE:
-            continue  # its phrases are meant to be near real ones
+        by_lang = body.get("training_phrases")
+        if key.name == NEGATIVE or not isinstance(by_lang, dict):
+            continue  # the negative intent's phrases are meant to be near real ones
         # One finding per other intent and language, at the first shared phrase: a copied
         # intent shares dozens, and one line per phrase buries everything else.
         shared: dict[tuple[Key, str], list[tuple[int, str]]] = {}
-        for lang, i, line in _lines(body):
-            text = folded.get(line)
-            if text is None:
-                text = folded[line] = normalise(plain_text(line))
-            if not text:
+        for lang, items in by_lang.items():
+            if not isinstance(items, list):
                 continue
-            first = seen.setdefault((lang, text), key)
-            if first is not key and first != key:
-                shared.setdefault((first, lang), []).append((i, text))
+            firsts = seen.setdefault(lang, {})
+            at, lines, block = joined_lines(items)
+            texts = folded_lines(lines, block)
+            # Set operations in C: which phrases earlier intents have, and the rest recorded as
+            # this intent's (an empty one, punctuation only, is nobody's duplicate).
+            earlier = firsts.keys() & texts
+            earlier.discard("")
+            if earlier:
+                for i, text in zip(at, texts, strict=True):
+                    if text in earlier:
+                        shared.setdefault((firsts[text], lang), []).append((i, text))
+            firsts.update(dict.fromkeys(set(texts) - earlier, key))
         for (first, lang), phrases_ in shared.items():
             i, text = phrases_[0]
             more = f" (and {len(phrases_) - 1} more)" if len(phrases_) > 1 else ""
@@ -127,6 +179,20 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
             )
 
 
+def _annotates_only(by_lang: dict[str, Any], defined: set[Any]) -> bool:
+    """Whether every annotation in these phrases names one of ``defined``: one search over each
+    language's lines joined, where none holds a newline (else False, to look line by line)."""
+    for items in by_lang.values():
+        if not isinstance(items, list):
+            continue
+        _, lines, block = joined_lines(items)
+        if block.count("\n") != len(lines) - 1:
+            return False
+        if "[" in block and not defined.issuperset(_PARAMETER_IN_LINE.findall(block)):
+            return False
+    return True
+
+
 @rule(
     "nlu/undefined-annotation",
     Severity.error,
@@ -135,6 +201,9 @@ def duplicate_phrase(index: Index, params: Params) -> Iterator[Hit]:
 def undefined_annotation(index: Index, params: Params) -> Iterator[Hit]:
     for key, body in index.of_kind("intent"):
         defined = {p.get("id") for p in body.get("parameters") or [] if isinstance(p, dict)}
+        by_lang = body.get("training_phrases")
+        if isinstance(by_lang, dict) and _annotates_only(by_lang, defined):
+            continue  # most intents: every annotation names a parameter, seen in one pass
         for lang, i, line in _lines(body):
             if "[" not in line:
                 continue
