@@ -374,11 +374,11 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
             decoded = value
         elif plan == _MESSAGE_ONE:
             if isinstance(value, dict):
-                decoded = _decode_message(value, f.message(), ctx, False)
+                decoded = _decode_message(value, f.info or f.message(), ctx, False)
             else:
                 decoded = copy.deepcopy(value)
         elif plan == _MESSAGE_LIST:
-            sub = f.message()
+            sub = f.info or f.message()
             decoded = [
                 _decode_message(v, sub, ctx, False) if isinstance(v, dict) else copy.deepcopy(v)
                 for v in value
@@ -415,7 +415,8 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
     else:
         out = known
     if unknown:
-        out.update((k, unknown[k]) for k in sorted(unknown))
+        # Usually one key (an entity's or a response message's languageCode): nothing to sort.
+        out.update(unknown if len(unknown) == 1 else {k: unknown[k] for k in sorted(unknown)})
     if info.fulfillment:
         _group_fulfillment(out, ctx)
     return out
@@ -472,14 +473,19 @@ PATH_REFERENCES = {
 
 
 def _pop_languages(value: Any, found: list[str]) -> None:
+    items: Any
     if isinstance(value, dict):
         lang = value.pop("language_code", None)
         if isinstance(lang, str):
             found.append(lang.lower())
-        for v in value.values():
-            _pop_languages(v, found)
+        items = value.values()
     elif isinstance(value, list):
-        for v in value:
+        items = value
+    else:
+        return
+    for v in items:
+        # No call for a scalar, most of what a response message holds.
+        if isinstance(v, (dict, list)):
             _pop_languages(v, found)
 
 
