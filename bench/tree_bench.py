@@ -88,7 +88,8 @@ def import_ratio(files: dict[str, bytes], runs: int) -> dict[str, float]:
             _create_files(Path(tmp) / "agent", tree)
             return time.perf_counter() - began
 
-    base = best(runs, baseline)
+    # The baseline is short and the machine shared: its best of more runs is a steadier floor.
+    base = best(max(runs, 10), baseline)
     phases = [full() for _ in range(runs)]
     decode_s, emit_s, write_s = (min(p[i] for p in phases) for i in range(3))
     took = min(sum(p) for p in phases)
