@@ -295,7 +295,9 @@ def _flow_list(items: Sequence[Any]) -> str | None:
     for index, item in enumerate(items):
         if type(item) is str:
             # Text, most items: without the ABC check for Mapping below.
-            if "\n" in item:
+            if "\n" in item or width + len(item) + 2 > FLOW_WIDTH:
+                # Written, text is never shorter: a long list (training phrases) stops here
+                # without writing an item it will write again one per line.
                 return None
             part = written_as.get(item)
             if part is None:
@@ -447,7 +449,8 @@ def _sequence(items: Sequence[Any], indent: int, out: list[str], inline: bool) -
             if kind is str and "\n" not in item:
                 text = written_as.get(item)
                 if text is None:
-                    text = _text(item, False)
+                    # Not remembered: list items (phrases, messages, synonyms) rarely repeat.
+                    text = _inline_text(item)
                 append(first + text + "\n")
             elif kind is dict and item:
                 append(first)
