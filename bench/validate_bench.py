@@ -5,7 +5,7 @@
 
 The synthetic agent exported into a tree folder (as for lint_bench), then ``read_tree`` alone
 and what `cxops validate AGENT` does (file-name collisions, read, validation, locating problems
-in files, the stage files), in CPU seconds, best of ``--runs``. Last line: JSON.
+in files, the stage files), in CPU seconds, by turns, best of ``--runs`` each. Last line: JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.lint_bench import best, synthetic_tree
+from bench.lint_bench import paired, synthetic_tree
 from cxops.repo.tree import read_tree
 from cxops.workflows.checks import check_agent, check_stages
 
@@ -24,16 +24,17 @@ from cxops.workflows.checks import check_agent, check_stages
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="L")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=4)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / "agents" / "synthetic"
         synthetic_tree(args.size, folder)
         problems = check_agent(root, "synthetic") + check_stages(root, ["synthetic"])
-        load_s = best(args.runs, lambda: read_tree(folder, base="agents/synthetic"))
-        validate_s = best(
-            args.runs, lambda: check_agent(root, "synthetic") + check_stages(root, ["synthetic"])
+        load_s, validate_s = paired(
+            args.runs,
+            lambda: read_tree(folder, base="agents/synthetic"),
+            lambda: check_agent(root, "synthetic") + check_stages(root, ["synthetic"]),
         )
     figures = {
         "bench": "validate",

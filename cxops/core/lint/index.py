@@ -20,6 +20,8 @@ _ENTITY_REF = re.compile(r"@([A-Za-z0-9_.-]+)")
 # A playbook hands over to a flow by naming it in its instructions or an example's invocation.
 _PLAYBOOK_FLOW = re.compile(r"\$\{FLOW:([^}]+)\}")
 _CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
+# Keys whose text value may name another resource or a parameter.
+_NAMING = frozenset({"target_page", "target_flow", "intent", "webhook", "generator", "parameter", "flow"})
 # Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
 LANGUAGE_FIELDS = frozenset({"messages", "training_phrases", "entities", "conditional_cases", "prompt_text"})
 
@@ -115,6 +117,8 @@ class Index:
         in_group = key.kind == "route_group"
         pages = uses.pages.setdefault(flow, set()) if container and not in_group else uses.agent_group_pages
 
+        dollars = container or playbook  # where text() looks for $session.params. or ${FLOW:
+
         def text(value: str, path: FieldPath) -> None:
             if "@" in value:
                 uses.entity_types.update(_ENTITY_REF.findall(value))
@@ -133,7 +137,9 @@ class Index:
                 translatable.append((path, obj))
             for name, value in obj.items():
                 if isinstance(value, str):
-                    if name == "target_page" and container:
+                    if name not in _NAMING:
+                        pass  # most texts: not a reference by their key
+                    elif name == "target_page" and container:
                         pages.add(value)
                     elif name == "target_flow":
                         uses.flows.setdefault(value, (key, (*path, name)))
@@ -147,7 +153,8 @@ class Index:
                         uses.params_set.add(value)
                     elif name == "flow" and playbook and path[-1:] == ("flow_invocation",):
                         uses.flows.setdefault(value, (key, (*path, name)))
-                    text(value, (*path, name))
+                    if "@" in value or (dollars and "$" in value):
+                        text(value, (*path, name))  # else it holds nothing text() looks for
                 elif isinstance(value, dict):
                     scan(value, (*path, name))
                 elif isinstance(value, list):
@@ -178,7 +185,8 @@ class Index:
                     return
             for i, value in enumerate(values):
                 if isinstance(value, str):
-                    text(value, (*path, i))
+                    if "@" in value or (dollars and "$" in value):
+                        text(value, (*path, i))
                 elif isinstance(value, dict):
                     scan(value, (*path, i))
                 elif isinstance(value, list):

@@ -117,11 +117,11 @@ def _key_forms(key: str) -> tuple[str, ...]:
 
 def columns(lines: Sequence[str]) -> list[int]:
     """Each line's indentation; -1 for a blank or comment line."""
-    out = []
-    for text in lines:
-        body = text.lstrip(" ")
-        out.append(-1 if not body or body[0] == "#" else len(text) - len(body))
-    return out
+    bodies = [text.lstrip(" ") for text in lines]
+    return [
+        len(text) - len(body) if body and body[0] != "#" else -1
+        for text, body in zip(lines, bodies, strict=True)
+    ]
 
 
 # What find_line knows after reading a prefix of a path: (final, line, start, indent, item).
