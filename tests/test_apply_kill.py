@@ -1,6 +1,7 @@
-"""Kill-anywhere: `cxops apply` in a subprocess, SIGKILLed at seeded random points; planning and
-applying again always converges, with no duplicate, nothing lost and nothing outside the plan
-touched. 50+ kills across the file."""
+"""Kill-anywhere: `cxops apply` in a subprocess, SIGKILLed at seeded random writes (held by the
+stand-in before or after they commit, so the point is exact); planning and applying again always
+converges, with no duplicate, nothing lost and nothing outside the plan touched. 50+ kills across
+the file."""
 
 from __future__ import annotations
 
@@ -31,34 +32,22 @@ from tests.stagerepo import SECRET_ENV, SECRET_VALUE, SECRETS, empty_agent, samp
 PROJECT = "acme-bots-stg"
 
 
-def kill_at(root: Path, plan: Path, fake: FakeCX, writes: int, env: dict[str, str]) -> bool:
-    """Apply in a subprocess; SIGKILL it once the stand-in has seen ``writes`` more writes.
-    True when it was killed, False when it finished first."""
-    start = fake.write_count()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cxops",
-            "--root",
-            str(root),
-            "-q",
-            "apply",
-            str(plan),
-            "--force",
-            "--break-lease",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
-        if fake.write_count() - start >= writes:
+def kill_at(root: Path, plan: Path, fake: FakeCX, writes: int, committed: bool, env: dict[str, str]) -> bool:
+    """Apply in a subprocess; SIGKILL it while the stand-in holds its ``writes``-th write, before
+    that write commits or (``committed``) after it did, its answer never sent. The kill point is
+    exact whatever the machine's load. True when it was killed, False when it finished first."""
+    command = [sys.executable, "-m", "cxops", "--root", str(root), "-q", "apply", str(plan)]
+    with fake.hold_writes(after=writes - 1, committed=committed) as hold:
+        proc = subprocess.Popen(
+            [*command, "--force", "--break-lease"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while not hold.wait(0.01) and proc.poll() is None and time.monotonic() < deadline:
+            pass
+        if hold.reached.is_set():
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return True
-        time.sleep(0.0005)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     return False
@@ -93,7 +82,6 @@ def setup(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.Monkey
         parent=f"projects/{PROJECT}/locations/global/agents/{other}", intent=cx.Intent(display_name="keep.me")
     )
     env = {**os.environ, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "ci", SECRET_ENV: SECRET_VALUE}
-    fake.latency = 0.002  # calls take a moment, so a kill lands between or inside writes
     return tmp_path, f"projects/{PROJECT}/locations/global/agents/{stg}", other, env
 
 
@@ -108,7 +96,8 @@ def converge(root: Path, fake: FakeCX, rng: random.Random, env: dict[str, str], 
         path.write_text(plan.to_json())
         # A half-bootstrapped stage shows its secret-carrying webhook as new: someone reviews it.
         approve(path, "rev-bob")
-        done += kill_at(root, path, fake, rng.randint(1, max(1, len(plan.writes) - 1)), env)
+        writes = rng.randint(1, max(1, len(plan.writes) - 1))
+        done += kill_at(root, path, fake, writes, rng.random() < 0.5, env)
     final = plan_stage(root, "stg", None, fake.address, None, plan_author="ci")
     run(root, load_stage(root, "stg"), final, fake.address, None, force=True, break_lease=True)
     assert not plan_stage(root, "stg", None, fake.address, None)

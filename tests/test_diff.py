@@ -481,3 +481,17 @@ def test_bodies_are_cut_to_the_comment_limit_and_no_change_is_left_out(base: Sna
     # Where no line fits, the count still does.
     last = out.split("</details>")[-2]
     assert "<code>+</code> test_case" in last and re.search(r"```diff\n  … \d+ lines\n```", last)
+
+
+def test_field_paths_say_type_as_the_tree_does() -> None:
+    def playbook(kind: str) -> Snapshot:
+        body = {
+            "display_name": "P",
+            "goal": "g",
+            "input_parameter_definitions": [{"name": "a", "type_": kind}],
+        }
+        return Snapshot(resources={Key("playbook", "", "P"): body})
+
+    diff = compare(playbook("STRING"), playbook("NUMBER"), "a", "b")
+    assert '~ input_parameter_definitions[0].type: "STRING" -> "NUMBER"' in render(diff)
+    assert '+   input_parameter_definitions[0].type: "NUMBER"' in markdown(diff)

@@ -169,3 +169,56 @@ def test_markdown_is_a_table(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
         "| 🟡 | `references/unused-intent` | `agents/order-desk/intents/return.provide_reason.yaml:1` |"
         in text
     )
+
+
+def test_a_tree_of_the_wrong_shape_is_refused_in_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = repo / "agents/order-desk/flows/Order Status/pages/Collect Order Number.yaml"
+    text = page.read_text(encoding="utf-8")
+    head, _, rest = text.partition("form:\n")
+    tail = rest[rest.index("\ntransition_routes:") + 1 :]
+    page.write_text(f"{head}form:\n  parameters: true\n{tail}", encoding="utf-8")
+    capsys.readouterr()
+    assert lint(repo, "--sarif", str(repo / "out.sarif")) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: cannot lint agents/order-desk: agents/order-desk/flows/Order Status/pages/"
+        "Collect Order Number.yaml:3: form.parameters: expected a list, got true/false"
+    )
+    assert not (repo / "out.sarif").exists()
+
+
+def _key_lines(text: str) -> list[int]:
+    """Lines that hold `key: value` (a scalar or flow value on the key's own line)."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines())
+        if ": " in line and line.lstrip(" -").partition(":")[0].isidentifier()
+    ]
+
+
+@pytest.mark.parametrize("wrong", ["true", "7", "[]", "{x: 1}"])
+def test_no_wrong_value_makes_lint_crash(repo: Path, capsys: pytest.CaptureFixture[str], wrong: str) -> None:
+    """Every `key: value` line of a page, an intent and the agent file given a value of another
+    shape: lint either lints or refuses in one line, never an internal error."""
+    files = [
+        repo / "agents/order-desk/flows/Order Status/pages/Collect Order Number.yaml",
+        repo / "agents/order-desk/intents/delivery.provide_date.yaml",
+        repo / "agents/order-desk/agent.yaml",
+    ]
+    tried = 0
+    for path in files:
+        original = path.read_text(encoding="utf-8")
+        lines = original.splitlines()
+        for number in _key_lines(original):
+            key, _, _ = lines[number].partition(": ")
+            path.write_text("\n".join([*lines[:number], f"{key}: {wrong}", *lines[number + 1 :]]) + "\n")
+            capsys.readouterr()
+            code = lint(repo)
+            err = capsys.readouterr().err
+            assert "internal error" not in err, (path.name, lines[number], err)
+            assert code in (0, 1)
+            tried += 1
+        path.write_text(original, encoding="utf-8")
+    assert tried > 20

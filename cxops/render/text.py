@@ -35,6 +35,9 @@ def path_text(path: Path) -> str:
         elif step == "item":
             continue  # a plain list line: its text is the identity, shown as the value
         else:
+            # Bodies keep the protobuf's `type_`; the tree and so the reader say `type`
+            # (model/treekeys.py). A payload key spelled `type_` would show as `type` too.
+            step = "type" if step == "type_" else step
             out += f" {step}" if step.startswith(ITEM_STEPS) else (f".{step}" if out else step)
     return out
 

@@ -17,7 +17,7 @@ from cxops.core.lint.located import (
     parse_baseline,
 )
 from cxops.core.lint.registry import LintFinding, run
-from cxops.errors import ConfigError, Location
+from cxops.errors import ConfigError, CxopsError, Location
 from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import Snapshot
 from cxops.render.lintout import Summary
@@ -25,6 +25,7 @@ from cxops.repo import yamlio
 from cxops.repo.atomicfile import write_atomic
 from cxops.repo.tree import snapshot_from_tree, tree_bytes
 from cxops.workflows.agents import agent_dir
+from cxops.workflows.checks import require_valid
 
 
 @dataclass
@@ -116,7 +117,16 @@ def lint_agent(root: Path, agent: str, config: LintConfig) -> tuple[list[Located
     # The rules and locating make some 100,000 containers on an L agent, each allocation
     # counting towards a collection that rescans the millions of the snapshot: none is cyclic.
     with gc_paused():
-        return locate(root, snapshot, run(snapshot, config.rules), f"{base}/agent.yaml", texts)
+        try:
+            findings = run(snapshot, config.rules)
+        except CxopsError:
+            raise
+        except Exception:
+            # The rules read a tree of the right shape; validating first would cost every run
+            # as much again, so the shape is checked only when a rule trips over it.
+            require_valid(root, agent, f"cannot lint agents/{agent}")
+            raise
+        return locate(root, snapshot, findings, f"{base}/agent.yaml", texts)
 
 
 def lint(
