@@ -71,3 +71,18 @@ def test_hand_written_yaml(text: str) -> None:
     assert find_line(lines, ("block",)) == 11
     assert find_line(lines, ("missing",)) is None
     assert find_line(lines, ("list", 5)) is None
+
+
+def test_multi_line_double_quoted_text_as_the_writer_writes_it() -> None:
+    # Lines of text that look like keys and list items, some ending in a space: double-quoted
+    # one line per line, the continuation lines indented like a block's.
+    tricky = "- step: one \nkey: value \n  - item\n# not a comment \n"
+    data = {
+        "goal": tricky,
+        "after": {"messages": [tricky, {"text": tricky, "next": 1}], "deep": {"x": tricky}},
+        "last": "end",
+    }
+    text = yamlio.dump(data)
+    assert "\\n\\\n  key: value \\n\\\n" in text
+    total = len(list(paths(data)))
+    assert check(text) == total

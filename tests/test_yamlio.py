@@ -272,12 +272,49 @@ def test_unicode_stays_readable_and_invisible_characters_are_escaped() -> None:
 
 
 def test_multi_line_text_falls_back_to_double_quotes_where_a_block_would_not_be_exact() -> None:
-    assert dump({"k": "trailing space \nx"}) == 'k: "trailing space \\nx"\n'
-    assert dump({"k": "crlf\r\nx"}) == 'k: "crlf\\r\\nx"\n'
-    assert dump({"k": "ls\u2028x\ny"}) == 'k: "ls\\Lx\\ny"\n'
+    # One line of text per line still: each ends in an escaped line break, which YAML drops
+    # with the next line's indentation; a leading space is escaped so that it is kept.
+    assert dump({"k": "trailing space \nx"}) == 'k: "trailing space \\n\\\n  x"\n'
+    assert dump({"k": "crlf\r\nx"}) == 'k: "crlf\\r\\n\\\n  x"\n'
+    assert dump({"k": "ls\u2028x\ny"}) == 'k: "ls\\Lx\\n\\\n  y"\n'
+    assert dump({"k": "a \n  b\n"}) == 'k: "a \\n\\\n  \\  b\\n"\n'
+    assert dump(["x \ny"]) == '- "x \\n\\\n  y"\n'
     assert dump({"k": "\n\n"}) == 'k: "\\n\\n"\n'
+    assert dump({"k": "one line \n"}) == 'k: "one line \\n"\n'
     assert dump({"k": "tab\tinside\nok"}) == "k: |-\n  tab\tinside\n  ok\n"
     assert dump({"k": "\tfirst\nline"}) == "k: |2-\n  \tfirst\n  line\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a \nb",
+        "a \n\nb\n",
+        " lead \n  two\n\tthree \n",
+        "x\r\ny\r\n",
+        "end \n",
+        "é \n😀\u202e \nz  ",
+        "a\n\n\n ",
+    ],
+)
+def test_quoted_multi_line_text_reads_back_exactly(text: str) -> None:
+    for data in ({"k": text}, [text], {"a": {"b": [{"c": text}]}}, text):
+        written = dump(data)
+        assert not any(line.endswith((" ", "\t")) for line in written.splitlines())
+        for loader in LOADERS:
+            with using(loader):
+                assert load(written, "x.yaml") == data, written
+
+
+def test_a_word_changed_in_long_multi_line_text_changes_one_line_of_the_file() -> None:
+    """What git merges line by line: a long playbook goal whose lines end in spaces."""
+    goal = "".join(f"- step {i}: do the thing number {i} \n" for i in range(40))
+    before, after = dump({"goal": goal}), dump({"goal": goal.replace("number 17 ", "nummer 17 ")})
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert len(before.splitlines()) == 40
+    assert changed == [
+        ("  - step 17: do the thing number 17 \\n\\", "  - step 17: do the thing nummer 17 \\n\\")
+    ]
 
 
 def test_flow_lists_only_when_short_and_single_line() -> None:

@@ -23,7 +23,8 @@ for ``yaml.dump(Dumper=CSafeDumper)``). The rules:
   the text starts with a line break). Where a literal block could not hold the text exactly, or
   would hide part of it from a reviewer (a space or tab at a line end, which editors strip; a
   ``\\r``, a Unicode line separator, a control or bidirectional-override character), the text
-  is double-quoted with escapes instead;
+  is double-quoted with escapes instead, still one line of text per line: each ends in an
+  escaped line break, so a one-word edit changes one line of the file, as in a block;
 - text a YAML reader would take for something else is quoted: PyYAML's own YAML 1.1 rules
   (``yes``, ``on``, ``~``, ``0x1``, ``1_000``, ``12:30``, ``2024-01-01``, ``=``, ``<<``, …), plus
   what YAML 1.2 readers (yq, Go, JavaScript) would read as a number, a boolean or null
@@ -255,6 +256,28 @@ def _literal(text: str, indent: int) -> str:
     return f"|{indicator}{chomp}\n" + "\n".join(lines) + "\n" * max(trailing, 1)
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def _quoted_lines(text: str, indent: int) -> str | None:
+    """Multi-line text a literal block cannot hold, double-quoted one line of text per line:
+    each line but the last ends in an escaped line break (``\\n\\``), which YAML leaves out
+    of the text together with the next line's indentation. Spaces before it are kept (and
+    shown: the line ends in a backslash, not in a space an editor would strip); a line's
+    leading space is written ``\\ ``. None for text that is only line breaks."""
+    lines = _LINE.findall(text)
+    if len(lines) < 2 or not text.strip("\n"):
+        return None
+    pad = " " * indent
+    out = []
+    for number, line in enumerate(lines):
+        escaped = _ESCAPED.sub(_escape, line)
+        if number and escaped[0] == " ":
+            escaped = "\\" + escaped
+        out.append(escaped)
+    return '"' + ("\\\n" + pad).join(out) + '"\n'
+
+
 def _float(value: float) -> str:
     if math.isnan(value):
         return ".nan"
@@ -336,6 +359,8 @@ def _value(value: Any, indent: int, out: list[str]) -> None:
     if isinstance(value, str):
         if "\n" in value and _is_literal(value):
             out.append(" " + _literal(value, indent + 2))
+        elif "\n" in value and (quoted := _quoted_lines(value, indent + 2)) is not None:
+            out.append(" " + quoted)
         else:
             out.append(" " + _text(value, False) + "\n")
         return
@@ -469,6 +494,8 @@ def _item(item: Any, indent: int, out: list[str]) -> None:
     if isinstance(item, str):
         if "\n" in item and _is_literal(item):
             out.append(_literal(item, max(indent + 2, 2)))
+        elif "\n" in item and (quoted := _quoted_lines(item, max(indent + 2, 2))) is not None:
+            out.append(quoted)
         else:
             out.append(_text(item, False) + "\n")
         return
