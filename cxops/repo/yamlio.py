@@ -373,12 +373,7 @@ def _value(value: Any, indent: int, out: list[str]) -> None:
         return
     if type(value) is list and value:
         # Before _scalar and the ABC check for Mapping, which a list goes through for nothing.
-        flow = _flow_list(value)
-        if flow is not None:
-            out.append(" " + flow + "\n")
-        else:
-            out.append("\n")
-            _sequence(value, indent + 2, out, inline=False)
+        _list_value(value, indent, out)
         return
     text = _scalar(value)
     if text is not None:
@@ -392,12 +387,17 @@ def _value(value: Any, indent: int, out: list[str]) -> None:
     elif not value:
         out.append(" []\n")
     else:
-        flow = _flow_list(value)
-        if flow is not None:
-            out.append(" " + flow + "\n")
-        else:
-            out.append("\n")
-            _sequence(value, indent + 2, out, inline=False)
+        _list_value(value, indent, out)
+
+
+def _list_value(value: Sequence[Any], indent: int, out: list[str]) -> None:
+    """A non-empty list after its ``key:``: in flow style where it fits, else one item a line."""
+    flow = _flow_list(value)
+    if flow is not None:
+        out.append(" " + flow + "\n")
+    else:
+        out.append("\n")
+        _sequence(value, indent + 2, out, inline=False)
 
 
 # What goes before a key's value, by indentation and key: the padding, the key as written and
