@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,29 @@ def test_messages_name_keys_as_the_tree_spells_them(
     err = capsys.readouterr().err
     assert f"agents/orders/playbooks/Lookup/{expected}" in err
     assert "type_:" not in err and "type_?" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("Wiikay__CCAI", "; e.g. 'wiikay__ccai'"),
+        ("My Bot", "; e.g. 'my-bot'"),
+        ("Ünï", "; e.g. 'uni'"),
+        ("///", ""),
+    ],
+)
+def test_import_under_a_bad_agent_name_suggests_one_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, hint: str
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "agents", source / "agents")
+    package = tmp_path / "in.zip"
+    assert main(["--root", str(source), "-q", "package", "order-desk", "-o", str(package)]) == 0
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert main(["--root", str(repo), "import", str(package), "--agent", name]) == 1
+    assert capsys.readouterr().err == (
+        f"error: agent name {name!r}: use lower-case letters, digits, '.', '_' and '-' "
+        f"(it names agents/<agent>/){hint}\n"
+    )
+    assert list(repo.iterdir()) == []

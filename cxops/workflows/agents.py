@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,12 @@ AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 def agent_dir(root: Path, agent: str) -> Path:
     if not AGENT_NAME.match(agent):
+        ascii_name = unicodedata.normalize("NFKD", agent).encode("ascii", "ignore").decode()
+        suggestion = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower()).strip("-._")
+        hint = f"; e.g. {suggestion!r}" if AGENT_NAME.match(suggestion) else ""
         raise ConfigError(
-            f"agent name {agent!r}: use lower-case letters, digits, '.', '_' and '-' (it names agents/<agent>/)"
+            f"agent name {agent!r}: use lower-case letters, digits, '.', '_' and '-' "
+            f"(it names agents/<agent>/){hint}"
         )
     return root / "agents" / agent
 
