@@ -86,6 +86,11 @@ def main(argv: list[str]) -> int:
                 lambda f: f["pull"]["via_export_vs_json_load"],
                 "<= 3x",
             ),
+            (
+                "  the same less the stand-in building the export",
+                lambda f: f["pull"]["via_export_less_stand_in_vs_json_load"],
+                "(reference)",
+            ),
         ],
     )
     _show(
