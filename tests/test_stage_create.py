@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,14 @@ def test_stage_create_makes_the_agent_with_the_trees_languages(
     assert main(["stage", "create", "prd", *host]) == 1
     assert "prd is protected: creating its agent needs --approved-by NAME" in capsys.readouterr().err
     assert agents_in(clients, "cxops-demo-prd") == []
-    assert main(["stage", "create", "prd", *host, "--approved-by", "lead-bob"]) == 0
+    assert main(["stage", "create", "prd", *host, "--approved-by", "lead bob"]) == 0
     [prd] = agents_in(clients, "cxops-demo-prd")
-    assert "approved by lead-bob" in prd.description
+    assert "\n[cxops-created by=cxops-stage-create approved_by=lead_bob at=20" in f"\n{prd.description}"
+    # The approval line is cxops's own: the new agent's description is no difference to plan.
+    capsys.readouterr()
+    assert main(["diff", "prd", *host, "--format", "json"]) == 3
+    changes = json.loads(capsys.readouterr().out)["resources"]
+    assert [c for c in changes if c["kind"] != "agent"]  # the empty agent does differ from the tree
+    assert not [
+        f for c in changes if c["kind"] == "agent" for f in c["fields"] if f["path"][0] == "description"
+    ]

@@ -1,5 +1,5 @@
-"""cxops's own lines in a live agent's description (the apply lease and the secret-sources
-stamp) and in an environment's (what the last apply of its stage pinned: core/envmark.py).
+"""cxops's own lines in a live agent's description (the apply lease, the secret-sources stamp,
+who approved creating the agent) and in an environment's (what the last apply of its stage pinned: core/envmark.py).
 
 CX has no lock and no labels on agents; the description is the one free-text field that every
 read returns, that RestoreAgent and the console keep, and that changes nothing in how the agent
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # Only apply's own lines: a preview agent's `[cxops-preview …]` label is content its stage's
 # overrides put there (stage/preview.py), compared like any other.
-_LINE = re.compile(r"^\[cxops-(lease|sources|applied)(?: ([^\]\n]*))?\]$")
+_LINE = re.compile(r"^\[cxops-(lease|sources|applied|created)(?: ([^\]\n]*))?\]$")
 
 
 def split(description: str) -> tuple[str, dict[str, str]]:
@@ -58,6 +58,18 @@ class Lease:
             return cls(values["holder"], values["token"], until)
         except (KeyError, ValueError):
             return None  # unreadable: treated as absent, so a garbled line never blocks forever
+
+
+def field_value(text: str) -> str:
+    """``text`` as one ``key=value`` field of a line: no spaces, brackets or line breaks."""
+    return "".join(c if c.isalnum() or c in "@._-:" else "_" for c in text.strip()) or "unknown"
+
+
+def created_text(approved_by: str, at: dt.datetime) -> str:
+    """The ``created`` line's fields: who approved creating the agent of a protected stage."""
+    return (
+        f"by=cxops-stage-create approved_by={field_value(approved_by)} at={at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    )
 
 
 def sources_stamp(sources: Mapping[str, str]) -> str:

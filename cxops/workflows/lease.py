@@ -44,7 +44,7 @@ class StageLease:
         settle: float = SETTLE_SECONDS,
     ) -> None:
         self.session, self.agent, self.stage = session, agent, stage
-        self.holder = "".join(c if c.isalnum() or c in "@._-:" else "_" for c in holder) or "unknown"
+        self.holder = marker.field_value(holder)
         self.token = random_tokens.token_hex(6)
         self.clock, self.settle = clock, settle
         self.renewed_at: dt.datetime | None = None

@@ -4,15 +4,18 @@ A new project (or a fresh stand-in) has no agent, and every other command needs 
 is created with the stage's display name and the tree's default language, supported languages
 and time zone (CreateAgent; the rest comes with the first apply). A protected stage is where
 real users talk to the bot: creating an agent there is refused unless someone is named as
-having approved it, and that name goes into the agent's description, visible in the console.
+having approved it, and that name goes into the agent's description (a ``[cxops-created …]``
+line, core/marker.py), visible in the console.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cxops.core import marker
 from cxops.cx.agents import create_agent
 from cxops.cx.read import find_agents
 from cxops.errors import ConfigError, CxopsError
@@ -68,10 +71,14 @@ def create(
     with open_session(stage, emulator_host, endpoint) as session:
         if find_agents(session, stage.parent, display):
             raise ConfigError(f"{stage.name}: an agent named {display!r} already exists in {stage.parent}")
-        description = str(settings.get("description", ""))
-        if approved_by:
-            note = f"created by cxops stage create, approved by {approved_by.strip()}"
-            description = f"{description}\n{note}".strip()
+        # The approval is cxops's own line, which every read takes out again: it shows in the
+        # console, never as a difference between the tree and the agent.
+        marks = (
+            {"created": marker.created_text(approved_by, dt.datetime.now(dt.timezone.utc))}
+            if approved_by
+            else {}
+        )
+        description = marker.join(str(settings.get("description", "")), marks)
         name = create_agent(
             session,
             stage.parent,
