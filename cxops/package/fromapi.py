@@ -399,6 +399,39 @@ def _merge_slot(dst: Json, src: Json, steps: tuple[str, ...], desc: Any, fields:
         del dst[fd.json_name]
 
 
+def _merge_view(
+    dst: Json, src: Msg, steps: tuple[str, ...], desc: Any, fields: tuple[str, ...], ctx: _Context
+) -> None:
+    """:func:`_merge_slot` with ``src`` still a message: only what sits at the slot (a
+    fulfillment) is turned into JSON, not the whole resource again for every language."""
+    if not steps:
+        _merge_slot(dst, message_json(src, ctx), (), desc, fields)
+        return
+    step, rest = steps[0], steps[1:]
+    if step.endswith("[]"):
+        fd = desc.fields_by_name[step[:-2]]
+        mine = _keyed(dst.get(fd.json_name, []), fd.message_type)
+        key_field = "name" if "name" in fd.message_type.fields_by_name else "display_name"
+        seen: dict[str, int] = {}
+        for item in getattr(src, fd.name):
+            key = str(getattr(item, key_field))
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            # Elements are shared by all languages; one missing here has no place to go.
+            if (key, n) in mine:
+                _merge_view(mine[(key, n)], item, rest, fd.message_type, fields, ctx)
+        return
+    fd = desc.fields_by_name[step]
+    if not src.HasField(fd.name):
+        return
+    created = fd.json_name not in dst
+    if created:
+        _put(dst, desc, fd.json_name, {})
+    _merge_view(dst[fd.json_name], getattr(src, fd.name), rest, fd.message_type, fields, ctx)
+    if created and not dst[fd.json_name]:
+        del dst[fd.json_name]
+
+
 def _inline_languages(
     resource: ApiResource, languages: list[str], ctx: _Context, skip: frozenset[str]
 ) -> Json:
@@ -412,9 +445,9 @@ def _inline_languages(
     desc = resource.views[first].DESCRIPTOR
     for lang in others:
         ctx.language = lang
-        view = message_json(resource.views[lang], ctx, skip)
         for steps, fields in slots:
-            _merge_slot(out, view, steps, desc, fields)
+            if steps[0].removesuffix("[]") not in skip:
+                _merge_view(out, resource.views[lang], steps, desc, fields, ctx)
     ctx.language = languages[0]
     return out
 
