@@ -229,3 +229,37 @@ def test_a_marked_file_is_reported_at_its_first_marker() -> None:
     with pytest.raises(ValidationError, match="unresolved merge conflict") as caught:
         yamlio.load(text, "agents/a/p.yaml")
     assert str(caught.value).startswith(f"agents/a/p.yaml:{line}: ")
+
+
+GOAL = "".join(f"- step {i}: do thing {i} \n" for i in range(8))  # lines ending in a space
+
+
+@pytest.mark.parametrize("text", [GOAL, GOAL.replace(" \n", "\n")])
+def test_multi_line_text_merges_line_by_line(text: str) -> None:
+    base = {"display_name": "Sales", "goal": text}
+    ours = edit(base, lambda p: p.update(goal=p["goal"].replace("thing 1", "thing one")))
+    theirs = edit(base, lambda p: p.update(goal=p["goal"].replace("thing 6", "thing six") + "- last\n"))
+    merged = clean(base, ours, theirs)
+    assert merged["goal"] == text.replace("thing 1", "thing one").replace("thing 6", "thing six") + "- last\n"
+
+
+@pytest.mark.parametrize(
+    ("ours_edit", "theirs_edit"),
+    [
+        (("thing 3", "thing three"), ("thing 3", "thing THREE")),  # the same line
+        (("thing 3", "thing three"), ("thing 4", "thing four")),  # neighbouring lines
+    ],
+)
+def test_multi_line_text_edited_on_the_same_or_neighbouring_lines_is_one_conflict(
+    ours_edit: tuple[str, str], theirs_edit: tuple[str, str]
+) -> None:
+    base = {"goal": GOAL}
+    ours, theirs = {"goal": GOAL.replace(*ours_edit)}, {"goal": GOAL.replace(*theirs_edit)}
+    assert merge3(base, ours, theirs) == {"goal": Conflict(ours["goal"], theirs["goal"])}
+
+
+def test_the_same_insertion_on_both_sides_is_taken_once_and_different_ones_conflict() -> None:
+    base = "a\nb\n"
+    assert merge3(base, "a\nx\nb\n", "a\nx\nb\n") == "a\nx\nb\n"
+    assert merge3(base, "a\nx\nb\n", "a\ny\nb\n") == Conflict("a\nx\nb\n", "a\ny\nb\n")
+    assert merge3(base, "a\nb\nc", "z\na\nb\n") == "z\na\nb\nc"

@@ -207,3 +207,18 @@ def test_a_file_added_on_both_branches_merges_against_nothing(tmp_path: Path) ->
     p = write(tmp_path, base="", ours="display_name: x\na: 1\n", theirs="display_name: x\nb: 2\n")
     assert main(["merge-driver", p["base"], p["ours"], p["theirs"], "agents/x/webhooks/w.yaml"]) == 0
     assert (tmp_path / "ours").read_text() == "display_name: x\na: 1\nb: 2\n"
+
+
+def test_two_branches_editing_other_lines_of_a_playbook_goal_merge(repo: Path) -> None:
+    """The goal's lines end in spaces, so it is written double-quoted one line per line: each
+    branch's edit is one line of the file, and the driver merges the text line by line."""
+    goal = "".join(f"- step {i}: ask for item {i} \n" for i in range(12))
+    base = yamlio.dump({"display_name": "Sales", "goal": goal})
+    ours = yamlio.dump({"display_name": "Sales", "goal": goal.replace("item 2 ", "the item 2 ")})
+    theirs = yamlio.dump({"display_name": "Sales", "goal": goal.replace("item 9 ", "item nine ")})
+    branch_pair(repo, "g", "agents/a/playbooks/Sales/playbook.yaml", base, ours, theirs)
+    assert git(repo, "merge", "-q", "--no-edit", "g-b", check=False).returncode == 0
+    text = (repo / "agents/a/playbooks/Sales/playbook.yaml").read_text(encoding="utf-8")
+    assert yamlio.load(text, "x")["goal"] == goal.replace("item 2 ", "the item 2 ").replace(
+        "item 9 ", "item nine "
+    )

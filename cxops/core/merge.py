@@ -7,7 +7,9 @@ such name (fulfillment messages) are known by their content. A line or message e
 shows up as one item removed and another added at the same spot; such pairs are read as an
 edit of that item, so that two sides editing one phrase differently conflict instead of both
 surviving. Order follows "ours" (or "theirs" where only theirs reordered); what one side
-inserted goes next to the neighbour it follows on that side.
+inserted goes next to the neighbour it follows on that side. Multi-line text merges line by
+line (:func:`merge_lines`), as git merges a file: two people editing different instructions of
+one playbook goal do not conflict.
 
 A conflict is an item or value both sides changed differently, or one side deleted and the
 other changed; it stays in the result as a :class:`Conflict` at the smallest place that holds
@@ -16,6 +18,7 @@ it, for :mod:`cxops.core.conflicttext` to write with markers.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -57,6 +60,10 @@ def merge3(base: Any, ours: Any, theirs: Any, field: str | None = None) -> Any:
         return _merge_dicts({} if base is MISSING else base, ours, theirs)
     if isinstance(ours, list) and isinstance(theirs, list) and (base is MISSING or isinstance(base, list)):
         return _merge_lists([] if base is MISSING else base, ours, theirs, field)
+    if type(base) is str and type(ours) is str and type(theirs) is str and "\n" in base:
+        merged = merge_lines(base, ours, theirs)
+        if merged is not None:
+            return merged
     return Conflict(ours, theirs)
 
 
@@ -188,3 +195,45 @@ def _merge_lists(base: list[Any], ours: list[Any], theirs: list[Any], field: str
 def _kept_order(base_ids: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]) -> bool:
     known = set(labels)
     return [i for i in base_ids if i in known] == [label for label in labels if label in set(base_ids)]
+
+
+def merge_lines(base: str, ours: str, theirs: str) -> str | None:
+    """Multi-line text (a playbook goal, a long message) merged line by line as git's diff3
+    does: None where both sides changed the same or neighbouring lines (no unchanged line
+    between them), which stays one conflict of the whole value."""
+    b, o, t = (text.splitlines(keepends=True) for text in (base, ours, theirs))
+    out: list[str] = []
+    at_b = at_o = at_t = 0
+    for start_b, end_b, start_o, end_o, start_t, end_t in _stable_runs(b, o, t):
+        old, mine, yours = b[at_b:start_b], o[at_o:start_o], t[at_t:start_t]
+        if mine == yours or yours == old:
+            out += mine
+        elif mine == old:
+            out += yours
+        else:
+            return None
+        out += b[start_b:end_b]
+        at_b, at_o, at_t = end_b, end_o, end_t
+    return "".join(out)
+
+
+def _stable_runs(b: list[str], o: list[str], t: list[str]) -> list[tuple[int, int, int, int, int, int]]:
+    """Runs of base lines both sides kept, as (base, ours, theirs) start/end indexes, ending
+    with an empty run at the three ends: the places where the sides are in step."""
+    mine = difflib.SequenceMatcher(None, b, o, autojunk=False).get_matching_blocks()
+    yours = difflib.SequenceMatcher(None, b, t, autojunk=False).get_matching_blocks()
+    runs = []
+    i = j = 0
+    while i < len(mine) and j < len(yours):
+        b_o, o_start, o_len = mine[i]
+        b_t, t_start, t_len = yours[j]
+        low, high = max(b_o, b_t), min(b_o + o_len, b_t + t_len)
+        if low < high:
+            o_at, t_at = o_start + low - b_o, t_start + low - b_t
+            runs.append((low, high, o_at, o_at + high - low, t_at, t_at + high - low))
+        if b_o + o_len < b_t + t_len:
+            i += 1
+        else:
+            j += 1
+    runs.append((len(b), len(b), len(o), len(o), len(t), len(t)))
+    return runs
