@@ -100,7 +100,7 @@ def test_dead_port_gives_up_within_the_deadline() -> None:
     with open_session(address, policy) as session, pytest.raises(ApiError) as caught:
         create_agent(session)
     elapsed = time.monotonic() - began
-    assert elapsed < 1.0 + 0.3
+    assert elapsed < 1.0 + 1.0  # the deadline holds (100 attempts: many seconds); slack for CI
     text = str(caught.value)
     assert caught.value.code == "DEADLINE_EXCEEDED"
     assert "1s deadline" in text and "UNAVAILABLE" in text and address in text and "\n" not in text
@@ -124,7 +124,7 @@ def test_attempt_timeout_cuts_a_slow_call_and_the_deadline_holds(fake: FakeCX) -
     began = time.monotonic()
     with open_session(fake.address, policy) as session, pytest.raises(ApiError) as caught:
         session.list_all(session.agents.list_agents, cx.ListAgentsRequest(parent=PARENT))
-    assert time.monotonic() - began < 0.6 + 0.2
+    assert time.monotonic() - began < 0.6 + 1.0  # without the deadline: 50 attempts of 0.15 s and more
     assert caught.value.code == "DEADLINE_EXCEEDED" and "last error DEADLINE_EXCEEDED" in str(caught.value)
     fake.latency = 0.0
 
