@@ -495,3 +495,29 @@ def test_field_paths_say_type_as_the_tree_does() -> None:
     diff = compare(playbook("STRING"), playbook("NUMBER"), "a", "b")
     assert '~ input_parameter_definitions[0].type: "STRING" -> "NUMBER"' in render(diff)
     assert '+   input_parameter_definitions[0].type: "NUMBER"' in markdown(diff)
+
+
+def test_multi_line_text_shows_its_changed_lines() -> None:
+    goal = "".join(f"- step {i}: ask for item {i} \n" for i in range(20))
+
+    def playbook(text: str) -> Snapshot:
+        return Snapshot(resources={Key("playbook", "", "Sales"): {"display_name": "Sales", "goal": text}})
+
+    edited = goal.replace("item 7 ", "the item 7 ").replace("- step 15: ask for item 15 \n", "")
+    diff = compare(playbook(goal), playbook(edited), "a", "b")
+    assert (
+        "~ playbook Sales\n"
+        "    ~ goal: 2 of 19 lines changed\n"
+        '        - "- step 7: ask for item 7 "\n'
+        '        + "- step 7: ask for the item 7 "\n'
+        '        - "- step 15: ask for item 15 "\n'
+    ) in render(diff)
+    assert (
+        "!   goal: 2 of 19 lines changed\n"
+        '-     "- step 7: ask for item 7 "\n'
+        '+     "- step 7: ask for the item 7 "\n'
+        '-     "- step 15: ask for item 15 "\n'
+    ) in markdown(diff)
+    # Two-line text stays a word diff or two whole values.
+    short = compare(playbook("one\ntwo\n"), playbook("one\nthree\n"), "a", "b")
+    assert '~ goal: "one\\ntwo\\n" -> "one\\nthree\\n"' in render(short)

@@ -14,7 +14,18 @@ import json
 from collections.abc import Sequence
 
 from cxops.core.diff import Diff, FieldChange, ResourceChange
-from cxops.render.text import DONE, SIGN, body_lines, cut, groups, more_line, path_text, value_text, word_diff
+from cxops.render.text import (
+    DONE,
+    SIGN,
+    body_lines,
+    cut,
+    groups,
+    line_diff,
+    more_line,
+    path_text,
+    value_text,
+    word_diff,
+)
 
 LIMIT = 65_536
 RESERVE = 600  # room for the closing note
@@ -29,6 +40,10 @@ def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
     where = path_text(change.path)
     where = f"{where}: " if where else ""
     if change.op == "changed":
+        lines_changed = line_diff(change.before, change.after)
+        if lines_changed is not None:
+            summary, pairs = lines_changed
+            return [f"!{indent} {where}{summary}", *(f"{sign}{indent}   {text}" for sign, text in pairs)]
         words = word_diff(change.before, change.after)
         if words is not None:
             # One line for a few changed words; GitHub colours a "!" line as changed.

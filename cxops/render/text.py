@@ -112,6 +112,32 @@ def word_diff(before: Any, after: Any) -> str | None:
     return text if len(text) < len(before) + len(after) else None
 
 
+# Text of at least this many lines on both sides is shown as its changed lines.
+LINE_DIFF_MIN = 3
+
+
+def line_diff(before: Any, after: Any) -> tuple[str, list[tuple[str, str]]] | None:
+    """Multi-line text (a playbook goal, a prompt) as its changed lines only: a summary
+    (``2 of 20 lines changed``) and ("-" or "+", the line as JSON text) pairs, removals of a
+    run before its additions; None for anything else."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return None
+    a, b = before.splitlines(), after.splitlines()
+    if min(len(a), len(b)) < LINE_DIFF_MIN:
+        return None
+    pairs: list[tuple[str, str]] = []
+    touched = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        touched += max(i2 - i1, j2 - j1)
+        pairs += [("-", value_text(line)) for line in a[i1:i2]]
+        pairs += [("+", value_text(line)) for line in b[j1:j2]]
+    if not pairs:
+        return None  # the same lines: only line endings differ, which the whole values show
+    return f"{touched} of {len(b)} lines changed", pairs
+
+
 def field_line(change: FieldChange) -> str:
     where = path_text(change.path)
     where = f"{where}: " if where else ""
@@ -134,7 +160,15 @@ def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str
         if head:
             lines.append(f"{indent}@ {path_text(head)}")
             inner = indent + "    "
-        lines.extend(f"{inner}{field_line(change)}" for change in members)
+        for change in members:
+            lines_changed = line_diff(change.before, change.after) if change.op == "changed" else None
+            if lines_changed is None:
+                lines.append(f"{inner}{field_line(change)}")
+                continue
+            summary, pairs = lines_changed
+            where = path_text(change.path)
+            lines.append(f"{inner}~ {where + ': ' if where else ''}{summary}")
+            lines.extend(f"{inner}    {sign} {text}" for sign, text in pairs)
     return lines
 
 
