@@ -1,5 +1,6 @@
 """cxops's own lines in a live agent's description (the apply lease, the secret-sources stamp,
-who approved creating the agent) and in an environment's (what the last apply of its stage pinned: core/envmark.py).
+who approved creating the agent) and in an environment's (what the last apply of its stage
+pinned: core/envmark.py).
 
 CX has no lock and no labels on agents; the description is the one free-text field that every
 read returns, that RestoreAgent and the console keep, and that changes nothing in how the agent
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 # Only apply's own lines: a preview agent's `[cxops-preview …]` label is content its stage's
 # overrides put there (stage/preview.py), compared like any other.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # UTC, to the second
 _LINE = re.compile(r"^\[cxops-(lease|sources|applied|created)(?: ([^\]\n]*))?\]$")
 
 
@@ -46,15 +48,13 @@ class Lease:
     until: dt.datetime
 
     def text(self) -> str:
-        return f"holder={self.holder} until={self.until.strftime('%Y-%m-%dT%H:%M:%SZ')} token={self.token}"
+        return f"holder={self.holder} until={self.until.strftime(TIME_FORMAT)} token={self.token}"
 
     @classmethod
     def parse(cls, fields: str) -> Lease | None:
         values = dict(part.split("=", 1) for part in fields.split() if "=" in part)
         try:
-            until = dt.datetime.strptime(values["until"], "%Y-%m-%dT%H:%M:%SZ").replace(
-                tzinfo=dt.timezone.utc
-            )
+            until = dt.datetime.strptime(values["until"], TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
             return cls(values["holder"], values["token"], until)
         except (KeyError, ValueError):
             return None  # unreadable: treated as absent, so a garbled line never blocks forever
@@ -67,9 +67,7 @@ def field_value(text: str) -> str:
 
 def created_text(approved_by: str, at: dt.datetime) -> str:
     """The ``created`` line's fields: who approved creating the agent of a protected stage."""
-    return (
-        f"by=cxops-stage-create approved_by={field_value(approved_by)} at={at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-    )
+    return f"by=cxops-stage-create approved_by={field_value(approved_by)} at={at.strftime(TIME_FORMAT)}"
 
 
 def sources_stamp(sources: Mapping[str, str]) -> str:

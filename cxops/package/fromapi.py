@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 
@@ -34,6 +34,8 @@ from cxops.model.proto import FREE_FORM, SYMBOL_TARGETS, V3, is_repeated
 from cxops.model.translatable import TRANSLATABLE
 from cxops.package import jsonfmt
 from cxops.repo import names
+
+T = TypeVar("T")
 
 # Messages are raw protobuf messages of any type, read by reflection.
 Msg = Any
@@ -346,80 +348,56 @@ def _put(obj: Json, desc: Any, key: str, value: Any) -> None:
 # -- languages ------------------------------------------------------------------------------------
 
 
-def _element_key(element: Json, message_desc: Any) -> str:
+def _key_field(message_desc: Any) -> Any:
     # As the stand-in and the API key translatable list elements: routes and handlers by their
     # output-only id, form parameters by display name.
-    if "name" in message_desc.fields_by_name:
-        return str(element.get("name", ""))
-    return str(element.get("displayName", ""))
+    fields = message_desc.fields_by_name
+    return fields["name"] if "name" in fields else fields["display_name"]
 
 
-def _keyed(items: list[Any], message_desc: Any) -> dict[tuple[str, int], Json]:
-    out: dict[tuple[str, int], Json] = {}
+def _keyed(items: Iterable[T], key_of: Callable[[T], str]) -> dict[tuple[str, int], T]:
+    """Elements by key and occurrence (two elements may share a key)."""
+    out: dict[tuple[str, int], T] = {}
     seen: dict[str, int] = {}
     for item in items:
-        key = _element_key(item, message_desc)
+        key = key_of(item)
         n = seen.get(key, 0)
         seen[key] = n + 1
         out[(key, n)] = item
     return out
 
 
-def _merge_slot(dst: Json, src: Json, steps: tuple[str, ...], desc: Any, fields: tuple[str, ...]) -> None:
-    """Append ``src``'s translatable content at one slot to ``dst``'s (same resource, two languages)."""
-    if not steps:
-        for name in fields:
-            fd = desc.fields_by_name[name]
-            extra = src.get(fd.json_name)
-            if not extra:
-                continue
-            if fd.json_name in dst:
-                dst[fd.json_name].extend(extra)
-            else:
-                _put(dst, desc, fd.json_name, list(extra))
-        return
-    step, rest = steps[0], steps[1:]
-    if step.endswith("[]"):
-        fd = desc.fields_by_name[step[:-2]]
-        mine = _keyed(dst.get(fd.json_name, []), fd.message_type)
-        for key, item in _keyed(src.get(fd.json_name, []), fd.message_type).items():
-            # Elements are shared by all languages; one missing here has no place to go.
-            if key in mine:
-                _merge_slot(mine[key], item, rest, fd.message_type, fields)
-        return
-    fd = desc.fields_by_name[step]
-    inner = src.get(fd.json_name)
-    if not isinstance(inner, dict):
-        return
-    created = fd.json_name not in dst
-    if created:
-        _put(dst, desc, fd.json_name, {})
-    _merge_slot(dst[fd.json_name], inner, rest, fd.message_type, fields)
-    if created and not dst[fd.json_name]:
-        del dst[fd.json_name]
+def _merge_fields(dst: Json, src: Json, desc: Any, fields: tuple[str, ...]) -> None:
+    """Append ``src``'s translatable ``fields`` to ``dst``'s (one slot, two languages)."""
+    for name in fields:
+        fd = desc.fields_by_name[name]
+        extra = src.get(fd.json_name)
+        if not extra:
+            continue
+        if fd.json_name in dst:
+            dst[fd.json_name].extend(extra)
+        else:
+            _put(dst, desc, fd.json_name, list(extra))
 
 
 def _merge_view(
     dst: Json, src: Msg, steps: tuple[str, ...], desc: Any, fields: tuple[str, ...], ctx: _Context
 ) -> None:
-    """:func:`_merge_slot` with ``src`` still a message: only what sits at the slot (a
-    fulfillment) is turned into JSON, not the whole resource again for every language."""
+    """Add another language's view ``src`` to ``dst`` (export JSON) at one translatable slot;
+    only what sits at the slot (a fulfillment) is turned into JSON, not the whole resource
+    again for every language."""
     if not steps:
-        _merge_slot(dst, message_json(src, ctx), (), desc, fields)
+        _merge_fields(dst, message_json(src, ctx), desc, fields)
         return
     step, rest = steps[0], steps[1:]
     if step.endswith("[]"):
         fd = desc.fields_by_name[step[:-2]]
-        mine = _keyed(dst.get(fd.json_name, []), fd.message_type)
-        key_field = "name" if "name" in fd.message_type.fields_by_name else "display_name"
-        seen: dict[str, int] = {}
-        for item in getattr(src, fd.name):
-            key = str(getattr(item, key_field))
-            n = seen.get(key, 0)
-            seen[key] = n + 1
+        key_fd = _key_field(fd.message_type)
+        mine = _keyed(dst.get(fd.json_name, []), lambda e: str(e.get(key_fd.json_name, "")))
+        for key, item in _keyed(getattr(src, fd.name), lambda m: str(getattr(m, key_fd.name))).items():
             # Elements are shared by all languages; one missing here has no place to go.
-            if (key, n) in mine:
-                _merge_view(mine[(key, n)], item, rest, fd.message_type, fields, ctx)
+            if key in mine:
+                _merge_view(mine[key], item, rest, fd.message_type, fields, ctx)
         return
     fd = desc.fields_by_name[step]
     if not src.HasField(fd.name):
