@@ -263,3 +263,23 @@ def test_the_same_insertion_on_both_sides_is_taken_once_and_different_ones_confl
     assert merge3(base, "a\nx\nb\n", "a\nx\nb\n") == "a\nx\nb\n"
     assert merge3(base, "a\nx\nb\n", "a\ny\nb\n") == Conflict("a\nx\nb\n", "a\ny\nb\n")
     assert merge3(base, "a\nb\nc", "z\na\nb\n") == "z\na\nb\nc"
+
+
+@pytest.mark.parametrize("text", [GOAL, GOAL.replace(" \n", "\n")], ids=["double-quoted", "literal"])
+def test_a_conflicting_line_of_a_text_is_marked_alone_and_either_side_keeps_the_other_edits(
+    text: str,
+) -> None:
+    base = {"display_name": "Sales", "goal": text}
+    ours = {**base, "goal": text.replace("thing 3", "thing three").replace("thing 0", "thing zero")}
+    theirs = {**base, "goal": text.replace("thing 3", "thing THREE").replace("thing 7", "thing seven")}
+    merged = merge3(base, ours, theirs)
+    both = text.replace("thing 0", "thing zero").replace("thing 7", "thing seven")
+    assert merged["goal"] == Conflict(
+        both.replace("thing 3", "thing three"), both.replace("thing 3", "thing THREE")
+    )
+    rendered = render(merged)
+    marked = rendered.split(OURS)[1].split(THEIRS)[0].strip("\n").split("\n")
+    assert rendered.count(OURS) == 1 and len(marked) == 3, rendered  # one line a side
+    assert "thing three" in marked[0] and marked[1] == MIDDLE and "thing THREE" in marked[2]
+    assert yamlio.load(pick(rendered, "ours"), "x")["goal"] == both.replace("thing 3", "thing three")
+    assert yamlio.load(pick(rendered, "theirs"), "x")["goal"] == both.replace("thing 3", "thing THREE")

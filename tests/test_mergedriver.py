@@ -222,3 +222,27 @@ def test_two_branches_editing_other_lines_of_a_playbook_goal_merge(repo: Path) -
     assert yamlio.load(text, "x")["goal"] == goal.replace("item 2 ", "the item 2 ").replace(
         "item 9 ", "item nine "
     )
+
+
+def test_one_line_of_a_goal_edited_on_both_branches_is_marked_alone(repo: Path) -> None:
+    """Both branches edit step 5 (a conflict) and each edits another step too: the file marks
+    step 5 alone, and either side's resolution keeps the other branch's other edit."""
+    goal = "".join(f"- step {i}: ask for item {i}\n" for i in range(12))
+    base = yamlio.dump({"display_name": "Sales", "goal": goal})
+    ours_goal = goal.replace("item 5", "item five").replace("item 1\n", "the item 1\n")
+    theirs_goal = goal.replace("item 5", "item FIVE").replace("item 10", "item ten")
+    ours = yamlio.dump({"display_name": "Sales", "goal": ours_goal})
+    theirs = yamlio.dump({"display_name": "Sales", "goal": theirs_goal})
+    branch_pair(repo, "h", "agents/a/playbooks/Sales/playbook.yaml", base, ours, theirs)
+    assert git(repo, "merge", "-q", "--no-edit", "h-b", check=False).returncode == 1
+    text = (repo / "agents/a/playbooks/Sales/playbook.yaml").read_text(encoding="utf-8")
+    assert (
+        "<<<<<<< ours\n  - step 5: ask for item five\n=======\n  - step 5: ask for item FIVE\n>>>>>>> theirs\n"
+        in text
+    )
+    assert text.count("<<<<<<<") == 1
+    both = goal.replace("item 1\n", "the item 1\n").replace("item 10", "item ten")
+    kept = text.replace("=======\n  - step 5: ask for item FIVE\n>>>>>>> theirs\n", "").replace(
+        "<<<<<<< ours\n", ""
+    )
+    assert yamlio.load(kept, "x")["goal"] == both.replace("item 5", "item five")

@@ -1,10 +1,11 @@
 """A merged resource as canonical YAML text, conflicts written with git's markers.
 
 Each conflict is written where its item sits: a list item (``- …``) or a ``key: value`` line,
-with ours between ``<<<<<<< ours`` and ``=======`` and theirs before ``>>>>>>> theirs``. Where
-the emitter puts a conflicted value on a line shared with other text (an item of a flow list
-``[a, b]``, the first key of a list item ``- key: …``), the conflict is widened to the enclosing
-item until it has lines of its own; at the top it becomes the whole file.
+with ours between ``<<<<<<< ours`` and ``=======`` and theirs before ``>>>>>>> theirs``; in a
+conflict of two texts only the lines that differ are marked. Where the emitter puts a conflicted
+value on a line shared with other text (an item of a flow list ``[a, b]``, the first key of a
+list item ``- key: …``), the conflict is widened to the enclosing item until it has lines of its
+own; at the top it becomes the whole file.
 
 The text is checked before it is returned: keeping every ours block must load to the merge
 with ours taken at each conflict, and the same for theirs. If not, the whole file is one
@@ -13,6 +14,7 @@ conflict, which always holds.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -66,7 +68,24 @@ def _block(conflict: Conflict, indent: str, wrap: Any) -> str:
             return []
         return [indent + line for line in yamlio.dump(wrap(value)).rstrip("\n").split("\n")]
 
-    return "\n".join([OURS, *side(conflict.ours), MIDDLE, *side(conflict.theirs), THEIRS])
+    ours, theirs = side(conflict.ours), side(conflict.theirs)
+    if isinstance(conflict.ours, str) and isinstance(conflict.theirs, str):
+        return "\n".join(_narrowed(ours, theirs))
+    return "\n".join([OURS, *ours, MIDDLE, *theirs, THEIRS])
+
+
+def _narrowed(ours: list[str], theirs: list[str]) -> list[str]:
+    """Two renderings of one text value, markers only around the lines that differ (as git
+    marks a file): the lines both have stay outside, so keeping one side's blocks still gives
+    exactly that side's rendering."""
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+    for tag, o1, o2, t1, t2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += ours[o1:o2]
+        else:
+            out += [OURS, *ours[o1:o2], MIDDLE, *theirs[t1:t2], THEIRS]
+    return out
 
 
 def _tokens(value: Any, path: Path, found: dict[str, tuple[Path, Conflict]]) -> Any:

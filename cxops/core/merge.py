@@ -9,7 +9,7 @@ edit of that item, so that two sides editing one phrase differently conflict ins
 surviving. Order follows "ours" (or "theirs" where only theirs reordered); what one side
 inserted goes next to the neighbour it follows on that side. Multi-line text merges line by
 line (:func:`merge_lines`), as git merges a file: two people editing different instructions of
-one playbook goal do not conflict.
+one playbook goal do not conflict, and where they do, only the lines both changed are marked.
 
 A conflict is an item or value both sides changed differently, or one side deleted and the
 other changed; it stays in the result as a :class:`Conflict` at the smallest place that holds
@@ -61,9 +61,7 @@ def merge3(base: Any, ours: Any, theirs: Any, field: str | None = None) -> Any:
     if isinstance(ours, list) and isinstance(theirs, list) and (base is MISSING or isinstance(base, list)):
         return _merge_lists([] if base is MISSING else base, ours, theirs, field)
     if type(base) is str and type(ours) is str and type(theirs) is str and "\n" in base:
-        merged = merge_lines(base, ours, theirs)
-        if merged is not None:
-            return merged
+        return merge_lines(base, ours, theirs)
     return Conflict(ours, theirs)
 
 
@@ -197,24 +195,34 @@ def _kept_order(base_ids: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]) 
     return [i for i in base_ids if i in known] == [label for label in labels if label in set(base_ids)]
 
 
-def merge_lines(base: str, ours: str, theirs: str) -> str | None:
+def merge_lines(base: str, ours: str, theirs: str) -> str | Conflict:
     """Multi-line text (a playbook goal, a long message) merged line by line as git's diff3
-    does: None where both sides changed the same or neighbouring lines (no unchanged line
-    between them), which stays one conflict of the whole value."""
+    does. Where both sides changed the same or neighbouring lines (no unchanged line between
+    them) the result is a :class:`Conflict` of two whole texts, each side's lines at those
+    places and the clean merge everywhere else, so that taking either side keeps the other
+    side's edits to other lines; :mod:`cxops.core.conflicttext` marks only the lines that
+    differ."""
     b, o, t = (text.splitlines(keepends=True) for text in (base, ours, theirs))
-    out: list[str] = []
+    mine_out: list[str] = []
+    yours_out: list[str] = []
     at_b = at_o = at_t = 0
     for start_b, end_b, start_o, end_o, start_t, end_t in _stable_runs(b, o, t):
         old, mine, yours = b[at_b:start_b], o[at_o:start_o], t[at_t:start_t]
         if mine == yours or yours == old:
-            out += mine
+            mine_out += mine
+            yours_out += mine
         elif mine == old:
-            out += yours
+            mine_out += yours
+            yours_out += yours
         else:
-            return None
-        out += b[start_b:end_b]
+            mine_out += mine
+            yours_out += yours
+        mine_out += b[start_b:end_b]
+        yours_out += b[start_b:end_b]
         at_b, at_o, at_t = end_b, end_o, end_t
-    return "".join(out)
+    if mine_out == yours_out:
+        return "".join(mine_out)
+    return Conflict("".join(mine_out), "".join(yours_out))
 
 
 def _stable_runs(b: list[str], o: list[str], t: list[str]) -> list[tuple[int, int, int, int, int, int]]:
