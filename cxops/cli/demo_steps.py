@@ -84,10 +84,12 @@ class Runner:
             os.chdir(here)
         text = out.getvalue() + err.getvalue()
         lines = [line for line in text.splitlines() if line.strip()]
-        for line in lines[:show]:
+        # One hidden line takes as much room as saying so: shown instead.
+        cut = 0 if not show else show if len(lines) > show + 1 else len(lines)
+        for line in lines[:cut]:
             self.say(f"     {line}")
-        if show and len(lines) > show:
-            self.say(f"     … {len(lines) - show} more lines")
+        if cut < len(lines):
+            self.say(f"     … {len(lines) - cut} more lines")
         if code != expect:
             raise DemoFailed(f"cxops {' '.join(args)} exited {code}, expected {expect}:\n{text}")
         return text
