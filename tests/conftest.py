@@ -8,6 +8,9 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 # Apply waits this long after taking a stage's lease before it reads it back (workflows/lease.py):
 # a moment in tests, where the stand-in answers in microseconds.
 os.environ.setdefault("CXOPS_LEASE_SETTLE_SECONDS", "0.02")
+# A re-run of this suite on GitHub Actions must not make every apply a re-run attempt: the tests
+# that need one set it themselves (tests/test_lease.py).
+os.environ.pop("GITHUB_RUN_ATTEMPT", None)
 
 from collections.abc import Iterator
 from pathlib import Path

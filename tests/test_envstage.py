@@ -96,7 +96,7 @@ def test_environment_stage_versions_changed_flows_and_rolls_back_in_one_call(
 
 @pytest.mark.parametrize(("writes", "committed"), [(3, False), (3, True), (6, False), (6, True)])
 def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
-    repo: Path, fake: FakeCX, clients: Any, writes: int, committed: bool
+    repo: Path, fake: FakeCX, clients: Any, writes: int, committed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # SIGKILL at the third CreateVersion (3: the lease and two versions let through) and at
     # the CreateEnvironment after the last version (6), each held by the stand-in before it
@@ -104,9 +104,14 @@ def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
     # killed while the call is held, so the kill point is exact whatever the timing.
     command = [sys.executable, "-m", "cxops", "--root", str(repo), "-q", "apply", "prd", "--auto-approve"]
     with fake.hold_writes(after=writes, committed=committed) as hold:
-        proc = subprocess.Popen(
-            command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        # Killed as a cancelled GitHub Actions job is: attempt 1 of its run.
+        attempt_1 = {
+            **os.environ,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_RUN_ID": "777",
+            "GITHUB_RUN_ATTEMPT": "1",
+        }
+        proc = subprocess.Popen(command, env=attempt_1, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not hold.wait(0.01) and proc.poll() is None and time.monotonic() < deadline:
             pass
@@ -123,9 +128,14 @@ def test_killed_anywhere_the_next_run_converges_with_one_version_a_flow(
     assert len(made) == min(writes - 1 + committed, 5)
     assert len(list(clients.environments.list_environments(parent=agent.name))) == env_made
     # The killed run's lease is still held: a run with something to write is refused (one
-    # whose environment was made already has nothing to write); its lease is broken on purpose.
+    # whose environment was made already has nothing to write); the run's re-run (attempt 2)
+    # takes it over, or clears it when nothing is left to write.
     assert cli(repo, "apply", "prd", "--auto-approve") == (0 if env_made else 1)
-    assert cli(repo, "apply", "prd", "--auto-approve", "--break-lease") == 0
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_RUN_ID", "777")
+    monkeypatch.setenv("GITHUB_RUN_ATTEMPT", "2")
+    assert cli(repo, "apply", "prd", "--auto-approve") == 0
+    assert "[cxops-lease" not in clients.agents.get_agent(name=agent.name).description
     env = environment(clients, fake)
     agent = env.name.split("/environments/")[0]
     flows = list(clients.flows.list_flows(parent=agent))

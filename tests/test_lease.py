@@ -16,7 +16,7 @@ from cxops.cli.main import main
 from cxops.core import marker
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.fake import FakeCX
-from cxops.workflows.lease import TTL, StageLease
+from cxops.workflows.lease import TTL, StageLease, ci_run
 from tests.stagerepo import (
     LEASE_WRITES,
     SECRET_ENV,
@@ -128,3 +128,73 @@ def test_a_secret_read_from_another_source_since_the_last_apply_is_marked(
     assert main(["--root", str(root), "plan", "stg"]) == 0
     out = capsys.readouterr().out
     assert "secret orders-api/X-Api-Key: now read from env:CXOPS_ELSEWHERE" in out
+
+
+def test_a_github_actions_run_and_attempt_are_read_from_its_environment() -> None:
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "8618823448", "GITHUB_RUN_ATTEMPT": "2"}
+    assert ci_run(github) == ("8618823448", 2)
+    assert ci_run({**github, "GITHUB_ACTIONS": "false"}) is None
+    assert ci_run({**github, "GITHUB_RUN_ATTEMPT": ""}) is None
+    assert ci_run({}) is None
+    held = marker.Lease.parse("holder=ci@runner:7 until=2026-01-01T00:00:00Z token=1 run=8618823448.1")
+    assert held is not None and held.run == "8618823448.1" and held.text().endswith(" run=8618823448.1")
+
+
+def github_attempt(monkeypatch: pytest.MonkeyPatch, run_id: str, attempt: int) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_RUN_ID", run_id)
+    monkeypatch.setenv("GITHUB_RUN_ATTEMPT", str(attempt))
+
+
+def leave_lease(fake: FakeCX, agent: str, run: tuple[str, int] | None) -> None:
+    """A lease as a killed apply leaves it: written, never released."""
+    with CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
+        StageLease(session, agent, "stg", "ci@runner:41", settle=0, run=run).acquire()
+
+
+@pytest.mark.parametrize(
+    ("left_by", "rerun", "taken"),
+    [
+        (("555", 1), ("555", 2), True),  # a re-run of the run whose attempt was cancelled
+        (("555", 1), ("555", 1), False),  # another job of the same attempt may still be running
+        (("555", 2), ("555", 1), False),
+        (("444", 1), ("555", 2), False),  # another run
+        (None, ("555", 2), False),  # a lease from outside GitHub Actions
+    ],
+)
+def test_a_re_run_takes_over_the_lease_its_cancelled_attempt_left(
+    repo: tuple[Path, str],
+    fake: FakeCX,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    left_by: tuple[str, int] | None,
+    rerun: tuple[str, int],
+    taken: bool,
+) -> None:
+    root, agent = repo
+    leave_lease(fake, agent, left_by)
+    github_attempt(monkeypatch, *rerun)
+    capsys.readouterr()
+    assert cli(root, "apply", "stg", "--auto-approve") == (0 if taken else 1)
+    err = capsys.readouterr().err
+    if taken:
+        assert "stg: took over the stage's lease from ci@runner:41, an earlier attempt" in err
+        assert "[cxops-lease" not in fake_description(fake, agent)
+    else:
+        assert "another apply holds the stage's lease: ci@runner:41" in err
+
+
+def test_a_re_run_with_nothing_left_to_write_clears_its_earlier_attempts_lease(
+    repo: tuple[Path, str], fake: FakeCX, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, agent = repo
+    assert cli(root, "apply", "stg", "--auto-approve") == 0
+    leave_lease(fake, agent, ("555", 1))  # killed after its last write, before releasing
+    github_attempt(monkeypatch, "555", 1)
+    assert cli(root, "apply", "stg", "--auto-approve") == 0  # nothing to write: no lease needed
+    assert "[cxops-lease" in fake_description(fake, agent)  # the same attempt does not clear it
+    github_attempt(monkeypatch, "555", 2)
+    capsys.readouterr()
+    assert cli(root, "apply", "stg", "--auto-approve") == 0
+    assert "took over the stage's lease from ci@runner:41" in capsys.readouterr().err
+    assert "[cxops-lease" not in fake_description(fake, agent)

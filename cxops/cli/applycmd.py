@@ -43,6 +43,12 @@ def progress(opts: GlobalOptions) -> core.Progress | None:
 
 def done(outcome: core.ApplyOutcome, opts: GlobalOptions) -> None:
     # The result line is printed under -q too: quiet drops progress, never the outcome.
+    if outcome.lease_taken_from:
+        typer.echo(
+            f"{outcome.stage}: took over the stage's lease from {outcome.lease_taken_from}, an earlier "
+            "attempt of this GitHub Actions run (GitHub re-runs only completed runs)",
+            err=True,
+        )
     if not outcome.writes:
         typer.echo(f"{outcome.stage}: nothing to apply; live is the desired state")
         return

@@ -46,16 +46,18 @@ class Lease:
     holder: str
     token: str
     until: dt.datetime
+    run: str = ""  # the CI run that holds it, ``<run id>.<attempt>`` (see workflows/lease.py)
 
     def text(self) -> str:
-        return f"holder={self.holder} until={self.until.strftime(TIME_FORMAT)} token={self.token}"
+        run = f" run={self.run}" if self.run else ""
+        return f"holder={self.holder} until={self.until.strftime(TIME_FORMAT)} token={self.token}{run}"
 
     @classmethod
     def parse(cls, fields: str) -> Lease | None:
         values = dict(part.split("=", 1) for part in fields.split() if "=" in part)
         try:
             until = dt.datetime.strptime(values["until"], TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
-            return cls(values["holder"], values["token"], until)
+            return cls(values["holder"], values["token"], until, values.get("run", ""))
         except (KeyError, ValueError):
             return None  # unreadable: treated as absent, so a garbled line never blocks forever
 

@@ -28,7 +28,7 @@ from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
 from cxops.workflows import backups, envstage, flowversions, watch
-from cxops.workflows.lease import StageLease, holder_name
+from cxops.workflows.lease import StageLease, ci_run, holder_name
 from cxops.workflows.live import agent_name, open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
 from cxops.workflows.testrun import load_results
@@ -47,6 +47,8 @@ class ApplyOutcome:
     writes: int
     backup: Path | None
     via: str = "writes"
+    # The holder of a lease left by an earlier attempt of this CI run, taken over or cleared.
+    lease_taken_from: str | None = None
 
 
 def apply_file(
@@ -105,7 +107,7 @@ def run(
         env = envstage.apply_plan(
             root, stage, plan, desired, emulator_host, endpoint, force=force, break_lease=break_lease
         )
-        return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment")
+        return ApplyOutcome(stage.name, env.write_calls, env.backup, "environment", env.lease_taken_from)
     values = gate.resolve_secrets(plan, stage, desired.snapshot)
     gate.check_deletes(plan, force)
     live: LiveState | None
@@ -126,11 +128,12 @@ def run(
                     f"--via restore replaces the whole agent, and {stage.name}'s agent has content; "
                     "use --force to replace it anyway"
                 )
+        lease = StageLease(session, agent, stage.name, holder_name(author()), run=ci_run())
         if not plan and not via_restore:
             if stage.versions == "on_apply":  # a run killed before its versions: make them now
                 flowversions.create_versions(session, agent, plan, desired.snapshot)
-            return ApplyOutcome(stage.name, 0, None)
-        lease = StageLease(session, agent, stage.name, holder_name(author()))
+            lease.clear_earlier_attempt()
+            return ApplyOutcome(stage.name, 0, None, lease_taken_from=lease.taken_over)
         lease.acquire(break_lease=break_lease)
         verified = False
         try:
@@ -153,7 +156,7 @@ def run(
         finally:
             # The sources are stamped only once live is what was planned with them.
             lease.release(dict(stage.secrets) if verified else None)
-    return ApplyOutcome(stage.name, count, backup, "restore" if via_restore else "writes")
+    return ApplyOutcome(stage.name, count, backup, "restore" if via_restore else "writes", lease.taken_over)
 
 
 def _watched(root: Path, session: CxSession, stage: Stage, plan: Plan) -> tuple[str, str | None, Path] | None:

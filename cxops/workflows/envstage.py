@@ -44,7 +44,7 @@ from cxops.model import secrets
 from cxops.model.snapshot import Key, Snapshot
 from cxops.stage.config import Stage, load_stage, resolve_secret
 from cxops.workflows import backups
-from cxops.workflows.lease import StageLease, holder_name
+from cxops.workflows.lease import StageLease, ci_run, holder_name, left_by_an_earlier_attempt
 from cxops.workflows.live import agent_name, open_session
 from cxops.workflows.planning import Desired, author, desired_state, live_state, now, resolvable
 from cxops.workflows.who import changed_since
@@ -57,6 +57,7 @@ class EnvOutcome:
     environment: str
     write_calls: int = 0
     backup: Path | None = None
+    lease_taken_from: str | None = None
 
 
 def _env_name(stage: Stage) -> str:
@@ -259,11 +260,12 @@ def apply_plan(
         )
         gate.check_live(plan, read.fingerprint, who)
         env = read.env
+        lease = StageLease(session, read.agent, stage.name, holder_name(author()), run=ci_run())
         if not env_plan:
-            return EnvOutcome(stage.name, 0, env.name if env else "", 0, None)
+            lease.clear_earlier_attempt()
+            return EnvOutcome(stage.name, 0, env.name if env else "", 0, None, lease.taken_over)
         hooks = webhook_ids(session, read.agent, env_plan.webhook_overrides)
         headers = _headers(session, read.agent, env_plan.webhook_overrides, values)
-        lease = StageLease(session, read.agent, stage.name, holder_name(author()))
         lease.acquire(break_lease=break_lease)
         try:
             backup = backups.save_environment(
@@ -296,7 +298,7 @@ def apply_plan(
         finally:
             # No secret-source stamp: the agent's stamp is the draft stage's (its sources).
             lease.release(None)
-    return EnvOutcome(stage.name, created, after.name, calls + 1, backup)
+    return EnvOutcome(stage.name, created, after.name, calls + 1, backup, lease.taken_over)
 
 
 def _backup_state(
@@ -527,7 +529,8 @@ def rollback_environment(
 def _refuse_if_leased(session: CxSession, agent: str, stage: Stage) -> None:
     """A rollback writes one call and takes no lease, but does not run under another's apply."""
     lease = marker.Lease.parse(marker.split(session.get_agent(agent).description)[1].get("lease", ""))
-    if lease is not None and lease.until > dt.datetime.now(dt.timezone.utc):
+    live = lease is not None and lease.until > dt.datetime.now(dt.timezone.utc)
+    if lease is not None and live and not left_by_an_earlier_attempt(lease, ci_run()):
         raise GateError(
             f"{stage.name}: an apply to this agent holds its lease ({lease.holder}); roll back when it is done"
         )
