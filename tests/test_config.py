@@ -502,8 +502,7 @@ def test_bad_stage_name_asked_for(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_stage(tmp_path, name)
     assert str(caught.value) == (
-        f"environments/{name}.yaml: {name!r} is not a stage name: use lowercase letters, digits, '-' and '_',"
-        " starting with a letter or digit"
+        f"{name!r} is not a stage name: use lowercase letters, digits, '-' and '_', starting with a letter or digit"
     )
 
 

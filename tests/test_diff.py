@@ -94,6 +94,10 @@ def test_cli_exit_codes(base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFi
     assert main([*root, "diff", "agents/a", str(CORPUS / AGENT)]) == 0  # a tree against its package
     assert main([*root, "diff", "agents/a", "nowhere"]) == 1
     assert "'nowhere' is no stage" in capsys.readouterr().err
+    assert main([*root, "diff", "agents/a", "agents/typo"]) == 1  # a path is named as a path
+    assert capsys.readouterr().err == "error: 'agents/typo': no such file or folder\n"
+    assert main([*root, "diff", "agents/a", "agents"]) == 1
+    assert capsys.readouterr().err.startswith("error: 'agents' is no agent tree")
 
 
 def test_a_stage_compares_without_its_overrides(

@@ -246,3 +246,12 @@ def test_one_line_of_a_goal_edited_on_both_branches_is_marked_alone(repo: Path) 
         "<<<<<<< ours\n", ""
     )
     assert yamlio.load(kept, "x")["goal"] == both.replace("item 5", "item five")
+
+
+def test_a_missing_input_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = write(tmp_path, base="a: 1\n", ours="a: 2\n")
+    missing = str(tmp_path / "theirs")
+    assert main(["merge-driver", p["base"], p["ours"], missing, "agents/x/intents/i.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: merge-driver: cannot read {missing}: No such file or directory\n"
+    assert (tmp_path / "ours").read_text() == "a: 2\n"  # nothing written

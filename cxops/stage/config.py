@@ -295,7 +295,8 @@ def load_stage(root: Path, name: str) -> Stage:
     """
     file = stage_file(name)
     if not _STAGE_NAME.match(name):
-        raise ConfigError(_bad_stage_name(name), Location(file))
+        # The name came from a command line, not a file: no file to point at.
+        raise ConfigError(_bad_stage_name(name))
     names = _stage_names(root, strict=False)
     # Matching the listing, not just opening the path, keeps a case-insensitive file system
     # from loading STG.yaml as "stg".

@@ -42,6 +42,8 @@ def merge_file(base: Path, ours: Path, theirs: Path, name: str) -> MergeOutcome:
         for path in (base, ours, theirs):
             try:
                 value = yamlio.load(path.read_text(encoding="utf-8"), name)
+            except OSError as error:
+                raise CxopsError(f"merge-driver: cannot read {path}: {error.strerror or error}") from None
             except (CxopsError, UnicodeDecodeError) as error:
                 why = f"does not parse ({error})"
                 break

@@ -38,7 +38,7 @@ from cxops.stage.config import Stage, load_stage, resolve_secret
 from cxops.workflows import backups, flowversions, watch
 from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
-from cxops.workflows.sources import git_snapshot
+from cxops.workflows.sources import git_snapshot, unknown_source
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,8 @@ def desired_state(
         snapshot = read_content(root, load_stage(root, spec), Via.export, emulator_host, endpoint)[0].snapshot
         source = {"kind": "stage", "stage": spec}
     else:
-        raise ConfigError(
-            f"{spec!r} is no stage (environments/{spec}.yaml), agent tree (a folder with agent.yaml), "
-            "git:REF[:AGENT] or backup:PATH"
+        raise unknown_source(
+            root, spec, "agent tree (a folder with agent.yaml), git:REF[:AGENT] or backup:PATH"
         )
     if source["kind"] != "backup":
         snapshot = overrides.apply(snapshot, stage)

@@ -63,12 +63,23 @@ def load_source(
                 f"{spec}: {o.where}" for o in overrides.overrides_of(stage) if o.where not in kept
             )
     else:
-        raise ConfigError(
-            f"{spec!r} is no stage (environments/{spec}.yaml), agent tree (a folder with agent.yaml) "
-            "or JSON package (a zip, or a folder with agent.json)"
+        raise unknown_source(
+            root,
+            spec,
+            "agent tree (a folder with agent.yaml) or JSON package (a zip, or a folder with agent.json)",
         )
     secrets.redact(snapshot)
     return Source(snapshot, expected, tuple(f"{spec}: {n}" for n in notes))
+
+
+def unknown_source(root: Path, spec: str, kinds: str) -> ConfigError:
+    """The error for a source that is none of ``kinds`` nor a stage: a path is named as a path
+    (missing, or of the wrong kind), anything else as the stage it is not."""
+    if (root / spec).exists():
+        return ConfigError(f"{spec!r} is no {kinds}")
+    if "/" in spec or "\\" in spec:
+        return ConfigError(f"{spec!r}: no such file or folder")
+    return ConfigError(f"{spec!r} is no stage (environments/{spec}.yaml), {kinds}")
 
 
 def stage_tree(root: Path, spec: str) -> str:
