@@ -98,6 +98,8 @@ def test_cli_exit_codes(base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().err == "error: 'agents/typo': no such file or folder\n"
     assert main([*root, "diff", "agents/a", "agents"]) == 1
     assert capsys.readouterr().err.startswith("error: 'agents' is no agent tree")
+    assert main([*root, "diff", "agents/a", "b"]) == 1  # an agent's name where its tree is meant
+    assert capsys.readouterr().err.endswith("; the agent's tree is agents/b\n")
 
 
 def test_a_stage_compares_without_its_overrides(

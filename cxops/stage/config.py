@@ -248,6 +248,10 @@ class Stage:
         )
 
 
+def is_stage_name(name: str) -> bool:
+    return bool(_STAGE_NAME.match(name))
+
+
 def stage_file(name: str) -> str:
     """The file of stage ``name``, relative to the repo root."""
     return f"{STAGES_DIR}/{name}.yaml"

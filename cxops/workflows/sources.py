@@ -13,7 +13,7 @@ from cxops.package.reader import snapshot_from_package
 from cxops.repo import gitsource
 from cxops.repo.tree import read_tree, snapshot_from_tree
 from cxops.stage import overrides
-from cxops.stage.config import load_stage
+from cxops.stage.config import is_stage_name, load_stage
 from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
 
 
@@ -79,7 +79,10 @@ def unknown_source(root: Path, spec: str, kinds: str) -> ConfigError:
         return ConfigError(f"{spec!r} is no {kinds}")
     if "/" in spec or "\\" in spec:
         return ConfigError(f"{spec!r}: no such file or folder")
-    return ConfigError(f"{spec!r} is no stage (environments/{spec}.yaml), {kinds}")
+    hint = f"; the agent's tree is agents/{spec}" if (root / "agents" / spec / "agent.yaml").is_file() else ""
+    if not is_stage_name(spec):
+        return ConfigError(f"{spec!r} is no stage, {kinds}{hint}")
+    return ConfigError(f"{spec!r} is no stage (environments/{spec}.yaml), {kinds}{hint}")
 
 
 def stage_tree(root: Path, spec: str) -> str:
