@@ -7,6 +7,7 @@ repository with the driver configured as `cxops init` tells users to.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -198,8 +199,43 @@ def test_the_driver_writes_canonical_text_and_exit_codes(
     assert (tmp_path / "ours").read_text() == "b: z\na: 2\n"
     p = write(tmp_path, base="a: 1\n", ours="a: 2\n", theirs="a: 3\n")
     assert main(["merge-driver", p["base"], p["ours"], p["theirs"], name]) == 1
-    assert f"CONFLICT (cxops): {name}" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"CONFLICT (cxops): {name}: both branches changed a\n"
     assert (tmp_path / "ours").read_text() == "<<<<<<< ours\na: 2\n=======\na: 3\n>>>>>>> theirs\n"
+
+
+def test_the_conflict_message_names_each_conflicting_field_as_diff_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = {
+        "display_name": "Confirm",
+        "transition_routes": [
+            {"intent": "confirm.yes", "target_page": "Done"},
+            {"intent": "confirm.no", "target_page": "Retry"},
+        ],
+        "event_handlers": [
+            {"event": "sys.no-match-default", "target_page": "Retry"},
+            {"event": "sys.no-input-default", "target_page": "Retry"},
+        ],
+        "form": {"parameters": [{"display_name": "order_id", "required": True}]},
+    }
+    ours, theirs = copy.deepcopy(page), copy.deepcopy(page)
+    ours["transition_routes"][1]["target_page"] = "Start"
+    theirs["transition_routes"][1]["target_page"] = "End"
+    ours["form"]["parameters"][0]["required"] = False
+    theirs["form"]["parameters"][0]["redact"] = True
+    theirs["form"]["parameters"][0]["required"] = False
+    ours["event_handlers"][0]["target_page"] = "A"
+    del theirs["event_handlers"][0]  # deleted on one side, changed on the other
+    p = write(tmp_path, base=yamlio.dump(page), ours=yamlio.dump(ours), theirs=yamlio.dump(theirs))
+    name = "agents/x/flows/F/pages/Confirm.yaml"
+    assert main(["merge-driver", p["base"], p["ours"], p["theirs"], name]) == 1
+    assert capsys.readouterr().err == (
+        f"CONFLICT (cxops): {name}: both branches changed "
+        "transition_routes route[intent=confirm.no].target_page, event_handlers event[sys.no-match-default]\n"
+    )
+    both = write(tmp_path, base="", ours="display_name: x\na: 1\n", theirs="a: 2\n")
+    assert main(["merge-driver", both["base"], both["ours"], both["theirs"], name]) == 1
+    assert capsys.readouterr().err.endswith("both branches changed a\n")
 
 
 def test_a_file_added_on_both_branches_merges_against_nothing(tmp_path: Path) -> None:

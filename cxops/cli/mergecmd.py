@@ -22,5 +22,13 @@ def merge_driver(
     if outcome.warning:
         typer.echo(f"warning: {outcome.warning}", err=True)
     if not outcome.clean:
-        typer.echo(f"CONFLICT (cxops): {name}: both branches changed the same items", err=True)
+        typer.echo(f"CONFLICT (cxops): {name}: both branches changed {_where(outcome.conflicts)}", err=True)
         raise typer.Exit(1)
+
+
+def _where(conflicts: tuple[str, ...], show: int = 3) -> str:
+    if not conflicts:
+        return "the same items"
+    named = ", ".join(c or "the whole file" for c in conflicts[:show])
+    more = len(conflicts) - show
+    return named + (f" and {more} more" if more > 0 else "")

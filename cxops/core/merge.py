@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cxops.core.diff import identity
+from cxops.core.diff import label as item_label
 from cxops.model.snapshot import canonical_json
 
 Side = Literal["ours", "theirs"]
@@ -78,6 +79,26 @@ def has_conflicts(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_conflicts(v) for v in value)
     return False
+
+
+def conflict_paths(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Where the conflicts of a merged value sit, list items named as diff names them
+    (``transition_routes``, ``route[intent=x]``, ``target_page``), for the driver's message."""
+    if isinstance(value, Conflict):
+        return [path]
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += conflict_paths(item, (*path, key))
+    elif isinstance(value, list):
+        field = path[-1] if path and isinstance(path[-1], str) else None
+        for i, item in enumerate(value):
+            probe = item
+            if isinstance(item, Conflict):
+                probe = item.ours if item.ours is not MISSING else item.theirs
+            ident = identity(probe, field)
+            found += conflict_paths(item, (*path, item_label((ident, 1)) if ident is not None else i))
+    return found
 
 
 def resolve(value: Any, side: Side) -> Any:

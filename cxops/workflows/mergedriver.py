@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cxops.core.conflicttext import render
-from cxops.core.merge import MISSING, has_conflicts, merge3
+from cxops.core.merge import MISSING, conflict_paths, has_conflicts, merge3
 from cxops.errors import CxopsError
+from cxops.render.text import path_text
 from cxops.repo import yamlio
 from cxops.repo.atomicfile import write_atomic
 
@@ -30,6 +31,7 @@ class MergeOutcome:
     clean: bool
     structural: bool
     warning: str | None = None
+    conflicts: tuple[str, ...] = ()  # where, as diff names fields ("" for the whole file)
 
 
 def merge_file(base: Path, ours: Path, theirs: Path, name: str) -> MergeOutcome:
@@ -58,7 +60,8 @@ def merge_file(base: Path, ours: Path, theirs: Path, name: str) -> MergeOutcome:
         return MergeOutcome(clean, False, f"{name}: {why}; merged as text by git merge-file")
     merged = merge3(*data)
     write_atomic(ours, render(merged).encode("utf-8"))
-    return MergeOutcome(not has_conflicts(merged), True)
+    where = tuple(path_text(path) for path in conflict_paths(merged))
+    return MergeOutcome(not has_conflicts(merged), True, conflicts=where)
 
 
 def _text_merge(base: Path, ours: Path, theirs: Path) -> bool:
