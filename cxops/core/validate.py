@@ -415,26 +415,49 @@ def api_visible(value: Any, desc: Any) -> Any:
     """
     if not isinstance(value, dict):
         return value
+    actions, oneofs = _visibility(desc)
     out: dict[str, Any] = {}
     for name, item in value.items():
-        fd = desc.fields_by_name.get(name)
-        if fd is None:
-            if (desc.name, name) in STRUCTURAL:
-                out[name] = item
+        action = actions.get(name)
+        if action is None:
             continue
+        how, sub = action
+        if how is _KEEP:
+            kept = item
+        elif how is _LANGS and isinstance(item, dict):
+            kept = {lang: _visible_items(v, sub) for lang, v in item.items()}
+        else:
+            kept = _visible_items(item, sub)
+        # An empty oneof member still says something (a message that is a knowledge info card).
+        if kept not in ({}, [], None) or name in oneofs:
+            out[name] = kept
+    return out
+
+
+_KEEP, _EACH, _LANGS = "keep", "each", "languages"
+_VISIBILITY: dict[str, tuple[dict[str, tuple[str, Any]], frozenset[str]]] = {}
+
+
+def _visibility(desc: Any) -> tuple[dict[str, tuple[str, Any]], frozenset[str]]:
+    """Per message type, once: what :func:`api_visible` does with each key it may meet (a key
+    not in the table is export-only and dropped), and the fields that belong to a oneof."""
+    found = _VISIBILITY.get(desc.full_name)
+    if found is not None:
+        return found
+    actions: dict[str, tuple[str, Any]] = {
+        name: (_KEEP, None) for (type_name, name) in STRUCTURAL if type_name == desc.name
+    }
+    for name, fd in desc.fields_by_name.items():
         plain = fd.message_type is None or fd.message_type.full_name in FREE_FORM
         if plain or fd.message_type.GetOptions().map_entry or (desc.full_name, name) in LINES:
-            out[name] = item
-        elif (desc.full_name, name) in LANGUAGE_MAPS and isinstance(item, dict):
-            out[name] = {lang: _visible_items(v, fd.message_type) for lang, v in item.items()}
+            actions[name] = (_KEEP, None)
+        elif (desc.full_name, name) in LANGUAGE_MAPS:
+            actions[name] = (_LANGS, fd.message_type)
         else:
-            out[name] = _visible_items(item, fd.message_type)
-    # An empty oneof member still says something (a message that is a knowledge info card).
-    return {
-        k: v
-        for k, v in out.items()
-        if v not in ({}, [], None) or (k in desc.fields_by_name and desc.fields_by_name[k].containing_oneof)
-    }
+            actions[name] = (_EACH, fd.message_type)
+    oneofs = frozenset(name for name, fd in desc.fields_by_name.items() if fd.containing_oneof)
+    _VISIBILITY[desc.full_name] = (actions, oneofs)
+    return actions, oneofs
 
 
 def _visible_items(value: Any, desc: Any) -> Any:

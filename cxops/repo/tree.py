@@ -131,6 +131,13 @@ def snapshot_from_tree(files: Mapping[str, bytes], base: str = "") -> Snapshot:
 
     ``base`` prefixes file names in error messages (e.g. ``agents/pizza``).
     """
+    # Paused over the whole tree, not file by file: each file's pause ending let the collector
+    # run over everything read so far (read_tree of the largest corpus agent: 0.84 -> 0.74 s).
+    with gc_paused():
+        return _snapshot_from_tree(files, base)
+
+
+def _snapshot_from_tree(files: Mapping[str, bytes], base: str) -> Snapshot:
 
     def where(path: str) -> str:
         return f"{base}/{path}" if base else path
