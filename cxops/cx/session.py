@@ -130,12 +130,15 @@ class CxSession(Connection):
             raise self._error(exc, label, request, write) from exc
 
     def list_all(self, method: Rpc[Req, Pager[Item]], request: Req) -> list[Item]:
-        """Every item of a ``List*`` method, one :meth:`call` per page.
+        """Every item of a ``List*`` method, one :meth:`call` per page (:meth:`iter_all`)."""
+        return list(self.iter_all(method, request))
+
+    def iter_all(self, method: Rpc[Req, Pager[Item]], request: Req) -> Iterator[Item]:
+        """Every item of a ``List*`` method, a page at a time: one :meth:`call` per page.
 
         Pages are requested explicitly (``page_token`` in, ``next_page_token`` out) because
         the library's pager would fetch the later pages itself, past the limiter and retry.
         """
-        items: list[Item] = []
         seen: set[str] = set()
         token = ""
         while True:
@@ -143,10 +146,10 @@ class CxSession(Connection):
             page_request = factory(request)  # a copy: the caller's request stays as it was
             page_request.page_token = token
             page = next(iter(self.call(method, page_request, write=False).pages))
-            items.extend(_page_items(page))
+            yield from _page_items(page)
             token = page.next_page_token
             if not token:
-                return items
+                return
             if token in seen:
                 label = method_label(getattr(method, "__name__", "call"))
                 raise ApiError(f"{label}: the server returned page token {token!r} twice", code="INTERNAL")

@@ -56,6 +56,8 @@ def collection_id(kind: str, scope: str) -> str:
 
 
 def _digest_of(messages: Iterable[Any]) -> bytes:
+    # Only each message's own digest is kept: a listing is consumed a page at a time, so a
+    # large agent's intents are never all in memory at once.
     parts: list[tuple[str, bytes]] = []
     for message in messages:
         pb = _raw(message)
@@ -65,10 +67,10 @@ def _digest_of(messages: Iterable[Any]) -> bytes:
             pb = type(pb).FromString(pb.SerializeToString())
             for name in volatile:
                 pb.ClearField(name)
-        parts.append((str(pb.name), pb.SerializeToString(deterministic=True)))
+        parts.append((str(pb.name), hashlib.sha256(pb.SerializeToString(deterministic=True)).digest()))
     digest = hashlib.sha256()
-    for name, data in sorted(parts):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    for name, data_digest in sorted(parts):
+        digest.update(name.encode() + b"\0" + data_digest)
     return digest.digest()
 
 
@@ -125,36 +127,36 @@ def _listing(
     scope: str,
     language: str,
     parent_of: Callable[[str, str], str | None],
-) -> list[Any]:
+) -> Iterable[Any]:
     s = session
     if kind in ("page", "flow_route_group"):
         flow = parent_of("flow", scope)
         if flow is None:
             return []
         if kind == "page":
-            return s.list_all(
+            return s.iter_all(
                 s.pages.list_pages, cx.ListPagesRequest(page_size=PAGE, parent=flow, language_code=language)
             )
         request = cx.ListTransitionRouteGroupsRequest(page_size=PAGE, parent=flow, language_code=language)
-        return s.list_all(s.transition_route_groups.list_transition_route_groups, request)
+        return s.iter_all(s.transition_route_groups.list_transition_route_groups, request)
     if kind == "example":
         playbook = parent_of("playbook", scope)
         if playbook is None:
             return []
-        return s.list_all(s.examples.list_examples, cx.ListExamplesRequest(page_size=PAGE, parent=playbook))
+        return s.iter_all(s.examples.list_examples, cx.ListExamplesRequest(page_size=PAGE, parent=playbook))
     if kind == "generative_settings":
         name = f"{agent}/generativeSettings"
         request = cx.GetGenerativeSettingsRequest(name=name, language_code=language)
         return [s.call(s.agents.get_generative_settings, request, write=False)]
-    listings: dict[str, Callable[[], list[Any]]] = {
-        "flow": lambda: s.list_all(
+    listings: dict[str, Callable[[], Iterable[Any]]] = {
+        "flow": lambda: s.iter_all(
             s.flows.list_flows, cx.ListFlowsRequest(page_size=PAGE, parent=agent, language_code=language)
         ),
-        "route_group": lambda: s.list_all(
+        "route_group": lambda: s.iter_all(
             s.transition_route_groups.list_transition_route_groups,
             cx.ListTransitionRouteGroupsRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
-        "intent": lambda: s.list_all(
+        "intent": lambda: s.iter_all(
             s.intents.list_intents,
             cx.ListIntentsRequest(
                 page_size=PAGE,
@@ -163,25 +165,25 @@ def _listing(
                 intent_view=cx.IntentView.INTENT_VIEW_FULL,
             ),
         ),
-        "entity_type": lambda: s.list_all(
+        "entity_type": lambda: s.iter_all(
             s.entity_types.list_entity_types,
             cx.ListEntityTypesRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
-        "generator": lambda: s.list_all(
+        "generator": lambda: s.iter_all(
             s.generators.list_generators,
             cx.ListGeneratorsRequest(page_size=PAGE, parent=agent, language_code=language),
         ),
-        "webhook": lambda: s.list_all(
+        "webhook": lambda: s.iter_all(
             s.webhooks.list_webhooks, cx.ListWebhooksRequest(page_size=PAGE, parent=agent)
         ),
-        "test_case": lambda: s.list_all(
+        "test_case": lambda: s.iter_all(
             s.test_cases.list_test_cases,
             cx.ListTestCasesRequest(
                 page_size=PAGE, parent=agent, view=cx.ListTestCasesRequest.TestCaseView.FULL
             ),
         ),
-        "tool": lambda: s.list_all(s.tools.list_tools, cx.ListToolsRequest(page_size=PAGE, parent=agent)),
-        "playbook": lambda: s.list_all(
+        "tool": lambda: s.iter_all(s.tools.list_tools, cx.ListToolsRequest(page_size=PAGE, parent=agent)),
+        "playbook": lambda: s.iter_all(
             s.playbooks.list_playbooks, cx.ListPlaybooksRequest(page_size=PAGE, parent=agent)
         ),
     }
