@@ -283,3 +283,16 @@ def test_a_conflicting_line_of_a_text_is_marked_alone_and_either_side_keeps_the_
     assert "thing three" in marked[0] and marked[1] == MIDDLE and "thing THREE" in marked[2]
     assert yamlio.load(pick(rendered, "ours"), "x")["goal"] == both.replace("thing 3", "thing three")
     assert yamlio.load(pick(rendered, "theirs"), "x")["goal"] == both.replace("thing 3", "thing THREE")
+
+
+def test_a_conflict_widened_to_its_list_still_marks_only_the_lines_that_differ() -> None:
+    def page(text: str) -> dict[str, Any]:
+        return {"entry_fulfillment": {"messages": {"en": [{"text": {"text": [text]}}]}}}
+
+    base, ours, theirs = page("a\nb\nc\nd\n"), page("a\nB1\nc\nd\n"), page("a\nB2\nc\nD\n")
+    rendered = render(merge3(base, ours, theirs))
+    assert rendered.count(OURS) == 1
+    marked = rendered.split(OURS)[1].split(THEIRS)[0].strip("\n").split("\n")
+    assert [line.strip() for line in marked] == ["B1", MIDDLE, "B2"]
+    assert yamlio.load(pick(rendered, "ours"), "x") == page("a\nB1\nc\nD\n")
+    assert yamlio.load(pick(rendered, "theirs"), "x") == page("a\nB2\nc\nD\n")

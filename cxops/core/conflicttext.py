@@ -1,11 +1,12 @@
 """A merged resource as canonical YAML text, conflicts written with git's markers.
 
 Each conflict is written where its item sits: a list item (``- …``) or a ``key: value`` line,
-with ours between ``<<<<<<< ours`` and ``=======`` and theirs before ``>>>>>>> theirs``; in a
-conflict of two texts only the lines that differ are marked. Where the emitter puts a conflicted
-value on a line shared with other text (an item of a flow list ``[a, b]``, the first key of a
-list item ``- key: …``), the conflict is widened to the enclosing item until it has lines of its
-own; at the top it becomes the whole file.
+with ours between ``<<<<<<< ours`` and ``=======`` and theirs before ``>>>>>>> theirs``. Where
+the emitter puts a conflicted value on a line shared with other text (an item of a flow list
+``[a, b]``, the first key of a list item ``- key: …``), the conflict is widened to the enclosing
+item until it has lines of its own; at the top it becomes the whole file. When both sides are
+values of one type (two texts, two lists), only the lines that differ are marked, as git marks
+a file.
 
 The text is checked before it is returned: keeping every ours block must load to the merge
 with ours taken at each conflict, and the same for theirs. If not, the whole file is one
@@ -69,7 +70,7 @@ def _block(conflict: Conflict, indent: str, wrap: Any) -> str:
         return [indent + line for line in yamlio.dump(wrap(value)).rstrip("\n").split("\n")]
 
     ours, theirs = side(conflict.ours), side(conflict.theirs)
-    if isinstance(conflict.ours, str) and isinstance(conflict.theirs, str):
+    if conflict.ours is not MISSING and type(conflict.ours) is type(conflict.theirs):
         return "\n".join(_narrowed(ours, theirs))
     return "\n".join([OURS, *ours, MIDDLE, *theirs, THEIRS])
 
