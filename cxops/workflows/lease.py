@@ -8,8 +8,9 @@ another token backs off before any other write. While running, apply renews the 
 apply leaves its lease, which expires after ``TTL``; ``--break-lease`` takes it over at once.
 
 One holder is known to be dead without waiting: an earlier attempt of the same GitHub Actions
-run. GitHub re-runs jobs only of a run that has completed (cancelled included), each re-run
-with the same ``GITHUB_RUN_ID`` and the next ``GITHUB_RUN_ATTEMPT``
+run. GitHub re-runs jobs only of a run that has completed (cancelled included; asking earlier
+is refused with 403, https://github.com/cli/cli/issues/9221), each re-run with the same
+``GITHUB_RUN_ID`` and the next ``GITHUB_RUN_ATTEMPT``
 (https://docs.github.com/en/actions/managing-workflow-runs/re-running-workflows-and-jobs), so a
 lease naming this run with a lower attempt belongs to a process that is gone. A re-run takes it
 over, and clears it even when it finds nothing left to write. Nothing else is trusted: a host
