@@ -18,6 +18,7 @@ from cxops.package.reader import snapshot_from_package
 from cxops.render.markdown import render as markdown
 from cxops.render.text import SIGN, render
 from cxops.repo.tree import write_tree
+from cxops.workflows import backups
 from tests.corpus import CORPUS, read_export
 
 AGENT = "rohitkumar404__flight-booking-repo"  # en, es, hi; flows, pages, intents, test cases
@@ -527,3 +528,18 @@ def test_multi_line_text_shows_its_changed_lines() -> None:
     # Two-line text stays a word diff or two whole values.
     short = compare(playbook("one\ntwo\n"), playbook("one\nthree\n"), "a", "b")
     assert '~ goal: "one\\ntwo\\n" -> "one\\nthree\\n"' in render(short)
+
+
+def test_a_backup_is_a_side_of_a_diff(
+    base: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tree(tmp_path / "agents" / "a", base)
+    write_tree(tmp_path / "agents" / "b", edited(base))
+    saved = backups.save(tmp_path, "stg", "a", base, "2026-12-04T09:00:00Z", "f" * 64)
+    spec = f"backup:{saved.relative_to(tmp_path).as_posix()}"
+    root = ["--root", str(tmp_path)]
+    assert main([*root, "diff", spec, "agents/a"]) == 0  # what a rollback to it would bring back
+    assert main([*root, "diff", spec, "agents/b"]) == 3
+    assert "~ intent main.flight_status" in capsys.readouterr().out
+    assert main([*root, "diff", "backup:.cxops/nothing.json", "agents/a"]) == 1
+    assert "cannot read backup" in capsys.readouterr().err

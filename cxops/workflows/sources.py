@@ -14,6 +14,7 @@ from cxops.repo import gitsource
 from cxops.repo.tree import read_tree, snapshot_from_tree
 from cxops.stage import overrides
 from cxops.stage.config import is_stage_name, load_stage
+from cxops.workflows import backups
 from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
 
 
@@ -30,7 +31,8 @@ def load_source(
     root: Path, spec: str, emulator_host: str | None, endpoint: str | None, *, raw: bool = False
 ) -> Source:
     """``spec``: a stage name (its live agent, overrides taken out), a tree folder, ``git:REF``
-    or ``git:REF:AGENT`` (a tree at a commit), a JSON package.
+    or ``git:REF:AGENT`` (a tree at a commit), a JSON package, ``backup:PATH`` (a backup apply
+    took).
 
     A stage's overrides are taken out so that it compares as content (SPEC §3) — unless ``raw``
     — and credentials become placeholders on every side, so a secret is never shown.
@@ -41,6 +43,9 @@ def load_source(
     candidate = path if path.is_absolute() else root / path
     if spec.startswith("git:"):
         snapshot = git_snapshot(root, spec)
+    elif spec.startswith("backup:"):
+        # What an apply saved before writing: what a rollback to it would bring back.
+        snapshot = backups.load(root / spec[len("backup:") :])
     elif candidate.is_dir() and (candidate / "agent.yaml").is_file():
         snapshot = read_tree(candidate, base=spec)
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
