@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import random
 import re
+import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops.core.conflicttext import render
+from cxops.core.conflicttext import OURS, THEIRS, render
 from cxops.core.merge import has_conflicts, merge3, merge_identity
 from cxops.package.reader import snapshot_from_package
 from cxops.repo import yamlio
@@ -255,6 +256,8 @@ class Outcome:
     driver_clean: bool
     driver_matches: bool  # clean pairs: the merge equals both edits applied
     git_clean: bool
+    marked_lines: int = 0  # conflicted pairs: lines between the markers, both sides
+    whole_file: bool = False  # conflicted pairs: the whole file is one conflict
 
 
 def versions(pair: Pair, base: Any) -> tuple[str, str, str, Any]:
@@ -284,7 +287,11 @@ def measure(pair: Pair, base: Any, folder: Path, plain_git: bool = True) -> Outc
         )
         text_clean = result.returncode == 0
     near = pair.a.where == pair.b.where
-    return Outcome(near, clean, clean and render(merged) == both, text_clean)
+    text = render(merged)
+    blocks = text.split(OURS + "\n")[1:]
+    marked = sum(block.split(THEIRS)[0].count("\n") - 1 for block in blocks)  # less the "=======" line
+    whole = text.startswith(OURS + "\n") and text.endswith(THEIRS + "\n") and len(blocks) == 1
+    return Outcome(near, clean, clean and text == both, text_clean, marked, whole)
 
 
 def rates(files: dict[str, Any], different: int, same: int, seed: int) -> dict[str, Any]:
@@ -304,6 +311,10 @@ def rates(files: dict[str, Any], different: int, same: int, seed: int) -> dict[s
         "same_pairs": len(same_out),
         "same_driver_conflicts": sum(not o.driver_clean for o in same_out),
         "same_git_conflicts": sum(not o.git_clean for o in same_out),
+        # How much a conflict asks a reader to look at: lines between the markers (both sides).
+        "same_marked_lines_median": statistics.median(o.marked_lines for o in same_out) if same_out else 0,
+        "same_marked_lines_max": max((o.marked_lines for o in same_out), default=0),
+        "same_whole_file_conflicts": sum(o.whole_file for o in same_out),
     }
 
 

@@ -37,6 +37,10 @@ def main() -> None:
         f"same item, cxops merge-driver conflicts:       {pct(counts['same_driver_conflicts'], same)} (goal 100%)"
     )
     print(f"same item, plain git conflicts:                {pct(counts['same_git_conflicts'], same)}")
+    print(
+        f"same item, lines between the markers:          median {counts['same_marked_lines_median']}, "
+        f"max {counts['same_marked_lines_max']}; whole file marked: {counts['same_whole_file_conflicts']}"
+    )
     print(json.dumps(counts))
 
 

@@ -296,3 +296,22 @@ def test_a_conflict_widened_to_its_list_still_marks_only_the_lines_that_differ()
     assert [line.strip() for line in marked] == ["B1", MIDDLE, "B2"]
     assert yamlio.load(pick(rendered, "ours"), "x") == page("a\nB1\nc\nD\n")
     assert yamlio.load(pick(rendered, "theirs"), "x") == page("a\nB2\nc\nD\n")
+
+
+def test_a_short_item_of_a_block_list_is_marked_as_an_item_not_the_whole_file() -> None:
+    # A list of one short text alone is written in flow style ("[x]"), which is no item of the
+    # block list around it: every such conflict used to fall back to marking the whole file.
+    synonyms = ["sixty four", "new zealand", "newzealand", "newzealander", "kiwi", "aotearoa", "nz"]
+    base = {"display_name": "country", "entities": {"en": [{"value": "64", "synonyms": synonyms}]}}
+
+    def edit(word: str) -> dict[str, Any]:
+        out = copy.deepcopy(base)
+        out["entities"]["en"][0]["synonyms"][0] = word
+        return out
+
+    merged = merge3(base, edit("sixty-four"), edit("64"))
+    rendered = render(merged)
+    assert not rendered.startswith(OURS)
+    assert f"{OURS}\n        - sixty-four\n{MIDDLE}\n        - '64'\n{THEIRS}\n" in rendered
+    assert yamlio.load(pick(rendered, "ours"), "x") == resolve(merged, "ours")
+    assert yamlio.load(pick(rendered, "theirs"), "x") == resolve(merged, "theirs")

@@ -55,19 +55,33 @@ def _attempt(tree: Any) -> tuple[str, Path | None]:
         item = re.fullmatch(r"( *)- " + re.escape(token), line)
         keyed = re.fullmatch(r"( *)([^ -].*|-[^ ].*): " + re.escape(token), line)
         if item and isinstance(path[-1], int):
-            lines[at] = _block(conflict, item.group(1), lambda v: [v])
+            lines[at] = _block(conflict, item.group(1), _item_lines)
         elif keyed and isinstance(path[-1], str):
-            lines[at] = _block(conflict, keyed.group(1), lambda v, key=path[-1]: {key: v})
+            lines[at] = _block(conflict, keyed.group(1), lambda v, key=path[-1]: _lines({key: v}))
         else:
             return "", path
     return "\n".join(lines), None
 
 
-def _block(conflict: Conflict, indent: str, wrap: Any) -> str:
+def _lines(value: Any) -> list[str]:
+    return yamlio.dump(value).rstrip("\n").split("\n")
+
+
+def _item_lines(value: Any) -> list[str]:
+    """``value`` as one item of a block list (``- …``): the list it sits in is in block style.
+    A list of one short scalar alone would be written in flow style (``[value]``)."""
+    lines = _lines([value])
+    if not lines[0].startswith("["):
+        return lines
+    first, *rest = _lines(value)
+    return ["- " + first, *("  " + line for line in rest)]
+
+
+def _block(conflict: Conflict, indent: str, render_side: Any) -> str:
     def side(value: Any) -> list[str]:
         if value is MISSING:
             return []
-        return [indent + line for line in yamlio.dump(wrap(value)).rstrip("\n").split("\n")]
+        return [indent + line for line in render_side(value)]
 
     ours, theirs = side(conflict.ours), side(conflict.theirs)
     if conflict.ours is not MISSING and type(conflict.ours) is type(conflict.theirs):
