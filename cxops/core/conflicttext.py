@@ -16,7 +16,9 @@ conflict, which always holds.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cxops.core.merge import MISSING, Conflict, Side, resolve
@@ -57,7 +59,7 @@ def _attempt(tree: Any) -> tuple[str, Path | None]:
         if item and isinstance(path[-1], int):
             lines[at] = _block(conflict, item.group(1), _item_lines)
         elif keyed and isinstance(path[-1], str):
-            lines[at] = _block(conflict, keyed.group(1), lambda v, key=path[-1]: _lines({key: v}))
+            lines[at] = _block(conflict, keyed.group(1), functools.partial(_keyed_lines, path[-1]))
         else:
             return "", path
     return "\n".join(lines), None
@@ -65,6 +67,10 @@ def _attempt(tree: Any) -> tuple[str, Path | None]:
 
 def _lines(value: Any) -> list[str]:
     return yamlio.dump(value).rstrip("\n").split("\n")
+
+
+def _keyed_lines(key: str, value: Any) -> list[str]:
+    return _lines({key: value})
 
 
 def _item_lines(value: Any) -> list[str]:
@@ -77,7 +83,7 @@ def _item_lines(value: Any) -> list[str]:
     return ["- " + first, *("  " + line for line in rest)]
 
 
-def _block(conflict: Conflict, indent: str, render_side: Any) -> str:
+def _block(conflict: Conflict, indent: str, render_side: Callable[[Any], list[str]]) -> str:
     def side(value: Any) -> list[str]:
         if value is MISSING:
             return []
@@ -90,9 +96,9 @@ def _block(conflict: Conflict, indent: str, render_side: Any) -> str:
 
 
 def _narrowed(ours: list[str], theirs: list[str]) -> list[str]:
-    """Two renderings of one text value, markers only around the lines that differ (as git
-    marks a file): the lines both have stay outside, so keeping one side's blocks still gives
-    exactly that side's rendering."""
+    """Both sides' renderings of one conflicted value, markers only around the lines that
+    differ (as git marks a file): the lines both have stay outside, so keeping one side's
+    blocks still gives exactly that side's rendering."""
     out: list[str] = []
     matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
     for tag, o1, o2, t1, t2 in matcher.get_opcodes():

@@ -230,16 +230,12 @@ def merge_lines(base: str, ours: str, theirs: str) -> str | Conflict:
     for start_b, end_b, start_o, end_o, start_t, end_t in _stable_runs(b, o, t):
         old, mine, yours = b[at_b:start_b], o[at_o:start_o], t[at_t:start_t]
         if mine == yours or yours == old:
-            mine_out += mine
-            yours_out += mine
+            yours = mine
         elif mine == old:
-            mine_out += yours
-            yours_out += yours
-        else:
-            mine_out += mine
-            yours_out += yours
-        mine_out += b[start_b:end_b]
-        yours_out += b[start_b:end_b]
+            mine = yours
+        # else both changed this stretch: each side keeps its own lines (a conflict)
+        mine_out += mine + b[start_b:end_b]
+        yours_out += yours + b[start_b:end_b]
         at_b, at_o, at_t = end_b, end_o, end_t
     if mine_out == yours_out:
         return "".join(mine_out)

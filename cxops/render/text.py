@@ -138,19 +138,24 @@ def line_diff(before: Any, after: Any) -> tuple[str, list[tuple[str, str]]] | No
     return f"{touched} of {len(b)} lines changed", pairs
 
 
-def field_line(change: FieldChange) -> str:
+def field_change_lines(change: FieldChange) -> list[str]:
+    """One field change: one line, or for multi-line text a count and its changed lines."""
     where = path_text(change.path)
     where = f"{where}: " if where else ""
     if change.op == "changed":
+        lines_changed = line_diff(change.before, change.after)
+        if lines_changed is not None:
+            summary, pairs = lines_changed
+            return [f"~ {where}{summary}", *(f"    {sign} {text}" for sign, text in pairs)]
         words = word_diff(change.before, change.after)
         if words is not None:
-            return f"~ {where}{json.dumps(words, ensure_ascii=False)}"
-        return f"~ {where}{value_text(change.before)} -> {value_text(change.after)}"
+            return [f"~ {where}{json.dumps(words, ensure_ascii=False)}"]
+        return [f"~ {where}{value_text(change.before)} -> {value_text(change.after)}"]
     if change.op in ("set", "added"):
-        return f"+ {where}{value_text(change.after)}"
+        return [f"+ {where}{value_text(change.after)}"]
     if change.op in ("unset", "removed"):
-        return f"- {where}{value_text(change.before)}"
-    return f"~ {where}moved from position {change.before} to {change.after}"
+        return [f"- {where}{value_text(change.before)}"]
+    return [f"~ {where}moved from position {change.before} to {change.after}"]
 
 
 def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str]:
@@ -161,14 +166,7 @@ def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str
             lines.append(f"{indent}@ {path_text(head)}")
             inner = indent + "    "
         for change in members:
-            lines_changed = line_diff(change.before, change.after) if change.op == "changed" else None
-            if lines_changed is None:
-                lines.append(f"{inner}{field_line(change)}")
-                continue
-            summary, pairs = lines_changed
-            where = path_text(change.path)
-            lines.append(f"{inner}~ {where + ': ' if where else ''}{summary}")
-            lines.extend(f"{inner}    {sign} {text}" for sign, text in pairs)
+            lines.extend(inner + line for line in field_change_lines(change))
     return lines
 
 

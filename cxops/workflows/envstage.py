@@ -529,8 +529,8 @@ def rollback_environment(
 def _refuse_if_leased(session: CxSession, agent: str, stage: Stage) -> None:
     """A rollback writes one call and takes no lease, but does not run under another's apply."""
     lease = marker.Lease.parse(marker.split(session.get_agent(agent).description)[1].get("lease", ""))
-    live = lease is not None and lease.until > dt.datetime.now(dt.timezone.utc)
-    if lease is not None and live and not left_by_an_earlier_attempt(lease, ci_run()):
+    now = dt.datetime.now(dt.timezone.utc)
+    if lease is not None and lease.until > now and not left_by_an_earlier_attempt(lease, ci_run()):
         raise GateError(
             f"{stage.name}: an apply to this agent holds its lease ({lease.holder}); roll back when it is done"
         )

@@ -93,9 +93,10 @@ class StageLease:
     def acquire(self, *, break_lease: bool = False) -> None:
         current, description, marks = self._read()
         held = marker.Lease.parse(marks.get("lease", "")) if "lease" in marks else None
-        if held is not None and held.until > self.clock() and left_by_an_earlier_attempt(held, self.run):
+        held = held if held is not None and held.until > self.clock() else None  # expired: absent
+        if held is not None and left_by_an_earlier_attempt(held, self.run):
             self.taken_over = held.holder
-        elif held is not None and held.until > self.clock() and not break_lease:
+        elif held is not None and not break_lease:
             raise GateError(
                 f"{self.stage}: another apply holds the stage's lease: {held.holder}, until "
                 f"{held.until.strftime('%H:%M:%S UTC')}; wait for it, or --break-lease if that run is dead"
