@@ -195,11 +195,19 @@ def _is_empty(value: Any, enum_default: str | None) -> bool:
 
 
 def _sorted_free_form(value: Any) -> Any:
+    """Free-form JSON with sorted keys; a whole number as an int: a Value holds every number as
+    a double (``number_value``), so an export's ``0`` and the API's ``0.0`` are one value."""
     if isinstance(value, dict):
         return {k: _sorted_free_form(value[k]) for k in sorted(value)}
     if isinstance(value, list):
         return [_sorted_free_form(v) for v in value]
+    if type(value) is float and value.is_integer() and abs(value) < _MAX_EXACT_INT:
+        return int(value)
     return value
+
+
+_MAX_EXACT_INT = 2.0**53
+_VALUE = "google.protobuf.Value"
 
 
 # How one value of a field decodes (see _decode_single).
@@ -250,8 +258,10 @@ class _Field:
         else:
             self.mode = _PLAIN
         self.target = (fd.containing_type.full_name, fd.name) in TARGET_FIELDS
-        # Inside a oneof even a zero value says which member is set: never left out.
-        self.keep_zero = fd.containing_oneof is not None
+        # Inside a oneof even a zero value says which member is set; a google.protobuf.Value or
+        # Struct has presence and its "", 0, false, null, [] and {} are values (struct.proto:
+        # ``null_value`` is a kind of Value, not its absence): neither is ever left out.
+        self.keep_zero = fd.containing_oneof is not None or self.mode == _FREE_FORM
         enum = fd.enum_type
         self.enum_default: str | None = None if enum is None else str(enum.values_by_number[0].name)
         # The text that is this field's default: an enum's zero value, else "".
@@ -397,7 +407,9 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
             if f.target and isinstance(decoded, str):
                 decoded = SPECIAL_TARGETS.get(decoded, decoded)
         if f.keep_zero:
-            known[f.name] = decoded
+            # Proto JSON: null is a Value's null_value, but for a Struct or a list the field unset.
+            if decoded is not None or f.message_type is None or f.message_type.full_name == _VALUE:
+                known[f.name] = decoded
             continue
         # The common types inline; _is_empty has the rest.
         kind = type(decoded)
