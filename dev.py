@@ -45,7 +45,7 @@ def ensure_venv() -> None:
     python = BIN / "python"
     if _run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip") != 0:
         sys.exit("pip upgrade failed")
-    if _run(python, "-m", "pip", "install", "--quiet", "-e", ".[dev]") != 0:
+    if _run(python, "-m", "pip", "install", "--quiet", "-e", ".[dev,scrapi]") != 0:
         sys.exit("installing cxops and its dev tools failed")
     STAMP.write_text(wanted)
 
