@@ -1,4 +1,4 @@
-"""The layers of cxops/ (README, Development): imports point down, never up, never in a loop.
+"""The layers of cxops/ (docs/development.md): imports point down, never up, never in a loop.
 
 Read from the source with `ast`, so a lower layer importing a higher one fails here, in CI,
 before anyone has to notice it in review.

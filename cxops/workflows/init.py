@@ -76,7 +76,7 @@ KEEP = f"{AGENTS_DIR}/.gitkeep"
 GITATTRIBUTES = ".gitattributes"
 MERGE_ATTRIBUTE = f"{AGENTS_DIR}/**/*.yaml merge=cxops"
 """Routes agent-tree files to ``cxops merge-driver``; git also needs the ``merge.cxops.*`` config
-(README, "Working as a team"), which a repository cannot carry for its clones."""
+(docs/team.md), which a repository cannot carry for its clones."""
 MERGE_CONFIG = (
     'git config merge.cxops.name "cxops structural merge of agent files"',
     'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"',
