@@ -1,5 +1,6 @@
-"""Issue 11 figures: the corpus agents that carry test cases, run offline on the stand-in's
-conversation runtime — how many run and pass, and why the others fail, per failure class.
+"""Issue 11 and 25 figures: the corpus agents that carry test cases, run offline on the
+stand-in's conversation runtime — how many pass, fail and stay undecided (per cause), the share
+of assertions decided, and why the failures fail, per failure class.
 
     .venv/bin/python -m bench.runtime_corpus [--examples N]
 
@@ -20,6 +21,9 @@ from pathlib import Path
 
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import json_format
+
+from cxops.core import testresults as tr
 
 from cxops.cx.desired import languages_of
 from cxops.fake import FakeCX
@@ -61,6 +65,11 @@ class Row:
     agent: str
     cases: int = 0
     passed: int = 0
+    failed: int = 0
+    undecided: int = 0
+    causes: Counter[str] = field(default_factory=Counter)  # undecided tests per cause
+    decided: int = 0  # assertions
+    held: int = 0  # undecided assertions
     classes: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -120,14 +129,31 @@ def measure(folder: Path, channel: grpc.Channel) -> Row:
     response = tests.batch_run_test_cases(
         request=cx.BatchRunTestCasesRequest(parent=agent.name, test_cases=[c.name for c in cases])
     ).result()
+    # ListTestCases gives the basic view (no turns): read each test case in full.
+    by_name = {c.name: tests.get_test_case(name=c.name) for c in cases}
     for result in response.results:
-        if result.test_result == cx.TestResult.PASSED:
+        case = by_name[result.name.split("/results/")[0]]
+        # BatchRunTestCasesResponse.results carry no turns (v3 reference): read each in full.
+        result = tests.get_test_case_result(name=result.name)
+        verdict = tr.case_result(_dict(case), _dict(result), {}, "no result", offline=True)
+        row.decided += verdict.decided
+        row.held += sum(verdict.undecided.values())
+        if verdict.outcome == tr.PASSED:
             row.passed += 1
             continue
+        if verdict.outcome == tr.UNDECIDED:
+            row.undecided += 1
+            row.causes.update(verdict.undecided.keys())
+            continue
+        row.failed += 1
         kind, example = classify(result)
         row.classes[kind] += 1
         row.examples.setdefault(kind, []).append(example[:200])
     return row
+
+
+def _dict(message: object) -> dict[str, object]:
+    return json_format.MessageToDict(type(message).pb(message), preserving_proto_field_name=True)  # type: ignore[attr-defined]
 
 
 def measure_all(folders: list[Path] | None = None) -> list[Row]:
@@ -139,6 +165,10 @@ def measure_all(folders: list[Path] | None = None) -> list[Row]:
             channel.close()
 
 
+def _share(decided: int, held: int) -> str:
+    return f"{decided / (decided + held):.0%}" if decided + held else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--examples", type=int, default=2)
@@ -147,15 +177,23 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"no corpus with test cases at {CORPUS}")
         return 0
-    print(f"{'agent':50} {'cases':>5} {'pass':>5}  failures by class")
+    print(f"{'agent':44} {'cases':>5} {'pass':>5} {'fail':>5} {'undec':>5} {'decided':>7}  undecided by cause")
     for row in rows:
-        classes = ", ".join(f"{k} {n}" for k, n in row.classes.most_common()) or "-"
-        print(f"{row.agent:50} {row.cases:5} {row.passed:5}  {classes}")
+        causes = ", ".join(f"{k} {n}" for k, n in row.causes.most_common()) or "-"
+        print(
+            f"{row.agent:44} {row.cases:5} {row.passed:5} {row.failed:5} {row.undecided:5}"
+            f" {_share(row.decided, row.held):>7}  {causes}"
+        )
     total = Counter[str]()
     for row in rows:
         total.update(row.classes)
-    print(f"{'all':50} {sum(r.cases for r in rows):5} {sum(r.passed for r in rows):5}")
+    decided, held = sum(r.decided for r in rows), sum(r.held for r in rows)
+    print(
+        f"{'all':44} {sum(r.cases for r in rows):5} {sum(r.passed for r in rows):5}"
+        f" {sum(r.failed for r in rows):5} {sum(r.undecided for r in rows):5} {_share(decided, held):>7}"
+    )
     print()
+    print("failures by class:")
     for kind, n in total.most_common():
         print(f"{kind} ({n}): {WHY[kind]}")
         shown = [f"{r.agent}: {e}" for r in rows for e in r.examples.get(kind, [])][: args.examples]
@@ -164,9 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "agents": {r.agent: {"cases": r.cases, "passed": r.passed, **r.classes} for r in rows},
+                "agents": {
+                    r.agent: {
+                        "cases": r.cases,
+                        "passed": r.passed,
+                        "failed": r.failed,
+                        "undecided": r.undecided,
+                        "undecided_causes": dict(r.causes),
+                        "assertions_decided": r.decided,
+                        "assertions_undecided": r.held,
+                        **r.classes,
+                    }
+                    for r in rows
+                },
                 "cases": sum(r.cases for r in rows),
                 "passed": sum(r.passed for r in rows),
+                "failed": sum(r.failed for r in rows),
+                "undecided": sum(r.undecided for r in rows),
+                "assertions_decided_share": round(decided / max(1, decided + held), 3),
             }
         )
     )

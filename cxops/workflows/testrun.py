@@ -47,6 +47,8 @@ class Options:
     coverage: bool = False
     minimums: Mapping[str, float] = field(default_factory=dict)
     validate: bool = False
+    # Offline: an undecided test fails the run too (live runs decide everything).
+    require_decided: bool = False
 
 
 def run_stage(
@@ -58,7 +60,7 @@ def run_stage(
     with open_session(stage, emulator_host, endpoint) as session:
         agent = agent_name(session, stage)
         environment = _environment(session, agent, stage)
-        cases, coverage, validation = _execute(session, agent, environment, options)
+        cases, coverage, validation = _execute(session, agent, environment, options, offline=False)
     return _sign(
         TestRun(
             target=stage.name,
@@ -105,7 +107,7 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
     session = CxSession(ConnectionSettings(emulator_host=address))
     with session:
         agent = _restore(session, deployed)
-        cases, coverage, validation = _execute(session, agent, None, options)
+        cases, coverage, validation = _execute(session, agent, None, options, offline=True)
     return _sign(
         TestRun(
             target=spec,
@@ -119,6 +121,7 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             only=options.only,
             coverage=coverage,
             validation=validation,
+            require_decided=options.require_decided,
         )
     )
 
@@ -198,7 +201,7 @@ def _restore(session: CxSession, content: Snapshot) -> str:
 
 
 def _execute(
-    session: CxSession, agent: str, environment: str | None, options: Options
+    session: CxSession, agent: str, environment: str | None, options: Options, offline: bool
 ) -> tuple[tuple[tr.CaseResult, ...], tuple[tr.Coverage, ...], tuple[tr.Finding, ...]]:
     chosen = tr.select(api.list_test_cases(session, agent), options.tags, options.only)
     if not chosen:
@@ -225,7 +228,7 @@ def _execute(
             # Where that read fails the verdict stands; the failure is shown without its turns.
             with contextlib.suppress(ApiError):
                 results[case] = api.get_result(session, str(result["name"]))
-    cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing) for c in chosen)
+    cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing, offline) for c in chosen)
     coverage: tuple[tr.Coverage, ...] = ()
     if options.coverage or options.minimums:
         coverage = tuple(
