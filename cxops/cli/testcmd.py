@@ -51,6 +51,9 @@ def test(
         "--webhook-fixtures",
         help="With --offline: answer webhooks from this folder (docs/webhook-fixtures.md).",
     ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="A preview stage: whose agent to test (default: the branch checked out)."
+    ),
     junit: Path | None = typer.Option(None, "--junit", help="Also write the results as JUnit XML here."),
     output: Path | None = typer.Option(
         None,
@@ -82,7 +85,7 @@ def test(
             raise ConfigError("name the stage to test, or test the tree with --offline")
         if webhook_fixtures is not None:
             raise ConfigError("--webhook-fixtures: only with --offline (a live agent calls its own webhooks)")
-        run = testrun.run_stage(opts.root, target, opts.emulator_host, opts.endpoint, choice)
+        run = testrun.run_stage(opts.root, target, opts.emulator_host, opts.endpoint, choice, branch)
     if output is not None:
         testrun.save(run, output)
     if junit is not None:

@@ -35,6 +35,7 @@ from cxops.stage.config import Stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
+from cxops.workflows.preview import pinned
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -52,10 +53,16 @@ class Options:
 
 
 def run_stage(
-    root: Path, stage_name: str, emulator_host: str | None, endpoint: str | None, options: Options
+    root: Path,
+    stage_name: str,
+    emulator_host: str | None,
+    endpoint: str | None,
+    options: Options,
+    branch: str | None = None,
 ) -> TestRun:
-    """The test cases of the stage's live agent, run there."""
-    stage = load_stage(root, stage_name)
+    """The test cases of the stage's live agent, run there (a preview stage: the branch's own
+    agent, ``branch`` defaulting to the one checked out)."""
+    stage = pinned(root, load_stage(root, stage_name), branch, emulator_host, endpoint)
     live, _ = read_content(root, stage, Via.export, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         agent = agent_name(session, stage)
