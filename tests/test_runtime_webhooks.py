@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
+from google.protobuf import field_mask_pb2
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake import FakeCX
@@ -133,3 +134,63 @@ def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -
         channel.close()
     busy = describe(results["Handoff - team busy, callback (en)"])
     assert "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy  # the handoff ended the session
+
+
+def _webhooks_on_without_injection(clients: Any, agent: str, name: str) -> None:
+    """The test case as recorded with webhooks on (UserInput.is_webhook_enabled) and no
+    injected parameters: what the webhook answers decides its turns."""
+    cases = clients.test_cases.list_test_cases(
+        request=cx.ListTestCasesRequest(parent=agent, view=cx.ListTestCasesRequest.TestCaseView.FULL)
+    )
+    case = next(c for c in cases if c.display_name == name)
+    for turn in case.test_case_conversation_turns:
+        turn.user_input.is_webhook_enabled = True
+        turn.user_input.injected_parameters = {}
+    clients.test_cases.update_test_case(
+        request=cx.UpdateTestCaseRequest(
+            test_case=case, update_mask=field_mask_pb2.FieldMask(paths=["test_case_conversation_turns"])
+        )
+    )
+
+
+def _run_with(fixtures: Any, name: str) -> cx.TestCaseResult:
+    with FakeCX(seed=7, webhook_fixtures=fixtures) as fake:
+        import grpc
+
+        channel = grpc.insecure_channel(fake.address)
+
+        class Clients:
+            agents = client(cx.AgentsClient, channel)
+            test_cases = client(cx.TestCasesClient, channel)
+
+        agent = restore_snapshot(Clients, sample_snapshot())
+        _webhooks_on_without_injection(Clients, agent, name)
+        results = dict(run_all(Clients, agent))
+        channel.close()
+    return results[name]
+
+
+def test_an_unanswered_webhook_leaves_its_turns_undecided_and_a_fixture_decides_them(tmp_path: Any) -> None:
+    name = "Handoff - agent available (en)"
+    alone = _run_with(None, name)
+    assert alone.test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
+    held = dict(alone.conversation_turns[0].virtual_agent_output.diagnostic_info)["cxops_undecided"]
+    assert set(held) and all(list(causes) == ["webhook"] for causes in held.values())
+    # A list fixture: the first entry whose match holds answers (here by tag; a parameter
+    # matcher that does not hold is passed over).
+    (tmp_path / "orders-api.json").write_text(
+        json.dumps(
+            [
+                {"match": {"parameters": {"order_id": "never"}}, "response": {"sessionInfo": {}}},
+                {
+                    "match": {"tag": "agent-availability"},
+                    "response": {"sessionInfo": {"parameters": {"agents_available": True}}},
+                },
+            ]
+        )
+    )
+    answered = _run_with(tmp_path, name)
+    assert answered.test_result == cx.TestResult.PASSED, describe(answered)
+    (tmp_path / "orders-api.json").write_text(json.dumps([{"match": {}, "response": 3}]))
+    broken = _run_with(tmp_path, name)
+    assert "entry 1 has no response object" in broken.conversation_turns[0].virtual_agent_output.status.message

@@ -569,22 +569,40 @@ class Session:
         self.apply_answer(answer, out)
 
     def fixture(self, webhook: str, tag: str) -> dict[str, Any] | None:
-        """A WebhookResponse (JSON) from the fixtures folder, if one is set and holds one:
-        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``."""
+        """The answer from the fixtures folder, if one is set and holds one (docs/webhook-fixtures.md):
+        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``. The
+        file holds a WebhookResponse (JSON), or a list of ``{"match": {"tag": …, "parameters":
+        {…}}, "response": {…}}`` whose first entry matching the request answers (a match names
+        what must equal: the tag, and session parameters by name)."""
         folder = getattr(self.service, "webhook_fixtures", None)
         if folder is None:
             return None
         candidates = ([folder / webhook / f"{tag}.json"] if tag else []) + [folder / f"{webhook}.json"]
         for path in candidates:
-            if path.is_file():
-                try:
-                    answer = json.loads(path.read_text(encoding="utf-8"))
-                except ValueError as bad:
-                    raise TurnError(f"webhook fixture {path}: {bad}") from bad
-                if not isinstance(answer, dict):
-                    raise TurnError(f"webhook fixture {path}: not a JSON object")
+            if not path.is_file():
+                continue
+            try:
+                answer = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as bad:
+                raise TurnError(f"webhook fixture {path}: {bad}") from bad
+            if isinstance(answer, dict):
                 return answer
+            if not isinstance(answer, list):
+                raise TurnError(f"webhook fixture {path}: neither a JSON object nor a list of them")
+            for i, entry in enumerate(answer):
+                if not isinstance(entry, dict) or not isinstance(entry.get("response"), dict):
+                    raise TurnError(f"webhook fixture {path}: entry {i + 1} has no response object")
+                if self.matches(entry.get("match") or {}, tag):
+                    return dict(entry["response"])
         return None
+
+    def matches(self, want: Any, tag: str) -> bool:
+        if not isinstance(want, dict):
+            return False
+        if "tag" in want and want["tag"] != tag:
+            return False
+        params = want.get("parameters") or {}
+        return isinstance(params, dict) and all(self.params.get(k) == v for k, v in params.items())
 
     def apply_answer(self, answer: dict[str, Any], out: TurnOutput) -> None:
         for message in answer.get("fulfillmentResponse", {}).get("messages", []):
