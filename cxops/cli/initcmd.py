@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from cxops import __version__
 from cxops.cli.context import OutputFormat, options
 from cxops.workflows.init import MERGE_CONFIG, init_repo
 
@@ -54,3 +55,14 @@ def init(
         typer.echo(f"wrote {result.root / relative}{note}")
     typer.echo("")
     typer.echo(NEXT_STEPS.format(agent=result.agent, config="\n       ".join(MERGE_CONFIG)))
+    if not is_release(__version__):
+        typer.echo(
+            f"note: this cxops is a development build ({__version__}); the workflows pin cxops=={__version__},"
+            " which PyPI does not hold: set the `package` input of .github/actions/cxops/action.yml"
+            " (a wheel or git URL), or run `cxops init --force` from a released cxops"
+        )
+
+
+def is_release(version: str) -> bool:
+    """A version PyPI can hold as a release: no dev part, no local (+...) part."""
+    return "dev" not in version and "+" not in version
