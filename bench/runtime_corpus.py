@@ -24,7 +24,6 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import json_format
 
 from cxops.core import testresults as tr
-
 from cxops.cx.desired import languages_of
 from cxops.fake import FakeCX
 from cxops.package.files import write_zip
@@ -177,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"no corpus with test cases at {CORPUS}")
         return 0
-    print(f"{'agent':44} {'cases':>5} {'pass':>5} {'fail':>5} {'undec':>5} {'decided':>7}  undecided by cause")
+    print(
+        f"{'agent':44} {'cases':>5} {'pass':>5} {'fail':>5} {'undec':>5} {'decided':>7}  undecided by cause"
+    )
     for row in rows:
         causes = ", ".join(f"{k} {n}" for k, n in row.causes.most_common()) or "-"
         print(

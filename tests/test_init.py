@@ -393,7 +393,11 @@ def test_the_pull_request_workflow_runs_a_preview_agent_per_pull_request(repo: P
     assert 'cxops --format markdown test preview --branch "$BRANCH"' in live["run"]
     assert live["if"] == "steps.stage.outputs.enabled == 'true'"
     upload = up["steps"][names.index("Upload the live test results")]
-    downloads = [s["with"]["name"] for s in jobs["plan-stg"]["steps"] if s.get("uses") == "actions/download-artifact@v4"]
+    downloads = [
+        s["with"]["name"]
+        for s in jobs["plan-stg"]["steps"]
+        if s.get("uses") == "actions/download-artifact@v4"
+    ]
     assert upload["with"]["name"] in downloads
     comment_runs = "\n".join(step.get("run", "") for step in jobs["plan-stg"]["steps"])
     assert "cat preview.tests.md" in comment_runs

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
-from google.protobuf import field_mask_pb2
 from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import field_mask_pb2
 
 from cxops.fake import FakeCX
 from tests.conftest import client
@@ -69,7 +69,9 @@ def test_a_local_webhook_is_called_and_its_answer_used(
     assert results["Handoff - agent available (en)"].test_result == cx.TestResult.PASSED
     # The team is available now, so the callback the test expects is not offered.
     busy = describe(results["Handoff - team busy, callback (en)"])
-    assert "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy  # the handoff ended the session
+    assert (
+        "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy
+    )  # the handoff ended the session
     tags = {r["fulfillmentInfo"]["tag"] for r in state.requests}
     assert "agent-availability" in tags
 
@@ -133,7 +135,9 @@ def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -
         results = dict(run_all(Clients, agent))
         channel.close()
     busy = describe(results["Handoff - team busy, callback (en)"])
-    assert "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy  # the handoff ended the session
+    assert (
+        "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy
+    )  # the handoff ended the session
 
 
 def _webhooks_on_without_injection(clients: Any, agent: str, name: str) -> None:
@@ -193,4 +197,6 @@ def test_an_unanswered_webhook_leaves_its_turns_undecided_and_a_fixture_decides_
     assert answered.test_result == cx.TestResult.PASSED, describe(answered)
     (tmp_path / "orders-api.json").write_text(json.dumps([{"match": {}, "response": 3}]))
     broken = _run_with(tmp_path, name)
-    assert "entry 1 has no response object" in broken.conversation_turns[0].virtual_agent_output.status.message
+    assert (
+        "entry 1 has no response object" in broken.conversation_turns[0].virtual_agent_output.status.message
+    )

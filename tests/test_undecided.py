@@ -68,7 +68,9 @@ def test_an_undecided_test_says_why_and_fails_only_when_required(
     err = capsys.readouterr().err
     assert "1 test case(s) undecided offline (unsupported)" in err and fake.write_count() == 0
     stage = repo / "environments" / "stg.yaml"
-    stage.write_text(stage.read_text().replace("tests: required", "tests: {required: true, undecided: allow}"))
+    stage.write_text(
+        stage.read_text().replace("tests: required", "tests: {required: true, undecided: allow}")
+    )
     assert cli(repo, "apply", "stg", "--auto-approve", "--via", "restore", "--test-results", str(out)) == 0
 
     assert cli(repo, "--format", "markdown", "test", "--offline") == 0

@@ -64,6 +64,8 @@ def named_assertions(expected: Data) -> list[str]:
 
 def _has_name(obj: Any) -> bool:
     return isinstance(obj, Mapping) and bool(obj.get("name") or obj.get("display_name"))
+
+
 COVERAGE_KINDS = ("intent", "transition", "route_group")
 
 
@@ -200,7 +202,9 @@ class TestRun:
     def failed(self) -> tuple[CaseResult, ...]:
         """Failed or could not run (decided failures); undecided ones too where they must decide."""
         return tuple(
-            c for c in self.cases if c.outcome in (FAILED, ERROR) or (self.require_decided and c.outcome == UNDECIDED)
+            c
+            for c in self.cases
+            if c.outcome in (FAILED, ERROR) or (self.require_decided and c.outcome == UNDECIDED)
         )
 
     @property
@@ -362,7 +366,11 @@ def case_result(
     decided = 0
     for i, turn in enumerate(turns):
         output = turn.get("virtual_agent_output", {})
-        named = named_assertions(expected_turns[i].get("virtual_agent_output", {})) if i < len(expected_turns) else []
+        named = (
+            named_assertions(expected_turns[i].get("virtual_agent_output", {}))
+            if i < len(expected_turns)
+            else []
+        )
         held = _undecided(output) if offline else {}
         for assertion in named:
             causes = held.get(assertion)
@@ -375,6 +383,14 @@ def case_result(
         for expected in expected_turns[len(turns) :]:
             for _ in named_assertions(expected.get("virtual_agent_output", {})):
                 cause = next(iter(undecided), "unsupported")
+                undecided[cause] = undecided.get(cause, 0) + 1
+    if offline and not undecided and verdict == "TEST_RESULT_UNSPECIFIED":
+        # A test case that asserts nothing, on turns the stand-in could not run (an agent that
+        # starts with a playbook): undecided for the causes its turns name.
+        for turn in turns:
+            for cause in {
+                c for causes in _undecided(turn.get("virtual_agent_output", {})).values() for c in causes
+            }:
                 undecided[cause] = undecided.get(cause, 0) + 1
     for i, turn in enumerate(turns):
         output = turn.get("virtual_agent_output", {})
@@ -395,8 +411,13 @@ def case_result(
         return CaseResult(name, tags, UNDECIDED, len(expected_turns), undecided=undecided, decided=decided)
     if verdict == "FAILED":
         return CaseResult(
-            name, tags, FAILED, len(expected_turns), error="failed, with no difference reported",
-            undecided=undecided, decided=decided,
+            name,
+            tags,
+            FAILED,
+            len(expected_turns),
+            error="failed, with no difference reported",
+            undecided=undecided,
+            decided=decided,
         )
     return CaseResult(name, tags, ERROR, len(expected_turns), error=f"no verdict ({verdict})")
 

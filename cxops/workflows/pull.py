@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError, CxopsError
+from cxops.errors import CxopsError
 from cxops.model import progress, secrets
 from cxops.model.exportonly import keep_export_only
 from cxops.model.snapshot import AGENT_KEY, Snapshot
-from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
 from cxops.repo.tree import read_tree, write_tree
 from cxops.stage import overrides

@@ -204,7 +204,7 @@ def ranked(
     if found is None:
         return None, not shared
     # No-match is a candidate scoring the threshold; the winner must clear the runner-up by MARGIN.
-    ordered = sorted([*scores, threshold], reverse=True) + [0.0]
+    ordered = [*sorted([*scores, threshold], reverse=True), 0.0]
     return found, ordered[0] - ordered[1] >= MARGIN - 1e-9
 
 

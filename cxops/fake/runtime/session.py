@@ -362,11 +362,11 @@ class Session:
         assert self.view is not None
         for owner, route in self.scope(with_input=True):
             intent = self.view.intents.get(str(route.intent))
-            if intent is not None and intent.name.endswith("/intents/" + DEFAULT_WELCOME):
-                if not route.condition or self.cond(str(route.condition)):
-                    out.intent, out.confidence = intent, 1.0
-                    self.fire(owner, route, out)
-                    return True
+            welcome = intent is not None and intent.name.endswith("/intents/" + DEFAULT_WELCOME)
+            if welcome and (not route.condition or self.cond(str(route.condition))):
+                out.intent, out.confidence = intent, 1.0
+                self.fire(owner, route, out)
+                return True
         return False
 
     # -- transitions ---------------------------------------------------------------------------
@@ -498,8 +498,8 @@ class Session:
             out.hold("llm", "messages", state=False)
         if fulfillment.generators:
             # A generator's text is an LLM's answer (Fulfillment.generators): its messages and
-            # output parameters are not the runtime's to know.
-            out.hold("llm", "messages", "parameters")
+            # output parameters (which conditions may then route on) are not the runtime's to know.
+            out.hold("llm")
         if fulfillment.webhook:
             self.call_webhook(str(fulfillment.webhook), str(fulfillment.tag), out)
 
@@ -619,11 +619,16 @@ class Session:
 def _clock_text(value: dict[str, Any]) -> str:
     """A @sys.date / @sys.time value ({year, month, day} / {hours, minutes, seconds}) as a text
     response shows it: ISO 2021-03-04, 10:00:00 (what CX wrote in recorded test cases)."""
+
     def part(key: str) -> int:
         item = value.get(key, 0)
         return int(item) if isinstance(item, (int, float)) else -1
 
-    date = f"{part('year'):04d}-{part('month'):02d}-{part('day'):02d}" if {"year", "month", "day"} <= value.keys() else ""
+    date = (
+        f"{part('year'):04d}-{part('month'):02d}-{part('day'):02d}"
+        if {"year", "month", "day"} <= value.keys()
+        else ""
+    )
     time = f"{part('hours'):02d}:{part('minutes'):02d}:{part('seconds'):02d}" if "hours" in value else ""
     if -1 in (part(k) for k in value if k != "nanos") or not (date or time):
         return ""
