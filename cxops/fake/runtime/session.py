@@ -392,9 +392,13 @@ class Session:
             self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
 
     def evaluate_conditions_needed(self, route: Msg) -> bool:
-        # A route that changed parameters may complete the form or satisfy a condition.
-        return bool(route.trigger_fulfillment.set_parameter_actions) or bool(
-            route.DESCRIPTOR.name == "EventHandler"
+        # The page stays current after a route or handler without a target, and its state
+        # handlers (condition routes) are evaluated again, as at the page's entry: recorded CX
+        # test cases show a `true` condition route's prompt after a target-less intent route
+        # (TransitionRoute reference: the fulfillment is called, then the target, if any). A
+        # condition route itself does not re-evaluate them (it would fire again, without end).
+        return bool(route.DESCRIPTOR.name == "EventHandler") or bool(
+            getattr(route, "intent", "") or route.trigger_fulfillment.set_parameter_actions
         )
 
     def go_page(self, target: str, out: TurnOutput) -> None:
