@@ -136,14 +136,22 @@ def mutations(files: Files, per_kind: int) -> Iterator[tuple[str, str, Files]]:
             changed = json.loads(files[path])
             changed["transitionRoutes"][i]["targetPage"] = other
             seeded["target"] += 1
-            yield "target", f"{path} route {i + 1}: {target} -> {other}", {**files, path: json.dumps(changed).encode()}
+            yield (
+                "target",
+                f"{path} route {i + 1}: {target} -> {other}",
+                {**files, path: json.dumps(changed).encode()},
+            )
     for path in sorted(p for p in files if p.startswith(("flows/",)) and p.endswith(".json")):
         if seeded["message"] >= per_kind:
             break
         data = _json(files, path)
         for fulfillment in _fulfillments(data):
             hit = next(
-                (m for m in fulfillment.get("messages", []) if set(m.get("text", {}).get("text", [])) & texts),
+                (
+                    m
+                    for m in fulfillment.get("messages", [])
+                    if set(m.get("text", {}).get("text", [])) & texts
+                ),
                 None,
             )
             if hit is not None:
@@ -156,18 +164,28 @@ def mutations(files: Files, per_kind: int) -> Iterator[tuple[str, str, Files]]:
             break
         data = _json(files, path)
         phrases = data.get("trainingPhrases", [])
-        keep = [p for p in phrases if "".join(x.get("text", "") for x in p["parts"]).strip().casefold() not in said]
+        keep = [
+            p
+            for p in phrases
+            if "".join(x.get("text", "") for x in p["parts"]).strip().casefold() not in said
+        ]
         if len(keep) < len(phrases):
             data["trainingPhrases"] = keep
             seeded["phrase"] += 1
-            yield "phrase", f"{path}: {len(phrases) - len(keep)} phrase(s) said in a test", {
-                **files,
-                path: json.dumps(data).encode(),
-            }
+            yield (
+                "phrase",
+                f"{path}: {len(phrases) - len(keep)} phrase(s) said in a test",
+                {
+                    **files,
+                    path: json.dumps(data).encode(),
+                },
+            )
 
 
 def measure(folder: Path, channel: grpc.Channel, per_kind: int) -> dict[str, list[int]]:
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    files = {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
     base = outcomes(files, channel, folder.name)
     standing = {name for name, outcome in base.items() if outcome in (tr.PASSED, tr.UNDECIDED)}
     score: dict[str, list[int]] = {kind: [0, 0] for kind in KINDS}
