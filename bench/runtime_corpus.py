@@ -97,11 +97,9 @@ def classify(result: cx.TestCaseResult) -> tuple[str, str]:
     return "error: other", "failed without a difference"
 
 
-def measure(folder: Path, channel: grpc.Channel) -> Row:
-    row = Row(folder.name)
-    files = {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+def restored(files: dict[str, bytes], channel: grpc.Channel, label: str) -> tuple[str, cx.TestCasesClient]:
+    """A new stand-in agent restored from an export's files (RestoreAgent, through the client),
+    and a test cases client."""
     snapshot, _ = snapshot_from_package(files)
     languages = languages_of(snapshot)
     agents = cx.AgentsClient(transport=cx.AgentsClient.get_transport_class("grpc")(channel=channel))
@@ -109,24 +107,33 @@ def measure(folder: Path, channel: grpc.Channel) -> Row:
     agent = agents.create_agent(
         parent=PARENT,
         agent=cx.Agent(
-            display_name=folder.name[:60],
+            display_name=label[:60],
             default_language_code=languages[0],
             supported_language_codes=languages[1:],
             time_zone="UTC",
         ),
     )
+    agents.restore_agent(
+        request=cx.RestoreAgentRequest(name=agent.name, agent_content=write_zip(package_files(snapshot)))
+    ).result()
+    return agent.name, tests
+
+
+def measure(folder: Path, channel: grpc.Channel) -> Row:
+    row = Row(folder.name)
+    files = {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
     try:
-        agents.restore_agent(
-            request=cx.RestoreAgentRequest(name=agent.name, agent_content=write_zip(package_files(snapshot)))
-        ).result()
+        agent, tests = restored(files, channel, folder.name)
     except Exception as failure:
         row.classes["restore failed"] += 1
         row.examples["restore failed"] = [re.sub(r"\s+", " ", str(failure))[:200]]
         return row
-    cases = list(tests.list_test_cases(parent=agent.name))
+    cases = list(tests.list_test_cases(parent=agent))
     row.cases = len(cases)
     response = tests.batch_run_test_cases(
-        request=cx.BatchRunTestCasesRequest(parent=agent.name, test_cases=[c.name for c in cases])
+        request=cx.BatchRunTestCasesRequest(parent=agent, test_cases=[c.name for c in cases])
     ).result()
     # ListTestCases gives the basic view (no turns): read each test case in full.
     by_name = {c.name: tests.get_test_case(name=c.name) for c in cases}

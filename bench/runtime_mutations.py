@@ -27,13 +27,9 @@ import grpc
 from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import json_format
 
-from bench.runtime_corpus import PARENT, corpus_agents
+from bench.runtime_corpus import corpus_agents, restored
 from cxops.core import testresults as tr
-from cxops.cx.desired import languages_of
 from cxops.fake import FakeCX
-from cxops.package.files import write_zip
-from cxops.package.reader import snapshot_from_package
-from cxops.package.writer import package_files
 
 Files = dict[str, bytes]
 KINDS = ("target", "message", "phrase")
@@ -45,32 +41,16 @@ def _dict(message: Any) -> dict[str, Any]:
 
 def outcomes(files: Files, channel: grpc.Channel, label: str) -> dict[str, str]:
     """Test case display name -> passed | failed | undecided | error, on a fresh agent."""
-    snapshot, _ = snapshot_from_package(files)
-    languages = languages_of(snapshot)
-    agents = cx.AgentsClient(transport=cx.AgentsClient.get_transport_class("grpc")(channel=channel))
-    tests = cx.TestCasesClient(transport=cx.TestCasesClient.get_transport_class("grpc")(channel=channel))
-    agent = agents.create_agent(
-        parent=PARENT,
-        agent=cx.Agent(
-            display_name=label[:60],
-            default_language_code=languages[0],
-            supported_language_codes=languages[1:],
-            time_zone="UTC",
-        ),
-    )
-    agents.restore_agent(
-        request=cx.RestoreAgentRequest(name=agent.name, agent_content=write_zip(package_files(snapshot)))
-    ).result()
-    cases = {c.name: tests.get_test_case(name=c.name) for c in tests.list_test_cases(parent=agent.name)}
+    agent, tests = restored(files, channel, label)
+    cases = {c.name: tests.get_test_case(name=c.name) for c in tests.list_test_cases(parent=agent)}
     response = tests.batch_run_test_cases(
-        request=cx.BatchRunTestCasesRequest(parent=agent.name, test_cases=list(cases))
+        request=cx.BatchRunTestCasesRequest(parent=agent, test_cases=list(cases))
     ).result()
     out = {}
     for result in response.results:
         case = cases[result.name.split("/results/")[0]]
         full = tests.get_test_case_result(name=result.name)
         out[case.display_name] = tr.case_result(_dict(case), _dict(full), {}, "", offline=True).outcome
-    agents.delete_agent(name=agent.name)
     return out
 
 

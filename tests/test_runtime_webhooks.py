@@ -122,18 +122,7 @@ def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -
     (tmp_path / "orders-api").mkdir()
     answer = {"sessionInfo": {"parameters": {"agents_available": True}}}
     (tmp_path / "orders-api" / "agent-availability.json").write_text(json.dumps(answer))
-    with FakeCX(seed=7, webhook_fixtures=tmp_path) as fake:
-        import grpc
-
-        channel = grpc.insecure_channel(fake.address)
-
-        class Clients:
-            agents = client(cx.AgentsClient, channel)
-            test_cases = client(cx.TestCasesClient, channel)
-
-        agent = restore_snapshot(Clients, sample_snapshot())
-        results = dict(run_all(Clients, agent))
-        channel.close()
+    results = _sample_run(tmp_path)
     busy = describe(results["Handoff - team busy, callback (en)"])
     assert (
         "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy
@@ -157,7 +146,9 @@ def _webhooks_on_without_injection(clients: Any, agent: str, name: str) -> None:
     )
 
 
-def _run_with(fixtures: Any, name: str) -> cx.TestCaseResult:
+def _sample_run(fixtures: Any, name: str = "") -> dict[str, cx.TestCaseResult]:
+    """The sample's test cases on a stand-in answering webhooks from ``fixtures``; ``name``: that
+    test case recorded with webhooks on and nothing injected first."""
     with FakeCX(seed=7, webhook_fixtures=fixtures) as fake:
         import grpc
 
@@ -168,10 +159,15 @@ def _run_with(fixtures: Any, name: str) -> cx.TestCaseResult:
             test_cases = client(cx.TestCasesClient, channel)
 
         agent = restore_snapshot(Clients, sample_snapshot())
-        _webhooks_on_without_injection(Clients, agent, name)
+        if name:
+            _webhooks_on_without_injection(Clients, agent, name)
         results = dict(run_all(Clients, agent))
         channel.close()
-    return results[name]
+    return results
+
+
+def _run_with(fixtures: Any, name: str) -> cx.TestCaseResult:
+    return _sample_run(fixtures, name)[name]
 
 
 def test_an_unanswered_webhook_leaves_its_turns_undecided_and_a_fixture_decides_them(tmp_path: Any) -> None:
