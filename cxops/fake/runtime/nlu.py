@@ -18,7 +18,7 @@ the utterance a no-match.
 In a test run, :func:`ranked` also says whether the matcher can call the utterance at all, since
 real CX matches with a trained model the overlap only approximates. Decided: the utterance is
 one of the in-scope training phrases after normalisation (step 1), or the best of the candidates
-beats the runner-up by ``MARGIN`` (0.2 of the Dice score), where the candidates are each
+beats the runner-up by ``MARGIN`` (0.3 of the Dice score), where the candidates are each
 in-scope intent (its best phrase score) and no-match (scoring the classification threshold):
 a match is decided when its intent scores at least threshold + MARGIN and MARGIN above every
 other intent. A no-match is decided only when no in-scope intent shares a single token with the
@@ -38,7 +38,7 @@ from typing import Any
 from cxops.fake.runtime.entities import Found, fold
 
 DEFAULT_THRESHOLD = 0.3
-MARGIN = 0.2
+MARGIN = 0.3
 
 
 def _wordy(ch: str) -> bool:
