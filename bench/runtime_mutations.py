@@ -17,6 +17,7 @@ Prints per agent and kind caught/seeded, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from cxops.fake import FakeCX
 
 Files = dict[str, bytes]
 KINDS = ("target", "message", "phrase")
+_runs = itertools.count(1)
 
 
 def _dict(message: Any) -> dict[str, Any]:
@@ -41,7 +43,8 @@ def _dict(message: Any) -> dict[str, Any]:
 
 def outcomes(files: Files, channel: grpc.Channel, label: str) -> dict[str, str]:
     """Test case display name -> passed | failed | undecided | error, on a fresh agent."""
-    agent, tests = restored(files, channel, label)
+    # Each run on its own agent: display names are unique in a location.
+    agent, tests = restored(files, channel, f"{label[:50]} {next(_runs)}")
     cases = {c.name: tests.get_test_case(name=c.name) for c in tests.list_test_cases(parent=agent)}
     response = tests.batch_run_test_cases(
         request=cx.BatchRunTestCasesRequest(parent=agent, test_cases=list(cases))
