@@ -66,7 +66,9 @@ required; ``key: null`` counts as absent for every optional key):
     state), or a mapping ``{required: true|false, on: STAGE}``: with ``on``, the result must
     come from a live run on that stage (e.g. prd needs the tests to have passed on stg with
     the same content). ``on`` must name another stage that deploys the same agent
-    (:func:`check_sources` checks that across stages).
+    (:func:`check_sources` checks that across stages). ``undecided: allow`` lets a result
+    whose offline run left tests undecided (docs/test-results.md) pass; default ``fail``
+    (a live run decides every test).
 ``environment``
     the display name of a CX environment of the agent (whose draft another stage edits): the
     stage is that environment, pointing at flow versions (:mod:`cxops.workflows.envstage`).
@@ -172,7 +174,7 @@ DEFAULT_ENV_PREFIX = "CXOPS_"
 # The CI system's and the cloud SDK's own variables (tokens, OIDC request credentials): never
 # a secret source, whatever prefix a stage declares.
 CI_ENV_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GOOGLE_", "CLOUDSDK_")
-_TESTS_KEYS = ("required", "on")
+_TESTS_KEYS = ("required", "on", "undecided")
 _RATE_KEYS = ("reads_per_minute", "writes_per_minute")
 _SOURCE_FORMS = "env:VARIABLE or file:PATH"
 
@@ -203,6 +205,8 @@ class Stage:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     tests_required: bool = False
     tests_on: str | None = None
+    # tests.undecided: "allow" lets an offline result with undecided tests pass the gate.
+    tests_allow_undecided: bool = False
     preview: bool = False
     versions: str | None = None
     environment: str | None = None
@@ -712,9 +716,9 @@ class _Reader:
             limits[key] = limit
         return RateLimits(**limits)
 
-    def tests(self, value: Any, stage: str) -> tuple[bool, str | None]:
+    def tests(self, value: Any, stage: str) -> tuple[bool, str | None, bool]:
         if value == "required":
-            return True, None
+            return True, None, False
         if not isinstance(value, dict):
             self.fail(
                 ("tests",),
@@ -734,7 +738,10 @@ class _Reader:
                 self.fail(
                     ("tests", "on"), "names this stage: a live run here tests what is live, not the plan"
                 )
-        return required, on
+        undecided = value.get("undecided", "fail")
+        if undecided not in ("allow", "fail"):
+            self.fail(("tests", "undecided"), f"must be allow or fail, not {undecided!r}")
+        return required, on, undecided == "allow"
 
     def overrides(self, value: Any) -> dict[str, dict[str, Any]]:
         data = self.mapping(("overrides",), value, "resource keys to field values")
@@ -893,7 +900,9 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
             reader.fail(("secrets", placeholder), refusal)
     reader.placeholders_listed(overrides, secrets)
     rate_limits = reader.rate_limits(get("rate_limits"))
-    tests_required, tests_on = (False, None) if get("tests") is None else reader.tests(get("tests"), name)
+    tests_required, tests_on, tests_allow_undecided = (
+        (False, None, False) if get("tests") is None else reader.tests(get("tests"), name)
+    )
     preview = False if get("preview") is None else reader.boolean(("preview",), get("preview"))
     if preview:
         reader.preview(agent_id, display_name, protected)
@@ -928,6 +937,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         rate_limits=rate_limits,
         tests_required=tests_required,
         tests_on=tests_on,
+        tests_allow_undecided=tests_allow_undecided,
         preview=preview,
         versions=versions,
         environment=environment,
