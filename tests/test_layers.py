@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "model": 1,
     "errors": 0,
     "__init__": 0,
+    "_version": 0,  # written by setuptools-scm at build and install time
     "__main__": 7,
 }
 # Only these talk protobuf / gRPC: the API adapter, the stand-in, and the modules that hold

@@ -31,7 +31,7 @@ from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage import overrides
-from cxops.stage.config import Stage, load_stage, load_stages
+from cxops.stage.config import Stage, find_stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
@@ -149,7 +149,7 @@ def _sign(run: TestRun) -> TestRun:
 
 
 def _stage(root: Path, spec: str) -> Stage | None:
-    if "/" in spec or ":" in spec or not (root / "environments" / f"{spec}.yaml").is_file():
+    if ":" in spec or find_stage(root, spec) is None:
         return None
     return load_stage(root, spec)
 
