@@ -148,6 +148,12 @@ def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, byt
             skipped += [d + "/" for d in dirnames if d not in _TOP_FOLDERS]
             dirnames[:] = [d for d in dirnames if d in _TOP_FOLDERS]
         dirnames.sort()
+        for name in dirnames:
+            if (here / name).is_symlink():
+                # os.walk does not follow it: skipping it silently would drop part of the agent.
+                raise ValidationError(
+                    "is a symbolic link; a package holds plain files only", Location(file=str(here / name))
+                )
         for name in sorted(filenames):
             rel = prefix + name
             if not is_export_path(rel):

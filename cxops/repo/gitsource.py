@@ -11,7 +11,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError
+from cxops.errors import ConfigError, Location, ValidationError
+
+# The mode git records for a symbolic link (gitformat-index: "binary 1010, symbolic link").
+_LINK_MODE = "120000"
 
 
 def _git(root: Path, *args: str, data: bytes | None = None) -> bytes:
@@ -61,8 +64,11 @@ def _listing(root: Path, ref: str, prefix: str) -> list[tuple[str, str]]:
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        _, kind, sha = meta.split()
+        mode, kind, sha = meta.split()
         if kind == "blob" and path.startswith(prefix):
+            if mode == _LINK_MODE:
+                # git stores a link as a blob of its target's path: never read as the file.
+                raise ValidationError("is a symbolic link", Location(f"git:{ref}:{path}"))
             entries.append((path[len(prefix) :], sha))
     return entries
 

@@ -358,6 +358,9 @@ def load_stage(root: Path, name: str) -> Stage:
         else:
             known = f"there are no stages in {STAGES_DIR}/"
         raise ConfigError(f"no such stage; {known}", Location(file))
+    if not _inside((root / file).resolve(), root.resolve()):
+        # A link out of the repository would read whatever the runner holds there.
+        raise ConfigError("is a symbolic link out of the repository", Location(file))
     try:
         data = (root / file).read_bytes()
     except OSError as error:

@@ -42,6 +42,9 @@ def merge_file(base: Path, ours: Path, theirs: Path, name: str) -> MergeOutcome:
     """Merge ``theirs`` into ``ours`` (written in place) with ``base`` as the common ancestor."""
     why = ""
     data: list[Any] = []
+    for path in (base, ours, theirs):
+        if path.is_symlink():
+            raise CxopsError(f"merge-driver: {path}: is a symbolic link")
     if not _RESOURCE.search(name.replace("\\", "/")):
         why = "not an agent resource file"
     elif any(_size(path) > MAX_STRUCTURAL_BYTES for path in (base, ours, theirs)):
