@@ -27,6 +27,11 @@ required; ``key: null`` counts as absent for every optional key):
     how many approvals a plan needs. Default 1 on a protected stage, 0 otherwise; a protected
     stage needs at least 1 (a protected stage that anyone can apply alone protects nothing).
     On an unprotected stage the number is kept but nothing enforces it.
+``approvals``
+    ``{signed: false}`` lets a protected stage count approvals that carry no signature when
+    ``CXOPS_APPROVAL_KEY`` is not set where apply runs; without it such a stage refuses to apply
+    unsigned (anyone who can edit a plan file could write an approval into it). ``cxops init``
+    never writes it; plan and apply say so when it is in effect.
 ``source``
     the stage ``cxops promote`` copies from. Checked across stages by :func:`check_sources`:
     it must exist, deploy the same agent, and not lead back to this stage.
@@ -155,6 +160,7 @@ _TOP_KEYS = (
     "agent_display_name",
     "protected",
     "approvals_required",
+    "approvals",
     "source",
     "overrides",
     "secrets",
@@ -197,6 +203,7 @@ class Stage:
     agent_display_name: str | None = None
     protected: bool = False
     approvals_required: int = 0
+    approvals_signed: bool = True  # False only where the file says approvals: {signed: false}
     source: str | None = None
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -888,6 +895,12 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         approvals = reader.count(("approvals_required",), get("approvals_required"))
         if protected and approvals < 1:
             reader.fail(("approvals_required",), "must be at least 1 on a protected stage")
+    signed = True
+    if get("approvals") is not None:
+        settings = reader.mapping(("approvals",), get("approvals"), "approval settings ({signed: false})")
+        reader.known_keys(("approvals",), settings, ("signed",))
+        if settings.get("signed") is not None:
+            signed = reader.boolean(("approvals", "signed"), settings["signed"])
     source = None if get("source") is None else qualify(reader.source(get("source")), name)
     overrides = reader.overrides(get("overrides"))
     env_prefix = (
@@ -932,6 +945,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         agent_display_name=display_name,
         protected=protected,
         approvals_required=approvals,
+        approvals_signed=signed,
         source=source,
         overrides=overrides,
         secrets=secrets,

@@ -9,6 +9,7 @@ names are unique per parent, and a create whose answer was lost is found again b
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ def apply_file(
     plan, data = load_plan(plan_path)
     stage = load_stage(root, plan.stage)
     gate.check_integrity(plan, data, stage)
-    gate.check_approvals(plan, stage)
+    gate.check_approvals(plan, stage, dt.datetime.now(dt.timezone.utc))
     return run(
         root,
         stage,
