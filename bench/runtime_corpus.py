@@ -21,8 +21,8 @@ from pathlib import Path
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cx.desired import languages_of
 from cxops.fake import FakeCX
+from cxops.package.desired import languages_of
 from cxops.package.files import write_zip
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files

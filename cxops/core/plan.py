@@ -21,12 +21,12 @@ from cxops.core import renames, security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.core.envplan import EnvPlan, env_plan_from_data
 from cxops.core.validate import api_visible_snapshot
-from cxops.cx import desired as api
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import secrets
 from cxops.model.kinds import ORDER
 from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot, body_hash, canonical_json
+from cxops.package import desired as api
 
 FORMAT = "cxops-plan"
 VERSION = 1

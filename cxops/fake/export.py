@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cx.desired import COLLECTION
 from cxops.fake.protoutil import Msg
 from cxops.fake.store import GENERATIVE_SETTINGS, Entry, Store
 from cxops.model.exportonly import descriptor_of, extract, merge_body
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
+from cxops.package.desired import COLLECTION
 from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
