@@ -225,7 +225,7 @@ def _write_data(write: Write) -> dict[str, Any]:
 def comparable(snapshot: Snapshot) -> Snapshot:
     """What the API can hold, secrets as placeholders, without the agent's display name (each
     stage's own, "Order Desk (stg)", never written): the form both sides are compared in."""
-    out = api_visible_snapshot(snapshot)
+    out = api_visible_snapshot(snapshot, supported_only=True)
     secrets.redact(out)
     for kind, drop in READ_ONLY.items():
         for k, body in out.of_kind(kind):
