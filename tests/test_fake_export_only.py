@@ -1,7 +1,7 @@
 """The stand-in keeps what RestoreAgent received beyond the v3 API's fields and gives it back on
 ExportAgent, as the real service does: restore of a real export then ``pull --via export`` is
 the tree ``import`` makes of it, byte for byte, and ``pull --via list`` differs from it only in
-the export-only keys the README lists. Through the real client and the CLI."""
+the export-only keys docs/commands.md lists. Through the real client and the CLI."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ from cxops.repo.tree import read_tree
 from tests.corpus import CORPUS, agent_dirs, read_export
 from tests.test_pull import PROJECT, files_of, stage_file
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 # The largest corpus agent takes most of this file's time; CXOPS_ALL_CORPUS=1 runs it too.
 LARGE = {"mohitgour08__dialogflowcx"}
 
 
 def readme_list() -> set[str]:
-    """``Message.key`` pairs of the README's "What `--via list` cannot see" list."""
+    """``Message.key`` pairs of the "What `--via list` cannot see" list in docs/commands.md."""
     text = README.read_text(encoding="utf-8")
     section = text.split("What `--via list` cannot see", 1)[1].split("\n\n", 2)[1]
     out = set()

@@ -1,4 +1,4 @@
-"""The layers of cxops/ (README, Development): imports point down, never up, never in a loop.
+"""The layers of cxops/ (docs/development.md): imports point down, never up, never in a loop.
 
 Read from the source with `ast`, so a lower layer importing a higher one fails here, in CI,
 before anyone has to notice it in review.
@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "model": 1,
     "errors": 0,
     "__init__": 0,
+    "_version": 0,  # written by setuptools-scm at build and install time
     "__main__": 7,
 }
 # Only these talk protobuf / gRPC: the API adapter, the stand-in, and the modules that hold

@@ -12,7 +12,7 @@ from cxops.cli.context import GlobalOptions, options
 from cxops.cli.plancmd import show
 from cxops.core.plan import Write
 from cxops.errors import GateError
-from cxops.stage.config import load_stage
+from cxops.stage.config import find_stage, load_stage
 from cxops.workflows import apply as core
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
@@ -99,7 +99,7 @@ def apply(
     if not auto_approve:
         if (
             not (path if path.is_absolute() else Path.cwd() / path).is_file()
-            and (opts.root / "environments" / f"{target}.yaml").is_file()
+            and find_stage(opts.root, target) is not None
         ):
             raise GateError(
                 f"{target} is a stage: apply a plan file, or plan and apply at once with --auto-approve"

@@ -41,8 +41,10 @@ class DemoFailed(Exception):
 
 
 def sample_repo() -> Path:
-    """The repository holding the sample agent: this clone, or the current directory."""
-    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+    """The repository holding the sample agent: this clone, the current directory, or the copy an
+    installed cxops carries (``cxops/sample``, put in the wheel by setup.py)."""
+    package = Path(__file__).resolve().parents[1]
+    for root in (package.parent, Path.cwd(), package / "sample"):
         if (root / "agents" / AGENT / "agent.yaml").is_file() and (root / "environments").is_dir():
             return root
     raise ConfigError(

@@ -159,6 +159,13 @@ def check_tests(
             + (", validation errors" if results.validation_errors else "")
             + ")"
         )
+    undecided = results.summary()["undecided"]
+    if undecided and not stage.tests_allow_undecided:
+        raise GateError(
+            f"{where}: {undecided} test case(s) undecided offline ({', '.join(results.causes())}); "
+            f"{stage.name} needs every test decided: test live, add webhook fixtures, "
+            f"or set tests.undecided: allow in {stage.file}"
+        )
     if results.selected:
         raise GateError(f"{where}: only a selection of the test cases ran (--tag/--only); the gate needs all")
     if stage.tests_on and (results.mode != "live" or results.target != stage.tests_on):

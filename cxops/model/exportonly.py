@@ -93,7 +93,7 @@ def _extract_items(value: Any, desc: Any, languages: Collection[str] | None) -> 
 
 
 def export_only_keys(held: Any, desc: Any) -> set[str]:
-    """``Message.key`` of every export-only key in :func:`extract`'s result (for the README's list)."""
+    """``Message.key`` of every export-only key in :func:`extract`'s result (for the list in docs/commands.md)."""
     out: set[str] = set()
     if not isinstance(held, dict):
         return out

@@ -162,3 +162,19 @@ def current_branch(root: Path) -> str:
             f"{root}: no branch is checked out (detached HEAD, or not a git repository); give --branch NAME"
         ) from None
     return name
+
+
+def changed_paths(root: Path, since: str) -> list[str]:
+    """Paths (relative to ``root``, ``/``-separated) that differ between the merge base of
+    ``since`` and HEAD and the work tree, untracked files included: what a branch changed, as
+    a pull request shows it, plus what is not committed yet. A rename counts both paths."""
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}")
+    except ConfigError:
+        raise ConfigError(f"--since {since}: no such commit here (in CI, fetch it first)") from None
+    listed = _git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", "--merge-base", since)
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    paths = {
+        raw.decode("utf-8", "surrogateescape") for raw in (listed + b"\0" + untracked).split(b"\0") if raw
+    }
+    return sorted(paths)

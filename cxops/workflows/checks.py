@@ -110,13 +110,15 @@ def check_stages(root: Path, agents: list[str]) -> list[Finding]:
         return []
     findings: list[Finding] = []
     stages = {}
-    for path in sorted(folder.glob("*.y*ml")):
-        if path.name.startswith("."):
+    # environments/STAGE.yaml, and environments/AGENT/STAGE.yaml in a repository of several agents.
+    for path in sorted(folder.glob("*.y*ml")) + sorted(folder.glob("*/*.y*ml")):
+        if path.name.startswith(".") or path.parent.name.startswith("."):
             continue
+        name = path.stem if path.parent == folder else f"{path.parent.name}/{path.stem}"
         try:
-            stages[path.stem] = load_stage(root, path.stem)
+            stages[name] = load_stage(root, name)
         except CxopsError as bad:
-            findings.append(Finding(bad.location or Location(stage_file(path.stem)), bad.message))
+            findings.append(Finding(bad.location or Location(stage_file(name)), bad.message))
     try:
         check_sources(stages)
     except CxopsError as bad:
