@@ -24,8 +24,8 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import json_format
 
 from cxops.core import testresults as tr
-from cxops.cx.desired import languages_of
 from cxops.fake import FakeCX
+from cxops.package.desired import languages_of
 from cxops.package.files import write_zip
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.exportonly import LINES, STRUCTURAL
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
-from cxops.model.snapshot import Key, Snapshot, holding
+from cxops.model.snapshot import AGENT_KEY, Key, Snapshot, holding
 from cxops.model.treekeys import tree_key
 
 FieldPath = tuple[str | int, ...]
@@ -408,8 +409,9 @@ def validate(snapshot: Snapshot) -> list[Problem]:
     return check_types(snapshot) + check_references(snapshot)
 
 
-def api_visible(value: Any, desc: Any) -> Any:
-    """Tree form without the export-only keys the v3 API cannot read or write.
+def api_visible(value: Any, desc: Any, languages: Collection[str] | None = None) -> Any:
+    """Tree form without the export-only keys the v3 API cannot read or write, and (given
+    ``languages``) without content in any other language.
 
     What a pull through the API gives, for comparing it with a tree imported from an export.
     """
@@ -425,9 +427,13 @@ def api_visible(value: Any, desc: Any) -> Any:
         if how is _KEEP:
             kept = item
         elif how is _LANGS and isinstance(item, dict):
-            kept = {lang: _visible_items(v, sub) for lang, v in item.items()}
+            kept = {
+                lang: _visible_items(v, sub, languages)
+                for lang, v in item.items()
+                if languages is None or lang in languages
+            }
         else:
-            kept = _visible_items(item, sub)
+            kept = _visible_items(item, sub, languages)
         # An empty oneof member still says something (a message that is a knowledge info card).
         if kept not in ({}, [], None) or name in oneofs:
             out[name] = kept
@@ -460,17 +466,31 @@ def _visibility(desc: Any) -> tuple[dict[str, tuple[str, Any]], frozenset[str]]:
     return actions, oneofs
 
 
-def _visible_items(value: Any, desc: Any) -> Any:
+def _visible_items(value: Any, desc: Any, languages: Collection[str] | None) -> Any:
     if isinstance(value, list):
-        return [api_visible(v, desc) for v in value]
-    return api_visible(value, desc)
+        return [api_visible(v, desc, languages) for v in value]
+    return api_visible(value, desc, languages)
 
 
-def api_visible_snapshot(snapshot: Snapshot) -> Snapshot:
+def api_visible_snapshot(snapshot: Snapshot, *, supported_only: bool = False) -> Snapshot:
+    """:func:`api_visible` of every resource; ``supported_only``: content only in the agent's
+    languages (the default and the supported ones), which is all the API serves: a write or read
+    in another language is refused ("languages must be enabled in the agent before they can be
+    used", ``language_code`` of the v3 Update/Get requests)."""
+    languages = (
+        frozenset(snapshot.languages()) if supported_only and AGENT_KEY in snapshot.resources else None
+    )
     out = Snapshot()
     for key, body in snapshot:
         if key.kind == "generative_settings":
-            out.add(key, {lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor) for lang, b in body.items()})
+            out.add(
+                key,
+                {
+                    lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor, languages)
+                    for lang, b in body.items()
+                    if languages is None or lang in languages
+                },
+            )
         else:
-            out.add(key, api_visible(body, K.KINDS[key.kind].descriptor))
+            out.add(key, api_visible(body, K.KINDS[key.kind].descriptor, languages))
     return out

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxops.model import phrases
-from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, is_repeated
+from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, beta_shaped, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
 
 # Output-only or derived fields that are server identity or noise: never in a tree.
@@ -104,16 +104,21 @@ EXPORT_ONLY_IDENTITY = frozenset({"customConfigKey"})
 EXPORT_ONLY_VERBATIM = frozenset({"openapi_json_schema", "value", "payload"})
 
 
-def _verbatim(tree_key: str) -> bool:
-    # Every ``...parameters`` / ``...action_parameters`` of a tool or flow call is user data.
-    return tree_key in EXPORT_ONLY_VERBATIM or tree_key.endswith("parameters")
+def _verbatim(tree_key: str, owner: str) -> bool:
+    """``owner``: the full name of the message the key sits in ('' below an export-only value)."""
+    if tree_key in EXPORT_ONLY_VERBATIM:
+        return True
+    # Every ``...parameters`` / ``...action_parameters`` of a tool or flow call is user data,
+    # but for settings v3beta1 gives a shape of their own (an LLM's parameters).
+    return tree_key.endswith("parameters") and not (owner and beta_shaped(owner, tree_key))
 
 
-def decode_export_only(tree_key: str, value: Any, ctx: Context) -> Any:
+def decode_export_only(tree_key: str, value: Any, ctx: Context, owner: str = "") -> Any:
     """An export-only value in tree form: keys as :func:`export_only_key`, server identities left
     out, resource paths of the exporting agent as the display name they name (as in the fields of
-    the v3 API, SPEC §2 rule 3), float32 noise removed (exports print 0.3 as 0.30000001)."""
-    if _verbatim(tree_key):
+    the v3 API, SPEC §2 rule 3), float32 noise removed (exports print 0.3 as 0.30000001).
+    ``owner``: the full name of the message holding the key."""
+    if _verbatim(tree_key, owner):
         return copy.deepcopy(value)
     if isinstance(value, dict):
         out = {}
@@ -137,9 +142,9 @@ def decode_export_only(tree_key: str, value: Any, ctx: Context) -> Any:
     return value
 
 
-def encode_export_only(tree_key: str, value: Any) -> Any:
+def encode_export_only(tree_key: str, value: Any, owner: str = "") -> Any:
     """The inverse of :func:`decode_export_only`, as far as a package needs it."""
-    if _verbatim(tree_key):
+    if _verbatim(tree_key, owner):
         return copy.deepcopy(value)
     if isinstance(value, dict):
         return {package_key(k): encode_export_only(k, v) for k, v in value.items()}
@@ -283,6 +288,7 @@ class _Message:
         "dropped",
         "export_only",
         "fulfillment",
+        "full_name",
         "nested",
         "nested_dropped",
         "order",
@@ -292,6 +298,7 @@ class _Message:
 
     def __init__(self, desc: Any) -> None:
         type_name = desc.full_name
+        self.full_name: str = type_name
         self.short_name: str = desc.name
         self.fulfillment = type_name == f"{V3}.Fulfillment"
         by_key: dict[str, _Field | None] = {name: _Field(fd) for name, fd in desc.fields_by_name.items()}
@@ -357,7 +364,7 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
                 # Text (the usual export-only value) naming no resource: kept as it is.
                 unknown[tree_key] = value
             else:
-                unknown[tree_key] = decode_export_only(tree_key, value, ctx)
+                unknown[tree_key] = decode_export_only(tree_key, value, ctx, info.full_name)
             continue
         number = f.number
         if number < last:
@@ -519,7 +526,7 @@ def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any
     for key, value in body.items():
         fd = desc.fields_by_name.get(key)
         if fd is None:
-            unknown.append((package_key(key), encode_export_only(key, value)))
+            unknown.append((package_key(key), encode_export_only(key, value, type_name)))
             continue
         if (
             type_name == f"{V3}.Fulfillment"

@@ -19,12 +19,12 @@ from cxops.core import gate, marker
 from cxops.core.diff import compare
 from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, secret_hash, start_flow
 from cxops.cx import CxSession
-from cxops.cx import desired as api
 from cxops.cx.bootstrap import SessionWriter
 from cxops.cx.names import LiveNames
 from cxops.errors import ApiError, CxopsError, GateError
 from cxops.model import progress, secrets
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
+from cxops.package import desired as api
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
