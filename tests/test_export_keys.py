@@ -151,6 +151,120 @@ def test_future_keys_import_validate_package_restore_and_pull_back_unchanged(
     assert files_of(root / "agents" / "bot") == tree
 
 
+# -- test cases of the newer format (testCases/v2) ------------------------------------------------
+
+EXPORTER = "projects/shop-prod/locations/global/agents/0e8c5f1a-0000-4000-8000-00000000aaaa"
+PLAYBOOK_ID = "5b0e4c8e-0000-4000-8000-0000000000b1"
+TOOL_ID = "5b0e4c8e-0000-4000-8000-000000000001"
+
+
+def _v2_case() -> dict[str, Any]:
+    """A playbook test case as CX writes one to testCases/v2/ (FORMAT.md §2, §3)."""
+    return {
+        "name": "9d9c3a52-0000-4000-8000-0000000000c1",
+        "tags": ["#playbook"],
+        "displayName": "Stock question (playbook)",
+        "conversationTurns": [
+            {
+                "userInput": {"input": {"text": {"text": "is the blue kettle in stock?"}}},
+                "agentOutput": {
+                    "queryResult": {
+                        "responseMessages": [{"text": {"text": ["Yes, 4 are left."]}}],
+                        "generativeInfo": {
+                            "actionTracingInfo": {
+                                "actions": [
+                                    {
+                                        "playbookInvocation": {
+                                            "playbook": f"{EXPORTER}/playbooks/{PLAYBOOK_ID}"
+                                        }
+                                    },
+                                    {"toolUse": {"tool": f"{EXPORTER}/tools/{TOOL_ID}", "action": "lookup"}},
+                                ]
+                            }
+                        },
+                    }
+                },
+                "metricGoldens": [{"metric": "SEMANTIC_SIMILARITY", "threshold": 0.5}],
+            }
+        ],
+        "orderedExpectations": [{"toolCall": {"tool": f"{EXPORTER}/tools/{TOOL_ID}"}}],
+        "createTime": {"seconds": 1751500000, "nanos": 120000000},
+        "testConfig": {"startPlaybook": f"{EXPORTER}/playbooks/{PLAYBOOK_ID}/versions/0"},
+        "languageCode": "en",
+    }
+
+
+def v2_export() -> dict[str, bytes]:
+    files = package_files(read_tree(SAMPLE))
+    files["tools/Stock Lookup/Stock Lookup.json"] = json.dumps(_tool(), indent=2).encode()
+    playbook = {
+        "name": PLAYBOOK_ID,
+        "displayName": "Order Helper",
+        "goal": "Answer stock questions.",
+        "instruction": {"steps": [{"text": "Use ${TOOL: Stock Lookup} to look the product up."}]},
+        "referencedTools": ["Stock Lookup"],
+    }
+    files["playbooks/Order Helper/Order Helper.json"] = json.dumps(playbook, indent=2).encode()
+    files["testCases/v2/Stock question %28playbook%29.json"] = json.dumps(_v2_case(), indent=2).encode()
+    return files
+
+
+def test_a_v2_test_case_survives_import_package_restore_and_pull(
+    fake: FakeCX, clients: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "repo"
+    export = write_folder(v2_export(), tmp_path / "export")
+    assert main(["--root", str(root), "import", str(export), "--agent", "bot"]) == 0
+    assert "left out" not in capsys.readouterr().err
+    case = root / "agents" / "bot" / "playbook-test-cases" / "Stock question (playbook).yaml"
+    text = case.read_text(encoding="utf-8")
+    # References by display name, the version kept after it; no exporting project, no volatile time.
+    assert "start_playbook: Order Helper/versions/0" in text, text
+    assert "playbook: Order Helper" in text and "tool: Stock Lookup" in text
+    assert "shop-prod" not in text and "create_time" not in text and "1751500000" not in text
+    assert main(["--root", str(root), "validate", "bot"]) == 0
+    tree = files_of(root / "agents" / "bot")
+
+    zip_path = tmp_path / "bot.zip"
+    assert main(["--root", str(root), "package", "bot", "-o", str(zip_path)]) == 0
+    packaged = read_zip_bytes(zip_path.read_bytes())
+    back = json.loads(packaged["testCases/v2/Stock question %28playbook%29.json"])
+    playbook_path = json.loads(packaged["playbooks/Order Helper/Order Helper.json"])["name"]
+    assert back["testConfig"]["startPlaybook"].endswith(f"/playbooks/{playbook_path}/versions/0")
+    original = _v2_case()
+    assert (
+        back["conversationTurns"][0]["metricGoldens"] == (original["conversationTurns"][0]["metricGoldens"])
+    )
+
+    snapshot = read_tree(root / "agents" / "bot")
+    agent = clients.agents.create_agent(
+        parent=f"projects/{PROJECT}/locations/global",
+        agent=cx.Agent(
+            display_name=snapshot.agent["display_name"],
+            default_language_code=snapshot.agent["default_language_code"],
+            supported_language_codes=snapshot.agent["supported_language_codes"],
+            time_zone=snapshot.agent["time_zone"],
+        ),
+    )
+    clients.agents.restore_agent(
+        request=cx.RestoreAgentRequest(name=agent.name, agent_content=zip_path.read_bytes())
+    ).result(timeout=60)
+    agent_id = agent.name.rsplit("/", 1)[-1]
+    stage_file(root, "dev", "pulled", agent_id)
+    stage_file(root, "dev2", "bot", agent_id)
+    host = ["--root", str(root), "--emulator-host", fake.address]
+    assert main([*host, "pull", "dev"]) == 0
+    assert files_of(root / "agents" / "pulled") == tree
+    capsys.readouterr()
+    assert main([*host, "pull", "dev2", "--via", "list"]) == 0
+    assert "0 files written, 0 removed" in capsys.readouterr().out
+    assert files_of(root / "agents" / "bot") == tree
+    # Nothing the API cannot write is planned: the restored stage is in step with the tree.
+    capsys.readouterr()
+    assert main([*host, "plan", "dev2"]) == 0
+    assert "0 write call(s)" in capsys.readouterr().out
+
+
 # -- a person's typo -----------------------------------------------------------------------------
 
 TYPOS = [

@@ -389,6 +389,8 @@ def _visible_items(value: Any, desc: Any) -> Any:
 def api_visible_snapshot(snapshot: Snapshot) -> Snapshot:
     out = Snapshot()
     for key, body in snapshot:
+        if key.kind in K.PACKAGE_ONLY:
+            continue
         if key.kind == "generative_settings":
             out.add(key, {lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor) for lang, b in body.items()})
         else:
