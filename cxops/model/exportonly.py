@@ -32,10 +32,16 @@ LINES = frozenset(
 )
 
 
-def keep_export_only(pulled: Snapshot, current: Snapshot) -> None:
+def keep_export_only(pulled: Snapshot, current: Snapshot, *, through_api: bool = False) -> None:
     """Put ``current``'s export-only content back into ``pulled``, resource by resource, and its
-    content in languages the agent does not support (no API read returns it)."""
+    content in languages the agent does not support (no API read returns it); and,
+    ``through_api`` (read resource by resource, not exported), the resources of kinds only a
+    package carries, which such a read cannot see."""
     languages = frozenset(pulled.languages()) if AGENT_KEY in pulled.resources else None
+    if through_api:
+        for kind in K.PACKAGE_ONLY:
+            for key, body in current.of_kind(kind):
+                pulled.add(key, copy.deepcopy(body))
     for key, body in list(pulled.resources.items()):
         old = current.resources.get(key)
         if old is None:

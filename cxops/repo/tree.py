@@ -23,7 +23,15 @@ from cxops.repo.filesync import SyncResult, sync_folder
 AGENT_FILE = "agent.yaml"
 SETTINGS_FILE = "generative-settings.yaml"
 SCHEMA_FILE = "schema.yaml"
-FLAT_KINDS = (K.ROUTE_GROUP, K.INTENT, K.ENTITY_TYPE, K.WEBHOOK, K.TEST_CASE, K.GENERATOR)
+FLAT_KINDS = (
+    K.ROUTE_GROUP,
+    K.INTENT,
+    K.ENTITY_TYPE,
+    K.WEBHOOK,
+    K.TEST_CASE,
+    K.PLAYBOOK_TEST_CASE,
+    K.GENERATOR,
+)
 
 
 def _yaml(body: Any) -> bytes:

@@ -143,7 +143,10 @@ def _comparable_each(raw: Snapshot, like: Snapshot | None) -> Snapshot:
     out = Snapshot()
     wanted = like.resources if like is not None else {}
     for key in list(raw.resources):
-        body = comparable(Snapshot(resources={key: raw.resources.pop(key)})).resources[key]
+        kept = comparable(Snapshot(resources={key: raw.resources.pop(key)})).resources
+        if key not in kept:
+            continue  # a kind no API call writes (K.PACKAGE_ONLY): never planned
+        body = kept[key]
         same = wanted.get(key)
         out.resources[key] = same if same is not None and same == body else body
     return out

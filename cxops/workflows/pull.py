@@ -52,7 +52,7 @@ def pull(
     if stage.preview:
         strip_label(snapshot)
         kept = [k for k in kept if k.key != AGENT_KEY or "description" not in k.where]
-    _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot)
+    _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot, through_api=via is not Via.export)
     found = secrets.redact(snapshot)
     with progress.step(f"writing {len(snapshot.resources)} resources into agents/{stage.agent}/"):
         sync = write_tree(tree_path(root, stage), snapshot)
@@ -69,7 +69,7 @@ def pull(
     )
 
 
-def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
+def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot, *, through_api: bool) -> None:
     """The current tree's export-only content, which no API read returns (model/exportonly.py):
     without it a pull after an apply rewrites files nothing changed."""
     if not (folder / "agent.yaml").is_file():
@@ -78,7 +78,7 @@ def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
         current = read_tree(folder)
     except CxopsError:
         return  # a tree that does not read is replaced whole, as before
-    keep_export_only(snapshot, current)
+    keep_export_only(snapshot, current, through_api=through_api)
 
 
 def strip_label(snapshot: Snapshot) -> None:
