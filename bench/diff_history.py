@@ -14,7 +14,16 @@ are written the way CX writes JSON, cxops/package/jsonfmt.py):
 6. ``[content] page removed``: the page fewest routes target, and those routes;
 7. ``[noise] key order``: the keys of every object of a few files in another order;
 8. ``[noise] uuids``: the ids (``name``) of a few files' routes and handlers regenerated;
-9. ``[noise] float32``: every float written the other way CX writes it (``0.30000001`` <-> ``0.3``).
+9. ``[noise] float32``: every float written the other way CX writes it (``0.30000001`` <-> ``0.3``);
+10. ``[content] intent renamed``: the intent most routes name, and every route naming it;
+11. ``[content] pages swapped names``: two pages of a flow swap names, the routes to them follow;
+12. ``[content] many small edits``: one message reworded in each of up to a dozen pages;
+13. ``[content] intent added`` / 14. ``[content] intent removed``: an intent added or removed whole
+    (the removed one named by no route or test case);
+15. ``[noise] key order and a phrase added``: a reordering re-export carrying one content edit.
+
+What real histories hold that the first nine lack (issue 27): resources added or removed whole,
+many small edits over many files, renames of intents many routes name, swapped renames.
 
 A subject starts with ``[content]`` or ``[noise]``: bench/diff_readability.py reports where its
 own classification disagrees. Agents lacking what an edit needs get no commit for that edit.
@@ -259,6 +268,165 @@ def float32(files: Files, rng: random.Random) -> Files | None:
     return files if changed else None
 
 
+def _reference_files(files: Files) -> list[str]:
+    """Files whose routes and handlers name intents and pages by display name."""
+    return sorted(p for p in files if p.startswith("flows/") and p.endswith(".json"))
+
+
+def _renamed_refs(value: Any, key: str, names: dict[str, str]) -> Any:
+    """``value`` with every ``key: OLD`` (an intent or a target page) named ``names[OLD]``."""
+    if isinstance(value, dict):
+        return {
+            k: names.get(v, v) if k == key and isinstance(v, str) else _renamed_refs(v, key, names)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_renamed_refs(v, key, names) for v in value]
+    return value
+
+
+def _rename_references(files: Files, key: str, names: dict[str, str], only: str = "") -> None:
+    for path in _reference_files(files):
+        if not path.startswith(only):
+            continue
+        data = _json(files, path)
+        renamed = _renamed_refs(data, key, names)
+        if renamed != data:
+            _put(files, path, renamed)
+
+
+def intent_renamed(files: Files, rng: random.Random) -> Files | None:
+    """The intent most routes name, renamed, and every route naming it (as the console does)."""
+    intents = sorted(
+        {p.split("/")[1] for p in files if p.startswith("intents/")}
+        - {"Default Welcome Intent", "Default Negative Intent"}
+    )
+    if not intents:
+        return None
+
+    def uses(name: str) -> int:
+        needle = f'"intent": {jsonfmt.dumps(name).strip()}'.encode()
+        return sum(files[p].count(needle) for p in _reference_files(files))
+
+    old = max(intents, key=lambda n: (uses(n), n))
+    if uses(old) < 2:
+        return None
+    new = f"{old}.renamed"
+    for path in sorted(p for p in files if p.startswith(f"intents/{old}/")):
+        data = files.pop(path)
+        rest = path.removeprefix(f"intents/{old}/")
+        rest = f"{new}.json" if rest == f"{old}.json" else rest
+        files[f"intents/{new}/{rest}"] = data
+    body = _json(files, f"intents/{new}/{new}.json")
+    body["displayName"] = new
+    _put(files, f"intents/{new}/{new}.json", body)
+    _rename_references(files, "intent", {old: new})
+    return files
+
+
+def pages_swapped(files: Files, rng: random.Random) -> Files | None:
+    """Two pages of one flow swap names, and the routes to them follow (two renames at once)."""
+    by_flow: dict[str, list[str]] = {}
+    for path in _pages(files):
+        by_flow.setdefault(path.split("/")[1], []).append(path)
+    flows = sorted(f for f, ps in by_flow.items() if len(ps) >= 2)
+    if not flows:
+        return None
+
+    def alike(one: str, other: str) -> bool:
+        # Pages sharing most of their lines swap as mostly-noise in git: not the case measured.
+        a, b = set(files[one].splitlines()), set(files[other].splitlines())
+        return len(a & b) * 2 > min(len(a), len(b))
+
+    # The two largest pages of a flow, of the first flow whose two are not alike.
+    rng.shuffle(flows)
+    for flow in flows:
+        pages = sorted(by_flow[flow], key=lambda p: (-len(files[p]), p))
+        if not alike(pages[0], pages[1]):
+            break
+    else:
+        return None
+    first, second = sorted(pages[:2])
+    a, b = _json(files, first), _json(files, second)
+    a_name, b_name = a["displayName"], b["displayName"]
+    a["displayName"], b["displayName"] = b_name, a_name
+    # An export names a page's file by its display name: each file now holds the other page.
+    _put(files, first, b)
+    _put(files, second, a)
+    _rename_references(files, "targetPage", {a_name: b_name, b_name: a_name}, f"flows/{first.split('/')[1]}/")
+    return files
+
+
+def many_small_edits(files: Files, rng: random.Random) -> Files | None:
+    """One message reworded in each of up to a dozen pages: a review of a copy edit."""
+    edited = 0
+    for path in _pages(files):
+        data = _json(files, path)
+        done = False
+        for texts in _texts(data):
+            for i, text in enumerate(texts):
+                if isinstance(text, str) and len(text.split()) >= 4 and not done:
+                    texts[i] = text.rstrip(".!?") + ", thank you."
+                    done = True
+        if done:
+            _put(files, path, data)
+            edited += 1
+        if edited == 12:
+            break
+    return files if edited >= 3 else None
+
+
+def intent_added(files: Files, rng: random.Random) -> Files | None:
+    """A new intent with a few training phrases: a resource added whole."""
+    lang = _json(files, "agent.json").get("defaultLanguageCode", "en")
+    name = "bench.opening_hours"
+    if any(p.startswith(f"intents/{name}/") for p in files):
+        return None
+    _put(
+        files, f"intents/{name}/{name}.json", {"name": _new_id(rng), "displayName": name, "priority": 500000}
+    )
+    phrases = ["when are you open", "what are your opening hours", "are you open on sundays"]
+    _put(
+        files,
+        f"intents/{name}/trainingPhrases/{lang}.json",
+        {
+            "trainingPhrases": [
+                {"id": _new_id(rng), "parts": [{"text": t}], "repeatCount": 1, "languageCode": lang}
+                for t in phrases
+            ]
+        },
+    )
+    return files
+
+
+def intent_removed(files: Files, rng: random.Random) -> Files | None:
+    """An intent no route names, removed whole."""
+    intents = sorted(
+        {p.split("/")[1] for p in files if p.startswith("intents/")}
+        - {"Default Welcome Intent", "Default Negative Intent"}
+    )
+    unused = [
+        n
+        for n in intents
+        if not any(
+            f'"intent": {jsonfmt.dumps(n).strip()}'.encode() in files[p] for p in _reference_files(files)
+        )
+        and not any(n.encode() in files[p] for p in files if p.startswith("testCases/"))
+    ]
+    if not unused:
+        return None
+    name = rng.choice(unused)
+    for path in [p for p in files if p.startswith(f"intents/{name}/")]:
+        del files[path]
+    return files
+
+
+def key_order_and_phrase(files: Files, rng: random.Random) -> Files | None:
+    """A re-export with its keys reordered that also carries one added phrase."""
+    after = phrase_added(key_order(files, rng) or files, rng)
+    return after
+
+
 EDITS: tuple[tuple[str, Edit], ...] = (
     ("[content] phrase added", phrase_added),
     ("[content] message reworded", message_reworded),
@@ -268,6 +436,12 @@ EDITS: tuple[tuple[str, Edit], ...] = (
     ("[noise] key order", key_order),
     ("[noise] uuids", uuids),
     ("[noise] float32", float32),
+    ("[content] intent renamed", intent_renamed),
+    ("[content] pages swapped names", pages_swapped),
+    ("[content] many small edits", many_small_edits),
+    ("[content] intent added", intent_added),
+    ("[content] intent removed", intent_removed),
+    ("[noise] key order and a phrase added", key_order_and_phrase),
 )
 
 

@@ -1,5 +1,6 @@
-"""Issue 11 figures: the corpus agents that carry test cases, run offline on the stand-in's
-conversation runtime — how many run and pass, and why the others fail, per failure class.
+"""Issue 11 and 25 figures: the corpus agents that carry test cases, run offline on the
+stand-in's conversation runtime — how many pass, fail and stay undecided (per cause), the share
+of assertions decided, and why the failures fail, per failure class.
 
     .venv/bin/python -m bench.runtime_corpus [--examples N]
 
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import json_format
 
-from cxops.cx.desired import languages_of
+from cxops.core import testresults as tr
 from cxops.fake import FakeCX
+from cxops.package.desired import languages_of
 from cxops.package.files import write_zip
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
@@ -61,6 +64,11 @@ class Row:
     agent: str
     cases: int = 0
     passed: int = 0
+    failed: int = 0
+    undecided: int = 0
+    causes: Counter[str] = field(default_factory=Counter)  # undecided tests per cause
+    decided: int = 0  # assertions
+    held: int = 0  # undecided assertions
     classes: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
 
@@ -89,11 +97,9 @@ def classify(result: cx.TestCaseResult) -> tuple[str, str]:
     return "error: other", "failed without a difference"
 
 
-def measure(folder: Path, channel: grpc.Channel) -> Row:
-    row = Row(folder.name)
-    files = {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+def restored(files: dict[str, bytes], channel: grpc.Channel, label: str) -> tuple[str, cx.TestCasesClient]:
+    """A new stand-in agent restored from an export's files (RestoreAgent, through the client),
+    and a test cases client."""
     snapshot, _ = snapshot_from_package(files)
     languages = languages_of(snapshot)
     agents = cx.AgentsClient(transport=cx.AgentsClient.get_transport_class("grpc")(channel=channel))
@@ -101,33 +107,59 @@ def measure(folder: Path, channel: grpc.Channel) -> Row:
     agent = agents.create_agent(
         parent=PARENT,
         agent=cx.Agent(
-            display_name=folder.name[:60],
+            display_name=label[:60],
             default_language_code=languages[0],
             supported_language_codes=languages[1:],
             time_zone="UTC",
         ),
     )
+    agents.restore_agent(
+        request=cx.RestoreAgentRequest(name=agent.name, agent_content=write_zip(package_files(snapshot)))
+    ).result()
+    return agent.name, tests
+
+
+def measure(folder: Path, channel: grpc.Channel) -> Row:
+    row = Row(folder.name)
+    files = {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
     try:
-        agents.restore_agent(
-            request=cx.RestoreAgentRequest(name=agent.name, agent_content=write_zip(package_files(snapshot)))
-        ).result()
+        agent, tests = restored(files, channel, folder.name)
     except Exception as failure:
         row.classes["restore failed"] += 1
         row.examples["restore failed"] = [re.sub(r"\s+", " ", str(failure))[:200]]
         return row
-    cases = list(tests.list_test_cases(parent=agent.name))
+    cases = list(tests.list_test_cases(parent=agent))
     row.cases = len(cases)
     response = tests.batch_run_test_cases(
-        request=cx.BatchRunTestCasesRequest(parent=agent.name, test_cases=[c.name for c in cases])
+        request=cx.BatchRunTestCasesRequest(parent=agent, test_cases=[c.name for c in cases])
     ).result()
+    # ListTestCases gives the basic view (no turns): read each test case in full.
+    by_name = {c.name: tests.get_test_case(name=c.name) for c in cases}
     for result in response.results:
-        if result.test_result == cx.TestResult.PASSED:
+        case = by_name[result.name.split("/results/")[0]]
+        # BatchRunTestCasesResponse.results carry no turns (v3 reference): read each in full.
+        result = tests.get_test_case_result(name=result.name)
+        verdict = tr.case_result(_dict(case), _dict(result), {}, "no result", offline=True)
+        row.decided += verdict.decided
+        row.held += sum(verdict.undecided.values())
+        if verdict.outcome == tr.PASSED:
             row.passed += 1
             continue
+        if verdict.outcome == tr.UNDECIDED:
+            row.undecided += 1
+            row.causes.update(verdict.undecided.keys())
+            continue
+        row.failed += 1
         kind, example = classify(result)
         row.classes[kind] += 1
         row.examples.setdefault(kind, []).append(example[:200])
     return row
+
+
+def _dict(message: object) -> dict[str, object]:
+    return json_format.MessageToDict(type(message).pb(message), preserving_proto_field_name=True)  # type: ignore[attr-defined]
 
 
 def measure_all(folders: list[Path] | None = None) -> list[Row]:
@@ -139,6 +171,10 @@ def measure_all(folders: list[Path] | None = None) -> list[Row]:
             channel.close()
 
 
+def _share(decided: int, held: int) -> str:
+    return f"{decided / (decided + held):.0%}" if decided + held else "-"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--examples", type=int, default=2)
@@ -147,15 +183,25 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"no corpus with test cases at {CORPUS}")
         return 0
-    print(f"{'agent':50} {'cases':>5} {'pass':>5}  failures by class")
+    print(
+        f"{'agent':44} {'cases':>5} {'pass':>5} {'fail':>5} {'undec':>5} {'decided':>7}  undecided by cause"
+    )
     for row in rows:
-        classes = ", ".join(f"{k} {n}" for k, n in row.classes.most_common()) or "-"
-        print(f"{row.agent:50} {row.cases:5} {row.passed:5}  {classes}")
+        causes = ", ".join(f"{k} {n}" for k, n in row.causes.most_common()) or "-"
+        print(
+            f"{row.agent:44} {row.cases:5} {row.passed:5} {row.failed:5} {row.undecided:5}"
+            f" {_share(row.decided, row.held):>7}  {causes}"
+        )
     total = Counter[str]()
     for row in rows:
         total.update(row.classes)
-    print(f"{'all':50} {sum(r.cases for r in rows):5} {sum(r.passed for r in rows):5}")
+    decided, held = sum(r.decided for r in rows), sum(r.held for r in rows)
+    print(
+        f"{'all':44} {sum(r.cases for r in rows):5} {sum(r.passed for r in rows):5}"
+        f" {sum(r.failed for r in rows):5} {sum(r.undecided for r in rows):5} {_share(decided, held):>7}"
+    )
     print()
+    print("failures by class:")
     for kind, n in total.most_common():
         print(f"{kind} ({n}): {WHY[kind]}")
         shown = [f"{r.agent}: {e}" for r in rows for e in r.examples.get(kind, [])][: args.examples]
@@ -164,9 +210,24 @@ def main(argv: list[str] | None = None) -> int:
     print(
         json.dumps(
             {
-                "agents": {r.agent: {"cases": r.cases, "passed": r.passed, **r.classes} for r in rows},
+                "agents": {
+                    r.agent: {
+                        "cases": r.cases,
+                        "passed": r.passed,
+                        "failed": r.failed,
+                        "undecided": r.undecided,
+                        "undecided_causes": dict(r.causes),
+                        "assertions_decided": r.decided,
+                        "assertions_undecided": r.held,
+                        **r.classes,
+                    }
+                    for r in rows
+                },
                 "cases": sum(r.cases for r in rows),
                 "passed": sum(r.passed for r in rows),
+                "failed": sum(r.failed for r in rows),
+                "undecided": sum(r.undecided for r in rows),
+                "assertions_decided_share": round(decided / max(1, decided + held), 3),
             }
         )
     )

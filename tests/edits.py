@@ -6,8 +6,8 @@ import random
 
 from cxops.core.plan import FIXED_INTENTS
 from cxops.core.validate import validate
-from cxops.cx import desired as api
 from cxops.model.snapshot import Key, Snapshot
+from cxops.package import desired as api
 
 
 def random_edits(snapshot: Snapshot, rng: random.Random) -> list[str]:

@@ -14,6 +14,8 @@ from cxops.repo.tree import write_tree
 SAMPLE = Path(__file__).resolve().parents[1] / "agents" / "order-desk"
 SECRET_ENV = "CXOPS_ORDERS_API_KEY_TEST"
 SECRET_VALUE = "s3cr3t-orders-key-for-tests"
+# A protected stage refuses unsigned approvals (issue 28 item 2): CI sets the key, so do tests.
+APPROVAL_KEY = "approval-key-for-tests-0123456789abcdef"
 # Every apply that writes also takes and gives back the stage's lease (cxops/workflows/lease.py).
 LEASE_WRITES = 2
 
@@ -54,11 +56,11 @@ def tree_repo(root: Path, name: str, snapshot: Snapshot) -> Path:
 
 def sample_in_stand_in(root: Path, address: str, monkeypatch: Any) -> Path:
     """The sample agent in ``root``, with the environment a CI job has: the stand-in's address,
-    the stage secret, a plan author, and no approval key."""
+    the stage secret, a plan author, and the approval key that signs approvals."""
     monkeypatch.setenv(SECRET_ENV, SECRET_VALUE)
     monkeypatch.setenv("CXOPS_EMULATOR_HOST", address)
     monkeypatch.setenv("CXOPS_AUTHOR", "dev-alice")
-    monkeypatch.delenv("CXOPS_APPROVAL_KEY", raising=False)
+    monkeypatch.setenv("CXOPS_APPROVAL_KEY", APPROVAL_KEY)
     return sample_repo(root)
 
 

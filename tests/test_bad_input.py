@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cxops.cli.main import main
 from cxops.core.validate import validate
 from cxops.errors import CxopsError
 from cxops.model import secrets
@@ -176,3 +178,54 @@ def test_paths_are_named_relative_to_the_repo(tmp_path: Path) -> None:
         assert str(err).startswith("agents/a/intents/order.status.yaml:2: invalid YAML")
     else:
         raise AssertionError("a broken YAML file was accepted")
+
+
+def _write_package(folder: Path, files: dict[str, Any]) -> Path:
+    for path, value in encode(files).items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(value)
+    return folder
+
+
+DEEP_PAYLOAD: Any = 1
+for _ in range(500):
+    DEEP_PAYLOAD = {"a": DEEP_PAYLOAD}
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "message"),
+    [
+        (
+            "agent.json",
+            b"[" * 100_000 + b"]" * 100_000,
+            "agent.json:1: invalid JSON: nested more than 100 levels deep",
+        ),
+        (
+            "flows/Default Start Flow/pages/Ask.json",
+            json.dumps({**PAGE, "entryFulfillment": {"messages": [{"payload": DEEP_PAYLOAD}]}}).encode(),
+            "Ask.json:1: invalid JSON: nested more than 100 levels deep",
+        ),
+        (
+            "intents/order.status/order.status.json",
+            json.dumps({**INTENT, "displayName": "order\ud800status"}).encode(),
+            "order.status.json:1: invalid JSON: a lone surrogate escape (\\ud800-\\udfff) in displayName",
+        ),
+        (
+            "webhooks/api.json",
+            b'{"name": "w1", "displayName": "api",\n "genericWebService": {"uri": "https://a",\n "uri": "https://b"}}',
+            'webhooks/api.json:3: invalid JSON: duplicate key "uri"',
+        ),
+    ],
+)
+def test_a_bad_json_file_is_one_line_naming_it_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, raw: bytes, message: str
+) -> None:
+    # Issue 28 items 8 and 9: a RecursionError, a TypeError from a lone surrogate, and a
+    # duplicate key that json resolved silently (last wins).
+    package = _write_package(tmp_path / "pkg", {**valid_package(), path: raw})
+    root = tmp_path / "repo"
+    root.mkdir()
+    assert main(["--root", str(root), "import", str(package), "--agent", "orders"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err, err
+    assert list(root.iterdir()) == []

@@ -43,7 +43,7 @@ def test_stg_gets_only_the_change_and_prd_needs_an_approval(out: str) -> None:
     assert "3 write call(s) (3 update)" in out
     assert "3 write calls for 2 changed resources" in out
     assert "error: prd is protected: the plan needs 1 approval(s), has 0 valid" in out
-    assert "prd.plan.json: approved by lead-bob (unsigned" in out
+    assert "prd.plan.json: approved by lead-bob (signed" in out
     assert "stg (live) and agents/order-desk: no differences" in out
     assert "prd (live) and agents/order-desk: no differences" in out
     assert "prd's webhook: https://orders.example.com/cx (its own override)" in out

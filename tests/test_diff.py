@@ -238,14 +238,14 @@ def _shown(out: str, diff: Any) -> int:
 
 
 def test_a_one_line_change_fits_in_a_few_lines(base: Snapshot) -> None:
+    # A resource's one change sits on its title line (issue 27: one line per resource touched).
     after = Snapshot(resources=copy.deepcopy(base.resources))
     after.resources[Key("intent", "", "main.flight_status")]["training_phrases"]["en"].append("is it late")
     out = markdown(compare(base, after, "a", "b"))
     assert out.splitlines() == [
         "### cxops diff `a` → `b` · intent: 1 changed",
         "```diff",
-        "~ intent main.flight_status",
-        '+   training_phrases.en: "is it late"',
+        '+ ~ intent main.flight_status · training_phrases.en: "is it late"',
         "```",
     ]
     assert markdown(compare(base, base, "a", "b")) == "### cxops diff `a` → `b`: no differences\n"
@@ -441,7 +441,7 @@ def test_a_long_text_that_changes_in_a_few_words_shows_those_words() -> None:
     assert line.startswith("~ goal: ") and "[-human-]{+live+}" in line
     assert "->" not in line and len(line) < len(goal)
     [changed] = [ln for ln in markdown(diff).splitlines() if "goal" in ln]
-    assert changed.startswith("!   goal: ") and "[-human-]{+live+}" in changed
+    assert changed.startswith("! ~ playbook Shop · goal: ") and "[-human-]{+live+}" in changed
     # A short value is still shown whole, before and after.
     short_before, short_after = Snapshot(), Snapshot()
     short_before.add(Key("playbook", "", "Shop"), {"display_name": "Shop", "goal": "Help."})
@@ -501,7 +501,7 @@ def test_field_paths_say_type_as_the_tree_does() -> None:
 
     diff = compare(playbook("STRING"), playbook("NUMBER"), "a", "b")
     assert '~ input_parameter_definitions[0].type: "STRING" -> "NUMBER"' in render(diff)
-    assert '+   input_parameter_definitions[0].type: "NUMBER"' in markdown(diff)
+    assert '! ~ playbook P · input_parameter_definitions[0].type: "STRING" → "NUMBER"' in markdown(diff)
 
 
 def test_multi_line_text_shows_its_changed_lines() -> None:
@@ -543,3 +543,38 @@ def test_a_backup_is_a_side_of_a_diff(
     assert "~ intent main.flight_status" in capsys.readouterr().out
     assert main([*root, "diff", "backup:.cxops/nothing.json", "agents/a"]) == 1
     assert "cannot read backup" in capsys.readouterr().err
+
+
+def _renamed_everywhere(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _renamed_everywhere(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed_everywhere(v, old, new) for v in value]
+    return new if value == old else value
+
+
+def test_markdown_shows_a_rename_and_its_referrers_as_one_item(base: Snapshot) -> None:
+    old, new = "faq.miles.upgrade", "faq.miles.upgrade2"
+    after = Snapshot()
+    for key, body in base:
+        renamed = Key(key.kind, key.scope, new) if key == Key("intent", "", old) else key
+        after.add(renamed, _renamed_everywhere(copy.deepcopy(body), old, new))
+    diff = compare(base, after, "a", "b")
+    referring = [c for c in diff.changes if c.renamed_from is None]
+    assert len(referring) >= 2  # routes in more than one resource name the intent
+    lines = markdown(diff).splitlines()
+    named = ", ".join(str(c.key) for c in referring[:5])
+    more = f", … {len(referring) - 5} more" if len(referring) > 5 else ""
+    assert lines[1:] == [
+        "```diff",
+        f"~ intent {old} → {new} · its new name in {len(referring)} referring resources: {named}{more}",
+        "```",
+    ]
+    # The text output still shows every route that changed.
+    assert all(f"~ {c.key}" in render(diff) for c in referring)
+    # A referrer that also changes something else keeps its own item.
+    first = referring[0].key
+    after.resources[first] = {**after.resources[first], "description": "edited too"}
+    lines = markdown(compare(base, after, "a", "b")).splitlines()
+    assert any(line.startswith(f"~ {first}") for line in lines)
+    assert f"{len(referring) - 1} referring" in lines[2]

@@ -47,12 +47,15 @@ def test_each_pair_counts_the_raw_diff_and_the_markdown_diff(
         assert pair.markdown == len(text.splitlines()), pair.subject
         # Every built edit is classified as built: content shows, noise does not.
         assert pair.mostly_noise == pair.subject.startswith("[noise]"), (pair.subject, text)
-        assert pair.empty == pair.mostly_noise
+        # Pure noise shows nothing; a re-export that also carries an edit shows the edit.
+        assert pair.empty == (pair.mostly_noise and " and " not in pair.subject), pair.subject
     figures = summary(found)
-    assert figures["content_pairs"] == 5 and figures["noise_pairs"] == 3
+    assert figures["content_pairs"] == 9 and figures["noise_pairs"] == 4
     assert figures["possibly_lost"] == [] and figures["disagree"] == []
     content = sorted(p.ratio for p in found if not p.mostly_noise)
-    assert figures["content_median"] == content[2]
+    assert figures["content_median"] == content[4]
+    # The goals (issue 27), on pairs like real histories': whole resources, many small edits.
+    assert figures["content_median"] <= 1.0 and figures["noise_median"] <= 0.2  # type: ignore[operator]
 
 
 def test_noise_lines_are_told_from_content_lines(tmp_path: Path) -> None:

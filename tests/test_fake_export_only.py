@@ -1,12 +1,14 @@
 """The stand-in keeps what RestoreAgent received beyond the v3 API's fields and gives it back on
 ExportAgent, as the real service does: restore of a real export then ``pull --via export`` is
 the tree ``import`` makes of it, byte for byte, and ``pull --via list`` differs from it only in
-the export-only keys the README lists. Through the real client and the CLI."""
+the export-only keys docs/commands.md lists. Through the real client and the CLI."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +27,13 @@ from cxops.repo.tree import read_tree
 from tests.corpus import CORPUS, agent_dirs, read_export
 from tests.test_pull import PROJECT, files_of, stage_file
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 # The largest corpus agent takes most of this file's time; CXOPS_ALL_CORPUS=1 runs it too.
 LARGE = {"mohitgour08__dialogflowcx"}
 
 
 def readme_list() -> set[str]:
-    """``Message.key`` pairs of the README's "What `--via list` cannot see" list."""
+    """``Message.key`` pairs of the "What `--via list` cannot see" list in docs/commands.md."""
     text = README.read_text(encoding="utf-8")
     section = text.split("What `--via list` cannot see", 1)[1].split("\n\n", 2)[1]
     out = set()
@@ -149,3 +151,48 @@ def test_kept_across_updates_that_miss_it_dropped_by_delete_and_saved_in_the_sta
     fake.service.store.save(state)
     fake.service.store = Store.load(state)
     assert exported(clients, agent).resources == renewed.resources
+
+
+def test_content_in_a_language_the_agent_does_not_list_is_kept_and_left_out_of_plans(
+    fake: FakeCX, clients: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Real exports hold such content (an es-us message in an agent without es-us, left from an
+    # earlier language setting): restore keeps it, export gives it back, the API serves none of it.
+    source = CORPUS / "aaronblythe__aaron_banking"
+    if not source.is_dir():
+        pytest.skip(f"corpus agent not found at {source}")
+    folder = tmp_path / "export"
+    page = "flows/Dob Collection/pages/end success.json"
+    for rel, data in read_export(source).items():
+        if rel == page:
+            body = json.loads(data)
+            body["entryFulfillment"]["messages"].append(
+                {"text": {"text": ["Listo, tenemos su fecha de nacimiento."]}, "languageCode": "es-us"}
+            )
+            data = json.dumps(body, indent=2).encode()
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    root = tmp_path / "repo"
+    agent_id, named = restore_raw(clients, folder)
+    stage_file(root, "dev", "by-export", agent_id)
+    stage_file(root, "dev2", "by-list", agent_id)
+    host = ["--root", str(root), "--emulator-host", fake.address]
+    assert main([*host, "-q", "import", str(folder), "--agent", "imported"]) == 0
+    assert main([*host, "-q", "pull", "dev", "--via", "export"]) == 0
+    unnamed = None if named else folder.name
+    assert tree_files(root, "by-export", unnamed) == tree_files(root, "imported", None)
+    assert b"es-us" in files_of(root / "agents" / "by-export")["flows/Dob Collection/pages/end success.yaml"]
+    # Plan and drift compare what CX serves: the es-us message is no difference, run after run.
+    assert main([*host, "plan", "dev", "--detailed-exitcode"]) == 0
+    assert main([*host, "drift", "dev"]) == 0
+    # A pull through the API keeps it from the current tree, as it keeps export-only keys.
+    shutil.copytree(root / "agents" / "by-export", root / "agents" / "by-list")
+    before = files_of(root / "agents" / "by-list")
+    assert main([*host, "-q", "pull", "dev2", "--via", "list"]) == 0
+    assert files_of(root / "agents" / "by-list") == before
+    capsys.readouterr()
+    # lint names the file and the language.
+    main([*host, "lint", "by-export"])
+    shown = capsys.readouterr()
+    out = shown.out + shown.err
+    assert "end success.yaml" in out and "languages/unsupported-language-content" in out and "es-us" in out

@@ -101,8 +101,9 @@ def test_with_a_key_only_signed_approvals_count(
     plan = planned(repo)
     approve(repo, plan, "rev-unsigned")  # made without the key
     monkeypatch.setenv("CXOPS_APPROVAL_KEY", "k-123")
-    assert "(the author's own, for another plan, duplicate, or unsigned or forged" in refused(
-        repo, fake, capsys, plan
+    assert (
+        "(the author's own, for another plan, a reviewer twice, dated in the future or before the plan, or unsigned or forged"
+        in refused(repo, fake, capsys, plan)
     )
     data = json.loads(plan.read_text())
     data["approvals"].append({**data["approvals"][0], "reviewer": "rev-forger", "signature": "00" * 32})

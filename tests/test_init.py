@@ -352,8 +352,9 @@ def test_the_pull_request_workflow(repo: Path) -> None:
     test = workflow["jobs"]["test"]
     test_runs = "\n".join(step.get("run", "") for step in test["steps"])
     assert "cxops --format markdown test --offline --junit tests.junit.xml -o tests.json" in test_runs
-    assert plan["needs"] == ["validate", "test"] and plan["if"].startswith("always() && ")
-    assert uses["actions/download-artifact@v4"]["with"]["name"] == test["steps"][3]["with"]["name"]
+    assert plan["needs"] == ["validate", "test", "preview-up"] and plan["if"].startswith("always() && ")
+    downloads = [s["with"]["name"] for s in plan["steps"] if s.get("uses") == "actions/download-artifact@v4"]
+    assert downloads[0] == test["steps"][3]["with"]["name"]
     assert test["steps"][-1] == {
         "name": "Fail when a test failed",
         "if": "steps.test.outputs.exit-code != '0'",
@@ -384,6 +385,23 @@ def test_the_pull_request_workflow_runs_a_preview_agent_per_pull_request(repo: P
     assert 'cxops preview up --stage preview --branch "$BRANCH" --format markdown > preview.md' in up_runs
     comment = {step.get("uses"): step for step in up["steps"]}["marocchino/sticky-pull-request-comment@v2"]
     assert comment["with"] == {"header": "cxops-preview", "path": "preview.md"}
+    # After preview up, the tests run live on the branch's agent; their result reaches the plan
+    # comment beside the offline one, and a live failure fails the job after the upload.
+    names = [step.get("name", "") for step in up["steps"]]
+    live = up["steps"][names.index("cxops test preview, live on the branch's agent")]
+    assert names.index("cxops preview up") < names.index("cxops test preview, live on the branch's agent")
+    assert 'cxops --format markdown test preview --branch "$BRANCH"' in live["run"]
+    assert live["if"] == "steps.stage.outputs.enabled == 'true'"
+    upload = up["steps"][names.index("Upload the live test results")]
+    downloads = [
+        s["with"]["name"]
+        for s in jobs["plan-stg"]["steps"]
+        if s.get("uses") == "actions/download-artifact@v4"
+    ]
+    assert upload["with"]["name"] in downloads
+    comment_runs = "\n".join(step.get("run", "") for step in jobs["plan-stg"]["steps"])
+    assert "cat preview.tests.md" in comment_runs
+    assert up["steps"][-1]["if"].endswith("steps.live-test.outputs.exit-code != '0'")
     assert down["steps"][-1]["run"] == 'cxops preview down --stage preview --branch "$BRANCH"'
     assert "-f environments/preview.yaml" in down["steps"][1]["run"]
 

@@ -1,4 +1,4 @@
-"""The layers of cxops/ (README, Development): imports point down, never up, never in a loop.
+"""The layers of cxops/ (docs/development.md): imports point down, never up, never in a loop.
 
 Read from the source with `ast`, so a lower layer importing a higher one fails here, in CI,
 before anyone has to notice it in review.
@@ -26,11 +26,22 @@ LAYERS: dict[str, int] = {
     "model": 1,
     "errors": 0,
     "__init__": 0,
+    "_version": 0,  # written by setuptools-scm at build and install time
     "__main__": 7,
 }
 # Only these talk protobuf / gRPC: the API adapter, the stand-in, and the modules that hold
 # the proto facts the tree format is defined by (the v3 descriptors are the schema).
-GOOGLE_ALLOWED = ("cx/", "fake/", "model/kinds.py", "model/proto.py", "package/fromapi.py")
+GOOGLE_ALLOWED = (
+    "cx/",
+    "fake/",
+    "model/kinds.py",
+    "model/proto.py",
+    "package/fromapi.py",
+    "package/desired.py",
+)
+# The pure core sits beside cx/, not above it: it decides from snapshots and plain records
+# (model/), never from the API adapter, so plans and diffs can be computed and tested offline.
+CORE_FORBIDDEN = ("cx",)
 
 
 def _modules(package: Path = PACKAGE) -> list[Path]:
@@ -70,6 +81,9 @@ def _violations(package: Path = PACKAGE) -> list[str]:
             target = _layer_of(name)
             if target == own:
                 continue
+            if own == "core" and target in CORE_FORBIDDEN:
+                found.append(f"cxops/{rel}:{line}: core imports {name} (core imports no cx)")
+                continue
             if target == "fake" and own not in ("cli", "__main__"):
                 found.append(f"cxops/{rel}:{line}: imports the stand-in ({name}); only cli/ may")
             elif LAYERS.get(target, 0) > own_rank:
@@ -95,6 +109,8 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     (copy / "model" / "_layer_probe.py").write_text(
         "from cxops.cli.main import main\nimport google.protobuf\n", encoding="utf-8"
     )
+    (copy / "core" / "_layer_probe.py").write_text("from cxops.cx import session\n", encoding="utf-8")
     found = _violations(copy)
+    assert any("core/_layer_probe.py:1: core imports cxops.cx (core imports no cx)" in f for f in found)
     assert any("model/_layer_probe.py:1: model (layer 1) imports cxops.cli.main" in f for f in found)
     assert any("model/_layer_probe.py:2: imports google.protobuf" in f for f in found)

@@ -104,6 +104,13 @@ def _test_language(r: R) -> None:
     ] = "fr"
 
 
+def _unsupported_content(r: R) -> None:
+    # An es-us message left in an agent that no longer lists es-us.
+    r[ASK]["transition_routes"][0]["trigger_fulfillment"]["messages"]["es-us"] = [
+        {"text": {"text": ["¿Qué desea?"]}}
+    ]
+
+
 def _no_reprompt(r: R) -> None:
     r[Key("flow", "", FLOW)]["event_handlers"] = [{"event": "sys.no-match-default"}]
 
@@ -149,6 +156,7 @@ CASES: dict[str, Callable[[R], None]] = {
     "nlu/invalid-regexp": _bad_regexp,
     "languages/missing-translation": _missing_translation,
     "languages/unsupported-test-language": _test_language,
+    "languages/unsupported-language-content": _unsupported_content,
     "safety/required-parameter-no-reprompt": _no_reprompt,
     "safety/no-no-match-handler": _no_no_match,
     "safety/insecure-webhook": _http,
@@ -183,6 +191,8 @@ def test_a_rule_turned_off_is_silent_and_thresholds_apply() -> None:
 def test_messages_name_what_is_wrong() -> None:
     [finding] = run(edited(_missing_translation))[:1]
     assert "none in ja" in finding.message
+    [unsupported] = run(edited(_unsupported_content))
+    assert unsupported.path[-1] == "es-us" and "content in es-us" in unsupported.message
     [timeout] = run(edited(_timeout))
     assert "31s" in timeout.message and "30s" in timeout.message
     [regexp] = run(edited(_bad_regexp))

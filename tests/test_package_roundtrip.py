@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from cxops.model.proto import V3
+from cxops.model.snapshot import GENERATIVE_SETTINGS_KEY
+from cxops.package import codec
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
-from tests.corpus import agent_dirs, read_export
+from tests.corpus import CORPUS, agent_dirs, read_export
 
 # What a package written by cxops does not reproduce, as documented in docs/tree-format.md:
 # server ids (cxops derives its own from keys), volatile timestamps and derived counts, the
@@ -117,3 +120,34 @@ def test_package_equals_the_original_export_but_for_documented_fields(folder: Pa
         # Paths inside export-only subtrees are carried verbatim: they still name the original ids.
         actual = documented_form(json.loads(packaged[path]), {**ids, **ours})
         assert actual == expected, path
+
+
+def test_llm_parameters_are_settings_in_tree_form_and_round_trip_exactly() -> None:
+    # LlmModelSettings.parameters is v3beta1's LlmModelSettings.Parameters, not user data: the
+    # tree writes its keys as fields and its float32 temperature without the export's noise.
+    folder = CORPUS / "mohitgour08__dialogflowcx"
+    if not folder.is_dir():
+        pytest.skip(f"corpus agent not found at {folder}")
+    files = read_export(folder)
+    settings = json.loads(files["generativeSettings/en.json"])
+    settings["llmModelSettings"]["parameters"]["temperature"] = 0.89999998  # float32 of 0.9
+    files["generativeSettings/en.json"] = json.dumps(settings, indent=2).encode()
+    snapshot, _ = snapshot_from_package(files)
+    body = snapshot.resources[GENERATIVE_SETTINGS_KEY]
+    assert body["en"]["llm_model_settings"]["parameters"] == {
+        "temperature": 0.9,
+        "input_token_limit": "INPUT_TOKEN_LIMIT_LONG",
+        "output_token_limit": "OUTPUT_TOKEN_LIMIT_SHORT",
+    }
+    packaged = json.loads(package_files(snapshot)["generativeSettings/en.json"])
+    assert packaged["llmModelSettings"] == settings["llmModelSettings"]
+    assert snapshot_from_package(package_files(snapshot))[0].resources == snapshot.resources
+
+
+def test_a_tool_calls_parameters_stay_the_authors_data() -> None:
+    # v3beta1 types these as free-form JSON: kept verbatim, keys and digits as written.
+    ctx = codec.Context(default_language="en", languages=["en"])
+    data = {"orderId": "A1", "weight": 0.30000001}
+    for owner, key in ((f"{V3}.ToolUse", "input_parameters"), (f"{V3}.PlaybookInput", "action_parameters")):
+        assert codec.decode_export_only(key, data, ctx, owner) == data
+        assert codec.encode_export_only(key, data, owner) == data

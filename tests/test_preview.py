@@ -3,6 +3,7 @@ plan/apply writes), pull from a branch's agent, down, list and prune — only la
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,22 @@ def test_other_commands_on_a_preview_stage_say_how_to_reach_its_agents(
     assert cli(repo, "plan", "preview") == 1
     err = capsys.readouterr().err
     assert "environments/preview.yaml:5: preview: preview is a preview stage" in err
+
+
+def test_the_tests_run_live_on_the_branchs_own_agent(
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the PR workflow does after `preview up`: the branch's agent runs its test cases.
+    assert cli(repo, "test", "preview", "--branch", "feature/returns") == 1
+    assert "no preview agent" in capsys.readouterr().err  # none yet: one line, no traceback
+    assert cli(repo, "preview", "up") == 0
+    capsys.readouterr()
+    fake.reset_calls()
+    results = repo / "preview.tests.json"
+    assert cli(repo, "test", "preview", "--branch", "feature/returns", "-o", str(results)) == 0
+    assert fake.count("BatchRunTestCases") == 1
+    assert "test case(s) passed on preview (live)" in capsys.readouterr().out
+    data = json.loads(results.read_text())
+    assert data["mode"] == "live" and data["require_decided"] is True
+    assert cli(repo, "test", "preview", "--branch", "other") == 1
+    assert "branch 'other' has no preview agent" in capsys.readouterr().err

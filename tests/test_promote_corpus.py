@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from cxops.core.plan import Plan
-from cxops.cx import desired as api
 from cxops.fake import FakeCX
 from cxops.model import secrets
 from cxops.model.snapshot import Snapshot
+from cxops.package import desired as api
 from cxops.repo.tree import read_tree, write_tree
 from cxops.stage.config import load_stage
 from cxops.workflows.agents import import_package

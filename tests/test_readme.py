@@ -1,4 +1,4 @@
-"""The README's command reference against `--help`: every command has a section, and every
+"""The command reference (docs/commands.md) against `--help`: every command has a section, and every
 option a command takes is named in it (and nothing it names is unknown)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from cxops.cli.main import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[1] / "docs" / "commands.md").read_text(encoding="utf-8")
 COMMANDS = [
     "pull",
     "import",
@@ -44,8 +44,8 @@ def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> set[str]:
 
 
 def section(command: str) -> str:
-    match = re.search(rf"^### `cxops {command}\b[^\n]*$(.*?)(?=^### |^## )", README, re.M | re.S)
-    assert match, f"README has no section ### `cxops {command} …`"
+    match = re.search(rf"^## `cxops {command}\b[^\n]*$(.*?)(?=^## |^# )", README, re.M | re.S)
+    assert match, f"docs/commands.md has no section ## `cxops {command} …`"
     return match.group(0)
 
 
@@ -72,14 +72,29 @@ def test_each_option_of_a_command_is_in_its_section(command: str, capsys: pytest
     missing = sorted(
         o for o in options if f"`{o}" not in text and f"{o} " not in text and f"{o}`" not in text
     )
-    assert not missing, f"README's cxops {command} section does not mention {missing}"
+    assert not missing, f"docs/commands.md's cxops {command} section does not mention {missing}"
     named = set(re.findall(r"`(--[a-z][a-z-]*)", text))
-    assert named <= options, f"README names options cxops {command} does not take: {sorted(named - options)}"
+    assert named <= options, (
+        f"docs/commands.md names options cxops {command} does not take: {sorted(named - options)}"
+    )
 
 
 def test_global_options_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
     options = help_options(capsys)
-    start = README.index("## Command reference")
-    head = README[start : README.index("### ", start)]
+    start = README.index("# Command reference")
+    head = README[start : README.index("## ", start)]
     assert all(o in head for o in options), sorted(o for o in options if o not in head)
     assert options - {"--version"} == GLOBAL
+
+
+FRONT = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_readme_is_a_front_door_whose_links_all_resolve() -> None:
+    text = FRONT.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 300  # the reference lives in docs/
+    assert "## Quick start" in text and "python3 dev.py demo" in text and "python3 dev.py test" in text
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text)
+    assert "docs/commands.md" in targets
+    missing = [t for t in targets if "://" not in t and not (FRONT.parent / t).exists()]
+    assert not missing, f"README links to files that do not exist: {missing}"

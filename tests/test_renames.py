@@ -124,7 +124,7 @@ def test_rename_with_edit_applies_as_one_update_keeping_the_id_and_references(
     shown = capsys.readouterr().out
     assert f"~ page {FLOW}/Order Shipped → Order Sent" in shown and "another delivery date" in shown
     assert main(["--root", str(repo), "--format", "markdown", "plan", "stg"]) == 0
-    assert f"\n~ page {FLOW}/Order Shipped → Order Sent\n" in capsys.readouterr().out
+    assert f"\n~ page {FLOW}/Order Shipped → Order Sent" in capsys.readouterr().out
     assert main(["--root", str(repo), "plan", "stg", "--writes"]) == 0
     assert f"rename page {FLOW}/Order Shipped → Order Sent [en] (" in capsys.readouterr().out
     data = json.loads(plan_file.read_text())

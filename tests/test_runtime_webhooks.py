@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from google.cloud import dialogflowcx_v3 as cx
+from google.protobuf import field_mask_pb2
 
 from cxops.fake import FakeCX
 from tests.conftest import client
@@ -68,7 +69,9 @@ def test_a_local_webhook_is_called_and_its_answer_used(
     assert results["Handoff - agent available (en)"].test_result == cx.TestResult.PASSED
     # The team is available now, so the callback the test expects is not offered.
     busy = describe(results["Handoff - team busy, callback (en)"])
-    assert "turn 1: PAGE: Expected page Request Callback, got Handoff to Agent." in busy
+    assert (
+        "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy
+    )  # the handoff ended the session
     tags = {r["fulfillmentInfo"]["tag"] for r in state.requests}
     assert "agent-availability" in tags
 
@@ -95,7 +98,7 @@ def test_a_failing_webhook_raises_webhook_error(
     assert result.current_page.display_name == "Request Callback"
 
 
-def test_an_unsupported_condition_fails_the_test_naming_it(fake: FakeCX, clients: Any) -> None:
+def test_an_unsupported_condition_leaves_the_test_undecided_naming_it(fake: FakeCX, clients: Any) -> None:
     agent = restore_snapshot(clients, sample_snapshot())
     flows = {f.display_name: f for f in clients.flows.list_flows(parent=agent)}
     page = next(
@@ -107,18 +110,46 @@ def test_an_unsupported_condition_fails_the_test_naming_it(fake: FakeCX, clients
     clients.pages.update_page(page=page)
     results = dict(run_all(clients, agent))
     result = results["Handoff - agent available (en)"]
-    assert result.test_result == cx.TestResult.FAILED
-    assert describe(result) == [
-        "turn 1: cxops fake: condition '$sys.func.IS_TRUE($session.params.agents_available)': "
-        "$sys.func.IS_TRUE is not modelled by the stand-in"
-    ]
+    # Neither passed nor failed: the turn says which assertion is undecided, and why.
+    assert result.test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
+    turn = result.conversation_turns[0].virtual_agent_output
+    assert not turn.differences
+    assert dict(turn.diagnostic_info)["cxops_undecided"]["messages"] == ["unsupported"]
+    assert "$sys.func.IS_TRUE is not modelled by the stand-in" in turn.status.message
 
 
 def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -> None:
     (tmp_path / "orders-api").mkdir()
     answer = {"sessionInfo": {"parameters": {"agents_available": True}}}
     (tmp_path / "orders-api" / "agent-availability.json").write_text(json.dumps(answer))
-    with FakeCX(seed=7, webhook_fixtures=tmp_path) as fake:
+    results = _sample_run(tmp_path)
+    busy = describe(results["Handoff - team busy, callback (en)"])
+    assert (
+        "turn 1: PAGE: Expected page Request Callback, got END_SESSION." in busy
+    )  # the handoff ended the session
+
+
+def _webhooks_on_without_injection(clients: Any, agent: str, name: str) -> None:
+    """The test case as recorded with webhooks on (UserInput.is_webhook_enabled) and no
+    injected parameters: what the webhook answers decides its turns."""
+    cases = clients.test_cases.list_test_cases(
+        request=cx.ListTestCasesRequest(parent=agent, view=cx.ListTestCasesRequest.TestCaseView.FULL)
+    )
+    case = next(c for c in cases if c.display_name == name)
+    for turn in case.test_case_conversation_turns:
+        turn.user_input.is_webhook_enabled = True
+        turn.user_input.injected_parameters = {}
+    clients.test_cases.update_test_case(
+        request=cx.UpdateTestCaseRequest(
+            test_case=case, update_mask=field_mask_pb2.FieldMask(paths=["test_case_conversation_turns"])
+        )
+    )
+
+
+def _sample_run(fixtures: Any, name: str = "") -> dict[str, cx.TestCaseResult]:
+    """The sample's test cases on a stand-in answering webhooks from ``fixtures``; ``name``: that
+    test case recorded with webhooks on and nothing injected first."""
+    with FakeCX(seed=7, webhook_fixtures=fixtures) as fake:
         import grpc
 
         channel = grpc.insecure_channel(fake.address)
@@ -128,7 +159,40 @@ def test_a_webhook_fixture_answers_without_a_call(clients: Any, tmp_path: Any) -
             test_cases = client(cx.TestCasesClient, channel)
 
         agent = restore_snapshot(Clients, sample_snapshot())
+        if name:
+            _webhooks_on_without_injection(Clients, agent, name)
         results = dict(run_all(Clients, agent))
         channel.close()
-    busy = describe(results["Handoff - team busy, callback (en)"])
-    assert "turn 1: PAGE: Expected page Request Callback, got Handoff to Agent." in busy
+    return results
+
+
+def _run_with(fixtures: Any, name: str) -> cx.TestCaseResult:
+    return _sample_run(fixtures, name)[name]
+
+
+def test_an_unanswered_webhook_leaves_its_turns_undecided_and_a_fixture_decides_them(tmp_path: Any) -> None:
+    name = "Handoff - agent available (en)"
+    alone = _run_with(None, name)
+    assert alone.test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
+    held = dict(alone.conversation_turns[0].virtual_agent_output.diagnostic_info)["cxops_undecided"]
+    assert set(held) and all(list(causes) == ["webhook"] for causes in held.values())
+    # A list fixture: the first entry whose match holds answers (here by tag; a parameter
+    # matcher that does not hold is passed over).
+    (tmp_path / "orders-api.json").write_text(
+        json.dumps(
+            [
+                {"match": {"parameters": {"order_id": "never"}}, "response": {"sessionInfo": {}}},
+                {
+                    "match": {"tag": "agent-availability"},
+                    "response": {"sessionInfo": {"parameters": {"agents_available": True}}},
+                },
+            ]
+        )
+    )
+    answered = _run_with(tmp_path, name)
+    assert answered.test_result == cx.TestResult.PASSED, describe(answered)
+    (tmp_path / "orders-api.json").write_text(json.dumps([{"match": {}, "response": 3}]))
+    broken = _run_with(tmp_path, name)
+    assert (
+        "entry 1 has no response object" in broken.conversation_turns[0].virtual_agent_output.status.message
+    )

@@ -17,7 +17,7 @@ from cxops.core.testresults import TestRun
 from cxops.fake import FakeCX
 from cxops.render import testout
 from cxops.workflows import testrun
-from tests.stagerepo import SECRETS, empty_agent, sample_in_stand_in, stage_file
+from tests.stagerepo import APPROVAL_KEY, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-prd"
 
@@ -25,6 +25,8 @@ PROJECT = "acme-bots-prd"
 @pytest.fixture
 def repo(fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sample_in_stand_in(tmp_path, fake.address, monkeypatch)
+    # Unsigned results count where no key is set; the tests that sign set one themselves.
+    monkeypatch.delenv("CXOPS_APPROVAL_KEY")
     stg = empty_agent(clients, PROJECT, ["en", "ja"], "Orders (stg)")
     stage_file(tmp_path, "stg", "order-desk", PROJECT, stg, SECRETS + "tests: required\n")
     prd = empty_agent(clients, PROJECT, ["en", "ja"], "Orders")
@@ -155,21 +157,22 @@ def test_apply_to_a_stage_with_tests_refuses_without_a_passing_result(
 
 
 def test_tests_on_stg_need_a_live_run_there_of_the_same_content(
-    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CXOPS_APPROVAL_KEY", APPROVAL_KEY)  # prd is protected: approvals are signed
     plan = repo / "prd.plan.json"
     prd_fp = desired_fingerprint(repo, "prd")
     assert cli(repo, "approve", str(plan), "--reviewer", "rev-bob") == 0
     err = refused(fake, capsys, repo, str(plan))
     assert "prd requires passing test results (tests in environments/prd.yaml): run cxops test stg" in err
-    offline = results_file(repo, passing({"prd": prd_fp}))
+    offline = results_file(repo, passing({"prd": prd_fp}), key=APPROVAL_KEY)
     err = refused(fake, capsys, repo, str(plan), "--test-results", str(offline))
     assert (
         "prd needs the tests to have passed live on stg" in err and "offline run of agents/order-desk" in err
     )
-    other_stage = results_file(repo, passing({"prd": prd_fp}, mode="live", target="dev"))
+    other_stage = results_file(repo, passing({"prd": prd_fp}, mode="live", target="dev"), key=APPROVAL_KEY)
     assert "live on stg" in refused(fake, capsys, repo, str(plan), "--test-results", str(other_stage))
-    on_stg = results_file(repo, passing({"prd": prd_fp}, mode="live", target="stg"))
+    on_stg = results_file(repo, passing({"prd": prd_fp}, mode="live", target="stg"), key=APPROVAL_KEY)
     assert cli(repo, "apply", str(plan), "--test-results", str(on_stg)) == 0
 
 
@@ -274,8 +277,9 @@ def test_coverage_below_its_minimum_fails_the_run() -> None:
 
 
 def test_the_sample_agent_passes_offline_and_its_results_open_the_gates(
-    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str]
+    repo: Path, fake: FakeCX, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CXOPS_APPROVAL_KEY", APPROVAL_KEY)  # prd is protected: approvals are signed
     offline = repo / "offline.json"
     assert cli(repo, "test", "--offline", "-o", str(offline)) == 0
     text = capsys.readouterr().out

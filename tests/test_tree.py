@@ -163,14 +163,26 @@ def test_tricky_display_names_round_trip_through_files(tmp_path: Path) -> None:
     assert not write_tree(tmp_path / "a", snapshot).written
 
 
-def test_import_warns_about_files_it_cannot_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_refuses_a_file_it_cannot_place_unless_told_to_skip_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     package = tmp_path / "pkg"
-    (package / "testCases" / "v2").mkdir(parents=True)
+    (package / "testCases" / "v3").mkdir(parents=True)
     (package / "agent.json").write_text('{"defaultLanguageCode": "en", "timeZone": "UTC"}')
-    (package / "testCases" / "v2" / "new style.json").write_text('{"displayName": "new style"}')
-    assert main(["--root", str(tmp_path / "repo"), "import", str(package), "--agent", "a"]) == 0
+    (package / "testCases" / "v3" / "newer style.json").write_text('{"displayName": "newer style"}')
+    (package / "README.md").write_text("# the repository's, not the export's\n")
+    repo = tmp_path / "repo"
+    assert main(["--root", str(repo), "import", str(package), "--agent", "a"]) == 1
     err = capsys.readouterr().err
-    assert "1 file(s) of the package are in no known place" in err and "testCases/v2/new style.json" in err
+    assert "testCases/v3/newer style.json: a file of the export that cxops cannot place" in err, err
+    assert "README.md" not in err
+    assert not repo.exists()
+    assert main(["--root", str(repo), "import", str(package), "--agent", "a", "--skip-unknown-files"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "1 file(s) of the package left out (--skip-unknown-files), e.g. testCases/v3/newer style.json" in err
+    )
+    assert (repo / "agents" / "a" / "agent.yaml").is_file()
 
 
 def test_keyword_fields_are_written_without_the_underscore_and_read_either_way() -> None:

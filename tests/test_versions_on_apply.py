@@ -13,8 +13,8 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cli.main import main
 from cxops.core.releases import to_prune
-from cxops.cx.versions import FlowVersion
 from cxops.fake import FakeCX
+from cxops.model.flowversion import FlowVersion
 from tests.stagerepo import SECRETS, edit_returns_page, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-stg"

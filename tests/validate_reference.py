@@ -7,20 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxops.core.validate import EXPORT_ONLY, SPECIAL_PAGES, FieldPath, Problem, _type_name
+from cxops.core.validate import SPECIAL_PAGES, FieldPath, Problem, _type_name
+from cxops.model import keyrule, phrases
 from cxops.model import kinds as K
-from cxops.model import phrases
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, is_repeated
 from cxops.model.snapshot import Key, Snapshot, walk
-
-
-def _unknown(name: str, desc: Any) -> str:
-    import difflib
-
-    known = [*desc.fields_by_name, *(field for owner, field in EXPORT_ONLY if owner == desc.name)]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"unknown field{hint}"
 
 
 class _Checker:
@@ -42,9 +33,14 @@ class _Checker:
                 continue
             fd = desc.fields_by_name.get(name)
             if fd is None:
-                if (desc.name, name) in EXPORT_ONLY:
-                    continue
-                self.problem(here, _unknown(name, desc))
+                # The key rule is shared (cxops.model.keyrule): only the walk is the reference.
+                error = (
+                    None
+                    if keyrule.is_known_export_only(desc.name, name)
+                    else keyrule.unknown_key_error(desc, name)
+                )
+                if error is not None:
+                    self.problem(here, error)
                 continue
             if (desc.full_name, name) in LANGUAGE_MAPS:
                 self.language_map(item, fd, here)

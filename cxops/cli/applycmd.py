@@ -10,9 +10,10 @@ import typer
 
 from cxops.cli.context import GlobalOptions, options
 from cxops.cli.plancmd import show
-from cxops.core.plan import Write
+from cxops.core.gate import unsigned_note
+from cxops.core.plan import Write, load_plan
 from cxops.errors import GateError
-from cxops.stage.config import load_stage
+from cxops.stage.config import find_stage, load_stage
 from cxops.workflows import apply as core
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
@@ -99,11 +100,15 @@ def apply(
     if not auto_approve:
         if (
             not (path if path.is_absolute() else Path.cwd() / path).is_file()
-            and (opts.root / "environments" / f"{target}.yaml").is_file()
+            and find_stage(opts.root, target) is not None
         ):
             raise GateError(
                 f"{target} is a stage: apply a plan file, or plan and apply at once with --auto-approve"
             )
+        planned = load_plan(path)[0]
+        note = unsigned_note(load_stage(opts.root, planned.stage))
+        if note is not None:
+            typer.echo(note, err=True)
         outcome = core.apply_file(
             opts.root,
             path,

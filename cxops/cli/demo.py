@@ -9,6 +9,9 @@ def demo(
     team: bool = typer.Option(
         False, "--team", help="Two developers, two preview agents, one merge through the merge driver."
     ),
+    fleet: bool = typer.Option(
+        False, "--fleet", help="Two agents in one repository; a change to one deploys only it."
+    ),
 ) -> None:
     """Run dev -> stg -> prd on the embedded CX stand-in."""
     # Both import the stand-in: only when the demo runs.
@@ -16,6 +19,10 @@ def demo(
         from cxops.cli import demo_team
 
         code = demo_team.run(typer.echo)
+    elif fleet:
+        from cxops.cli import demo_fleet
+
+        code = demo_fleet.run(typer.echo)
     else:
         from cxops.cli import demo_steps as core
 

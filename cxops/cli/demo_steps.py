@@ -40,9 +40,14 @@ class DemoFailed(Exception):
     """A step did not give the outcome the demo expects (a bug, shown as such)."""
 
 
+DEMO_APPROVAL_KEY = {"CXOPS_APPROVAL_KEY": "demo-approval-key-not-a-real-secret"}
+
+
 def sample_repo() -> Path:
-    """The repository holding the sample agent: this clone, or the current directory."""
-    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+    """The repository holding the sample agent: this clone, the current directory, or the copy an
+    installed cxops carries (``cxops/sample``, put in the wheel by setup.py)."""
+    package = Path(__file__).resolve().parents[1]
+    for root in (package.parent, Path.cwd(), package / "sample"):
         if (root / "agents" / AGENT / "agent.yaml").is_file() and (root / "environments").is_dir():
             return root
     raise ConfigError(
@@ -103,7 +108,8 @@ def run(say: Say) -> int:
         repo = Path(tmp)
         shutil.copytree(source / "agents" / AGENT, repo / "agents" / AGENT)
         shutil.copytree(source / "environments", repo / "environments")
-        env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-alice"}
+        # CI holds the approval key as a secret; protected prd counts only approvals signed with it.
+        env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-alice", **DEMO_APPROVAL_KEY}
         with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
             cli = Runner(repo, say)
             say(f"1. The CX stand-in is up at {fake.address}")

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cxops.cli.demo_steps import AGENT, DemoFailed, Runner, Say, _env, sample_repo
+from cxops.cli.demo_steps import AGENT, DEMO_APPROVAL_KEY, DemoFailed, Runner, Say, _env, sample_repo
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.fake import FakeCX
 from cxops.fake.console import create_agent, edit_page
@@ -76,7 +76,7 @@ def run(say: Say) -> int:
         for stage in ("dev", "stg", "prd"):
             shutil.copy(source / "environments" / f"{stage}.yaml", repo / "environments")
         (repo / "environments" / "preview.yaml").write_text(PREVIEW, encoding="utf-8")
-        env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-ana"}
+        env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-ana", **DEMO_APPROVAL_KEY}
         with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
             cli, git = Runner(repo, say), Git(repo, say)
             say(f"1. The CX stand-in is up at {fake.address}; a scratch git repository: {repo}")

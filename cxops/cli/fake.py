@@ -33,6 +33,13 @@ def parse_fault(spec: str) -> tuple[str, str, int, bool]:
     return method, code, count, after
 
 
+def check_fixtures(folder: Path | None) -> None:
+    """A --webhook-fixtures folder must be there: a mistyped one would leave every webhook
+    unanswered, and the tests undecided, without a word."""
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(f"--webhook-fixtures {folder}: no such folder")
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -60,6 +67,11 @@ def serve(
         "--agents-from",
         help="An environments/ folder: start with every stage's agent created (empty), as stage create does.",
     ),
+    webhook_fixtures: Path | None = typer.Option(
+        None,
+        "--webhook-fixtures",
+        help="Answer webhooks from this folder (docs/webhook-fixtures.md) instead of calling them.",
+    ),
 ) -> None:
     """Serve the Dialogflow CX v3 API from memory until SIGTERM or SIGINT.
 
@@ -71,6 +83,7 @@ def serve(
         # gRPC would pick a free port for a negative one and serve where no one asked.
         raise ConfigError(f"--port {port}: not a port number (0-65535)")
     faults = [parse_fault(spec) for spec in fail]
+    check_fixtures(webhook_fixtures)
     try:
         fake = FakeCX(
             host=host,
@@ -82,6 +95,7 @@ def serve(
             latency=latency_ms / 1000.0,
             reads_per_minute=reads_per_minute,
             writes_per_minute=writes_per_minute,
+            webhook_fixtures=webhook_fixtures,
         )
     except (OSError, ValueError, KeyError) as bad:
         raise ConfigError(f"--state {state}: cannot load: {bad}") from bad

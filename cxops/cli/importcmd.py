@@ -15,10 +15,15 @@ def import_(
     path: Path = typer.Argument(..., help="A JSON package: the export zip, or a folder (CX's git push)."),
     agent: str = typer.Option(..., "--agent", help="Name of the tree: agents/<agent>/."),
     force: bool = typer.Option(False, "--force", help="Replace a tree that holds another agent."),
+    skip_unknown_files: bool = typer.Option(
+        False,
+        "--skip-unknown-files",
+        help="Import a package that holds files cxops cannot place, leaving those out (refused otherwise).",
+    ),
 ) -> None:
     """Import a CX JSON package (zip or folder) into agents/AGENT/."""
     opts = options(ctx)
-    outcome = import_package(opts.root, path, agent, force=force)
+    outcome = import_package(opts.root, path, agent, force=force, skip_unknown_files=skip_unknown_files)
     sync = outcome.sync
     # The result line is printed under -q too: quiet drops chatter, never the outcome.
     typer.echo(
@@ -34,7 +39,7 @@ def import_(
         ignored = outcome.report.ignored
         if ignored:
             typer.echo(
-                f"warning: {len(ignored)} file(s) of the package are in no known place and were not imported, "
+                f"note: {len(ignored)} file(s) of the package left out (--skip-unknown-files), "
                 f"e.g. {ignored[0]}",
                 err=True,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 from dataclasses import replace
 from pathlib import Path
@@ -9,12 +10,22 @@ from pathlib import Path
 import typer
 
 from cxops.cli.context import OutputFormat, options
-from cxops.core.lint.registry import Severity
+from cxops.core.lint.registry import Severity, all_rules
 from cxops.errors import ConfigError
 from cxops.render.lintout import render_json, render_markdown, render_sarif, render_text
 from cxops.repo.atomicfile import write_atomic
+from cxops.workflows import ruledocs
 from cxops.workflows.checks import agents_in
 from cxops.workflows.lint import lint as run_lint
+
+
+def explain_rule(rule_id: str) -> str:
+    rules = {rule.id: rule for rule in all_rules()}
+    if rule_id not in rules:
+        close = difflib.get_close_matches(rule_id, rules, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"--explain {rule_id}: no such rule{hint} (cxops.yaml lists every rule)")
+    return ruledocs.page(rules[rule_id])
 
 
 class FailOn(str, enum.Enum):
@@ -43,11 +54,20 @@ def lint(
     write_baseline: bool = typer.Option(
         False, "--write-baseline", help="Record today's findings in the --baseline file."
     ),
+    explain: str | None = typer.Option(
+        None,
+        "--explain",
+        metavar="RULE-ID",
+        help="Show a rule's page (what, why, example, fix, silence) and exit.",
+    ),
 ) -> None:
     """Lint agent trees offline: reachability, references, NLU, languages, safety and test cases.
     Rules, severities and thresholds come from cxops.yaml at the root; `# cxops: ignore[RULE-ID]
     reason` in a resource file silences one finding on that line or the next."""
     opts = options(ctx)
+    if explain is not None:
+        typer.echo(explain_rule(explain), nl=False)
+        return
     if write_baseline and baseline is None:
         raise ConfigError("--write-baseline needs --baseline FILE")
     agents = [agent] if agent else agents_in(opts.root)
@@ -58,7 +78,7 @@ def lint(
     if fail_on is not None:
         summary = replace(summary, fail_on=Severity[fail_on.value])
     if sarif is not None:
-        write_atomic(sarif, (render_sarif(summary) + "\n").encode("utf-8"), parents=True)
+        write_atomic(sarif, (render_sarif(summary, ruledocs.pages()) + "\n").encode("utf-8"), parents=True)
     shown = format or opts.format
     if shown is OutputFormat.json:
         typer.echo(render_json(summary))
@@ -69,5 +89,7 @@ def lint(
             typer.echo(line, err=True)
         if not opts.quiet:
             typer.echo(f"lint {', '.join(agents)}: {summary.counts()}")
+            if summary.findings:
+                typer.echo("what a rule finds and how to fix or silence it: cxops lint --explain RULE-ID")
     if summary.failed:
         raise typer.Exit(1)

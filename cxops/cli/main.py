@@ -11,6 +11,7 @@ from cxops import __version__
 from cxops.cli import (
     applycmd,
     approvecmd,
+    changedcmd,
     demo,
     diffcmd,
     driftcmd,
@@ -55,6 +56,7 @@ app.command("promote")(promotecmd.promote)
 app.command("drift")(driftcmd.drift)
 app.command("rollback")(rollbackcmd.rollback)
 app.command("history")(historycmd.history)
+app.command("changed")(changedcmd.changed)
 app.command("test")(testcmd.test)
 app.add_typer(fake.app, name="fake")
 app.add_typer(previewcmd.app, name="preview")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cxops.cli.context import GlobalOptions, OutputFormat, options
+from cxops.core.gate import unsigned_note
 from cxops.core.plan import Plan
 from cxops.render import planout
 from cxops.repo.atomicfile import write_atomic
@@ -53,7 +54,11 @@ def plan(
 ) -> None:
     """Compare STAGE's desired state with its live agent, read just now; print (and save) the plan."""
     opts = options(ctx)
-    if source is None and load_stage(opts.root, stage).environment is not None:
+    loaded = load_stage(opts.root, stage)
+    note = unsigned_note(loaded)
+    if note is not None:
+        typer.echo(note, err=True)
+    if source is None and loaded.environment is not None:
         result = envstage.plan_environment(
             opts.root, stage, opts.emulator_host, opts.endpoint, plan_author=author
         )

@@ -41,6 +41,19 @@ def test(
     validate: bool = typer.Option(
         False, "--validate", help="Also run ValidateAgent per language; fail on ERROR messages."
     ),
+    require_decided: bool = typer.Option(
+        False,
+        "--require-decided",
+        help="With --offline: a test the stand-in cannot decide (docs/test-results.md) fails too.",
+    ),
+    webhook_fixtures: Path | None = typer.Option(
+        None,
+        "--webhook-fixtures",
+        help="With --offline: answer webhooks from this folder (docs/webhook-fixtures.md).",
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", help="A preview stage: whose agent to test (default: the branch checked out)."
+    ),
     junit: Path | None = typer.Option(None, "--junit", help="Also write the results as JUnit XML here."),
     output: Path | None = typer.Option(
         None,
@@ -49,7 +62,8 @@ def test(
         help="Write the result file (JSON, bound to the content tested) for apply's gate.",
     ),
 ) -> None:
-    """Run the agent's test cases; exit 1 when any fails or cannot run."""
+    """Run the agent's test cases; exit 1 when any fails or cannot run (offline: when any decided
+    assertion fails; --require-decided: also when one cannot be decided)."""
     opts = options(ctx)
     choice = testrun.Options(
         tags=tuple(tag),
@@ -57,16 +71,21 @@ def test(
         coverage=coverage,
         minimums=parse_minimums(min_coverage),
         validate=validate,
+        require_decided=require_decided,
     )
     if offline:
+        from cxops.cli.fake import check_fixtures
         from cxops.fake import FakeCX  # the stand-in is started only for offline runs
 
-        with FakeCX() as fake:
+        check_fixtures(webhook_fixtures)
+        with FakeCX(webhook_fixtures=webhook_fixtures) as fake:
             run = testrun.run_offline(opts.root, target, fake.address, choice)
     else:
         if target is None:
             raise ConfigError("name the stage to test, or test the tree with --offline")
-        run = testrun.run_stage(opts.root, target, opts.emulator_host, opts.endpoint, choice)
+        if webhook_fixtures is not None:
+            raise ConfigError("--webhook-fixtures: only with --offline (a live agent calls its own webhooks)")
+        run = testrun.run_stage(opts.root, target, opts.emulator_host, opts.endpoint, choice, branch)
     if output is not None:
         testrun.save(run, output)
     if junit is not None:

@@ -22,14 +22,21 @@ def validate(
     if not agents:
         raise ConfigError(f"no agent trees under {opts.root / 'agents'}")
     findings: list[Finding] = []
+    carried: list[Finding] = []
     for name in agents:
-        findings.extend(check_agent(opts.root, name))
+        findings.extend(check_agent(opts.root, name, carried))
     findings.extend(check_stages(opts.root, agents))
     if opts.format is OutputFormat.json:
         typer.echo(json.dumps({"agents": agents, "problems": [f.as_json() for f in findings]}, indent=2))
     else:
         for finding in findings:
             typer.echo(str(finding), err=True)
+        if carried and not opts.quiet:
+            # SPEC §2 rule 9: a key CX wrote is never an error; one line says they are there.
+            typer.echo(
+                f"note: {len(carried)} key(s) CX exported that cxops has no schema for are carried "
+                f"as exported, e.g. {carried[0].location}"
+            )
         if not opts.quiet:
             summary = f"{len(findings)} problem(s)" if findings else "no problems"
             typer.echo(f"validate {', '.join(agents)}: {summary}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 
-from cxops.cx.changelogs import Change
+from cxops.model.changelog import Change
 from cxops.model.snapshot import Key
 
 _WORDS = {

@@ -27,6 +27,7 @@ from cxops.repo import yamlio
 
 OURS, MIDDLE, THEIRS = "<<<<<<< ours", "=======", ">>>>>>> theirs"
 _TOKEN = "cxops-merge-conflict-{}-4f1c9a"
+_TOKEN_FOUND = re.compile(_TOKEN.format(r"\d+"))
 
 Path = tuple[str | int, ...]
 
@@ -36,23 +37,30 @@ def render(merged: Any) -> str:
     tree = merged
     while True:
         text, widen = _attempt(tree)
-        if widen is None:
+        if not widen:
             break
-        tree = _widen(tree, widen)
+        tree = _widen_all(tree, widen)
     if _holds(text, tree):
         return text
     return _whole(resolve(tree, "ours"), resolve(tree, "theirs"))
 
 
-def _attempt(tree: Any) -> tuple[str, Path | None]:
-    """The text, or the path of a conflict that has no lines of its own."""
+def _attempt(tree: Any) -> tuple[str, list[Path]]:
+    """The text, or the paths of the conflicts that have no lines of their own (all of them,
+    so that thousands of such conflicts are widened in one more pass, not one pass each)."""
     if isinstance(tree, Conflict):
-        return _whole(tree.ours, tree.theirs), None
+        return _whole(tree.ours, tree.theirs), []
     found: dict[str, tuple[Path, Conflict]] = {}
     text = yamlio.dump(_tokens(tree, (), found))
     lines = text.split("\n")
+    # One pass over the lines, not one a conflict: a long list can hold thousands.
+    where: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for m in _TOKEN_FOUND.finditer(line):
+            where.setdefault(m.group(), i)
+    unplaced: list[Path] = []
     for token, (path, conflict) in found.items():
-        at = next(i for i, line in enumerate(lines) if token in line)
+        at = where[token]
         line = lines[at]
         item = re.fullmatch(r"( *)- " + re.escape(token), line)
         keyed = re.fullmatch(r"( *)([^ -].*|-[^ ].*): " + re.escape(token), line)
@@ -61,8 +69,8 @@ def _attempt(tree: Any) -> tuple[str, Path | None]:
         elif keyed and isinstance(path[-1], str):
             lines[at] = _block(conflict, keyed.group(1), functools.partial(_keyed_lines, path[-1]))
         else:
-            return "", path
-    return "\n".join(lines), None
+            unplaced.append(path)
+    return ("", unplaced) if unplaced else ("\n".join(lines), [])
 
 
 def _lines(value: Any) -> list[str]:
@@ -119,6 +127,18 @@ def _tokens(value: Any, path: Path, found: dict[str, tuple[Path, Conflict]]) -> 
     if isinstance(value, list):
         return [_tokens(v, (*path, i), found) for i, v in enumerate(value)]
     return value
+
+
+def _widen_all(tree: Any, paths: list[Path]) -> Any:
+    """``tree`` with the container of each of ``paths`` made one conflict, outermost first
+    (a container inside one already widened is gone)."""
+    done: set[Path] = set()
+    for path in sorted(paths, key=len):
+        if any(path[:n] in done for n in range(len(path))):
+            continue
+        tree = _widen(tree, path)
+        done.add(path[:-1])
+    return tree
 
 
 def _widen(tree: Any, path: Path) -> Any:

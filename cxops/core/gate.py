@@ -6,10 +6,11 @@ Reads are allowed here (the desired state and the live agent are read again); wr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from cxops.core import testresults
-from cxops.core.approvals import approval_key, valid_approvals
+from cxops.core.approvals import KEY_ENV, approval_key, valid_approvals
 from cxops.core.plan import Plan, hash_of_data, secret_hash
 from cxops.core.testresults import TestRun
 from cxops.errors import CxopsError, GateError
@@ -30,9 +31,16 @@ def check_integrity(plan: Plan, data: Mapping[str, Any] | None, stage: Stage) ->
         raise GateError(f"the plan is for {plan.stage} (agents/{plan.agent}), not {stage.name}")
 
 
-def check_approvals(plan: Plan, stage: Stage) -> None:
+def check_approvals(plan: Plan, stage: Stage, now: datetime) -> None:
+    """``now``: the time apply runs, which no approval may be dated after (beyond clock skew)."""
     key = approval_key()
-    valid = valid_approvals(plan, key)
+    if stage.protected and key is None and stage.approvals_signed:
+        # Without a key anyone who can edit the plan file can write an approval into it.
+        raise GateError(
+            f"{stage.name} is protected and {KEY_ENV} is not set: its approvals must be signed; set the key"
+            " where approve and apply run (or, knowingly, approvals: {signed: false} in its stage file)"
+        )
+    valid = valid_approvals(plan, key, now)
     if plan.security and not valid:
         raise GateError(
             f"the plan changes where a credential goes or comes from ({plan.security[0]}"
@@ -46,13 +54,24 @@ def check_approvals(plan: Plan, stage: Stage) -> None:
         not_counted = len(plan.approvals) - len(valid)
         why = ""
         if not_counted:
-            why = f"; {not_counted} not counted (the author's own, for another plan, duplicate" + (
-                ", or unsigned or forged: CXOPS_APPROVAL_KEY is set)" if key else ")"
+            why = (
+                f"; {not_counted} not counted (the author's own, for another plan, a reviewer twice, dated in the future or before the plan"
+                + (", or unsigned or forged: CXOPS_APPROVAL_KEY is set)" if key else ")")
             )
         raise GateError(
             f"{stage.name} is protected: the plan needs {stage.approvals_required} approval(s), "
             f"has {len(valid)} valid{why}; reviewers run: cxops approve PLAN --reviewer NAME"
         )
+
+
+def unsigned_note(stage: Stage) -> str | None:
+    """What plan and apply say where a protected stage counts unsigned approvals by its own choice."""
+    if stage.protected and not stage.approvals_signed and approval_key() is None:
+        return (
+            f"note: {stage.name} counts unsigned approvals (approvals: {{signed: false}} in {stage.file}):"
+            f" anyone who can edit the plan file can approve it; set {KEY_ENV} to sign them"
+        )
+    return None
 
 
 def refuse_unreviewed_security(plan: Plan) -> None:
@@ -158,6 +177,13 @@ def check_tests(
             + (", coverage below its minimum" if not all(c.ok for c in results.coverage) else "")
             + (", validation errors" if results.validation_errors else "")
             + ")"
+        )
+    undecided = results.summary()["undecided"]
+    if undecided and not stage.tests_allow_undecided:
+        raise GateError(
+            f"{where}: {undecided} test case(s) undecided offline ({', '.join(results.causes())}); "
+            f"{stage.name} needs every test decided: test live, add webhook fixtures, "
+            f"or set tests.undecided: allow in {stage.file}"
         )
     if results.selected:
         raise GateError(f"{where}: only a selection of the test cases ran (--tag/--only); the gate needs all")

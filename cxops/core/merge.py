@@ -19,6 +19,7 @@ it, for :mod:`cxops.core.conflicttext` to write with markers.
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +38,8 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+_HEAD: Any = object()  # before the first item of a list being ordered
+_END: Any = object()  # after its last
 
 
 @dataclass
@@ -125,20 +128,31 @@ def _merge_dicts(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, A
 
 def _ordered(primary: list[Any], secondary: list[Any], known: set[Any]) -> list[Any]:
     """``primary``'s order, with what only ``secondary`` has placed after the neighbour it
-    follows there (after anything ``primary`` itself added at that spot)."""
-    out = list(primary)
-    where = {k: i for i, k in enumerate(out)}
-    last = -1
+    follows there (after anything ``primary`` itself added at that spot).
+
+    A linked list keyed by the items themselves: each insertion is one step plus a walk over
+    the run of ``primary``'s own additions it lands after, and each such run is walked once,
+    so long lists (thousands of phrases) take linear time."""
+    head: Any = _HEAD
+    after: dict[Any, Any] = dict(zip([head, *primary], [*primary, _END], strict=True))
+    in_secondary = set(secondary)
+    last = head
     for key in secondary:
-        if key in where:
-            last = where[key]
+        if key in after:
+            last = key
             continue
-        at = last + 1
-        while at < len(out) and out[at] not in known and out[at] not in secondary:
-            at += 1
-        out.insert(at, key)
-        where = {k: i for i, k in enumerate(out)}
-        last = at
+        at = last
+        following = after[at]
+        while following is not _END and following not in known and following not in in_secondary:
+            at, following = following, after[following]
+        after[at] = key
+        after[key] = following
+        last = key
+    out: list[Any] = []
+    key = after[head]
+    while key is not _END:
+        out.append(key)
+        key = after[key]
     return out
 
 
@@ -169,13 +183,13 @@ def _labels(base_ids: list[tuple[Any, ...]], side_ids: list[tuple[Any, ...]]) ->
     in_base = set(base_ids)
     in_side = set(side_ids)
     # Unmatched base items per gap, the gap named by the matched item before it.
-    gaps: dict[Any, list[tuple[Any, ...]]] = {}
+    gaps: dict[Any, deque[tuple[Any, ...]]] = {}
     anchor: Any = None
     for ident in base_ids:
         if ident in in_side:
             anchor = ident
         elif _by_content(ident):
-            gaps.setdefault(anchor, []).append(ident)
+            gaps.setdefault(anchor, deque()).append(ident)
     labels: list[tuple[Any, ...]] = []
     anchor = None
     for ident in side_ids:
@@ -185,7 +199,7 @@ def _labels(base_ids: list[tuple[Any, ...]], side_ids: list[tuple[Any, ...]]) ->
             continue
         waiting = gaps.get(anchor)
         if _by_content(ident) and waiting:
-            labels.append(waiting.pop(0))
+            labels.append(waiting.popleft())
         else:
             labels.append(("new", ident))
     return labels
@@ -212,8 +226,8 @@ def _merge_lists(base: list[Any], ours: list[Any], theirs: list[Any], field: str
 
 
 def _kept_order(base_ids: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]) -> bool:
-    known = set(labels)
-    return [i for i in base_ids if i in known] == [label for label in labels if label in set(base_ids)]
+    known, in_base = set(labels), set(base_ids)
+    return [i for i in base_ids if i in known] == [label for label in labels if label in in_base]
 
 
 def merge_lines(base: str, ours: str, theirs: str) -> str | Conflict:

@@ -21,12 +21,12 @@ from cxops.core import renames, security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.core.envplan import EnvPlan, env_plan_from_data
 from cxops.core.validate import api_visible_snapshot
-from cxops.cx import desired as api
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model import secrets
 from cxops.model.kinds import ORDER
 from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot, body_hash, canonical_json
+from cxops.package import desired as api
 
 FORMAT = "cxops-plan"
 VERSION = 1
@@ -225,7 +225,7 @@ def _write_data(write: Write) -> dict[str, Any]:
 def comparable(snapshot: Snapshot) -> Snapshot:
     """What the API can hold, secrets as placeholders, without the agent's display name (each
     stage's own, "Order Desk (stg)", never written): the form both sides are compared in."""
-    out = api_visible_snapshot(snapshot)
+    out = api_visible_snapshot(snapshot, supported_only=True)
     secrets.redact(out)
     for kind, drop in READ_ONLY.items():
         for k, body in out.of_kind(kind):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from cxops.core.envplan import CONTENT_LINE
 from cxops.core.plan import Plan
-from cxops.cx.versions import MAX_DESCRIPTION, FlowVersion
+from cxops.model.flowversion import MAX_DESCRIPTION, FlowVersion
 
 # CX keeps at most 20 versions a flow (issue 13, from the Dialogflow CX limits page); the
 # stand-in enforces the same number (cxops/fake/versions.py).

@@ -4,7 +4,10 @@ desired-state fingerprints it vouches for (the gate binds to those).
 Built from the API's answers as plain dicts (``TestCase``, ``TestCaseResult``,
 ``CalculateCoverageResponse``, ``AgentValidationResult``, field names as in the v3 protos).
 Fail closed: a test case with no result, an error, or a result that is neither PASSED nor
-FAILED counts as failed — never as skipped.
+FAILED counts as failed — never as skipped. The one exception is an offline run: the stand-in
+says per turn which assertions it could not decide and why (``UNDECIDED_KEY`` in the turn's
+``diagnostic_info``, one cause of ``CAUSES``); a test with no decided difference and such an
+assertion is ``undecided``, never passed.
 
 The result file is tamper-evident the way approvals are: ``result_hash`` is a sha256 over the
 canonical JSON of everything else, and ``signature`` an HMAC-SHA256 of that hash with
@@ -24,10 +27,45 @@ from cxops.errors import ValidationError
 from cxops.model.snapshot import canonical_json
 
 FORMAT = "cxops-test-results"
-VERSION = 1
+VERSION = 2
 Data = Mapping[str, Any]
 
-PASSED, FAILED, ERROR = "passed", "failed", "error"
+PASSED, FAILED, ERROR, UNDECIDED = "passed", "failed", "error", "undecided"
+# The assertions of a conversation turn: each one the expected turn names.
+ASSERTIONS = ("page", "intent", "parameters", "messages")
+# Why the stand-in could not decide an assertion: the closed list of docs/test-results.md.
+CAUSES = {
+    "webhook": "a webhook the stand-in cannot call and no fixture answers (or what it may have set)",
+    "llm": "a playbook, generator or generative fallback answer (an LLM)",
+    "system-entity": "a system entity outside the stand-in's subset",
+    "nlu": "an intent match the matcher cannot call (no training phrase, no clear margin)",
+    "relative-time": "a date or time relative to when the test case was recorded, with no recorded time",
+    "unsupported": "a condition or construct outside the stand-in's subset",
+}
+# Where the stand-in puts its undecided assertions: VirtualAgentOutput.diagnostic_info, a Struct
+# CX fills with its own diagnostics; this key is read only from offline runs.
+UNDECIDED_KEY = "cxops_undecided"
+
+
+def named_assertions(expected: Data) -> list[str]:
+    """The assertions an expected turn (``VirtualAgentOutput`` as a dict) names: only what the
+    test case records is compared (parameters: when it records session parameters)."""
+    out = []
+    if _has_name(expected.get("current_page")):
+        out.append("page")
+    if _has_name(expected.get("triggered_intent")):
+        out.append("intent")
+    if expected.get("session_parameters"):
+        out.append("parameters")
+    if expected.get("text_responses"):
+        out.append("messages")
+    return out
+
+
+def _has_name(obj: Any) -> bool:
+    return isinstance(obj, Mapping) and bool(obj.get("name") or obj.get("display_name"))
+
+
 COVERAGE_KINDS = ("intent", "transition", "route_group")
 
 
@@ -73,10 +111,13 @@ class Difference:
 class CaseResult:
     name: str
     tags: tuple[str, ...]
-    outcome: str  # passed | failed | error
+    outcome: str  # passed | failed | error | undecided
     turns: int
     difference: Difference | None = None
     error: str | None = None
+    # cause -> how many assertions it left undecided; decided assertions counted apart.
+    undecided: Mapping[str, int] = field(default_factory=dict)
+    decided: int = 0
 
     @property
     def ok(self) -> bool:
@@ -90,6 +131,7 @@ class CaseResult:
             "turns": self.turns,
             "first_difference": None if self.difference is None else self.difference.data(),
             "error": self.error,
+            "assertions": {"decided": self.decided, "undecided": dict(sorted(self.undecided.items()))},
         }
 
 
@@ -152,11 +194,22 @@ class TestRun:
     only: tuple[str, ...] = ()
     coverage: tuple[Coverage, ...] = ()
     validation: tuple[Finding, ...] = ()
+    # False: undecided tests do not fail the run (`cxops test --offline` without --require-decided).
+    require_decided: bool = True
     signature: str | None = None
 
     @property
     def failed(self) -> tuple[CaseResult, ...]:
-        return tuple(c for c in self.cases if not c.ok)
+        """Failed or could not run (decided failures); undecided ones too where they must decide."""
+        return tuple(
+            c
+            for c in self.cases
+            if c.outcome in (FAILED, ERROR) or (self.require_decided and c.outcome == UNDECIDED)
+        )
+
+    @property
+    def undecided(self) -> tuple[CaseResult, ...]:
+        return tuple(c for c in self.cases if c.outcome == UNDECIDED)
 
     @property
     def validation_errors(self) -> tuple[Finding, ...]:
@@ -182,6 +235,21 @@ class TestRun:
             "passed": sum(c.outcome == PASSED for c in self.cases),
             "failed": sum(c.outcome == FAILED for c in self.cases),
             "errors": sum(c.outcome == ERROR for c in self.cases),
+            "undecided": len(self.undecided),
+        }
+
+    def causes(self) -> dict[str, int]:
+        """Cause -> how many undecided tests it holds back (a test counts under each of its causes)."""
+        out: dict[str, int] = {}
+        for case in self.undecided:
+            for cause in case.undecided:
+                out[cause] = out.get(cause, 0) + 1
+        return dict(sorted(out.items()))
+
+    def assertion_counts(self) -> dict[str, int]:
+        return {
+            "decided": sum(c.decided for c in self.cases),
+            "undecided": sum(sum(c.undecided.values()) for c in self.cases),
         }
 
     def body(self) -> dict[str, Any]:
@@ -198,7 +266,10 @@ class TestRun:
             "desired_fingerprints": dict(sorted(self.desired_fingerprints.items())),
             "selection": {"tags": list(self.tags), "only": list(self.only)},
             "passed": self.passed,
+            "require_decided": self.require_decided,
             "summary": self.summary(),
+            "undecided_causes": self.causes(),
+            "assertions": self.assertion_counts(),
             "tests": [c.data() for c in self.cases],
             "coverage": [c.data() for c in self.coverage],
             "validation": [f.data() for f in self.validation],
@@ -278,9 +349,12 @@ def view(turn: Data, names: Mapping[str, str]) -> TurnView:
     )
 
 
-def case_result(case: Data, result: Data | None, names: Mapping[str, str], missing: str) -> CaseResult:
+def case_result(
+    case: Data, result: Data | None, names: Mapping[str, str], missing: str, offline: bool = False
+) -> CaseResult:
     """One test case's outcome from its ``TestCaseResult`` (``None``: it did not run, ``missing``
-    says why)."""
+    says why); ``offline``: the stand-in's undecided assertions count (a live agent's
+    diagnostics are CX's own and decide nothing)."""
     expected_turns = list(case.get("test_case_conversation_turns", []))
     name = str(case.get("display_name", case.get("name", "?")))
     tags = tuple(str(t) for t in case.get("tags", []))
@@ -288,6 +362,36 @@ def case_result(case: Data, result: Data | None, names: Mapping[str, str], missi
         return CaseResult(name, tags, ERROR, len(expected_turns), error=missing)
     turns = list(result.get("conversation_turns", []))
     verdict = result.get("test_result", "TEST_RESULT_UNSPECIFIED")
+    undecided: dict[str, int] = {}
+    decided = 0
+    for i, turn in enumerate(turns):
+        output = turn.get("virtual_agent_output", {})
+        named = (
+            named_assertions(expected_turns[i].get("virtual_agent_output", {}))
+            if i < len(expected_turns)
+            else []
+        )
+        held = _undecided(output) if offline else {}
+        for assertion in named:
+            causes = held.get(assertion)
+            if causes:
+                undecided[causes[0]] = undecided.get(causes[0], 0) + 1
+            else:
+                decided += 1
+    if offline:
+        # Turns the stand-in did not reach (after an undecided error) are undecided as a whole.
+        for expected in expected_turns[len(turns) :]:
+            for _ in named_assertions(expected.get("virtual_agent_output", {})):
+                cause = next(iter(undecided), "unsupported")
+                undecided[cause] = undecided.get(cause, 0) + 1
+    if offline and not undecided and verdict == "TEST_RESULT_UNSPECIFIED":
+        # A test case that asserts nothing, on turns the stand-in could not run (an agent that
+        # starts with a playbook): undecided for the causes its turns name.
+        for turn in turns:
+            for cause in {
+                c for causes in _undecided(turn.get("virtual_agent_output", {})).values() for c in causes
+            }:
+                undecided[cause] = undecided.get(cause, 0) + 1
     for i, turn in enumerate(turns):
         output = turn.get("virtual_agent_output", {})
         status = output.get("status", {})
@@ -300,14 +404,37 @@ def case_result(case: Data, result: Data | None, names: Mapping[str, str], missi
             difference = Difference(i + 1, user_text(turn), kinds, expected, view(turn, names))
             error = f"turn {i + 1}: {status.get('message', 'failed')}" if status.get("code") else None
             outcome = ERROR if error else FAILED
-            return CaseResult(name, tags, outcome, len(expected_turns), difference, error)
-    if verdict == "PASSED":
-        return CaseResult(name, tags, PASSED, len(expected_turns))
+            return CaseResult(name, tags, outcome, len(expected_turns), difference, error, undecided, decided)
+    if verdict == "PASSED" and not undecided:
+        return CaseResult(name, tags, PASSED, len(expected_turns), decided=decided)
+    if undecided and verdict != "FAILED":
+        return CaseResult(name, tags, UNDECIDED, len(expected_turns), undecided=undecided, decided=decided)
     if verdict == "FAILED":
         return CaseResult(
-            name, tags, FAILED, len(expected_turns), error="failed, with no difference reported"
+            name,
+            tags,
+            FAILED,
+            len(expected_turns),
+            error="failed, with no difference reported",
+            undecided=undecided,
+            decided=decided,
         )
     return CaseResult(name, tags, ERROR, len(expected_turns), error=f"no verdict ({verdict})")
+
+
+def _undecided(output: Data) -> dict[str, list[str]]:
+    """The stand-in's undecided assertions of a turn: assertion -> causes (known causes only)."""
+    found = output.get("diagnostic_info", {})
+    held = found.get(UNDECIDED_KEY, {}) if isinstance(found, Mapping) else {}
+    if not isinstance(held, Mapping):
+        return {}
+    out: dict[str, list[str]] = {}
+    for assertion, causes in held.items():
+        if assertion in ASSERTIONS and isinstance(causes, list):
+            known = [str(c) for c in causes if str(c) in CAUSES]
+            if known:
+                out[str(assertion)] = known
+    return out
 
 
 def coverage(kind: str, data: Data, names: Mapping[str, str], minimum: float | None) -> Coverage:
@@ -439,6 +566,8 @@ def from_data(data: Data, where: str) -> TestRun:
                 int(c.get("turns", 0)),
                 _difference(c.get("first_difference")),
                 c.get("error"),
+                {str(k): int(v) for k, v in dict(c.get("assertions", {}).get("undecided", {})).items()},
+                int(c.get("assertions", {}).get("decided", 0)),
             )
             for c in data["tests"]
         )
@@ -467,6 +596,7 @@ def from_data(data: Data, where: str) -> TestRun:
                 Finding(str(f["language"]), str(f["severity"]), str(f["resource"]), str(f["detail"]))
                 for f in data.get("validation", [])
             ),
+            require_decided=bool(data.get("require_decided", True)),
             signature=data.get("signature"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as err:

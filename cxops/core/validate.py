@@ -1,108 +1,27 @@
 """Offline checks of an agent snapshot: field names and types, references, and the like.
 
 Types are checked against the CX v3 protobuf descriptors, so every field of every message is
-known. A key that is not a proto field must be one of the export-only keys listed for its
-message (:data:`EXPORT_ONLY`); any other key is an error, so a misspelt field is never packaged.
+known. A key that is no proto field is judged by :mod:`cxops.model.keyrule`: a known export-only
+key passes, a key spelt as CX exports a key it has no schema for is carried (a note), and any
+other is an error, so a misspelt field is never packaged.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from cxops.model import keyrule, phrases
 from cxops.model import kinds as K
-from cxops.model import phrases
 from cxops.model.exportonly import LINES, STRUCTURAL
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
-from cxops.model.snapshot import Key, Snapshot, holding
+from cxops.model.snapshot import AGENT_KEY, Key, Snapshot, holding
 from cxops.model.treekeys import tree_key
 
 FieldPath = tuple[str | int, ...]
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
-
-
-# Export-only keys seen in real exports (not in the v3 protos): carried, never flagged.
-EXPORT_ONLY: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("AdvancedSettings", "enabled"),
-        ("AdvancedSettings", "playback_interruption_settings"),
-        ("AdvancedSettings", "speech_adaptation_settings"),
-        ("Agent", "bigquery_export_settings"),
-        ("Agent", "call_companion_settings"),
-        ("Agent", "data_residency_option"),
-        ("Agent", "duplex_settings"),
-        ("Agent", "enable_logging"),
-        ("Agent", "speaker_id_settings"),
-        ("Agent", "web_client_settings"),
-        ("DataStoreConnection", "acl_config"),
-        ("DataStoreConnection", "connector_config"),
-        ("DataStoreConnection", "create_time"),
-        ("DataStoreConnection", "display_name"),
-        ("DataStoreConnection", "engine_type"),
-        ("DataStoreConnection", "language_code"),
-        ("DataStoreTool", "grounding_settings"),
-        ("DataStoreTool", "models"),
-        ("DataStoreTool", "payload_settings"),
-        ("DataStoreTool", "voice_mode_settings"),
-        ("DtmfSettings", "custom_rule"),
-        ("DtmfSettings", "use_system_entity_rule"),
-        ("Entity", "dtmf_pattern"),
-        ("Example", "retrieval_strategy"),
-        ("FallbackPrompt", "company"),
-        ("Flow", "nlu_settings_list"),
-        ("Flow", "agent_transition_route_groups"),
-        ("FlowInvocation", "input_action_parameters"),
-        ("FlowInvocation", "output_action_parameters"),
-        ("Fulfillment", "next_action_override"),
-        ("Fulfillment", "send_call_companion_sms"),
-        ("GenerativeSettings", "playbook_settings"),
-        ("Intent", "skip_auto_annotation"),
-        ("KnowledgeConnectorSettings", "grounding_settings"),
-        ("KnowledgeConnectorSettings", "knowledge_base_ids"),
-        ("KnowledgeConnectorSettings", "llm_model_settings"),
-        ("KnowledgeConnectorSettings", "main_llm_config"),
-        ("KnowledgeInfoCard", "maximum_snippets"),
-        ("LlmModelSettings", "parameters"),
-        ("NluSettings", "multi_intent_settings"),
-        ("OpenApiTool", "ignore_unknown_fields"),
-        ("Page", "agent_transition_route_groups"),
-        ("Page", "flow"),
-        ("Page", "speaker_id_settings"),
-        ("ParameterDefinition", "parameter_type"),
-        ("Playbook", "advanced_settings"),
-        ("Playbook", "rag_settings"),
-        ("Playbook", "speech_adaptation_settings"),
-        ("Playbook", "speech_settings"),
-        ("Playbook", "steps"),
-        ("PlaybookInput", "action_parameters"),
-        ("PlaybookInput", "parameters"),
-        ("PlaybookOutput", "action_parameters"),
-        ("PlaybookOutput", "state"),
-        ("PromptSecuritySettings", "min_query_length"),
-        ("PromptSecuritySettings", "sensitivity_level"),
-        ("SafetySettings", "default_responsible_ai_filters"),
-        ("SafetySettings", "responsible_ai_filters"),
-        ("SetParameterAction", "redact"),
-        ("SpeechSettings", "enable_smart_endpointing"),
-        ("TestCase", "expected_test_case_result"),
-        ("TestCase", "language_code"),
-        ("TestConfig", "use_case_description"),
-        ("TestRunDifference", "actual_value"),
-        ("TestRunDifference", "assertion_type"),
-        ("TestRunDifference", "expected_value"),
-        ("TestRunDifference", "warning"),
-        ("Text", "contain_ai_generated_content"),
-        ("Text", "contain_attempted_data_store_interactions"),
-        ("Text", "contain_data_store_content"),
-        ("Text", "contain_generators_content"),
-        ("ToolUse", "input_parameters"),
-        ("ToolUse", "output_parameters"),
-        ("TransitionRoute", "target_playbook"),
-        ("VirtualAgentOutput", "current_flow"),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -120,17 +39,6 @@ def _type_name(value: object) -> str:
     return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", type(None): "empty"}.get(
         type(value), type(value).__name__
     )
-
-
-def _unknown(name: str, desc: Any) -> str:
-    """An unknown key: package would write it into the JSON, and CX would refuse or drop it."""
-    known = [
-        *map(tree_key, desc.fields_by_name),
-        *(field for owner, field in EXPORT_ONLY if owner == desc.name),
-    ]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"unknown field{hint}"
 
 
 # How a value is checked, by its field descriptor: worked out once per field, not per value
@@ -201,6 +109,8 @@ class _Checker:
     def __init__(self, key: Key) -> None:
         self.key = key
         self.problems: list[Problem] = []
+        # Keys CX wrote that cxops has no schema for: carried, reported at most as a note.
+        self.carried: list[Problem] = []
 
     def problem(self, path: FieldPath, message: str) -> None:
         self.problems.append(Problem(self.key, path, message))
@@ -215,8 +125,12 @@ class _Checker:
             if spec is None:
                 if not isinstance(name, str):
                     self.problem(path, f"key {name!r} is not a string")
-                elif (desc.name, name) not in EXPORT_ONLY:
-                    self.problem((*path, name), _unknown(name, desc))
+                elif not keyrule.is_known_export_only(desc.name, name):
+                    error = keyrule.unknown_key_error(desc, name)
+                    if error is None:
+                        self.carried.append(Problem(self.key, (*path, name), _CARRIED))
+                    else:
+                        self.problem((*path, name), error)
                 continue
             holds = spec.holds
             # Most values are plain strings: checked here, without a path or another call.
@@ -300,7 +214,12 @@ class _Checker:
                 self.problem(path, f"expected {expected}, got {_type_name(value)} {value!r}")
 
 
-def check_types(snapshot: Snapshot) -> list[Problem]:
+_CARRIED = "a key CX exported that cxops has no schema for: carried as it is"
+
+
+def check_types(snapshot: Snapshot, carried: list[Problem] | None = None) -> list[Problem]:
+    """The type problems of every resource; the keys carried without a schema are appended to
+    ``carried`` when given (notes, never problems)."""
     problems: list[Problem] = []
     for key, body in snapshot:
         checker = _Checker(key)
@@ -310,6 +229,8 @@ def check_types(snapshot: Snapshot) -> list[Problem]:
         else:
             checker.message(body, K.KINDS[key.kind].descriptor, ())
         problems.extend(checker.problems)
+        if carried is not None:
+            carried.extend(checker.carried)
     return problems
 
 
@@ -404,12 +325,13 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
     return problems
 
 
-def validate(snapshot: Snapshot) -> list[Problem]:
-    return check_types(snapshot) + check_references(snapshot)
+def validate(snapshot: Snapshot, carried: list[Problem] | None = None) -> list[Problem]:
+    return check_types(snapshot, carried) + check_references(snapshot)
 
 
-def api_visible(value: Any, desc: Any) -> Any:
-    """Tree form without the export-only keys the v3 API cannot read or write.
+def api_visible(value: Any, desc: Any, languages: Collection[str] | None = None) -> Any:
+    """Tree form without the export-only keys the v3 API cannot read or write, and (given
+    ``languages``) without content in any other language.
 
     What a pull through the API gives, for comparing it with a tree imported from an export.
     """
@@ -425,9 +347,13 @@ def api_visible(value: Any, desc: Any) -> Any:
         if how is _KEEP:
             kept = item
         elif how is _LANGS and isinstance(item, dict):
-            kept = {lang: _visible_items(v, sub) for lang, v in item.items()}
+            kept = {
+                lang: _visible_items(v, sub, languages)
+                for lang, v in item.items()
+                if languages is None or lang in languages
+            }
         else:
-            kept = _visible_items(item, sub)
+            kept = _visible_items(item, sub, languages)
         # An empty oneof member still says something (a message that is a knowledge info card).
         if kept not in ({}, [], None) or name in oneofs:
             out[name] = kept
@@ -460,17 +386,33 @@ def _visibility(desc: Any) -> tuple[dict[str, tuple[str, Any]], frozenset[str]]:
     return actions, oneofs
 
 
-def _visible_items(value: Any, desc: Any) -> Any:
+def _visible_items(value: Any, desc: Any, languages: Collection[str] | None) -> Any:
     if isinstance(value, list):
-        return [api_visible(v, desc) for v in value]
-    return api_visible(value, desc)
+        return [api_visible(v, desc, languages) for v in value]
+    return api_visible(value, desc, languages)
 
 
-def api_visible_snapshot(snapshot: Snapshot) -> Snapshot:
+def api_visible_snapshot(snapshot: Snapshot, *, supported_only: bool = False) -> Snapshot:
+    """:func:`api_visible` of every resource; ``supported_only``: content only in the agent's
+    languages (the default and the supported ones), which is all the API serves: a write or read
+    in another language is refused ("languages must be enabled in the agent before they can be
+    used", ``language_code`` of the v3 Update/Get requests)."""
+    languages = (
+        frozenset(snapshot.languages()) if supported_only and AGENT_KEY in snapshot.resources else None
+    )
     out = Snapshot()
     for key, body in snapshot:
+        if key.kind in K.PACKAGE_ONLY:
+            continue
         if key.kind == "generative_settings":
-            out.add(key, {lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor) for lang, b in body.items()})
+            out.add(
+                key,
+                {
+                    lang: api_visible(b, K.GENERATIVE_SETTINGS.descriptor, languages)
+                    for lang, b in body.items()
+                    if languages is None or lang in languages
+                },
+            )
         else:
-            out.add(key, api_visible(body, K.KINDS[key.kind].descriptor))
+            out.add(key, api_visible(body, K.KINDS[key.kind].descriptor, languages))
     return out

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cx import desired
 from cxops.model import kinds as K
 from cxops.model.snapshot import Body, Key, Snapshot
+from cxops.package import desired
 from cxops.package.writer import (
     DEFAULT_NEGATIVE_INTENT,
     DEFAULT_START_FLOW,

@@ -7,12 +7,12 @@ predicates joined by ``AND`` with the other fields (``resource``, ``user_email``
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cx.session import CxSession
 from cxops.errors import ApiError
+from cxops.model.changelog import Change
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key
 
 # Collection segment of a resource name -> the tree's kind (flow route groups and examples are
@@ -29,14 +29,6 @@ _KIND = {
     "examples": "example",
     "tools": "tool",
 }
-
-
-@dataclass(frozen=True)
-class Change:
-    key: Key
-    action: str  # Create, Update, Delete, Restore
-    user: str
-    time: dt.datetime  # UTC
 
 
 def changes_since(session: CxSession, agent: str, since: str, *, limit: int = 1000) -> list[Change]:

@@ -9,20 +9,7 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cx.session import CxSession
 from cxops.errors import ApiError
-
-# The v3 Version.description limit: "The maximum length is 500 characters. If exceeded, the
-# request is rejected." (Dialogflow CX v3 reference, Version).
-MAX_DESCRIPTION = 500
-
-
-@dataclass(frozen=True)
-class FlowVersion:
-    """One version as listed: enough to decide whether cxops made it and how old it is."""
-
-    name: str
-    display_name: str
-    description: str
-    create_time: str  # RFC 3339; sorts as time
+from cxops.model.flowversion import MAX_DESCRIPTION, FlowVersion
 
 
 def flow_names(session: CxSession, agent: str) -> dict[str, str]:

@@ -7,15 +7,18 @@ Building the package from the same views the Get/List methods serve keeps ``Expo
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cx.desired import COLLECTION
 from cxops.fake.protoutil import Msg
 from cxops.fake.store import GENERATIVE_SETTINGS, Entry, Store
 from cxops.model.exportonly import descriptor_of, extract, merge_body
+from cxops.model.kinds import PLAYBOOK_TEST_CASE
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
+from cxops.package.desired import COLLECTION
 from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
@@ -66,17 +69,32 @@ def remember_export_only(store: Store, agent_name: str, snapshot: Snapshot) -> N
     read returns it. RestoreAgentRequest.RestoreOption KEEP, the default, "always respect[s]
     the settings from the exported agent file" (v3 API reference, RestoreAgentRequest).
     """
+    # Content in a language the agent does not list is kept too: real exports hold it (left from
+    # an earlier language setting), so CX keeps it though no API read returns it.
+    languages = frozenset(snapshot.languages())
     for key, name in keys_of(store, agent_name).items():
         body = snapshot.resources.get(key)
         if body is None:
             continue
         desc = descriptor_of(key.kind)
         if key.kind == "generative_settings":
-            held = {lang: x for lang, b in body.items() if (x := extract(b, desc)) is not None} or None
+            held = {
+                lang: x
+                for lang, b in body.items()
+                if (x := (copy.deepcopy(b) if lang not in languages else extract(b, desc))) is not None
+            } or None
         else:
-            held = extract(body, desc)
+            held = extract(body, desc, languages)
         if held is not None:
             store.export_only[name] = held
+    cases = {key.name: body for key, body in snapshot.of_kind(PLAYBOOK_TEST_CASE.name)}
+    if cases:
+        store.export_only[_package_only(agent_name)] = cases
+
+
+def _package_only(agent_name: str) -> str:
+    """Where the store keeps an agent's resources that no API method serves (testCases/v2)."""
+    return f"{agent_name}/{PLAYBOOK_TEST_CASE.package_dir}"
 
 
 def export_package(store: Store, agent_name: str, view: Callable[[Entry, str], Msg]) -> dict[str, bytes]:
@@ -87,13 +105,17 @@ def export_package(store: Store, agent_name: str, view: Callable[[Entry, str], M
         for key, name in keys_of(store, agent_name).items()
         if name in store.export_only
     }
-    if not held:
+    cases: dict[str, Any] = store.export_only.get(_package_only(agent_name), {})
+    if not held and not cases:
         return files
     snapshot = snapshot_from_package(files)[0]
+    languages = frozenset(snapshot.languages())
     for key, extra in held.items():
         body = snapshot.resources.get(key)
         if body is not None:
-            snapshot.resources[key] = merge_body(body, extra, key.kind)
+            snapshot.resources[key] = merge_body(body, extra, key.kind, languages)
+    for name, body in cases.items():
+        snapshot.add(Key(PLAYBOOK_TEST_CASE.name, "", name), copy.deepcopy(body))
     return package_files(snapshot)
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 
-from cxops.cx import desired
 from cxops.cx.bootstrap import write_snapshot
 from cxops.fake.export import remember_export_only
 from cxops.fake.kinds import DEFAULT_NEGATIVE_INTENT, DEFAULT_START_FLOW, DEFAULT_WELCOME_INTENT, KINDS
 from cxops.fake.store import Entry, Store
 from cxops.model.snapshot import Key
+from cxops.package import desired
 from cxops.package.files import read_zip_bytes
 from cxops.package.reader import snapshot_from_package
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import grpc
 
+from cxops.fake import beta
 from cxops.fake.changelog import user_of
 from cxops.fake.kinds import is_write
 from cxops.fake.protoutil import Msg
@@ -180,6 +181,7 @@ class FakeCX:
         self._host, self._port = host, port
         self._max_workers = max_workers
         self._server: grpc.Server | None = None
+        self._beta_operations = beta.BetaOperations()
         self.address = ""
 
     # -- knobs --------------------------------------------------------------------------------
@@ -338,15 +340,49 @@ class FakeCX:
 
         return handle
 
+    def _wrap_beta(self, method: Method) -> tuple[Method, Callable[[Msg, grpc.ServicerContext], Msg]]:
+        """The v3beta1 twin of a v3 method: translated in, handled as v3, translated out."""
+        name = beta.beta_name(method.full_name)
+        request, response = beta.beta_class(method.request), beta.beta_class(method.response)
+        inner = self._wrap(Method(name, method.handler, method.request, method.response))
+        knobs, operations = self.knobs, self._beta_operations
+
+        def handle(message: Msg, context: grpc.ServicerContext) -> Msg:
+            try:
+                v3_message = beta.to_v3(message, method.request)
+            except beta.Untranslatable as error:
+                knobs.record(name, "", grpc.StatusCode.INVALID_ARGUMENT)
+                context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"cxops fake holds the v3 fields only; this v3beta1 request sets one v3 has not: {error}",
+                )
+            answer = inner(v3_message, context)
+            operations.add(answer)
+            return beta.to_beta(answer, response)
+
+        return Method(name, method.handler, request, response), handle
+
     def _handlers(self) -> list[grpc.GenericRpcHandler[Any, Any]]:
         by_service: dict[str, dict[str, grpc.RpcMethodHandler[Any, Any]]] = {}
-        for method in methods(self.service):
+        operations = self._beta_operations
+
+        def serve(method: Method, handle: Callable[[Msg, grpc.ServicerContext], Msg]) -> None:
             service, _, short = method.full_name[1:].partition("/")
+            shared = service == "google.longrunning.Operations"  # one for v3 and v3beta1
             by_service.setdefault(service, {})[short] = grpc.unary_unary_rpc_method_handler(
-                self._wrap(method),
+                handle,
                 request_deserializer=method.request.FromString,
-                response_serializer=lambda msg: msg.SerializeToString(),
+                response_serializer=(
+                    (lambda msg: operations.answer(msg).SerializeToString())
+                    if shared
+                    else (lambda msg: msg.SerializeToString())
+                ),
             )
+
+        for method in methods(self.service):
+            serve(method, self._wrap(method))
+            if method.full_name.startswith(f"/{beta.V3}."):
+                serve(*self._wrap_beta(method))
         handlers: list[grpc.GenericRpcHandler[Any, Any]] = [
             grpc.method_handlers_generic_handler(service, table) for service, table in by_service.items()
         ]

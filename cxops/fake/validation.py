@@ -5,7 +5,7 @@ The v3 reference documents the call (an ``AgentValidationResult`` of one
 severity) but not the full set of checks CX makes. The stand-in answers with cxops's lint
 findings (cxops.core.lint), worded as CX words them where the rule knows CX's wording
 (``cx_message``); a finding about a page, a flow or a flow's route group goes to that flow, any
-other to the agent's start flow. The README's "does not model" list says so.
+other to the agent's start flow. The "does not model" list of docs/stand-in.md says so.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # "You can create up to 20 versions per flow" — the limit issue 13 quotes from the Dialogflow CX
 # quotas and limits page (cloud.google.com/dialogflow/quotas, "Limits"); the status code the
-# real service answers with is a guess (see the README's "What the stand-in does not model").
+# real service answers with is a guess (see docs/stand-in.md, "What the stand-in does not model").
 MAX_VERSIONS_PER_FLOW = 20
 
 # The collections a version captures: the flow's own subtree minus its versions.
@@ -122,7 +122,7 @@ def load_version(service: CxService, request: Msg) -> Msg:
     """Replace the draft flow (with its pages and route groups) by the version's copy.
 
     ``allow_override_agent_resources`` guards agent-level resources; a version here holds none,
-    so the flag changes nothing (documented in the README's stand-in section).
+    so the flag changes nothing (documented in docs/stand-in.md).
     """
     name = str(request.name)
     service.entry(name, KINDS["versions"])

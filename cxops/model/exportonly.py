@@ -10,11 +10,12 @@ has wins, lists are matched item by item only when their lengths agree.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, V3
-from cxops.model.snapshot import Snapshot
+from cxops.model.snapshot import AGENT_KEY, Snapshot
 
 # Export-only keys that carry what the API holds in another shape: a page's or flow's
 # agent-level route groups (one list in the API), the flow of a test turn's page (its name).
@@ -31,13 +32,21 @@ LINES = frozenset(
 )
 
 
-def keep_export_only(pulled: Snapshot, current: Snapshot) -> None:
-    """Put ``current``'s export-only content back into ``pulled``, resource by resource."""
+def keep_export_only(pulled: Snapshot, current: Snapshot, *, through_api: bool = False) -> None:
+    """Put ``current``'s export-only content back into ``pulled``, resource by resource, and its
+    content in languages the agent does not support (no API read returns it); and,
+    ``through_api`` (read resource by resource, not exported), the resources of kinds only a
+    package carries, which such a read cannot see."""
+    languages = frozenset(pulled.languages()) if AGENT_KEY in pulled.resources else None
+    if through_api:
+        for kind in K.PACKAGE_ONLY:
+            for key, body in current.of_kind(kind):
+                pulled.add(key, copy.deepcopy(body))
     for key, body in list(pulled.resources.items()):
         old = current.resources.get(key)
         if old is None:
             continue
-        pulled.resources[key] = merge_body(body, old, key.kind)
+        pulled.resources[key] = merge_body(body, old, key.kind, languages)
 
 
 def descriptor_of(kind: str) -> Any:
@@ -45,8 +54,11 @@ def descriptor_of(kind: str) -> Any:
     return K.GENERATIVE_SETTINGS.descriptor if kind == "generative_settings" else K.KINDS[kind].descriptor
 
 
-def extract(body: Any, desc: Any) -> Any:
-    """Only the export-only content of a tree body, in the shape :func:`_merge` puts back.
+def extract(body: Any, desc: Any, languages: Collection[str] | None = None) -> Any:
+    """Only the export-only content of a tree body, in the shape :func:`_merge` puts back, and
+    (given the agent's ``languages``) all its content in any other language: the API serves
+    neither ("languages must be enabled in the agent before they can be used", v3 requests'
+    ``language_code``).
 
     Lists keep their length (``{}`` for an item with nothing export-only) so items match by
     position; ``None`` when the body has nothing beyond the API's fields.
@@ -65,24 +77,29 @@ def extract(body: Any, desc: Any) -> Any:
         if fd.message_type.GetOptions().map_entry or (desc.full_name, name) in LINES:
             continue
         if (desc.full_name, name) in LANGUAGE_MAPS and isinstance(item, dict):
-            by_lang = {lang: _extract_items(v, fd.message_type) for lang, v in item.items()}
+            by_lang = {
+                lang: copy.deepcopy(v)
+                if languages is not None and lang not in languages
+                else _extract_items(v, fd.message_type, languages)
+                for lang, v in item.items()
+            }
             sub: Any = {lang: v for lang, v in by_lang.items() if v is not None} or None
         else:
-            sub = _extract_items(item, fd.message_type)
+            sub = _extract_items(item, fd.message_type, languages)
         if sub is not None:
             out[name] = sub
     return out or None
 
 
-def _extract_items(value: Any, desc: Any) -> Any:
+def _extract_items(value: Any, desc: Any, languages: Collection[str] | None) -> Any:
     if isinstance(value, list):
-        items = [extract(v, desc) for v in value]
+        items = [extract(v, desc, languages) for v in value]
         return [{} if i is None else i for i in items] if any(i is not None for i in items) else None
-    return extract(value, desc)
+    return extract(value, desc, languages)
 
 
 def export_only_keys(held: Any, desc: Any) -> set[str]:
-    """``Message.key`` of every export-only key in :func:`extract`'s result (for the README's list)."""
+    """``Message.key`` of every export-only key in :func:`extract`'s result (for the list in docs/commands.md)."""
     out: set[str] = set()
     if not isinstance(held, dict):
         return out
@@ -100,18 +117,27 @@ def export_only_keys(held: Any, desc: Any) -> set[str]:
     return out
 
 
-def merge_body(pulled: Any, old: Any, kind: str) -> Any:
-    """``pulled`` with ``old``'s export-only content put back (``old`` may be :func:`extract`'s)."""
+def merge_body(pulled: Any, old: Any, kind: str, languages: Collection[str] | None = None) -> Any:
+    """``pulled`` with ``old``'s export-only content put back (``old`` may be :func:`extract`'s),
+    and, given the agent's ``languages``, ``old``'s content in other languages where ``pulled``
+    has none in them."""
     desc = descriptor_of(kind)
     if kind == "generative_settings":
-        return {
-            lang: _merge(b, old[lang], desc) if isinstance(old, dict) and lang in old else b
+        merged = {
+            lang: _merge(b, old[lang], desc, languages) if isinstance(old, dict) and lang in old else b
             for lang, b in pulled.items()
         }
-    return _merge(pulled, old, desc)
+        if languages is not None and isinstance(old, dict):
+            merged.update(
+                (lang, copy.deepcopy(b))
+                for lang, b in old.items()
+                if lang not in languages and lang not in merged
+            )
+        return merged
+    return _merge(pulled, old, desc, languages)
 
 
-def _merge(pulled: Any, old: Any, desc: Any) -> Any:
+def _merge(pulled: Any, old: Any, desc: Any, languages: Collection[str] | None = None) -> Any:
     if not isinstance(pulled, dict) or not isinstance(old, dict):
         return pulled
     out = dict(pulled)
@@ -130,10 +156,15 @@ def _merge(pulled: Any, old: Any, desc: Any) -> Any:
         here = out.get(name)
         if (desc.full_name, name) in LANGUAGE_MAPS and isinstance(item, dict):
             mine = here if isinstance(here, dict) else {}
-            merged: Any = {lang: _items(mine.get(lang), v, fd.message_type) for lang, v in item.items()}
+            merged: Any = {
+                lang: copy.deepcopy(v)
+                if languages is not None and lang not in languages and lang not in mine
+                else _items(mine.get(lang), v, fd.message_type, languages)
+                for lang, v in item.items()
+            }
             merged = {**mine, **{lang: v for lang, v in merged.items() if v not in (None, [], {})}}
         else:
-            merged = _items(here, item, fd.message_type)
+            merged = _items(here, item, fd.message_type, languages)
         if merged not in (None, [], {}) and merged != here:
             out[name] = merged
             changed = True
@@ -144,9 +175,9 @@ def _merge(pulled: Any, old: Any, desc: Any) -> Any:
     return {k: out[k] for k in sorted(out, key=lambda k: (0, order[k], "") if k in order else (1, 0, k))}
 
 
-def _items(here: Any, old: Any, desc: Any) -> Any:
+def _items(here: Any, old: Any, desc: Any, languages: Collection[str] | None) -> Any:
     if isinstance(old, list):
         if not isinstance(here, list) or len(here) != len(old):
             return here
-        return [_merge(h, o, desc) for h, o in zip(here, old, strict=True)]
-    return _merge({} if here is None else here, old, desc) if isinstance(old, dict) else here
+        return [_merge(h, o, desc, languages) for h, o in zip(here, old, strict=True)]
+    return _merge({} if here is None else here, old, desc, languages) if isinstance(old, dict) else here

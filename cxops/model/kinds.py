@@ -64,6 +64,18 @@ PLAYBOOK = Kind(
 )
 EXAMPLE = Kind("example", "examples", _pb(cx.Example), "examples", "examples", scope="playbook")
 TOOL = Kind("tool", "tools", _pb(cx.Tool), "tools", "tools", own_folder=True, tree_file="tool.yaml")
+# Test cases of the newer format an export writes to ``testCases/v2/`` (conversationTurns with
+# agentOutput and metricGoldens, testConfig.startPlaybook): no published proto has them and no v3
+# API call reads or writes them, so only a package carries them (import, package, restore,
+# ExportAgent). TestCase is their schema as far as it goes (display name, tags, notes,
+# test_config); the rest is export-only (cxops/model/keyrule.py).
+PLAYBOOK_TEST_CASE = Kind(
+    "playbook_test_case",
+    "playbook test cases",
+    _pb(cx.TestCase),
+    "playbook-test-cases",
+    "testCases/v2",
+)
 GENERATIVE_SETTINGS = Kind(
     "generative_settings", "generative settings", _pb(cx.GenerativeSettings), "", "generativeSettings"
 )
@@ -80,6 +92,7 @@ KINDS: dict[str, Kind] = {
         ENTITY_TYPE,
         WEBHOOK,
         TEST_CASE,
+        PLAYBOOK_TEST_CASE,
         GENERATOR,
         PLAYBOOK,
         EXAMPLE,
@@ -87,6 +100,9 @@ KINDS: dict[str, Kind] = {
         GENERATIVE_SETTINGS,
     )
 }
+# Kinds only a package carries: no API read returns them, so plan, apply and drift leave them
+# out and a pull through the API keeps them from the tree.
+PACKAGE_ONLY = frozenset({PLAYBOOK_TEST_CASE.name})
 
 # Order in which kinds are listed and written: dependencies first (SPEC §5 apply order).
 ORDER = (
@@ -104,4 +120,5 @@ ORDER = (
     "page",
     "flow_route_group",
     "test_case",
+    "playbook_test_case",
 )

@@ -68,6 +68,12 @@ class Snapshot:
     def agent(self) -> Body:
         return self.resources.get(AGENT_KEY, {})
 
+    def languages(self) -> list[str]:
+        """The agent's languages, lower case: the default first, then the supported ones."""
+        default = str(self.agent.get("default_language_code", "en")).lower()
+        others = (str(c).lower() for c in self.agent.get("supported_language_codes", []))
+        return [default, *(c for c in others if c != default)]
+
     def fingerprint(self) -> str:
         """sha256 over the canonical form of every resource, for plans and gates."""
         digest = hashlib.sha256()

@@ -2,9 +2,10 @@
 
 Tree form: proto field names in snake_case in field-number order (the order Google's exports
 use), defaults and empty values left out, float32 noise removed, server identity dropped,
-translatable content grouped by language, special targets as symbols. Fields that are not in
-the v3 protos (export-only keys) are carried under their snake_case name; a few are dropped
-as volatile or derived, and ``docs/tree-format.md`` lists them.
+translatable content grouped by language, special targets as symbols. Keys that are not in
+the v3 protos (export-only keys) follow :mod:`cxops.model.keyrule`: those cxops knows are
+carried under their snake_case name, any other exactly as the export spelt it, its value
+verbatim; a few are dropped as volatile or derived, and ``docs/tree-format.md`` lists them.
 
 The walk is driven by the protobuf descriptors, so it knows every field of every message
 without a hand-written schema: which keys are maps, which are free-form JSON (``Struct``),
@@ -16,12 +17,12 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxops.model import phrases
-from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, is_repeated
+from cxops.model.keyrule import is_known_export_only, snake
+from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, beta_shaped, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
 
 # Output-only or derived fields that are server identity or noise: never in a tree.
@@ -73,11 +74,6 @@ TARGET_FIELDS = {
 # Memoized: the same export-only keys (``languageCode`` in every training phrase, say) come
 # back thousands of times.
 @functools.lru_cache(maxsize=4096)
-def snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-@functools.lru_cache(maxsize=4096)
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
@@ -104,16 +100,21 @@ EXPORT_ONLY_IDENTITY = frozenset({"customConfigKey"})
 EXPORT_ONLY_VERBATIM = frozenset({"openapi_json_schema", "value", "payload"})
 
 
-def _verbatim(tree_key: str) -> bool:
-    # Every ``...parameters`` / ``...action_parameters`` of a tool or flow call is user data.
-    return tree_key in EXPORT_ONLY_VERBATIM or tree_key.endswith("parameters")
+def _verbatim(tree_key: str, owner: str) -> bool:
+    """``owner``: the full name of the message the key sits in ('' below an export-only value)."""
+    if tree_key in EXPORT_ONLY_VERBATIM:
+        return True
+    # Every ``...parameters`` / ``...action_parameters`` of a tool or flow call is user data,
+    # but for settings v3beta1 gives a shape of their own (an LLM's parameters).
+    return tree_key.endswith("parameters") and not (owner and beta_shaped(owner, tree_key))
 
 
-def decode_export_only(tree_key: str, value: Any, ctx: Context) -> Any:
+def decode_export_only(tree_key: str, value: Any, ctx: Context, owner: str = "") -> Any:
     """An export-only value in tree form: keys as :func:`export_only_key`, server identities left
     out, resource paths of the exporting agent as the display name they name (as in the fields of
-    the v3 API, SPEC §2 rule 3), float32 noise removed (exports print 0.3 as 0.30000001)."""
-    if _verbatim(tree_key):
+    the v3 API, SPEC §2 rule 3), float32 noise removed (exports print 0.3 as 0.30000001).
+    ``owner``: the full name of the message holding the key."""
+    if _verbatim(tree_key, owner):
         return copy.deepcopy(value)
     if isinstance(value, dict):
         out = {}
@@ -137,9 +138,9 @@ def decode_export_only(tree_key: str, value: Any, ctx: Context) -> Any:
     return value
 
 
-def encode_export_only(tree_key: str, value: Any) -> Any:
+def encode_export_only(tree_key: str, value: Any, owner: str = "") -> Any:
     """The inverse of :func:`decode_export_only`, as far as a package needs it."""
-    if _verbatim(tree_key):
+    if _verbatim(tree_key, owner):
         return copy.deepcopy(value)
     if isinstance(value, dict):
         return {package_key(k): encode_export_only(k, v) for k, v in value.items()}
@@ -293,6 +294,7 @@ class _Message:
         "dropped",
         "export_only",
         "fulfillment",
+        "full_name",
         "nested",
         "nested_dropped",
         "order",
@@ -302,6 +304,7 @@ class _Message:
 
     def __init__(self, desc: Any) -> None:
         type_name = desc.full_name
+        self.full_name: str = type_name
         self.short_name: str = desc.name
         self.fulfillment = type_name == f"{V3}.Fulfillment"
         by_key: dict[str, _Field | None] = {name: _Field(fd) for name, fd in desc.fields_by_name.items()}
@@ -317,13 +320,16 @@ class _Message:
         self.nested = {
             key: None if f is None or f.name in self.nested_dropped else f for key, f in by_key.items()
         }
-        # Export-only keys met so far: JSON key -> (snake_case name, tree key, "Type.key").
+        # Export-only keys met so far: JSON key -> (snake_case name, tree key, "Type.key"); the
+        # tree key is the JSON key itself for a key cxops has no schema for (kept verbatim).
         self.export_only: dict[str, tuple[str, str, str]] = {}
 
     def export_only_names(self, key: str) -> tuple[str, str, str]:
         names = self.export_only.get(key)
         if names is None:
-            names = (snake(key), export_only_key(key), f"{self.short_name}.{key}")
+            name = snake(key)
+            tree_key = export_only_key(key) if is_known_export_only(self.short_name, name) else key
+            names = (name, tree_key, f"{self.short_name}.{key}")
             if len(self.export_only) < 4096:
                 self.export_only[key] = names
         return names
@@ -363,11 +369,14 @@ def _decode_message(obj: dict[str, Any], info: _Message, ctx: Context, top: bool
             ctx.unknown.add(label)
             if unknown is None:
                 unknown = {}
-            if type(value) is str and not value.startswith("projects/"):
+            if tree_key == key and not is_known_export_only(info.short_name, name):
+                # No schema for it: as the export wrote it, not a digit or key changed.
+                unknown[key] = copy.deepcopy(value)
+            elif type(value) is str and not value.startswith("projects/"):
                 # Text (the usual export-only value) naming no resource: kept as it is.
                 unknown[tree_key] = value
             else:
-                unknown[tree_key] = decode_export_only(tree_key, value, ctx)
+                unknown[tree_key] = decode_export_only(tree_key, value, ctx, info.full_name)
             continue
         number = f.number
         if number < last:
@@ -531,7 +540,10 @@ def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any
     for key, value in body.items():
         fd = desc.fields_by_name.get(key)
         if fd is None:
-            unknown.append((package_key(key), encode_export_only(key, value)))
+            if is_known_export_only(desc.name, key):
+                unknown.append((package_key(key), encode_export_only(key, value, type_name)))
+            else:
+                unknown.append((key, copy.deepcopy(value)))  # no schema: as the export spelt it
             continue
         if (
             type_name == f"{V3}.Fulfillment"

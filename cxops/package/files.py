@@ -22,6 +22,7 @@ __all__ = [
     "MAX_PACKAGE_BYTES",
     "ZipFiles",
     "find_agent_root",
+    "in_export_folder",
     "is_export_path",
     "read_folder",
     "read_package",
@@ -82,6 +83,13 @@ _ROOT_SEARCH_DEPTH = 2
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _ZIP_FILE_MODE = 0o100644 << 16
 _ZIP_LEVEL = 6
+
+
+def in_export_folder(rel: str) -> bool:
+    """Whether ``rel`` lies in a folder of the export layout (``flows/``, ``testCases/``, ...),
+    where every file is the export's own; a hidden file (``.DS_Store``) is a file system's."""
+    parts = rel.split("/")
+    return len(parts) > 1 and parts[0] in _TOP_FOLDERS and not parts[-1].startswith(".")
 
 
 def is_export_path(rel: str) -> bool:
@@ -148,6 +156,12 @@ def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, byt
             skipped += [d + "/" for d in dirnames if d not in _TOP_FOLDERS]
             dirnames[:] = [d for d in dirnames if d in _TOP_FOLDERS]
         dirnames.sort()
+        for name in dirnames:
+            if (here / name).is_symlink():
+                # os.walk does not follow it: skipping it silently would drop part of the agent.
+                raise ValidationError(
+                    "is a symbolic link; a package holds plain files only", Location(file=str(here / name))
+                )
         for name in sorted(filenames):
             rel = prefix + name
             if not is_export_path(rel):

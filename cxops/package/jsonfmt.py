@@ -132,8 +132,70 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardConstant(name)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys; which one a writer meant is unknowable.
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
 # One decoder for every file: json.loads with a keyword builds a new one per call.
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+
+# Deeper than this is refused before decoding: protobuf's parsers stop at a nesting depth of
+# 100 (the default recursion limit of its C++, upb and Python parsers), so CX cannot hold such
+# a value, and Python's own json stops with a RecursionError near 1,000.
+MAX_DEPTH = 100
+# Every byte but brackets and quotes, deleted by bytes.translate (fast in C).
+_NOT_SKELETON = bytes(b for b in range(256) if b not in b'[]{}"')
+# A \ud800-\udfff escape: json decodes it to a lone surrogate if it has no partner, which
+# is no character (UTF-8 cannot hold it), so it is refused where it appears.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Whether brackets nest more than MAX_DEPTH deep, on the bracket skeleton of the text
+    (escapes, then everything but brackets and quotes, then strings taken away), its
+    innermost pairs taken away a level a pass: a real file is about 15 levels deep. Brackets
+    that do not pair stop the passes and are left to the decoder to report."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    # \\ first: a backslash in JSON always starts an escape, paired from the left.
+    bare = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_SKELETON)
+    skeleton = b"".join(bare.split(b'"')[::2])
+    for _ in range(MAX_DEPTH + 1):
+        inner = skeleton.replace(b"[]", b"").replace(b"{}", b"")
+        if inner == skeleton:
+            return False
+        skeleton = inner
+    return True
+
+
+def _surrogate_key(value: Any, key: str = "") -> str | None:
+    """The key holding a string with a lone surrogate ("" at the top), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return key
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        if isinstance(k, str) and _surrogate_key(k) is not None:
+            return k.encode("utf-8", "backslashreplace").decode("ascii")
+        found = _surrogate_key(v, f"{key}[{k}]" if isinstance(k, int) else f"{key}.{k}" if key else k)
+        if found is not None:
+            return found
+    return None
 
 
 def _line_column(text: str, pos: int) -> tuple[int, int]:
@@ -147,6 +209,7 @@ def loads(text: str | bytes, path: str = "<string>") -> Any:
     ``NaN`` and ``Infinity``, which Python accepts, are refused: they are not JSON and CX
     would reject them. ``path`` only names the source in the error.
     """
+    raw = None
     if isinstance(text, bytes):
         raw = text
         try:
@@ -161,9 +224,15 @@ def loads(text: str | bytes, path: str = "<string>") -> Any:
         if text.startswith("\ufeff"):
             # As json.loads says it (a str, not bytes, can still start with one).
             raise JsonSyntaxError(path, 1, 1, "Unexpected UTF-8 BOM (decode using utf-8-sig)")
-        return _DECODER.decode(text)
+        if _too_deep(raw if raw is not None else text.encode("utf-8", "surrogatepass")):
+            raise JsonSyntaxError(path, 1, 1, f"nested more than {MAX_DEPTH} levels deep")
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as e:
         raise JsonSyntaxError(path, e.lineno, e.colno, e.msg) from None
+    except RecursionError:
+        raise JsonSyntaxError(path, 1, 1, "nested too deeply to read") from None
+    except _DuplicateKey as e:
+        raise JsonSyntaxError(path, *_key_line(text, e.args[0]), f'duplicate key "{e.args[0]}"') from None
     except _NonStandardConstant as e:
         for match in _CONSTANT.finditer(text):
             if match.group(1) is not None:
@@ -172,6 +241,21 @@ def loads(text: str | bytes, path: str = "<string>") -> Any:
         else:  # pragma: no cover - json only calls the hook for a constant it has seen
             line, column = 1, 1
         raise JsonSyntaxError(path, line, column, f"{e.args[0]} is not valid JSON") from None
+    if _SURROGATE_ESCAPE.search(text):
+        key = _surrogate_key(value)
+        if key is not None:
+            where = f" in {key}" if key else ""
+            raise JsonSyntaxError(
+                path, 1, 1, f"a lone surrogate escape (\\ud800-\\udfff){where} is no character"
+            )
+    return value
+
+
+def _key_line(text: str, key: str) -> tuple[int, int]:
+    """Where ``key`` appears as a key for the last time: the later of two equal keys is
+    usually the one json would have kept silently."""
+    starts = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
+    return _line_column(text, starts[-1]) if starts else (1, 1)
 
 
 def _to_float32(x: float) -> float:

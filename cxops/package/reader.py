@@ -18,7 +18,7 @@ from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
-from cxops.package import codec, jsonfmt
+from cxops.package import codec, jsonfmt, playbooktests
 
 # Collections whose UUIDs appear inside full resource paths in older exports.
 _PATH_COLLECTIONS = {"flows": "flows", "playbooks": "playbooks", "tools": "tools", "generators": "generators"}
@@ -114,6 +114,8 @@ class _Layout:
             kind = "webhook"
         elif parts[0] == "testCases" and n == 2 and parts[1].endswith(".json"):
             kind = "test_case"
+        elif parts[0] == "testCases" and n == 3 and parts[1] == "v2" and parts[2].endswith(".json"):
+            kind = "playbook_test_case"
         elif parts[0] == "generativeSettings" and n == 2 and parts[1].endswith(".json"):
             kind = "generative_settings"
         if kind is None:
@@ -188,9 +190,11 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
     for path in layout.resources["playbook"]:
         data = _object(files, path)
         playbook_names[path.split("/")[1]] = _display_name(data, path)
-    for kind in ("route_group", "webhook", "test_case", "playbook", "tool"):
+    for kind in ("route_group", "webhook", "test_case", "playbook_test_case", "playbook", "tool"):
         for path in layout.resources[kind]:
             data = _object(files, path)
+            if kind == "playbook_test_case":
+                data = playbooktests.by_name(data, ctx)
             body = codec.decode(data, K.KINDS[kind].descriptor, ctx)
             if kind == "tool":
                 _attach_schema(files, layout, path, body)

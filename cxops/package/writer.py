@@ -12,7 +12,7 @@ from typing import Any
 from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.snapshot import Body, Key, Snapshot
-from cxops.package import codec, jsonfmt
+from cxops.package import codec, jsonfmt, playbooktests
 from cxops.repo import names
 
 ID_NAMESPACE = uuid.UUID("5d7a4b43-2f3e-4c1a-9f0e-0c9c6e0a7d11")
@@ -86,6 +86,18 @@ def package_files(snapshot: Snapshot, agent_path: str = UNBOUND_AGENT) -> dict[s
             files[f"{kind.package_dir}/{enc(key.name)}.json"] = _dump(
                 _with_id(resource_id(key, snapshot), encode(kind, body))
             )
+    paths = {
+        collection: {
+            key.name: f"{agent_path}/{collection}/{resource_id(key, snapshot)}"
+            for key, _ in snapshot.of_kind(kind)
+        }
+        for kind, collection in (("playbook", "playbooks"), ("tool", "tools"), ("flow", "flows"))
+    }
+    for key, body in snapshot.of_kind("playbook_test_case"):
+        encoded = playbooktests.by_path(encode(K.PLAYBOOK_TEST_CASE, body), paths)
+        files[f"{K.PLAYBOOK_TEST_CASE.package_dir}/{enc(key.name)}.json"] = _dump(
+            _with_id(resource_id(key, snapshot), encoded)
+        )
     for key, body in snapshot.of_kind("playbook"):
         folder = f"playbooks/{enc(key.name)}"
         files[f"{folder}/{enc(key.name)}.json"] = _dump(

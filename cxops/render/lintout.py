@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +81,8 @@ def render_markdown(summary: Summary) -> str:
 _LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.note: "note"}
 
 
-def _sarif_rule(rule: Rule) -> dict[str, Any]:
-    return {
+def _sarif_rule(rule: Rule, help: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "id": rule.id,
         "name": rule.id.split("/")[1],
         "shortDescription": {"text": rule.summary},
@@ -90,11 +90,19 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": _LEVEL[rule.severity], "enabled": rule.enabled},
         "properties": {"tags": [rule.id.split("/")[0]]},
     }
+    if rule.id in help:
+        # GitHub code scanning shows a rule's help beside each of its alerts.
+        out["help"] = {
+            "text": f"{rule.summary} Details: cxops lint --explain {rule.id}",
+            "markdown": help[rule.id],
+        }
+    return out
 
 
-def render_sarif(summary: Summary) -> str:
-    """SARIF 2.1.0 as GitHub code scanning reads it: one run, every rule, one result per finding
-    with the file relative to the repo root and its line."""
+def render_sarif(summary: Summary, help: Mapping[str, str] | None = None) -> str:
+    """SARIF 2.1.0 as GitHub code scanning reads it: one run, every rule (with its page as
+    ``help``, where ``help`` gives one), one result per finding with the file relative to the
+    repo root and its line."""
     rules = all_rules()
     order = {r.id: i for i, r in enumerate(rules)}
     results = []
@@ -126,7 +134,7 @@ def render_sarif(summary: Summary) -> str:
                     "driver": {
                         "name": "cxops lint",
                         "version": __version__,
-                        "rules": [_sarif_rule(r) for r in rules],
+                        "rules": [_sarif_rule(r, help or {}) for r in rules],
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 
 from cxops.core.diff import Diff, FieldChange, ResourceChange
+from cxops.render import fold
 from cxops.render.text import (
     DONE,
     SIGN,
@@ -110,6 +111,16 @@ def body_block(change: ResourceChange, body: list[str], room: int) -> str:
     return _fenced(shown)
 
 
+def _change_lines(change: ResourceChange, referrers: Sequence[ResourceChange]) -> list[str]:
+    """A resource's title line, its field changes indented under it; one line where its one
+    change fits on the title line; a rename names the resources that only follow it."""
+    fields = fold.own_fields(change)
+    note = fold.referrer_note(referrers)
+    if not note and (one := fold.one_line(change.title, fields)) is not None:
+        return [one]
+    return [f"{SIGN[change.op]} {change.title}{note}", *block_lines(fields, "  ")]
+
+
 def summary_text(diff: Diff) -> str:
     """``intent: 1 changed; page: 2 removed, 1 changed``: what the table said, in one line."""
     return "; ".join(
@@ -137,15 +148,18 @@ def render(
     used = left_out = 0
     block: list[str] = []
     bodied: list[tuple[ResourceChange, list[str], str, str]] = []
+    folded = fold.referrers(diff)
+    into_rename = {c.key for changes in folded.values() for c in changes}
     for change in diff.changes:
+        if change.key in into_rename:
+            continue  # one item with the rename it follows
         body = body_lines(change) if change.op != "change" else []
         least = least_body(body)
         if least:
             head = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
             cost = len(head) + len(least) + len("</details>\n")
         else:
-            # Field lines indented under their resource's title line.
-            lines = [f"{SIGN[change.op]} {change.title}", *block_lines(change.fields, "  ")]
+            lines = _change_lines(change, folded.get(change.key, []))
             cost = sum(len(line) + 1 for line in lines)
         if used + cost > budget:
             left_out += 1

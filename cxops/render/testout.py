@@ -7,9 +7,9 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from cxops.core.testresults import ERROR, PASSED, CaseResult, Difference, TestRun, TurnView
+from cxops.core.testresults import ERROR, PASSED, UNDECIDED, CaseResult, Difference, TestRun, TurnView
 
-_MARK = {PASSED: "PASS", "failed": "FAIL", ERROR: "ERROR"}
+_MARK = {PASSED: "PASS", "failed": "FAIL", ERROR: "ERROR", UNDECIDED: "UNDECIDED"}
 
 
 def _value(value: Any) -> str:
@@ -51,10 +51,20 @@ def _summary(run: TestRun) -> str:
     if run.mode == "offline":
         where = f"{run.target} (offline, in the stand-in)"
     verdict = "passed" if run.passed else "FAILED"
+    undecided = ""
+    if s["undecided"]:
+        held = ", ".join(f"{cause} {n}" for cause, n in run.causes().items())
+        rule = "failing: --require-decided" if run.require_decided else "not failing"
+        undecided = f", {s['undecided']} undecided ({held}; {rule})"
     return (
         f"{s['passed']} of {s['total']} test case(s) passed on {where}"
-        f" ({s['failed']} failed, {s['errors']} could not run): {verdict}"
+        f" ({s['failed']} failed, {s['errors']} could not run{undecided}): {verdict}"
     )
+
+
+def _undecided_line(case: CaseResult) -> str:
+    held = ", ".join(f"{cause} {n}" for cause, n in case.undecided.items())
+    return f"undecided assertions: {held} (decided: {case.decided})"
 
 
 def render_text(run: TestRun) -> str:
@@ -65,6 +75,8 @@ def render_text(run: TestRun) -> str:
             lines.append(f"      {case.error}")
         if case.difference is not None:
             lines += [f"      {line}" for line in difference_lines(case.difference)]
+        if case.outcome == UNDECIDED:
+            lines.append(f"      {_undecided_line(case)}")
     for cov in run.coverage:
         floor = f" (minimum {cov.minimum:.0%})" if cov.minimum is not None else ""
         state = "" if cov.ok else " BELOW MINIMUM"
@@ -112,6 +124,9 @@ def render_markdown(run: TestRun) -> str:
                 out.append(f"- expected: {_side(case.difference.expected)}")
                 out.append(f"- actual: {_side(case.difference.actual)}")
             out += ["", "</details>"]
+    if run.undecided:
+        out += ["", "| undecided because | test cases |", "|---|---|"]
+        out += [f"| {cause} | {n} |" for cause, n in run.causes().items()]
     if run.coverage:
         out += ["", "| coverage | score | minimum | not covered |", "|---|---|---|---|"]
         for cov in run.coverage:
@@ -137,22 +152,27 @@ def render_json(run: TestRun) -> str:
 
 def render_junit(run: TestRun) -> str:
     """One ``<testsuite>`` of the run, one ``<testcase>`` per test case; a test that could not run
-    is an ``<error>``, never ``<skipped>``."""
+    is an ``<error>``, never ``<skipped>``; an undecided one is ``<skipped>`` with its causes
+    (a ``<failure>`` where the run requires decided tests)."""
     s = run.summary()
     suite = ET.Element(
         "testsuite",
         {
             "name": f"cxops test {run.target}",
             "tests": str(s["total"]),
-            "failures": str(s["failed"]),
+            "failures": str(s["failed"] + (s["undecided"] if run.require_decided else 0)),
             "errors": str(s["errors"]),
-            "skipped": "0",
+            "skipped": str(0 if run.require_decided else s["undecided"]),
             "timestamp": run.created_at,
         },
     )
     for case in run.cases:
         element = ET.SubElement(suite, "testcase", {"classname": run.agent, "name": case.name})
         if case.ok:
+            continue
+        if case.outcome == UNDECIDED:
+            tag = "failure" if run.require_decided else "skipped"
+            ET.SubElement(element, tag, {"message": _undecided_line(case)})
             continue
         detail = list(difference_lines(case.difference)) if case.difference is not None else []
         message = case.error or (detail[0] if detail else "failed")

@@ -81,12 +81,13 @@ _CONTEXT_TOKENS = 12  # tokens: six words and the spaces between them
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
-def word_diff(before: Any, after: Any) -> str | None:
+def word_diff(before: Any, after: Any, min_length: int = WORD_DIFF_MIN) -> str | None:
     """``before`` -> ``after`` as one text with ``[-old-]{+new+}`` around the changed words and
-    long unchanged runs cut to ``…``; None where that says no less than the two whole values."""
+    long unchanged runs cut to ``…``; None where that says no less than the two whole values
+    (or either is shorter than ``min_length``)."""
     if not (isinstance(before, str) and isinstance(after, str)):
         return None
-    if min(len(before), len(after)) < WORD_DIFF_MIN:
+    if min(len(before), len(after)) < min_length:
         return None
     a, b = _TOKENS.findall(before), _TOKENS.findall(after)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)

@@ -11,7 +11,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError
+from cxops.errors import ConfigError, Location, ValidationError
+
+# The mode git records for a symbolic link (gitformat-index: "binary 1010, symbolic link").
+_LINK_MODE = "120000"
 
 
 def _git(root: Path, *args: str, data: bytes | None = None) -> bytes:
@@ -61,8 +64,11 @@ def _listing(root: Path, ref: str, prefix: str) -> list[tuple[str, str]]:
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        _, kind, sha = meta.split()
+        mode, kind, sha = meta.split()
         if kind == "blob" and path.startswith(prefix):
+            if mode == _LINK_MODE:
+                # git stores a link as a blob of its target's path: never read as the file.
+                raise ValidationError("is a symbolic link", Location(f"git:{ref}:{path}"))
             entries.append((path[len(prefix) :], sha))
     return entries
 
@@ -162,3 +168,19 @@ def current_branch(root: Path) -> str:
             f"{root}: no branch is checked out (detached HEAD, or not a git repository); give --branch NAME"
         ) from None
     return name
+
+
+def changed_paths(root: Path, since: str) -> list[str]:
+    """Paths (relative to ``root``, ``/``-separated) that differ between the merge base of
+    ``since`` and HEAD and the work tree, untracked files included: what a branch changed, as
+    a pull request shows it, plus what is not committed yet. A rename counts both paths."""
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}")
+    except ConfigError:
+        raise ConfigError(f"--since {since}: no such commit here (in CI, fetch it first)") from None
+    listed = _git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", "--merge-base", since)
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    paths = {
+        raw.decode("utf-8", "surrogateescape") for raw in (listed + b"\0" + untracked).split(b"\0") if raw
+    }
+    return sorted(paths)

@@ -7,6 +7,7 @@ holds it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,15 @@ from cxops.repo.filesync import SyncResult, sync_folder
 AGENT_FILE = "agent.yaml"
 SETTINGS_FILE = "generative-settings.yaml"
 SCHEMA_FILE = "schema.yaml"
-FLAT_KINDS = (K.ROUTE_GROUP, K.INTENT, K.ENTITY_TYPE, K.WEBHOOK, K.TEST_CASE, K.GENERATOR)
+FLAT_KINDS = (
+    K.ROUTE_GROUP,
+    K.INTENT,
+    K.ENTITY_TYPE,
+    K.WEBHOOK,
+    K.TEST_CASE,
+    K.PLAYBOOK_TEST_CASE,
+    K.GENERATOR,
+)
 
 
 def _yaml(body: Any) -> bytes:
@@ -220,18 +229,38 @@ def _ordered_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(spec.items(), key=lambda kv: order.get(kv[0], 10**9)))
 
 
-def tree_bytes(agent_dir: Path) -> dict[str, bytes]:
-    """The files of ``agents/<agent>/`` on disk, by path relative to it (dot files left out)."""
+def tree_bytes(agent_dir: Path, base: str | None = None) -> dict[str, bytes]:
+    """The files of ``agents/<agent>/`` on disk, by path relative to it (dot files left out).
+
+    A symbolic link (to a file or a folder) or any other non-regular file is refused before
+    anything is read: a link in a pull request could pull any file of the CI runner (its
+    environment, a key) into validate's output, the package, the plan comment and the live agent.
+    ``base`` names the folder in messages (default: ``agent_dir`` itself).
+    """
     if not agent_dir.is_dir():
         raise ValidationError("no such agent folder", Location(str(agent_dir)))
-    return {
-        p.relative_to(agent_dir).as_posix(): p.read_bytes()
-        for p in sorted(agent_dir.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(agent_dir).parts)
-    }
+    shown = base if base is not None else agent_dir.as_posix()
+    files: dict[str, bytes] = {}
+    pending = [("", agent_dir)]
+    while pending:
+        prefix, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith("."):
+                    continue
+                rel = prefix + entry.name
+                if entry.is_symlink():
+                    raise ValidationError("is a symbolic link", Location(f"{shown}/{rel}"))
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((rel + "/", Path(entry.path)))
+                elif entry.is_file(follow_symlinks=False):
+                    files[rel] = Path(entry.path).read_bytes()
+                else:
+                    raise ValidationError("is not a regular file", Location(f"{shown}/{rel}"))
+    return dict(sorted(files.items()))
 
 
 def read_tree(agent_dir: Path, base: str | None = None) -> Snapshot:
     """Read ``agents/<agent>/`` from disk."""
-    files = tree_bytes(agent_dir)
-    return snapshot_from_tree(files, base if base is not None else agent_dir.as_posix())
+    shown = base if base is not None else agent_dir.as_posix()
+    return snapshot_from_tree(tree_bytes(agent_dir, shown), shown)

@@ -27,6 +27,11 @@ required; ``key: null`` counts as absent for every optional key):
     how many approvals a plan needs. Default 1 on a protected stage, 0 otherwise; a protected
     stage needs at least 1 (a protected stage that anyone can apply alone protects nothing).
     On an unprotected stage the number is kept but nothing enforces it.
+``approvals``
+    ``{signed: false}`` lets a protected stage count approvals that carry no signature when
+    ``CXOPS_APPROVAL_KEY`` is not set where apply runs; without it such a stage refuses to apply
+    unsigned (anyone who can edit a plan file could write an approval into it). ``cxops init``
+    never writes it; plan and apply say so when it is in effect.
 ``source``
     the stage ``cxops promote`` copies from. Checked across stages by :func:`check_sources`:
     it must exist, deploy the same agent, and not lead back to this stage.
@@ -66,7 +71,9 @@ required; ``key: null`` counts as absent for every optional key):
     state), or a mapping ``{required: true|false, on: STAGE}``: with ``on``, the result must
     come from a live run on that stage (e.g. prd needs the tests to have passed on stg with
     the same content). ``on`` must name another stage that deploys the same agent
-    (:func:`check_sources` checks that across stages).
+    (:func:`check_sources` checks that across stages). ``undecided: allow`` lets a result
+    whose offline run left tests undecided (docs/test-results.md) pass; default ``fail``
+    (a live run decides every test).
 ``environment``
     the display name of a CX environment of the agent (whose draft another stage edits): the
     stage is that environment, pointing at flow versions (:mod:`cxops.workflows.envstage`).
@@ -98,9 +105,12 @@ __all__ = [
     "STAGES_DIR",
     "Stage",
     "check_sources",
+    "find_stage",
     "load_stage",
     "load_stages",
     "parse_stage",
+    "qualify",
+    "resolve_name",
     "resolve_secret",
     "stage_file",
 ]
@@ -126,6 +136,8 @@ SINGLETON_KEYS = ("agent", "generative-settings")
 
 _STAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _AGENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# A stage of a repository of several agents: AGENT/STAGE, the file environments/AGENT/STAGE.yaml.
+_QUALIFIED = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([a-z0-9][a-z0-9_-]*)$")
 _PROJECT_ID = re.compile(r"^(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # Multi-regions are letters only; a plain word other than these is more likely a typo of
 # "global" than a location, so it is refused rather than sent to a host that does not exist.
@@ -148,6 +160,7 @@ _TOP_KEYS = (
     "agent_display_name",
     "protected",
     "approvals_required",
+    "approvals",
     "source",
     "overrides",
     "secrets",
@@ -167,7 +180,7 @@ DEFAULT_ENV_PREFIX = "CXOPS_"
 # The CI system's and the cloud SDK's own variables (tokens, OIDC request credentials): never
 # a secret source, whatever prefix a stage declares.
 CI_ENV_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "GOOGLE_", "CLOUDSDK_")
-_TESTS_KEYS = ("required", "on")
+_TESTS_KEYS = ("required", "on", "undecided")
 _RATE_KEYS = ("reads_per_minute", "writes_per_minute")
 _SOURCE_FORMS = "env:VARIABLE or file:PATH"
 
@@ -190,6 +203,7 @@ class Stage:
     agent_display_name: str | None = None
     protected: bool = False
     approvals_required: int = 0
+    approvals_signed: bool = True  # False only where the file says approvals: {signed: false}
     source: str | None = None
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -198,6 +212,8 @@ class Stage:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     tests_required: bool = False
     tests_on: str | None = None
+    # tests.undecided: "allow" lets an offline result with undecided tests pass the gate.
+    tests_allow_undecided: bool = False
     preview: bool = False
     versions: str | None = None
     environment: str | None = None
@@ -249,7 +265,23 @@ class Stage:
 
 
 def is_stage_name(name: str) -> bool:
-    return bool(_STAGE_NAME.match(name))
+    """A stage name as a command line gives it: ``stg``, or ``AGENT/STAGE``."""
+    return bool(_STAGE_NAME.match(name) or _QUALIFIED.match(name))
+
+
+def agent_of_name(name: str) -> str | None:
+    """The agent a qualified stage name (``pizza/stg``) belongs to; None for a bare one."""
+    match = _QUALIFIED.match(name)
+    return match.group(1) if match else None
+
+
+def qualify(name: str, owner: str) -> str:
+    """``name`` as a stage file of stage ``owner`` writes it (``source: dev``), read from that
+    stage: a bare name in ``environments/pizza/stg.yaml`` is ``pizza/dev``, the stage beside it."""
+    agent = agent_of_name(owner)
+    if agent is None or "/" in name:
+        return name
+    return f"{agent}/{name}"
 
 
 def stage_file(name: str) -> str:
@@ -258,11 +290,29 @@ def stage_file(name: str) -> str:
 
 
 def _stage_names(root: Path, strict: bool) -> list[str]:
-    """Stems of the stage files in ``environments/``, sorted; ``strict`` refuses misnamed ones
+    """The stages under ``environments/``, sorted: ``STAGE`` for ``environments/STAGE.yaml`` and
+    ``AGENT/STAGE`` for ``environments/AGENT/STAGE.yaml``; ``strict`` refuses misnamed ones
     (loading one stage should not fail over a stray file next to it)."""
     folder = root / STAGES_DIR
     if not folder.is_dir():
         return []
+    names = _files_in(folder, STAGES_DIR, strict)
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir() or entry.is_symlink():
+            continue
+        if not _AGENT_NAME.match(entry.name):
+            if strict:
+                raise ConfigError(
+                    f"{entry.name!r} is not an agent name, so this folder holds no stages: use lowercase"
+                    " letters, digits, '.', '-' and '_'",
+                    Location(f"{STAGES_DIR}/{entry.name}/"),
+                )
+            continue
+        names += [f"{entry.name}/{n}" for n in _files_in(entry, f"{STAGES_DIR}/{entry.name}", strict)]
+    return sorted(names)
+
+
+def _files_in(folder: Path, shown: str, strict: bool) -> list[str]:
     names = []
     for entry in sorted(folder.iterdir()):
         # Hidden files (.gitkeep, editor swap files) are not stages.
@@ -276,10 +326,10 @@ def _stage_names(root: Path, strict: bool) -> list[str]:
             # Silently skipping it would leave a stage the user wrote out of every check.
             raise ConfigError(
                 f"stage files end in .yaml: rename it to {entry.stem}.yaml",
-                Location(f"{STAGES_DIR}/{entry.name}"),
+                Location(f"{shown}/{entry.name}"),
             )
         if not _STAGE_NAME.match(entry.stem):
-            raise ConfigError(_bad_stage_name(entry.stem), Location(f"{STAGES_DIR}/{entry.name}"))
+            raise ConfigError(_bad_stage_name(entry.stem), Location(f"{shown}/{entry.name}"))
         names.append(entry.stem)
     return names
 
@@ -297,16 +347,17 @@ def load_stage(root: Path, name: str) -> Stage:
     Checks everything one file can show; whether ``source`` names a real stage is for
     :func:`check_sources` (which :func:`load_stages` runs).
     """
-    file = stage_file(name)
-    if not _STAGE_NAME.match(name):
+    if not is_stage_name(name):
         # The name came from a command line, not a file: no file to point at.
         raise ConfigError(_bad_stage_name(name))
     names = _stage_names(root, strict=False)
+    name = resolve_name(name, names)
+    file = stage_file(name)
     # Matching the listing, not just opening the path, keeps a case-insensitive file system
     # from loading STG.yaml as "stg".
     if name not in names:
         if (root / STAGES_DIR / f"{name}.yml").is_file():
-            known = f"stage files end in .yaml: rename {name}.yml to {name}.yaml"
+            known = f"stage files end in .yaml: rename {name.rsplit('/', 1)[-1]}.yml to {name.rsplit('/', 1)[-1]}.yaml"
         elif not (root / STAGES_DIR).is_dir():
             known = f"there is no {STAGES_DIR}/ folder in {root}"
         elif names:
@@ -314,6 +365,9 @@ def load_stage(root: Path, name: str) -> Stage:
         else:
             known = f"there are no stages in {STAGES_DIR}/"
         raise ConfigError(f"no such stage; {known}", Location(file))
+    if not _inside((root / file).resolve(), root.resolve()):
+        # A link out of the repository would read whatever the runner holds there.
+        raise ConfigError("is a symbolic link out of the repository", Location(file))
     try:
         data = (root / file).read_bytes()
     except OSError as error:
@@ -324,6 +378,34 @@ def load_stage(root: Path, name: str) -> Stage:
         line = data.count(b"\n", 0, error.start) + 1
         raise ConfigError("is not UTF-8 text: save it as UTF-8", Location(file, line)) from None
     return parse_stage(text, name, file, root)
+
+
+def resolve_name(name: str, names: Sequence[str]) -> str:
+    """The stage a command line's ``name`` means among the repository's ``names``.
+
+    ``AGENT/STAGE`` means itself. A bare ``STAGE`` means ``environments/STAGE.yaml`` where that
+    file exists (a one-agent repository, and the older layout, keep working); else the one
+    agent folder that has it; where several have it, it is ambiguous and the error lists them."""
+    if "/" in name or name in names:
+        return name
+    nested = [n for n in names if n.rsplit("/", 1)[-1] == name and "/" in n]
+    if len(nested) == 1:
+        return nested[0]
+    if len(nested) > 1:
+        raise ConfigError(
+            f"stage {name!r} is ambiguous: several agents have one ({', '.join(nested)}); name it as AGENT/STAGE"
+        )
+    return name
+
+
+def find_stage(root: Path, name: str) -> str | None:
+    """The stage ``name`` (a command line's ``stg`` or ``pizza/stg``) means, when the repository
+    has it; None when it has none by that name (the caller may read ``name`` as a path)."""
+    if not is_stage_name(name):
+        return None
+    names = _stage_names(root, strict=False)
+    resolved = resolve_name(name, names)
+    return resolved if resolved in names else None
 
 
 def load_stages(root: Path) -> dict[str, Stage]:
@@ -625,7 +707,7 @@ class _Reader:
 
     def source(self, value: Any) -> str:
         text = self.text(("source",), value, "a stage name")
-        if not _STAGE_NAME.match(text):
+        if not is_stage_name(text):
             self.fail(("source",), _bad_stage_name(text))
         return text
 
@@ -644,9 +726,9 @@ class _Reader:
             limits[key] = limit
         return RateLimits(**limits)
 
-    def tests(self, value: Any, stage: str) -> tuple[bool, str | None]:
+    def tests(self, value: Any, stage: str) -> tuple[bool, str | None, bool]:
         if value == "required":
-            return True, None
+            return True, None, False
         if not isinstance(value, dict):
             self.fail(
                 ("tests",),
@@ -659,13 +741,17 @@ class _Reader:
         on = value.get("on")
         if on is not None:
             on = self.text(("tests", "on"), on, "a stage name")
-            if not _STAGE_NAME.match(on):
+            if not is_stage_name(on):
                 self.fail(("tests", "on"), _bad_stage_name(on))
+            on = qualify(on, stage)
             if on == stage:
                 self.fail(
                     ("tests", "on"), "names this stage: a live run here tests what is live, not the plan"
                 )
-        return required, on
+        undecided = value.get("undecided", "fail")
+        if undecided not in ("allow", "fail"):
+            self.fail(("tests", "undecided"), f"must be allow or fail, not {undecided!r}")
+        return required, on, undecided == "allow"
 
     def overrides(self, value: Any) -> dict[str, dict[str, Any]]:
         data = self.mapping(("overrides",), value, "resource keys to field values")
@@ -778,10 +864,18 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
     def get(key: str) -> Any:
         return data.get(key)
 
-    for key in ("agent", "project"):
+    folder_agent = agent_of_name(name)
+    for key in ("project",) if folder_agent else ("agent", "project"):
         if get(key) is None:
             reader.missing(data, key, "is required")
-    agent = reader.agent(get("agent"))
+    # In environments/AGENT/STAGE.yaml the folder names the agent; `agent:` may repeat it.
+    agent = reader.agent(get("agent")) if get("agent") is not None or folder_agent is None else folder_agent
+    if folder_agent is not None and agent != folder_agent:
+        reader.fail(
+            ("agent",),
+            f"this file is in environments/{folder_agent}/, the stages of agent {folder_agent!r}:"
+            f" write agent: {folder_agent}, or move the file to environments/{agent}/",
+        )
     project = reader.project(get("project"))
     location = "global" if get("location") is None else reader.location(get("location"))
     agent_id = None if get("agent_id") is None else reader.agent_id(get("agent_id"))
@@ -801,7 +895,13 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         approvals = reader.count(("approvals_required",), get("approvals_required"))
         if protected and approvals < 1:
             reader.fail(("approvals_required",), "must be at least 1 on a protected stage")
-    source = None if get("source") is None else reader.source(get("source"))
+    signed = True
+    if get("approvals") is not None:
+        settings = reader.mapping(("approvals",), get("approvals"), "approval settings ({signed: false})")
+        reader.known_keys(("approvals",), settings, ("signed",))
+        if settings.get("signed") is not None:
+            signed = reader.boolean(("approvals", "signed"), settings["signed"])
+    source = None if get("source") is None else qualify(reader.source(get("source")), name)
     overrides = reader.overrides(get("overrides"))
     env_prefix = (
         DEFAULT_ENV_PREFIX
@@ -816,7 +916,9 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
             reader.fail(("secrets", placeholder), refusal)
     reader.placeholders_listed(overrides, secrets)
     rate_limits = reader.rate_limits(get("rate_limits"))
-    tests_required, tests_on = (False, None) if get("tests") is None else reader.tests(get("tests"), name)
+    tests_required, tests_on, tests_allow_undecided = (
+        (False, None, False) if get("tests") is None else reader.tests(get("tests"), name)
+    )
     preview = False if get("preview") is None else reader.boolean(("preview",), get("preview"))
     if preview:
         reader.preview(agent_id, display_name, protected)
@@ -843,6 +945,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         agent_display_name=display_name,
         protected=protected,
         approvals_required=approvals,
+        approvals_signed=signed,
         source=source,
         overrides=overrides,
         secrets=secrets,
@@ -851,6 +954,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         rate_limits=rate_limits,
         tests_required=tests_required,
         tests_on=tests_on,
+        tests_allow_undecided=tests_allow_undecided,
         preview=preview,
         versions=versions,
         environment=environment,

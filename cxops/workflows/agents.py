@@ -7,10 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError, CxopsError, Location
+from cxops.errors import ConfigError, CxopsError, Location, ValidationError
 from cxops.model import progress, secrets
 from cxops.model.snapshot import Snapshot
-from cxops.package.files import read_package, write_zip_file
+from cxops.package.files import in_export_folder, read_package, write_zip_file
 from cxops.package.reader import ImportReport, snapshot_from_package
 from cxops.package.writer import package_files
 from cxops.repo.filesync import SyncResult
@@ -53,14 +53,28 @@ def _other_agent(existing: Snapshot, incoming: Snapshot) -> str | None:
     return None
 
 
-def import_package(root: Path, source: Path, agent: str, *, force: bool = False) -> ImportOutcome:
+def import_package(
+    root: Path, source: Path, agent: str, *, force: bool = False, skip_unknown_files: bool = False
+) -> ImportOutcome:
     """A JSON package (zip or folder) -> ``agents/<agent>/``. Nothing is written on error, nor
-    over a tree that holds another agent (unless ``force``): that would silently replace it."""
+    over a tree that holds another agent (unless ``force``): that would silently replace it,
+    nor when a file of the export has no place in the tree (unless ``skip_unknown_files``):
+    its content would be gone from every package made from the tree (SPEC §2 rule 8)."""
     target = agent_dir(root, agent)
     if not source.exists():
         raise ConfigError("no such file or folder", Location(str(source)))
+    outside: list[str] = []
     with progress.step(f"reading the package {source.name}"):
-        snapshot, report = snapshot_from_package(read_package(source))
+        snapshot, report = snapshot_from_package(read_package(source, outside))
+    # Files beside the export (a repository's README.md, .github/) are not the export's.
+    report.ignored = sorted({*report.ignored, *(p for p in outside if in_export_folder(p))})
+    if report.ignored and not skip_unknown_files:
+        more = f" (and {len(report.ignored) - 1} more)" if len(report.ignored) > 1 else ""
+        raise ValidationError(
+            f"a file of the export that cxops cannot place in the tree{more}; nothing was "
+            "imported (--skip-unknown-files imports the rest without it)",
+            Location(report.ignored[0]),
+        )
     if not force and (target / "agent.yaml").is_file():
         try:
             existing: Snapshot | None = read_tree(target, base=f"agents/{agent}")

@@ -9,6 +9,7 @@ names are unique per parent, and a create whose answer was lost is found again b
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,12 @@ from cxops.core import gate, marker
 from cxops.core.diff import compare
 from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, secret_hash, start_flow
 from cxops.cx import CxSession
-from cxops.cx import desired as api
 from cxops.cx.bootstrap import SessionWriter
 from cxops.cx.names import LiveNames
 from cxops.errors import ApiError, CxopsError, GateError
 from cxops.model import progress, secrets
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot
+from cxops.package import desired as api
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.stage.config import Stage, load_stage
@@ -66,7 +67,7 @@ def apply_file(
     plan, data = load_plan(plan_path)
     stage = load_stage(root, plan.stage)
     gate.check_integrity(plan, data, stage)
-    gate.check_approvals(plan, stage)
+    gate.check_approvals(plan, stage, dt.datetime.now(dt.timezone.utc))
     return run(
         root,
         stage,

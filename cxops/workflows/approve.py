@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from cxops.core.approvals import approval_key, signature
+from cxops.core.approvals import approval_key, has_control, identity, signature
 from cxops.core.plan import Approval, approval_data, hash_of_data, load_plan
 from cxops.errors import GateError
 from cxops.repo.atomicfile import write_atomic
@@ -26,7 +26,9 @@ def approve(path: Path, reviewer: str, comment: str = "") -> Approval:
     reviewer = reviewer.strip()
     if not reviewer:
         raise GateError("--reviewer must name someone")
-    if reviewer == plan.author:
+    if has_control(reviewer):
+        raise GateError("--reviewer holds a control or invisible character; write the name as text")
+    if identity(reviewer) == identity(plan.author):
         raise GateError(f"{reviewer} made this plan; the author's approval does not count")
     approval = Approval(reviewer=reviewer, time=now(), plan_hash=plan.hash, comment=comment)
     key = approval_key()

@@ -42,16 +42,21 @@ def _locate(root: Path, origin: str, problem: Problem, cache: dict[str, yamlio.P
     return Location(origin, line, problem.field or None)
 
 
-def check_agent(root: Path, agent: str) -> list[Finding]:
-    """Every problem of ``agents/<agent>/``; an unreadable file is one finding."""
+def check_agent(root: Path, agent: str, carried: list[Finding] | None = None) -> list[Finding]:
+    """Every problem of ``agents/<agent>/``; an unreadable file is one finding. The keys carried
+    as CX exported them, without a schema (notes, not problems), go to ``carried`` when given."""
     folder = agent_dir(root, agent)
     findings = _name_collisions(root, folder)
     try:
         snapshot = read_tree(folder, base=f"agents/{agent}")
     except CxopsError as bad:
         return [*findings, Finding(bad.location or Location(f"agents/{agent}"), bad.message)]
+    notes: list[Problem] = []
     with gc_paused():  # as for lint: many new containers, none cyclic, beside a large snapshot
-        return findings + locate(root, snapshot, validate(snapshot), f"agents/{agent}")
+        problems = validate(snapshot, notes)
+        if carried is not None:
+            carried += locate(root, snapshot, notes, f"agents/{agent}")
+        return findings + locate(root, snapshot, problems, f"agents/{agent}")
 
 
 def require_valid(root: Path, agent: str, what: str) -> None:
@@ -110,13 +115,15 @@ def check_stages(root: Path, agents: list[str]) -> list[Finding]:
         return []
     findings: list[Finding] = []
     stages = {}
-    for path in sorted(folder.glob("*.y*ml")):
-        if path.name.startswith("."):
+    # environments/STAGE.yaml, and environments/AGENT/STAGE.yaml in a repository of several agents.
+    for path in sorted(folder.glob("*.y*ml")) + sorted(folder.glob("*/*.y*ml")):
+        if path.name.startswith(".") or path.parent.name.startswith("."):
             continue
+        name = path.stem if path.parent == folder else f"{path.parent.name}/{path.stem}"
         try:
-            stages[path.stem] = load_stage(root, path.stem)
+            stages[name] = load_stage(root, name)
         except CxopsError as bad:
-            findings.append(Finding(bad.location or Location(stage_file(path.stem)), bad.message))
+            findings.append(Finding(bad.location or Location(stage_file(name)), bad.message))
     try:
         check_sources(stages)
     except CxopsError as bad:

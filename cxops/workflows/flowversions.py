@@ -10,7 +10,7 @@ from cxops.core.envplan import content_of, flow_contents
 from cxops.core.plan import Plan
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
-from cxops.cx.versions import FlowVersion
+from cxops.model.flowversion import FlowVersion
 from cxops.model.snapshot import Snapshot
 from cxops.stage.config import load_stage
 from cxops.workflows.live import agent_name, open_session

@@ -16,7 +16,7 @@ so a refusal leaves the repository as it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,6 +29,7 @@ from cxops.stage.config import STAGES_DIR, parse_stage
 
 __all__ = [
     "DEFAULT_AGENT",
+    "FLEET_TARGETS",
     "GITATTRIBUTES",
     "MERGE_ATTRIBUTE",
     "MERGE_CONFIG",
@@ -57,13 +58,25 @@ TARGETS: Mapping[str, str] = {
 """Each file ``init`` writes (relative to the repo root) -> its template under ``cxops/templates/``.
 Template paths avoid dot folders, which package-data globs skip."""
 
+FLEET_TARGETS: Mapping[str, str] = {
+    ".github/actions/cxops/action.yml": "github/actions/cxops/action.yml",
+    ".github/workflows/cxops-pr.yml": "github/fleet/cxops-pr.yml",
+    ".github/workflows/cxops-pr-agent.yml": "github/fleet/cxops-pr-agent.yml",
+    ".github/workflows/cxops-deploy.yml": "github/fleet/cxops-deploy.yml",
+    ".github/workflows/cxops-deploy-agent.yml": "github/fleet/cxops-deploy-agent.yml",
+    CONFIG_FILE: "cxops.yaml",
+}
+"""What ``init`` writes besides each agent's ``environments/<agent>/{dev,stg,prd}.yaml`` in a
+repository of several agents: workflows that run ``cxops changed`` and fan out, one matrix job
+(a call of the ``-agent`` workflow) per agent touched."""
+
 AGENTS_DIR = "agents"
 KEEP = f"{AGENTS_DIR}/.gitkeep"
 
 GITATTRIBUTES = ".gitattributes"
 MERGE_ATTRIBUTE = f"{AGENTS_DIR}/**/*.yaml merge=cxops"
 """Routes agent-tree files to ``cxops merge-driver``; git also needs the ``merge.cxops.*`` config
-(README, "Working as a team"), which a repository cannot carry for its clones."""
+(docs/team.md), which a repository cannot carry for its clones."""
 MERGE_CONFIG = (
     'git config merge.cxops.name "cxops structural merge of agent files"',
     'git config merge.cxops.driver "cxops merge-driver %O %A %B %P"',
@@ -87,6 +100,8 @@ class InitResult:
     agent: str
     written: tuple[str, ...]
     overwritten: tuple[str, ...]
+    agents: tuple[str, ...] = ()
+    fleet: bool = False  # stages in environments/<agent>/, workflows that fan out over agents
 
 
 def default_agent(root: Path) -> str:
@@ -143,8 +158,46 @@ def _appended(path: Path, lines: tuple[str, ...]) -> str | None:
     return existing + separator + "".join(f"{line}\n" for line in missing)
 
 
-def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> InitResult:
-    """Scaffold the repository at ``root`` for ``agent`` (default: :func:`default_agent`).
+def _checked_agent(agent: str) -> str:
+    if not _AGENT_NAME.fullmatch(agent):
+        raise ConfigError(
+            f"--agent {agent!r} is not an agent name: use lowercase letters, digits, '.', '-' and '_',"
+            " starting with a letter or digit"
+        )
+    return agent
+
+
+def _fleet_agents(root: Path) -> list[str]:
+    """The agents with a stage folder ``environments/<agent>/`` already (a repository of several)."""
+    folder = root / STAGES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and _AGENT_NAME.fullmatch(p.name) and any(p.glob("*.yaml"))
+    )
+
+
+def _rendered(relative: str, template: str, values: Mapping[str, str]) -> str:
+    text = render(_template(template), values)
+    # A template that does not load would hand the user a broken repo: that is a bug here.
+    try:
+        if relative.startswith(f"{STAGES_DIR}/"):
+            parse_stage(text, relative.removeprefix(f"{STAGES_DIR}/").removesuffix(".yaml"), relative)
+        elif relative == CONFIG_FILE:
+            parse_config(text, CONFIG_FILE)
+    except CxopsError as error:
+        raise AssertionError(f"template {relative} does not load: {error}") from error
+    return text
+
+
+def init_repo(root: Path, agent: str | Sequence[str] | None = None, *, force: bool = False) -> InitResult:
+    """Scaffold the repository at ``root`` for ``agent`` (default: :func:`default_agent`), or for
+    several agents: their stages in ``environments/<agent>/`` and workflows that fan out over the
+    agents a change touches (:data:`FLEET_TARGETS`). Run again with another agent, it adds that
+    agent's stages to a repository of several, leaving alone the shared files that are already
+    as it would write them.
 
     Refuses with a :class:`ConfigError` naming the first target that exists (unless ``force``)
     or cannot be written, before writing anything.
@@ -153,30 +206,41 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
         raise ConfigError(
             "is a file, not a folder: --root names the repository's folder", Location(str(root))
         )
-    agent = default_agent(root) if agent is None else agent
-    if not _AGENT_NAME.fullmatch(agent):
-        raise ConfigError(
-            f"--agent {agent!r} is not an agent name: use lowercase letters, digits, '.', '-' and '_',"
-            " starting with a letter or digit"
+    if agent is None:
+        agents = [default_agent(root)]
+    else:
+        agents = [agent] if isinstance(agent, str) else list(dict.fromkeys(agent))
+    agents = [_checked_agent(a) for a in agents]
+    existing = _fleet_agents(root)
+    fleet = len(agents) > 1 or bool(existing)
+    if fleet:
+        flat = (
+            sorted(p.name for p in (root / STAGES_DIR).glob("*.yaml")) if (root / STAGES_DIR).is_dir() else []
         )
-    values = {"agent": agent, "version": __version__}
-    files = {relative: render(_template(template), values) for relative, template in TARGETS.items()}
-    for stage in STAGES:
-        relative = f"{STAGES_DIR}/{stage}.yaml"
-        # A template that does not load would hand the user a broken repo: that is a bug here.
-        try:
-            parse_stage(files[relative], stage, relative)
-        except CxopsError as error:
-            raise AssertionError(f"template {relative} does not load: {error}") from error
-    try:
-        parse_config(files[CONFIG_FILE], CONFIG_FILE)
-    except CxopsError as error:
-        raise AssertionError(f"template {CONFIG_FILE} does not load: {error}") from error
-    agents = root / AGENTS_DIR
-    if not agents.is_dir() or not any(agents.iterdir()):
+        if flat:
+            raise ConfigError(
+                f"{STAGES_DIR}/ holds one agent's stages ({', '.join(flat)}): move them to"
+                f" {STAGES_DIR}/<agent>/ before adding another agent"
+            )
+        files: dict[str, str] = {}
+        for name in agents:
+            values = {"agent": name, "version": __version__, "stages": f"{STAGES_DIR}/{name}"}
+            for stage in STAGES:
+                relative = f"{STAGES_DIR}/{name}/{stage}.yaml"
+                files[relative] = _rendered(relative, f"environments/{stage}.yaml", values)
+        shared = {"agent": agents[0], "version": __version__, "stages": STAGES_DIR}
+        for relative, template in FLEET_TARGETS.items():
+            files[relative] = _rendered(relative, template, shared)
+    else:
+        values = {"agent": agents[0], "version": __version__, "stages": STAGES_DIR}
+        files = {relative: _rendered(relative, template, values) for relative, template in TARGETS.items()}
+    trees = root / AGENTS_DIR
+    if not trees.is_dir() or not any(trees.iterdir()):
         files = {KEEP: "", **files}
 
-    for relative in files:
+    # Adding an agent to a repository of several: the shared files are there already, the same.
+    unchanged = {r for r, text in files.items() if fleet and _same(root / r, text)}
+    for relative in [r for r in files if r not in unchanged]:
         why = _obstacle(root, relative, force)
         if why is not None:
             raise ConfigError(why)
@@ -190,10 +254,26 @@ def init_repo(root: Path, agent: str | None = None, *, force: bool = False) -> I
     written: list[str] = []
     overwritten: list[str] = []
     for relative, text in files.items():
+        if relative in unchanged:
+            continue
         path = root / relative
         existed = path.exists() or path.is_symlink()
         write_atomic(path, text.encode("utf-8"), parents=True)
         written.append(relative)
         if existed:
             overwritten.append(relative)
-    return InitResult(root=root, agent=agent, written=tuple(written), overwritten=tuple(overwritten))
+    return InitResult(
+        root=root,
+        agent=agents[0],
+        written=tuple(written),
+        overwritten=tuple(overwritten),
+        agents=tuple(agents),
+        fleet=fleet,
+    )
+
+
+def _same(path: Path, text: str) -> bool:
+    try:
+        return path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False

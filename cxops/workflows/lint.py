@@ -44,6 +44,8 @@ class LintResult:
 
 def load_config(root: Path) -> LintConfig:
     path = root / CONFIG_FILE
+    if path.is_symlink() and root.resolve() not in path.resolve().parents:
+        raise ConfigError("is a symbolic link out of the repository", Location(CONFIG_FILE))
     return parse_config(path.read_text(encoding="utf-8") if path.is_file() else None, CONFIG_FILE)
 
 
@@ -111,7 +113,7 @@ def locate(
 
 def lint_agent(root: Path, agent: str, config: LintConfig) -> tuple[list[Located], int]:
     base = f"agents/{agent}"
-    files = tree_bytes(agent_dir(root, agent))
+    files = tree_bytes(agent_dir(root, agent), base)
     snapshot = snapshot_from_tree(files, base)
     texts = {f"{base}/{path}": data for path, data in files.items()}
     # The rules and locating make some 100,000 containers on an L agent, each allocation

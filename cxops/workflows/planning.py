@@ -34,7 +34,7 @@ from cxops.model.snapshot import Key, Snapshot
 from cxops.repo import gitsource
 from cxops.repo.tree import read_tree
 from cxops.stage import overrides
-from cxops.stage.config import Stage, load_stage, resolve_secret
+from cxops.stage.config import Stage, find_stage, load_stage, resolve_secret
 from cxops.workflows import backups, flowversions, watch
 from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
@@ -111,7 +111,7 @@ def desired_state(
         path = spec[len("backup:") :]
         snapshot = backups.load(root / path)
         source = {"kind": "backup", "path": path}
-    elif (root / "environments" / f"{spec}.yaml").is_file():
+    elif find_stage(root, spec) is not None:
         snapshot = read_content(root, load_stage(root, spec), Via.export, emulator_host, endpoint)[0].snapshot
         source = {"kind": "stage", "stage": spec}
     else:
@@ -143,7 +143,10 @@ def _comparable_each(raw: Snapshot, like: Snapshot | None) -> Snapshot:
     out = Snapshot()
     wanted = like.resources if like is not None else {}
     for key in list(raw.resources):
-        body = comparable(Snapshot(resources={key: raw.resources.pop(key)})).resources[key]
+        kept = comparable(Snapshot(resources={key: raw.resources.pop(key)})).resources
+        if key not in kept:
+            continue  # a kind no API call writes (K.PACKAGE_ONLY): never planned
+        body = kept[key]
         same = wanted.get(key)
         out.resources[key] = same if same is not None and same == body else body
     return out

@@ -17,12 +17,12 @@ from cxops.cx import CxSession
 from cxops.cx.agents import create_agent, delete_agent, list_agents
 from cxops.errors import ConfigError
 from cxops.model.snapshot import AGENT_KEY
-from cxops.repo import gitsource
+from cxops.repo import gitsource, yamlio
 from cxops.repo.tree import read_tree
 from cxops.stage import preview as pv
 from cxops.stage.config import Stage, load_stage, load_stages
 from cxops.workflows import apply
-from cxops.workflows.live import open_session
+from cxops.workflows.live import open_session, tree_path
 from cxops.workflows.planning import now, plan_for
 
 
@@ -142,6 +142,26 @@ def find_branch_agent(
     if not mine:
         raise ConfigError(f"branch {branch!r} has no preview agent in {stage.parent}; run cxops preview up")
     return mine[0]
+
+
+def pinned(
+    root: Path, stage: Stage, branch: str | None, emulator_host: str | None, endpoint: str | None
+) -> Stage:
+    """A stage as commands that read or run its agent see it: a preview stage pinned to the
+    branch's own agent (``branch``, default the branch checked out); any other as it is, where
+    ``branch`` is refused."""
+    if not stage.preview:
+        if branch is not None:
+            raise ConfigError(
+                "--branch is for preview stages (preview: true): this stage names one agent",
+                stage.location_of(("agent_id" if stage.agent_id else "agent_display_name",)),
+            )
+        return stage
+    branch = branch_or_current(root, branch)
+    agent = find_branch_agent(stage, branch, emulator_host, endpoint)
+    tree = tree_path(root, stage) / "agent.yaml"
+    tree_agent = yamlio.load(tree.read_text(encoding="utf-8"), str(tree)) if tree.is_file() else None
+    return branch_stage(stage, branch, agent, tree_agent if isinstance(tree_agent, dict) else None)
 
 
 def down(

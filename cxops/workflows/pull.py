@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxops.errors import ConfigError, CxopsError
+from cxops.errors import CxopsError
 from cxops.model import progress, secrets
 from cxops.model.exportonly import keep_export_only
 from cxops.model.snapshot import AGENT_KEY, Snapshot
-from cxops.repo import yamlio
 from cxops.repo.filesync import SyncResult
 from cxops.repo.tree import read_tree, write_tree
 from cxops.stage import overrides
 from cxops.stage.config import load_stage
 from cxops.stage.preview import LABEL
 from cxops.workflows.live import Via, read_content, tree_path
-from cxops.workflows.preview import branch_or_current, branch_stage, find_branch_agent
+from cxops.workflows.preview import pinned
 
 
 @dataclass(frozen=True)
@@ -47,24 +46,13 @@ def pull(
     branch: str | None = None,
 ) -> PullOutcome:
     """``branch``: for a preview stage, whose agent (default: the branch checked out)."""
-    stage = load_stage(root, stage_name)
-    if branch is not None and not stage.preview:
-        raise ConfigError(
-            "--branch is for preview stages (preview: true): this stage names one agent",
-            stage.location_of(("agent_id" if stage.agent_id else "agent_display_name",)),
-        )
-    if stage.preview:
-        branch = branch_or_current(root, branch)
-        agent = find_branch_agent(stage, branch, emulator_host, endpoint)
-        tree = tree_path(root, stage) / "agent.yaml"
-        tree_agent = yamlio.load(tree.read_text(encoding="utf-8"), str(tree)) if tree.is_file() else None
-        stage = branch_stage(stage, branch, agent, tree_agent if isinstance(tree_agent, dict) else None)
+    stage = pinned(root, load_stage(root, stage_name), branch, emulator_host, endpoint)
     live, kept = read_content(root, stage, via, emulator_host, endpoint)
     snapshot = live.snapshot
     if stage.preview:
         strip_label(snapshot)
         kept = [k for k in kept if k.key != AGENT_KEY or "description" not in k.where]
-    _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot)
+    _keep_what_the_api_cannot_show(tree_path(root, stage), snapshot, through_api=via is not Via.export)
     found = secrets.redact(snapshot)
     with progress.step(f"writing {len(snapshot.resources)} resources into agents/{stage.agent}/"):
         sync = write_tree(tree_path(root, stage), snapshot)
@@ -81,7 +69,7 @@ def pull(
     )
 
 
-def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
+def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot, *, through_api: bool) -> None:
     """The current tree's export-only content, which no API read returns (model/exportonly.py):
     without it a pull after an apply rewrites files nothing changed."""
     if not (folder / "agent.yaml").is_file():
@@ -90,7 +78,7 @@ def _keep_what_the_api_cannot_show(folder: Path, snapshot: Snapshot) -> None:
         current = read_tree(folder)
     except CxopsError:
         return  # a tree that does not read is replaced whole, as before
-    keep_export_only(snapshot, current)
+    keep_export_only(snapshot, current, through_api=through_api)
 
 
 def strip_label(snapshot: Snapshot) -> None:

@@ -13,7 +13,7 @@ from cxops.package.reader import snapshot_from_package
 from cxops.repo import gitsource
 from cxops.repo.tree import read_tree, snapshot_from_tree
 from cxops.stage import overrides
-from cxops.stage.config import is_stage_name, load_stage
+from cxops.stage.config import find_stage, is_stage_name, load_stage
 from cxops.workflows import backups
 from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
 
@@ -50,7 +50,7 @@ def load_source(
         snapshot = read_tree(candidate, base=spec)
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
         snapshot, _ = snapshot_from_package(read_package(candidate))
-    elif (root / "environments" / f"{spec}.yaml").is_file():
+    elif find_stage(root, spec) is not None:
         stage = load_stage(root, spec)
         if raw:
             with open_session(stage, emulator_host, endpoint) as session:
@@ -92,7 +92,7 @@ def unknown_source(root: Path, spec: str, kinds: str) -> ConfigError:
 
 def stage_tree(root: Path, spec: str) -> str:
     """The tree a stage deploys (``agents/<agent>``): what ``cxops diff STAGE`` compares with."""
-    if not (root / "environments" / f"{spec}.yaml").is_file():
+    if find_stage(root, spec) is None:
         raise ConfigError(f"{spec!r} is no stage (environments/{spec}.yaml): name both sides to compare")
     return f"agents/{load_stage(root, spec).agent}"
 

@@ -31,10 +31,11 @@ from cxops.package.files import write_zip
 from cxops.package.writer import package_files
 from cxops.repo.atomicfile import write_atomic
 from cxops.stage import overrides
-from cxops.stage.config import Stage, load_stage, load_stages
+from cxops.stage.config import Stage, find_stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
+from cxops.workflows.preview import pinned
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -47,18 +48,26 @@ class Options:
     coverage: bool = False
     minimums: Mapping[str, float] = field(default_factory=dict)
     validate: bool = False
+    # Offline: an undecided test fails the run too (live runs decide everything).
+    require_decided: bool = False
 
 
 def run_stage(
-    root: Path, stage_name: str, emulator_host: str | None, endpoint: str | None, options: Options
+    root: Path,
+    stage_name: str,
+    emulator_host: str | None,
+    endpoint: str | None,
+    options: Options,
+    branch: str | None = None,
 ) -> TestRun:
-    """The test cases of the stage's live agent, run there."""
-    stage = load_stage(root, stage_name)
+    """The test cases of the stage's live agent, run there (a preview stage: the branch's own
+    agent, ``branch`` defaulting to the one checked out)."""
+    stage = pinned(root, load_stage(root, stage_name), branch, emulator_host, endpoint)
     live, _ = read_content(root, stage, Via.export, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         agent = agent_name(session, stage)
         environment = _environment(session, agent, stage)
-        cases, coverage, validation = _execute(session, agent, environment, options)
+        cases, coverage, validation = _execute(session, agent, environment, options, offline=False)
     return _sign(
         TestRun(
             target=stage.name,
@@ -105,7 +114,7 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
     session = CxSession(ConnectionSettings(emulator_host=address))
     with session:
         agent = _restore(session, deployed)
-        cases, coverage, validation = _execute(session, agent, None, options)
+        cases, coverage, validation = _execute(session, agent, None, options, offline=True)
     return _sign(
         TestRun(
             target=spec,
@@ -119,6 +128,7 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             only=options.only,
             coverage=coverage,
             validation=validation,
+            require_decided=options.require_decided,
         )
     )
 
@@ -149,7 +159,7 @@ def _sign(run: TestRun) -> TestRun:
 
 
 def _stage(root: Path, spec: str) -> Stage | None:
-    if "/" in spec or ":" in spec or not (root / "environments" / f"{spec}.yaml").is_file():
+    if ":" in spec or find_stage(root, spec) is None:
         return None
     return load_stage(root, spec)
 
@@ -198,7 +208,7 @@ def _restore(session: CxSession, content: Snapshot) -> str:
 
 
 def _execute(
-    session: CxSession, agent: str, environment: str | None, options: Options
+    session: CxSession, agent: str, environment: str | None, options: Options, offline: bool
 ) -> tuple[tuple[tr.CaseResult, ...], tuple[tr.Coverage, ...], tuple[tr.Finding, ...]]:
     chosen = tr.select(api.list_test_cases(session, agent), options.tags, options.only)
     if not chosen:
@@ -225,7 +235,7 @@ def _execute(
             # Where that read fails the verdict stands; the failure is shown without its turns.
             with contextlib.suppress(ApiError):
                 results[case] = api.get_result(session, str(result["name"]))
-    cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing) for c in chosen)
+    cases = tuple(tr.case_result(c, results.get(str(c["name"])), names, missing, offline) for c in chosen)
     coverage: tuple[tr.Coverage, ...] = ()
     if options.coverage or options.minimums:
         coverage = tuple(

@@ -6,7 +6,7 @@ writes into and records their digests (``cx/watch.py``) and the time the full re
 Before apply writes, :func:`changed` lists the same collections again and reads the agent's
 changelog since that time (``ListChangelogs`` with a ``create_time`` filter, v3 reference
 ListChangelogsRequest.filter); any difference in either refuses the plan. What this cannot
-see is in the README ("What the gate re-reads").
+see is in docs/gate.md ("What the gate re-reads").
 """
 
 from __future__ import annotations

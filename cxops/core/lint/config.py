@@ -125,7 +125,7 @@ def _rule_settings(
 def template() -> str:
     """A commented ``cxops.yaml`` listing every rule with its default, for ``cxops init``."""
     lines = [
-        "# cxops configuration. `cxops lint` reads the lint section; see README (cxops lint).",
+        "# cxops configuration. `cxops lint` reads the lint section; see docs/commands.md (cxops lint) or `cxops lint --explain RULE-ID`.",
         "lint:",
         "  # The lowest severity that makes `cxops lint` exit 1: error, warning or note.",
         "  fail_on: error",

@@ -76,3 +76,36 @@ def unsupported_test_language(index: Index, params: Params) -> Iterator[Hit]:
                     f"test case language {lang!r} is not one of the agent's ({', '.join(index.languages)})",
                 )
                 break
+
+
+@rule(
+    "languages/unsupported-language-content",
+    Severity.warning,
+    "Content in a language the agent does not support (left from an earlier language setting): "
+    "CX serves none of it, and plan and drift leave it out.",
+)
+def unsupported_language_content(index: Index, params: Params) -> Iterator[Hit]:
+    # The v3 requests' language_code: "languages must be enabled in the agent before they can be
+    # used", so no read or write of the API reaches this content; an export may still hold it.
+    supported = {lang.lower() for lang in index.languages}
+    translatable = index.uses.translatable
+    for key, body in index.resources:
+        found: dict[str, None] = {}
+        first: tuple[str | int, ...] | None = None
+        if key.kind == "generative_settings" and isinstance(body, dict):
+            found.update(dict.fromkeys(lang for lang in body if lang.lower() not in supported))
+            first = (next(iter(found)),) if found else None
+        for path, obj in translatable.get(key, []):
+            for name, value in obj.items():
+                if name in LANGUAGE_FIELDS and isinstance(value, dict):
+                    extra = [lang for lang in value if lang.lower() not in supported]
+                    if extra:
+                        found.update(dict.fromkeys(extra))
+                        first = first or (*path, name, extra[0])
+        if first is not None:
+            yield Hit(
+                key,
+                first,
+                f"{key} has content in {', '.join(found)}, which the agent does not support "
+                f"({', '.join(index.languages)}): CX serves none of it; plan and drift leave it out",
+            )

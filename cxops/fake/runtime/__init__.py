@@ -1,4 +1,4 @@
 """The stand-in's conversation runtime: a deterministic model of how a CX agent converses.
 
-What it models and what it does not is written in the README's stand-in section.
+What it models and what it does not is written in docs/stand-in.md.
 """

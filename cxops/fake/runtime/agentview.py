@@ -63,15 +63,31 @@ class AgentView:
                 kind=kind,
                 entities=[(str(e.value), [str(s) for s in e.synonyms]) for e in msg.entities],
                 excluded=[str(x.value) for x in msg.excluded_phrases],
+                open=bool(msg.enable_fuzzy_extraction) or int(msg.auto_expansion_mode) != 0,
             )
         self.today = datetime.date.today()
+        self.relative_dates = False
 
     def find(self, entity_type: str, text: str) -> list[Found]:
         sys_id = system_id(entity_type)
         if sys_id is not None:
-            return find_system(sys_id, text, self.today)
+            found = find_system(sys_id, text, self.today)
+            # A date said relative to the day ("tomorrow", "friday"): its value depends on the clock.
+            self.relative_dates = self.relative_dates or (
+                sys_id == "sys.date" and any(not f.text[:1].isdigit() for f in found)
+            )
+            return found
         entity = self.entities.get(entity_type)
         return find_custom(entity, text) if entity is not None else []
+
+    def open_ended(self, entity_type: str) -> bool:
+        """Finding nothing of this type decides nothing: a system entity (CX's own grammar, of
+        which the runtime models a subset of forms) or a custom one CX extends beyond its list."""
+        sys_id = system_id(entity_type)
+        if sys_id is not None:
+            return sys_id != "sys.any"
+        entity = self.entities.get(entity_type)
+        return entity is not None and entity.open
 
     def display(self, name: str) -> str:
         for table in (self.flows, self.pages):

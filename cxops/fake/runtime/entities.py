@@ -39,6 +39,9 @@ class EntityDef:
     kind: str  # KIND_MAP, KIND_LIST, KIND_REGEXP
     entities: list[tuple[str, list[str]]]  # value, synonyms
     excluded: list[str]
+    # Fuzzy extraction or auto expansion: CX also matches what no synonym lists (EntityType
+    # reference: enable_fuzzy_extraction, auto_expansion_mode), so finding nothing decides nothing.
+    open: bool = False
 
 
 def fold(text: str) -> str:

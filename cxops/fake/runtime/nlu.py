@@ -14,6 +14,16 @@ spaces (CJK, kana: code points from U+2E80) becomes its character bigrams.
    ``nlu_settings.classification_threshold`` (the agent's default 0.3 when unset).
 An intent marked ``is_fallback`` (the Default Negative Intent) never matches: its phrases make
 the utterance a no-match.
+
+In a test run, :func:`ranked` also says whether the matcher can call the utterance at all, since
+real CX matches with a trained model the overlap only approximates. Decided: the utterance is
+one of the in-scope training phrases after normalisation (step 1), or the best of the candidates
+beats the runner-up by ``MARGIN`` (0.3 of the Dice score), where the candidates are each
+in-scope intent (its best phrase score) and no-match (scoring the classification threshold):
+a match is decided when its intent scores at least threshold + MARGIN and MARGIN above every
+other intent. A no-match is decided only when no in-scope intent shares a single token with the
+utterance, diacritics ignored ("Ola" shares one with "Olá"): a model generalises from what the
+phrases hold, not from nothing. Everything between is undecided (cause ``nlu``).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from typing import Any
 from cxops.fake.runtime.entities import Found, fold
 
 DEFAULT_THRESHOLD = 0.3
+MARGIN = 0.3
 
 
 def _wordy(ch: str) -> bool:
@@ -167,3 +178,35 @@ def match(utterance: str, intents: list[IntentDef], threshold: float, find: Find
     if chosen is None or best is None or best[0] < threshold or chosen.intent.is_fallback:
         return None
     return chosen
+
+
+def ranked(
+    utterance: str, intents: list[IntentDef], threshold: float, find: Finder
+) -> tuple[Match | None, bool]:
+    """:func:`match`, and whether that answer is decided (the rule in the module docstring)."""
+    norm = normalize(utterance)
+    if not norm:
+        return None, False
+    for intent in intents:
+        for phrase in intent.phrases:
+            params = _exact(intent, phrase, norm, utterance, find)
+            if params is not None:
+                return (None if intent.is_fallback else Match(intent, 1.0, params, True)), True
+    scores: list[float] = []
+    shared = False
+    for intent in intents:
+        utt_tokens, _ = _spans(intent, utterance, find)
+        phrases = [" ".join(f" @{p} " if p else t for t, p in ph.parts) for ph in intent.phrases]
+        scores.append(max((dice(utt_tokens, tokens(text)) for text in phrases), default=0.0))
+        bare = {_unmarked(t) for t in utt_tokens}
+        shared = shared or any(bare & {_unmarked(t) for t in tokens(text)} for text in phrases)
+    found = match(utterance, intents, threshold, find)
+    if found is None:
+        return None, not shared
+    # No-match is a candidate scoring the threshold; the winner must clear the runner-up by MARGIN.
+    ordered = [*sorted([*scores, threshold], reverse=True), 0.0]
+    return found, ordered[0] - ordered[1] >= MARGIN - 1e-9
+
+
+def _unmarked(token: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", token) if not unicodedata.combining(c))

@@ -23,14 +23,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from cxops.core.testresults import ASSERTIONS
 from cxops.fake.protoutil import Msg
 from cxops.fake.runtime import conditions
 from cxops.fake.runtime.agentview import AgentView, value_of
 from cxops.fake.runtime.entities import UnsupportedEntity
-from cxops.fake.runtime.nlu import IntentDef, Match, match
+from cxops.fake.runtime.nlu import IntentDef, Match, match, ranked
 
 MAX_STEPS = 64  # transitions in one turn before the runtime calls it a loop
 START = "START_PAGE"
+DEFAULT_WELCOME = "00000000-0000-0000-0000-000000000000"
 REF_RE = re.compile(r"\$(session|page|intent)\.params\.([\w\-]+)")
 
 
@@ -56,6 +58,19 @@ class TurnOutput:
     notes: list[str] = field(default_factory=list)  # what the runtime left out of this turn
     # Coverage: (owner resource, route or handler name) of what fired in this turn.
     traversed: list[tuple[str, str]] = field(default_factory=list)
+    # Assertion (testresults.ASSERTIONS) -> causes (testresults.CAUSES) the runtime cannot decide.
+    held: dict[str, list[str]] = field(default_factory=dict)
+    # Causes after which the session's state may differ from CX's (resynchronised from the
+    # recording by the test runner).
+    unsure: list[str] = field(default_factory=list)
+
+    def hold(self, cause: str, *assertions: str, state: bool = True) -> None:
+        for assertion in assertions or ASSERTIONS:
+            causes = self.held.setdefault(assertion, [])
+            if cause not in causes:
+                causes.append(cause)
+        if state and cause not in self.unsure:
+            self.unsure.append(cause)
 
 
 @dataclass
@@ -76,6 +91,13 @@ class Session:
         self.rng = random.Random(seed)
         self.ended = False
         self.view: AgentView | None = None
+        # Test runs only: the recorded turn (what CX answered), to follow where the runtime cannot
+        # decide, and the recorded clock that relative dates resolve against.
+        self.recorded_intent = ""
+        self.recorded_params: dict[str, Any] = {}
+        self.clock: Any = None
+        self.webhooks_enabled = False
+        self.out = TurnOutput()
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -96,6 +118,10 @@ class Session:
 
     def current_page(self) -> str:
         frame = self.frame
+        if self.ended:
+            # The session ended on END_SESSION: CX reports that symbolic page as the current one
+            # (test cases record "currentPage": "End Session" after the last turn).
+            return f"{frame.flow}/pages/END_SESSION"
         return f"{frame.flow}/pages/START_PAGE" if frame.page == START else frame.page
 
     def lookup(self, ref: str) -> Any:
@@ -118,7 +144,16 @@ class Session:
         try:
             return conditions.evaluate(expr, self.lookup)
         except conditions.Unsupported as bad:
-            raise TurnError(str(bad)) from bad
+            if not self.recording:
+                raise TurnError(str(bad)) from bad
+            # In a test run: the turn cannot be decided; it goes on as if the condition failed.
+            self.out.notes.append(str(bad))
+            self.out.hold("unsupported")
+            return False
+
+    @property
+    def recording(self) -> bool:
+        return self.clock is not None
 
     def page_msg(self) -> Msg | None:
         assert self.view is not None
@@ -137,11 +172,13 @@ class Session:
         self, language: str, text: str = "", event: str = "", injected: dict[str, Any] | None = None
     ) -> TurnOutput:
         self.view = AgentView(self.service, self.agent, language, self.environment)
+        if self.recording:
+            self.view.today = self.clock
         if not self.stack:
             self.start()
         if injected:
             self.params.update(injected)
-        out = TurnOutput()
+        out = self.out = TurnOutput()
         self.steps = 0
         if self.ended:
             raise TurnError("the session has ended (END_SESSION); start a new one")
@@ -193,7 +230,13 @@ class Session:
         routes = self.scope(with_input=True)
         in_scope = {str(r.intent) for _, r in routes if r.intent}
         candidates = [i for n, i in v.intents.items() if n in in_scope or i.is_fallback]
-        found: Match | None = match(text, candidates, v.threshold(self.frame.flow), self.lenient_find(out))
+        find = self.lenient_find(out)
+        if self.recording:
+            found, decided = ranked(text, candidates, v.threshold(self.frame.flow), find)
+            if not decided:
+                found = self.follow_recording(text, candidates, found, out)
+        else:
+            found = match(text, candidates, v.threshold(self.frame.flow), find)
         self.intent_params = {}
         if found is not None:
             out.intent, out.confidence = found.intent, found.confidence
@@ -210,11 +253,33 @@ class Session:
                 ):
                     self.fire(owner, route, out)
                     return
-        if self.requested and found is None and self.fill_requested(text):
+        if self.requested and found is None and self.fill_requested(text, out):
             self.after_fill(out)
             return
         if found is None:
             self.handle_event("sys.no-match-default", out)
+
+    def follow_recording(
+        self, text: str, candidates: list[IntentDef], guess: Match | None, out: TurnOutput
+    ) -> Match | None:
+        """The matcher cannot call this utterance (nlu.ranked): its intent is undecided, and the
+        turn follows the intent CX recorded, when the test case names one in scope; its
+        parameters take the recorded values (what CX's NLU extracted), so the rest of the turn is
+        decided given CX's match. Without a recorded intent the whole turn is undecided; a
+        recorded intent with no route in scope is decided, as no match at all."""
+        recorded = next((i for i in candidates if i.name == self.recorded_intent), None)
+        if recorded is None and self.recorded_intent:
+            # CX's intent has no route in scope here: no NLU could match it from this page, so the
+            # intent assertion is decided (and fails).
+            return guess
+        if recorded is None:
+            out.hold("nlu")
+            return guess
+        out.hold("nlu", "intent", state=False)
+        params = {k: self.recorded_params[k] for k in recorded.parameters if k in self.recorded_params}
+        if recorded.parameters and len(params) < len(recorded.parameters):
+            out.hold("nlu", "parameters")
+        return Match(recorded, 1.0, params, False)
 
     def lenient_find(self, out: TurnOutput) -> Any:
         """Entity lookup for intent matching: a system entity outside the subset finds nothing
@@ -228,22 +293,36 @@ class Session:
             except UnsupportedEntity as bad:
                 if str(bad) not in out.notes:
                     out.notes.append(str(bad))
+                if self.recording:
+                    out.hold("system-entity", "intent", "parameters")
                 return []
 
         return find
 
-    def fill_requested(self, text: str) -> bool:
+    def fill_requested(self, text: str, out: TurnOutput) -> bool:
         assert self.view is not None
         for param in self.form_params():
             if str(param.display_name) != self.requested:
                 continue
+            entity = str(param.entity_type)
             try:
-                found = self.view.find(str(param.entity_type), text)
+                found = self.view.find(entity, text)
             except UnsupportedEntity as bad:
-                raise TurnError(str(bad)) from bad
+                if not self.recording:
+                    raise TurnError(str(bad)) from bad
+                found = []
             if found:
                 self.params[self.requested] = found[0].value
                 return True
+            if self.recording and self.view.open_ended(entity):
+                # CX's entity may read what the runtime's does not (a system entity's other
+                # forms, fuzzy matching): the fill is undecided; the turn follows CX's value
+                # where the test case records one.
+                if self.requested in self.recorded_params:
+                    out.hold("system-entity", "parameters", state=False)
+                    self.params[self.requested] = self.recorded_params[self.requested]
+                    return True
+                out.hold("system-entity")
         return False
 
     def after_fill(self, out: TurnOutput) -> None:
@@ -268,8 +347,27 @@ class Session:
                 if str(handler.event) == name:
                     self.fire(owner, handler, out)
                     return
+        if event.casefold() == "welcome" and self.welcome(out):
+            return
         if not event.startswith("sys.") and event != "webhook.error":
             raise TurnError(f"no handler for event {event!r} on the current page or flow")
+
+    def welcome(self, out: TurnOutput) -> bool:
+        """The generic welcome event ``WELCOME`` with no handler of its own: "the default welcome
+        intent ... is preconfigured to handle the generic welcome event: WELCOME" (Dialogflow
+        docs, Platform events > Welcome events), so the route of the Default Welcome Intent in
+        scope fires, as it would for a matched "hi". The Dialogflow Messenger and console send it
+        lower-case, hence the case-insensitive name; the agent's default welcome intent has the
+        fixed id 00000000-0000-0000-0000-000000000000."""
+        assert self.view is not None
+        for owner, route in self.scope(with_input=True):
+            intent = self.view.intents.get(str(route.intent))
+            welcome = intent is not None and intent.name.endswith("/intents/" + DEFAULT_WELCOME)
+            if welcome and (not route.condition or self.cond(str(route.condition))):
+                out.intent, out.confidence = intent, 1.0
+                self.fire(owner, route, out)
+                return True
+        return False
 
     # -- transitions ---------------------------------------------------------------------------
 
@@ -280,6 +378,12 @@ class Session:
             raise TurnError(f"more than {MAX_STEPS} transitions in one turn (a loop?) at {owner}")
         out.traversed.append((owner, str(route.name)))
         self.fulfill(route.trigger_fulfillment, out)
+        if getattr(route, "target_playbook", ""):
+            # A playbook answers from here: an LLM, which decides nothing about the turn.
+            out.hold("llm")
+            if not self.recording:
+                raise TurnError("a route hands over to a playbook; the runtime models flows only")
+            return
         if route.target_page:
             self.go_page(str(route.target_page), out)
         elif route.target_flow:
@@ -288,9 +392,13 @@ class Session:
             self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
 
     def evaluate_conditions_needed(self, route: Msg) -> bool:
-        # A route that changed parameters may complete the form or satisfy a condition.
-        return bool(route.trigger_fulfillment.set_parameter_actions) or bool(
-            route.DESCRIPTOR.name == "EventHandler"
+        # The page stays current after a route or handler without a target, and its state
+        # handlers (condition routes) are evaluated again, as at the page's entry: recorded CX
+        # test cases show a `true` condition route's prompt after a target-less intent route
+        # (TransitionRoute reference: the fulfillment is called, then the target, if any). A
+        # condition route itself does not re-evaluate them (it would fire again, without end).
+        return bool(route.DESCRIPTOR.name == "EventHandler") or bool(
+            getattr(route, "intent", "") or route.trigger_fulfillment.set_parameter_actions
         )
 
     def go_page(self, target: str, out: TurnOutput) -> None:
@@ -371,6 +479,8 @@ class Session:
                 return m.group(0)
             if isinstance(found, float) and found.is_integer():
                 return str(int(found))
+            if isinstance(found, dict) and _clock_text(found):
+                return _clock_text(found)
             return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
 
         return REF_RE.sub(value, text)
@@ -387,6 +497,13 @@ class Session:
         self.messages(fulfillment.messages, out)
         for cases in fulfillment.conditional_cases:
             self.run_cases(cases.cases, out)
+        if fulfillment.enable_generative_fallback:
+            # Fulfillment.enable_generative_fallback: on no-match an LLM may answer instead.
+            out.hold("llm", "messages", state=False)
+        if fulfillment.generators:
+            # A generator's text is an LLM's answer (Fulfillment.generators): its messages and
+            # output parameters (which conditions may then route on) are not the runtime's to know.
+            out.hold("llm")
         if fulfillment.webhook:
             self.call_webhook(str(fulfillment.webhook), str(fulfillment.tag), out)
 
@@ -426,6 +543,11 @@ class Session:
             # on as if it answered nothing (test cases stand in for it with injected parameters),
             # and the skip is reported with the turn.
             out.webhook_skipped.append(f"webhook {display} ({uri or 'no URI'}) skipped: not a loopback host")
+            # What it would have answered (messages, parameters, a target page) is unknown, unless
+            # the test turn has webhooks off: UserInput.is_webhook_enabled, "If webhooks should be
+            # allowed to trigger in response to the user utterance" (v3 reference), so CX skips it too.
+            if self.webhooks_enabled:
+                out.hold("webhook")
             return
         try:
             self.post(hook, uri, tag, out)
@@ -451,22 +573,40 @@ class Session:
         self.apply_answer(answer, out)
 
     def fixture(self, webhook: str, tag: str) -> dict[str, Any] | None:
-        """A WebhookResponse (JSON) from the fixtures folder, if one is set and holds one:
-        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``."""
+        """The answer from the fixtures folder, if one is set and holds one (docs/webhook-fixtures.md):
+        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``. The
+        file holds a WebhookResponse (JSON), or a list of ``{"match": {"tag": …, "parameters":
+        {…}}, "response": {…}}`` whose first entry matching the request answers (a match names
+        what must equal: the tag, and session parameters by name)."""
         folder = getattr(self.service, "webhook_fixtures", None)
         if folder is None:
             return None
         candidates = ([folder / webhook / f"{tag}.json"] if tag else []) + [folder / f"{webhook}.json"]
         for path in candidates:
-            if path.is_file():
-                try:
-                    answer = json.loads(path.read_text(encoding="utf-8"))
-                except ValueError as bad:
-                    raise TurnError(f"webhook fixture {path}: {bad}") from bad
-                if not isinstance(answer, dict):
-                    raise TurnError(f"webhook fixture {path}: not a JSON object")
+            if not path.is_file():
+                continue
+            try:
+                answer = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as bad:
+                raise TurnError(f"webhook fixture {path}: {bad}") from bad
+            if isinstance(answer, dict):
                 return answer
+            if not isinstance(answer, list):
+                raise TurnError(f"webhook fixture {path}: neither a JSON object nor a list of them")
+            for i, entry in enumerate(answer):
+                if not isinstance(entry, dict) or not isinstance(entry.get("response"), dict):
+                    raise TurnError(f"webhook fixture {path}: entry {i + 1} has no response object")
+                if self.matches(entry.get("match") or {}, tag):
+                    return dict(entry["response"])
         return None
+
+    def matches(self, want: Any, tag: str) -> bool:
+        if not isinstance(want, dict):
+            return False
+        if "tag" in want and want["tag"] != tag:
+            return False
+        params = want.get("parameters") or {}
+        return isinstance(params, dict) and all(self.params.get(k) == v for k, v in params.items())
 
     def apply_answer(self, answer: dict[str, Any], out: TurnOutput) -> None:
         for message in answer.get("fulfillmentResponse", {}).get("messages", []):
@@ -478,6 +618,25 @@ class Session:
                 self.params.pop(key, None)
             else:
                 self.params[key] = value
+
+
+def _clock_text(value: dict[str, Any]) -> str:
+    """A @sys.date / @sys.time value ({year, month, day} / {hours, minutes, seconds}) as a text
+    response shows it: ISO 2021-03-04, 10:00:00 (what CX wrote in recorded test cases)."""
+
+    def part(key: str) -> int:
+        item = value.get(key, 0)
+        return int(item) if isinstance(item, (int, float)) else -1
+
+    date = (
+        f"{part('year'):04d}-{part('month'):02d}-{part('day'):02d}"
+        if {"year", "month", "day"} <= value.keys()
+        else ""
+    )
+    time = f"{part('hours'):02d}:{part('minutes'):02d}:{part('seconds'):02d}" if "hours" in value else ""
+    if -1 in (part(k) for k in value if k != "nanos") or not (date or time):
+        return ""
+    return f"{date}T{time}" if date and time else date or time
 
 
 def _loopback(uri: str) -> bool:

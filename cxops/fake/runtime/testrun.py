@@ -7,20 +7,34 @@ PAGE, PARAMETERS or UTTERANCE is recorded for each expected field that differs, 
 ``test_result`` is PASSED only without differences or errors. Only what the expectation names is
 compared: expected session parameters one by one, the intent and page when given, the text
 responses when any are expected (a response matches when it is any variant of the message).
+
+What the runtime cannot decide (``TurnOutput.held``: a webhook it cannot call, an LLM, a system
+entity form or an intent match beyond its matcher, a construct outside its subset) and differs
+is no difference: the turn's ``diagnostic_info`` names each such assertion with its causes
+(``testresults.UNDECIDED_KEY``), and a test with no decided difference but such an assertion
+has ``test_result`` TEST_RESULT_UNSPECIFIED (neither passed nor failed). After a turn whose
+state may differ from CX's, the session takes the recorded turn's state: its session
+parameters (a test case records all of them after each turn; none recorded: none set) and its
+page, so the next turns are decided again; a turn that records no page leaves the rest
+undecided. Relative dates resolve against the test case's recorded clock (its last run, else
+its creation time); with neither, they are undecided (``relative-time``).
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import json_format, struct_pb2
 
+from cxops.core.testresults import ASSERTIONS, UNDECIDED_KEY
 from cxops.fake.protoutil import Msg
 from cxops.fake.runtime.agentview import value_of
-from cxops.fake.runtime.session import Session, TurnError, TurnOutput
+from cxops.fake.runtime.session import Frame, Session, TurnError, TurnOutput
 
 Diff = cx.TestRunDifference.DiffType
+ASSERTION_OF = {"INTENT": "intent", "PAGE": "page", "PARAMETERS": "parameters", "UTTERANCE": "messages"}
 
 
 def _pb(message: Any) -> Msg:
@@ -43,11 +57,22 @@ def run_case(
     """The TestCaseResult (raw proto, unnamed) and the runtime's turn outputs (for coverage);
     ``environment``: run that environment's flow versions, not the draft."""
     session = Session(service, agent, seed=seed, environment=environment)
+    session.clock, clocked = recorded_clock(case)
     config = case.test_config
     result = cx.TestCaseResult.pb()()
+    expected_turns = list(case.test_case_conversation_turns)
     try:
         session.start(str(config.flow), str(config.page))
     except TurnError as bad:
+        if "playbook" in str(bad):
+            # The agent starts with a playbook: an LLM answers every turn.
+            for turn in expected_turns:
+                got = result.conversation_turns.add()
+                got.user_input.CopyFrom(turn.user_input)
+                got.virtual_agent_output.status.message = f"cxops fake: {bad}"
+                _hold(got.virtual_agent_output, {a: ["llm"] for a in ASSERTIONS})
+            result.test_result = int(cx.TestResult.TEST_RESULT_UNSPECIFIED)
+            return result, []
         turn = result.conversation_turns.add()
         turn.virtual_agent_output.status.code = 3
         turn.virtual_agent_output.status.message = f"cxops fake: {bad}"
@@ -55,14 +80,20 @@ def run_case(
         return result, []
     outputs: list[TurnOutput] = []
     default_language = str(service.store.entries[agent].base.default_language_code)
-    failed = False
-    for turn in case.test_case_conversation_turns:
+    failed = undecided = False
+    carried: list[str] = []  # causes the session's state still owes to (not resynchronised)
+    for turn in expected_turns:
         user, expected = turn.user_input, turn.virtual_agent_output
         language = str(user.input.language_code) or default_language
         injected = value_of(user.injected_parameters) if user.HasField("injected_parameters") else None
         got = result.conversation_turns.add()
         got.user_input.CopyFrom(user)
         actual = got.virtual_agent_output
+        session.webhooks_enabled = bool(user.is_webhook_enabled)
+        session.recorded_intent = str(expected.triggered_intent.name)
+        session.recorded_params = (
+            value_of(expected.session_parameters) if expected.HasField("session_parameters") else {}
+        )
         try:
             out = session.turn(
                 language,
@@ -71,13 +102,24 @@ def run_case(
                 injected=injected,
             )
         except TurnError as bad:
-            actual.status.code = 3  # INVALID_ARGUMENT: what the agent says cannot be run here
-            actual.status.message = f"cxops fake: {bad}"
-            failed = True
-            break
+            out = session.out
+            if not (out.unsure or carried):
+                actual.status.code = 3  # INVALID_ARGUMENT: what the agent says cannot be run here
+                actual.status.message = f"cxops fake: {bad}"
+                failed = True
+                break
+            # A loop or dead end after something undecided (a skipped webhook would have set the
+            # way out): the turn is undecided, not an error of the runtime.
+            out.notes.append(str(bad))
+            for cause in out.unsure or carried:
+                out.hold(cause)
         outputs.append(out)
         assert session.view is not None
         view = session.view
+        for cause in carried:
+            out.hold(cause, state=False)
+        if view.relative_dates and not clocked:
+            out.hold("relative-time", "parameters")
         json_format.ParseDict(session.params, actual.session_parameters)
         if out.intent is not None:
             actual.triggered_intent.name = out.intent.name
@@ -94,11 +136,70 @@ def run_case(
             # A failed call was handled by webhook.error (the turn is judged by its outcome); a
             # skipped one is a note. Neither is an error code of the turn.
             actual.status.message = "; ".join(out.webhook_errors + out.webhook_skipped + out.notes)
+        # An assertion the runtime cannot decide is undecided only where it differs: where its
+        # answer equals CX's recorded one whatever the cause did, it held.
         diffs = differences(expected, actual, out, view.display)
+        differing = {ASSERTION_OF[Diff(d.type_).name] for d in diffs}
+        held = {a: c for a, c in out.held.items() if a in differing}
+        _hold(actual, held)
+        undecided = undecided or bool(held)
+        diffs = [d for d in diffs if ASSERTION_OF[Diff(d.type_).name] not in held]
         actual.differences.extend(diffs)
         failed = failed or bool(diffs)
-    result.test_result = int(cx.TestResult.FAILED if failed else cx.TestResult.PASSED)
+        if out.unsure or carried:
+            carried = [] if resync(session, expected) else list(dict.fromkeys(carried + out.unsure))
+    verdict = cx.TestResult.FAILED if failed else cx.TestResult.PASSED
+    if undecided and not failed:
+        verdict = cx.TestResult.TEST_RESULT_UNSPECIFIED
+    result.test_result = int(verdict)
     return result, outputs
+
+
+def recorded_clock(case: Msg) -> tuple[datetime.date, bool]:
+    """The day the test case was last run, else created (CX records both): relative dates in its
+    turns ("tomorrow") meant that day. Neither recorded: today, and such dates are undecided."""
+    for stamp in (case.last_test_result.test_time, case.creation_time):
+        if stamp.seconds:
+            return datetime.datetime.fromtimestamp(stamp.seconds, datetime.timezone.utc).date(), True
+    return datetime.date.today(), False
+
+
+def resync(session: Session, expected: Msg) -> bool:
+    """The session takes the recorded turn's state (what CX was in after it); False when the turn
+    records no page to take."""
+    page = str(expected.current_page.name)
+    if not page or "/pages/" not in page:
+        return False
+    session.params = value_of(expected.session_parameters) if expected.HasField("session_parameters") else {}
+    flow, special = page.split("/pages/")[0], page.rsplit("/", 1)[-1]
+    if special in ("END_SESSION", "END_FLOW"):
+        session.ended = special == "END_SESSION" or len(session.stack) == 1
+        if not session.ended:
+            session.stack.pop()
+        return True
+    while len(session.stack) > 1 and session.frame.flow != flow:
+        session.stack.pop()
+    if session.frame.flow != flow:
+        session.stack = [Frame(flow, "START_PAGE")]
+    session.frame.page = "START_PAGE" if special == "START_PAGE" else page
+    session.ended = False
+    # On a page with a form CX prompts for the first required parameter still empty.
+    session.requested = None
+    if session.view is not None:
+        session.requested = next(
+            (
+                str(p.display_name)
+                for p in session.form_params()
+                if p.required and session.params.get(str(p.display_name)) is None
+            ),
+            None,
+        )
+    return True
+
+
+def _hold(actual: Msg, held: dict[str, list[str]]) -> None:
+    if held:
+        json_format.ParseDict({UNDECIDED_KEY: held}, actual.diagnostic_info)
 
 
 def differences(expected: Msg, actual: Msg, out: TurnOutput, display: Any) -> list[Msg]:

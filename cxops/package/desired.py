@@ -75,12 +75,7 @@ class Names:
 
 
 def languages_of(snapshot: Snapshot) -> list[str]:
-    agent = snapshot.agent
-    default = str(agent.get("default_language_code", "en")).lower()
-    return [
-        default,
-        *(str(c).lower() for c in agent.get("supported_language_codes", []) if str(c).lower() != default),
-    ]
+    return snapshot.languages()
 
 
 def localize(value: Any, desc: Any, language: str) -> Any:
