@@ -37,13 +37,6 @@ def test_package_has_the_values_of_the_original_export(folder: Path) -> None:
     assert differences(original, package_files(snapshot)) == []
 
 
-UNFINISHED = (
-    "issue 31 item 4, unfinished: through apply -> pull a set-parameter action's null value is "
-    "still lost (the import/package path keeps it) and the agent's display name is the stage's"
-)
-
-
-@pytest.mark.skip(reason=UNFINISHED)
 @pytest.mark.parametrize("folder", agent_dirs())
 def test_apply_then_pull_has_the_values_of_the_original_export(
     folder: Path, fake: FakeCX, clients: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -57,7 +50,8 @@ def test_apply_then_pull_has_the_values_of_the_original_export(
     host = ["--root", str(root), "--emulator-host", fake.address]
     assert main([*host, "-q", "import", str(folder), "--agent", "bot"]) == 0
     tree = read_tree(root / "agents" / "bot")
-    agent_id = empty_agent(clients, PROJECT, [tree.agent["default_language_code"]])
+    languages = [tree.agent["default_language_code"], *tree.agent.get("supported_language_codes", [])]
+    agent_id = empty_agent(clients, PROJECT, languages)
     stage_file(root, "stg", "bot", PROJECT, agent_id, secret_config(tree, monkeypatch))
     assert main([*host, "-q", "apply", "stg", "--auto-approve"]) == 0
     # The applied tree is removed, so that what is compared is what pull wrote from the stand-in.
@@ -96,9 +90,20 @@ def one_flow_export(values: list[Any]) -> dict[str, bytes]:
         "timeZone": "UTC",
         "startFlow": "Default Start Flow",
     }
+    # The two intents every agent has (CX creates them and does not delete them).
+    intents = {
+        "Default Welcome Intent": {"name": "00000000-0000-0000-0000-000000000000"},
+        "Default Negative Intent": {"name": "00000000-0000-0000-0000-000000000001", "isFallback": True},
+    }
     return {
         "agent.json": json.dumps(agent).encode(),
         "flows/Default Start Flow/Default Start Flow.json": json.dumps(flow).encode(),
+        **{
+            f"intents/{name}/{name}.json": json.dumps(
+                {**body, "displayName": name, "priority": 500000}
+            ).encode()
+            for name, body in intents.items()
+        },
     }
 
 
@@ -121,7 +126,6 @@ def test_every_json_value_survives_import_the_tree_and_the_package(tmp_path: Pat
     assert [a.get("value", "absent") for a in actions] == [*VALUES, "absent"]
 
 
-@pytest.mark.skip(reason=UNFINISHED + "; this minimal export does not apply yet")
 def test_every_json_value_survives_apply_and_pull_on_the_stand_in(
     fake: FakeCX, clients: Any, tmp_path: Path
 ) -> None:
@@ -133,7 +137,9 @@ def test_every_json_value_survives_apply_and_pull_on_the_stand_in(
     root = tmp_path / "repo"
     host = ["--root", str(root), "--emulator-host", fake.address]
     assert main([*host, "-q", "import", str(folder), "--agent", "values"]) == 0
-    agent_id = empty_agent(clients, PROJECT, ["en"])
+    # The agent's display name is each stage's own (apply never writes it): the stage's agent
+    # has the export's, so that the comparison sees what apply and pull do to the content.
+    agent_id = empty_agent(clients, PROJECT, ["en"], "Values")
     stage_file(root, "stg", "values", PROJECT, agent_id)
     assert main([*host, "-q", "apply", "stg", "--auto-approve"]) == 0
     for via in ("list", "export"):
@@ -144,4 +150,5 @@ def test_every_json_value_survives_apply_and_pull_on_the_stand_in(
             == 0
         )
         pulled = package_files(read_tree(out / "agents" / "values"))
-        assert differences(export, pulled) == [], via
+        found = differences(export, pulled)
+        assert found == [], "\n".join([via, *found])

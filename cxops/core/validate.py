@@ -354,7 +354,9 @@ def api_visible(value: Any, desc: Any, languages: Collection[str] | None = None)
             }
         else:
             kept = _visible_items(item, sub, languages)
-        # An empty oneof member still says something (a message that is a knowledge info card).
+        # An empty oneof member still says something (a message that is a knowledge info card),
+        # and so does a google.protobuf.Value / Struct: its '', 0, false, null, [] and {} are
+        # values (struct.proto), distinct from an unset field.
         if kept not in ({}, [], None) or name in oneofs:
             out[name] = kept
     return out
@@ -366,7 +368,8 @@ _VISIBILITY: dict[str, tuple[dict[str, tuple[str, Any]], frozenset[str]]] = {}
 
 def _visibility(desc: Any) -> tuple[dict[str, tuple[str, Any]], frozenset[str]]:
     """Per message type, once: what :func:`api_visible` does with each key it may meet (a key
-    not in the table is export-only and dropped), and the fields that belong to a oneof."""
+    not in the table is export-only and dropped), and the fields kept even when empty: members
+    of a oneof and free-form JSON."""
     found = _VISIBILITY.get(desc.full_name)
     if found is not None:
         return found
@@ -381,7 +384,11 @@ def _visibility(desc: Any) -> tuple[dict[str, tuple[str, Any]], frozenset[str]]:
             actions[name] = (_LANGS, fd.message_type)
         else:
             actions[name] = (_EACH, fd.message_type)
-    oneofs = frozenset(name for name, fd in desc.fields_by_name.items() if fd.containing_oneof)
+    oneofs = frozenset(
+        name
+        for name, fd in desc.fields_by_name.items()
+        if fd.containing_oneof or (fd.message_type is not None and fd.message_type.full_name in FREE_FORM)
+    )
     _VISIBILITY[desc.full_name] = (actions, oneofs)
     return actions, oneofs
 
