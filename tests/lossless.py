@@ -15,7 +15,8 @@ the original export"); every other difference is reported with its file and JSON
   ``""``, ``0``, ``false``, ``null``, ``[]`` and ``{}`` are values;
 * adjacent plain training-phrase parts (merged) and a part's ``auto`` flag;
 * a credential replaced by ``${secret:…}``;
-* a resource path written as the display name it names (or relative to the agent);
+* a resource path written as the display name it names (or relative to the agent), and a data
+  store's full name with another project and location (each stage's own);
 * read back from a stage's agent (apply -> pull): the agent's display name, which is each
   stage's own, and the export-only keys, which the API has no field for.
 """
@@ -28,6 +29,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from cxops.model import datastores
 from cxops.model import kinds as K
 from cxops.model.proto import FREE_FORM
 from cxops.package import codec
@@ -181,6 +183,8 @@ class Compare:
             return bool(struct.pack("<f", x) == struct.pack("<f", y))
         if isinstance(y, str) and y.startswith("${secret:"):
             return isinstance(x, str) and bool(x)
+        if isinstance(x, str) and isinstance(y, str) and datastores.neutral(x) != x:
+            return datastores.neutral(x) == datastores.neutral(y)  # each stage's project and location
         if isinstance(x, str) and x.startswith("projects/") and isinstance(y, str):
             segments = x.split("/")
             named = self.ids.get("/".join(segments[-2:]))

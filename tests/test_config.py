@@ -216,7 +216,7 @@ BAD = [
     (
         MINIMAL + "colour: blue\n",
         "environments/stg.yaml:4: colour: unknown key (known keys: agent, project, location, agent_id,"
-        " agent_display_name, protected, approvals_required, approvals, source, overrides, secrets, secrets_env_prefix, secrets_dir, rate_limits, tests, preview, versions, environment)",
+        " agent_display_name, protected, approvals_required, approvals, source, overrides, data_stores, secrets, secrets_env_prefix, secrets_dir, rate_limits, tests, preview, versions, environment)",
     ),
     (
         MINIMAL + "rate_limits:\n  reads_per_minute: 10\n  write_per_minute: 5\n",

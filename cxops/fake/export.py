@@ -116,7 +116,8 @@ def export_package(store: Store, agent_name: str, view: Callable[[Entry, str], M
             snapshot.resources[key] = merge_body(body, extra, key.kind, languages)
     for name, body in cases.items():
         snapshot.add(Key(PLAYBOOK_TEST_CASE.name, "", name), copy.deepcopy(body))
-    return package_files(snapshot)
+    # Bound to the agent, as ExportAgent's paths are: data stores and generators in its project.
+    return package_files(snapshot, agent_name)
 
 
 def _under(store: Store, name: str) -> list[Entry]:

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxops.model import phrases
+from cxops.model import datastores, phrases
 from cxops.model.keyrule import is_known_export_only, snake
 from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, beta_shaped, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
@@ -212,7 +212,7 @@ _VALUE = "google.protobuf.Value"
 
 
 # How one value of a field decodes (see _decode_single).
-_PLAIN, _MESSAGE, _FREE_FORM, _FLOAT, _INT64, _PATH = range(6)
+_PLAIN, _MESSAGE, _FREE_FORM, _FLOAT, _INT64, _PATH, _DATA_STORE = range(7)
 # How _decode_message handles a field, most common first: a single plain value kept as it is
 # unless at its default, a single message, a list of messages, a list of plain values,
 # anything else.
@@ -256,6 +256,8 @@ class _Field:
             self.mode = _INT64
         elif _is_path_reference(fd):
             self.mode = _PATH
+        elif (fd.containing_type.full_name, fd.name) in datastores.FIELDS:
+            self.mode = _DATA_STORE
         else:
             self.mode = _PLAIN
         self.target = (fd.containing_type.full_name, fd.name) in TARGET_FIELDS
@@ -468,6 +470,9 @@ def _decode_single(f: _Field, value: Any, ctx: Context) -> Any:
         if isinstance(value, str) and value.lstrip("-").isdigit():
             return int(value)
         return value
+    if mode == _DATA_STORE:
+        # Without the exporting project and location: those are each stage's (model/datastores.py).
+        return datastores.neutral(value) if isinstance(value, str) else value
     if isinstance(value, str) and value.startswith("projects/"):
         return ctx.resolve(value)
     return value
@@ -530,6 +535,7 @@ def _group_fulfillment(out: dict[str, Any], ctx: Context) -> None:
 class EncodeContext:
     languages: list[str]
     generator_path: dict[str, str] = field(default_factory=dict)  # display name -> resource path
+    agent: str = "projects/-/locations/-/agents/-"  # the agent the package is bound to, if any
 
 
 def encode(body: dict[str, Any], desc: Any, ctx: EncodeContext) -> dict[str, Any]:
@@ -606,6 +612,8 @@ def _encode_single(fd: Any, value: Any, ctx: EncodeContext) -> Any:
         return float32_json(float(value))
     if (fd.containing_type.full_name, fd.name) == (f"{V3}.Fulfillment.GeneratorSettings", "generator"):
         return ctx.generator_path.get(value, value)
+    if (fd.containing_type.full_name, fd.name) in datastores.FIELDS:
+        return datastores.expand(value, ctx.agent)
     return value
 
 

@@ -14,8 +14,8 @@ from google.cloud import dialogflowcx_v3 as cx
 from google.protobuf import json_format
 
 from cxops.errors import Location, ValidationError
+from cxops.model import datastores, phrases
 from cxops.model import kinds as K
-from cxops.model import phrases
 from cxops.model.proto import LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
 from cxops.model.snapshot import Body, Key, Snapshot
 
@@ -192,6 +192,11 @@ REFERENCES: dict[tuple[str, str], Converter] = {
     (f"{V3}.FlowInvocation", "flow"): lambda r, v, o: r.lookup("flow", v),
     (f"{V3}.TestConfig", "flow"): lambda r, v, o: r.lookup("flow", v),
     (f"{V3}.TestConfig", "page"): lambda r, v, o: r.page(v, str(o.get("flow", ""))),
+    # In the target agent's project and data store location (model/datastores.py).
+    (f"{V3}.DataStoreConnection", "data_store"): lambda r, v, o: datastores.expand(v, r.names.agent),
+    (f"{V3}.BoostSpecs", "data_stores"): lambda r, v, o: [datastores.expand(x, r.names.agent) for x in v],
+    (f"{V3}.FilterSpecs", "data_stores"): lambda r, v, o: [datastores.expand(x, r.names.agent) for x in v],
+    (f"{V3}.Agent.GenAppBuilderSettings", "engine"): lambda r, v, o: datastores.expand(v, r.names.agent),
 }
 
 

@@ -59,7 +59,7 @@ def _with_id(rid: str, encoded: dict[str, Any]) -> dict[str, Any]:
 def package_files(snapshot: Snapshot, agent_path: str = UNBOUND_AGENT) -> dict[str, bytes]:
     """Every file of the package, by relative path."""
     langs = languages(snapshot)
-    ctx = codec.EncodeContext(languages=langs)
+    ctx = codec.EncodeContext(languages=langs, agent=agent_path)
     for key, _ in snapshot.of_kind("generator"):
         ctx.generator_path[key.name] = f"{agent_path}/generators/{resource_id(key, snapshot)}"
     files: dict[str, bytes] = {}

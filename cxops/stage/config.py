@@ -41,6 +41,14 @@ required; ``key: null`` counts as absent for every optional key):
     ``flows/Orders/pages/Ask Size``); it stays a string here, resolved against the agent by
     whoever applies the overrides. A field path is dotted snake_case field names
     (``generic_web_service.uri``); ``display_name`` cannot be overridden, it is the key.
+``data_stores``
+    data store id in the tree -> this stage's data store id, for stages that use stores of
+    their own (``faq_1719761127966: faq-prd_1720000000000``). The tree holds data store
+    references without project and location (``collections/default_collection/dataStores/<id>``);
+    apply puts the stage's project and location in front, after this swap, and pull swaps back.
+    Ids are lowercase letters, digits, '-' and '_' (at most 63); two tree ids cannot share a
+    stage id (pull could not tell which the tree names). Each tree id must be one the agent
+    references, checked by whoever applies the overrides.
 ``secrets``
     placeholder name (as in ``${secret:orders-api/X-Api-Key}``) -> ``env:VARIABLE`` or
     ``file:PATH``. Loading checks the form and where a source may point; values are read by
@@ -97,6 +105,7 @@ from typing import Any, NoReturn
 from cxops.cx.connection import ConnectionSettings
 from cxops.cx.ratelimit import RateLimits
 from cxops.errors import ConfigError, Location, ValidationError
+from cxops.model import datastores
 from cxops.repo.yamlio import Positions, format_path, load_with_positions
 
 __all__ = [
@@ -163,6 +172,7 @@ _TOP_KEYS = (
     "approvals",
     "source",
     "overrides",
+    "data_stores",
     "secrets",
     "secrets_env_prefix",
     "secrets_dir",
@@ -206,6 +216,7 @@ class Stage:
     approvals_signed: bool = True  # False only where the file says approvals: {signed: false}
     source: str | None = None
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    data_stores: Mapping[str, str] = field(default_factory=dict)  # tree id -> this stage's id
     secrets: Mapping[str, str] = field(default_factory=dict)
     secrets_env_prefix: str = DEFAULT_ENV_PREFIX
     secrets_dir: str | None = None
@@ -765,6 +776,27 @@ class _Reader:
             result[key] = entries
         return result
 
+    def data_stores(self, value: Any) -> dict[str, str]:
+        data = self.mapping(("data_stores",), value, "data store ids in the tree to this stage's ids")
+        owner: dict[str, str] = {}
+        for key, store in data.items():
+            path = ("data_stores", key)
+            for text in (key, self.text(path, store, "a data store id")):
+                if "/" in text:
+                    self.fail(path, "write only the data store id: project and location are the stage's")
+                if not datastores.ID.match(text):
+                    self.fail(
+                        path,
+                        f"{text!r} is not a data store id (lowercase letters, digits, '-' and '_', at most 63)",
+                    )
+            if store in owner:
+                self.fail(
+                    path,
+                    f"{owner[store]} and {key} both become {store}: pull could not tell which the tree names",
+                )
+            owner[store] = key
+        return dict(data)
+
     def override_key(self, path: tuple[str, ...], key: str) -> None:
         folder, slash, name = key.partition("/")
         if folder in SINGLETON_KEYS:
@@ -903,6 +935,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
             signed = reader.boolean(("approvals", "signed"), settings["signed"])
     source = None if get("source") is None else qualify(reader.source(get("source")), name)
     overrides = reader.overrides(get("overrides"))
+    data_stores = reader.data_stores(get("data_stores"))
     env_prefix = (
         DEFAULT_ENV_PREFIX
         if get("secrets_env_prefix") is None
@@ -948,6 +981,7 @@ def parse_stage(text: str, name: str, file: str | None = None, root: Path | None
         approvals_signed=signed,
         source=source,
         overrides=overrides,
+        data_stores=data_stores,
         secrets=secrets,
         secrets_env_prefix=env_prefix,
         secrets_dir=secrets_dir,

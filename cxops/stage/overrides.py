@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cxops.errors import ConfigError, CxopsError
+from cxops.model import datastores
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
 from cxops.repo import yamlio
 
@@ -122,6 +123,16 @@ def apply(snapshot: Snapshot, stage: Any) -> Snapshot:
                 stage.location_of(("overrides", override.key_text)),
             )
         put(body, override.path, copy.deepcopy(override.value))
+    ids: Mapping[str, str] = stage.data_stores
+    if ids:
+        referenced = datastores.ids_in(out)
+        for tree_id in ids:
+            if tree_id not in referenced:
+                raise ConfigError(
+                    f"agents/{stage.agent} references no data store {tree_id!r}",
+                    stage.location_of(("data_stores", tree_id)),
+                )
+        datastores.swap(out, ids)
     return out
 
 
@@ -146,6 +157,8 @@ def remove(live: Snapshot, stage: Any, tree: Snapshot | None) -> list[Kept]:
             continue
         base = get(tree.resources.get(override.key, {}), override.path) if tree is not None else MISSING
         put(body, override.path, base if base is MISSING else copy.deepcopy(base))
+    ids = stage.data_stores
+    datastores.swap(live, {store: tree_id for tree_id, store in ids.items()})
     return kept
 
 
