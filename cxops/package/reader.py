@@ -156,12 +156,26 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
 
     snapshot = Snapshot()
     keys_from: dict[Key, str] = {}
+    # (kind, parent, id) -> the file that claims it: a resource's ``name`` is its id in its
+    # parent's collection, so two files with one id are one resource told two ways (a stale
+    # flow folder holding the start flow's id under another display name, say). CX keeps one
+    # resource per name; which file would win is not documented, so import refuses to choose.
+    ids_from: dict[tuple[str, str, str], str] = {}
 
-    def add(key: Key, body: Body, path: str) -> None:
+    def add(key: Key, body: Body, path: str, data: Mapping[str, Any] | None = None) -> None:
         if key in keys_from:
             raise ValidationError(
                 f"two resources are {key}: {keys_from[key]} and {path}", Location(path, None, "displayName")
             )
+        rid = data.get("name") if data is not None else None
+        if isinstance(rid, str) and rid:
+            claimed = ids_from.setdefault((key.kind, key.scope, rid), path)
+            if claimed != path:
+                raise ValidationError(
+                    f"{claimed} and {path} claim one {key.kind.replace('_', ' ')} (id {rid}) under two"
+                    " display names; remove the stale file from the export",
+                    Location(path, None, "name"),
+                )
         keys_from[key] = path
         snapshot.add(key, body)
 
@@ -172,7 +186,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
         data = _object(files, path)
         name = _display_name(data, path)
         flow_names[path.split("/")[1]] = name
-        add(Key("flow", "", name), codec.decode(data, K.FLOW.descriptor, ctx), path)
+        add(Key("flow", "", name), codec.decode(data, K.FLOW.descriptor, ctx), path, data)
     for kind in ("page", "flow_route_group"):
         for path in layout.resources[kind]:
             folder = path.split("/")[1]
@@ -185,6 +199,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
                 Key(kind, flow_names[folder], _display_name(data, path)),
                 codec.decode(data, K.KINDS[kind].descriptor, ctx),
                 path,
+                data,
             )
     playbook_names: dict[str, str] = {}
     for path in layout.resources["playbook"]:
@@ -198,7 +213,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
             body = codec.decode(data, K.KINDS[kind].descriptor, ctx)
             if kind == "tool":
                 _attach_schema(files, layout, path, body)
-            add(Key(kind, "", _display_name(data, path)), body, path)
+            add(Key(kind, "", _display_name(data, path)), body, path, data)
     for path in layout.resources["example"]:
         folder = path.split("/")[1]
         if folder not in playbook_names:
@@ -208,6 +223,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
             Key("example", playbook_names[folder], _display_name(data, path)),
             codec.decode(data, K.EXAMPLE.descriptor, ctx),
             path,
+            data,
         )
     for path in layout.resources["intent"]:
         data = _object(files, path)
@@ -216,7 +232,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
         desc = K.INTENT.descriptor.fields_by_name["training_phrases"].message_type
         grouped = {lang: codec.phrase_lines(items, ctx, desc) for lang, items in phrases.items() if items}
         _set_language_map(body, "training_phrases", grouped, ctx, K.INTENT.descriptor)
-        add(Key("intent", "", _display_name(data, path)), body, path)
+        add(Key("intent", "", _display_name(data, path)), body, path, data)
     for path in layout.resources["entity_type"]:
         data = _object(files, path)
         body = codec.decode(data, K.ENTITY_TYPE.descriptor, ctx)
@@ -235,7 +251,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
         }
         _set_language_map(body, "entities", entities, ctx, K.ENTITY_TYPE.descriptor)
         _set_language_map(body, "excluded_phrases", excluded, ctx, K.ENTITY_TYPE.descriptor)
-        add(Key("entity_type", "", _display_name(data, path)), body, path)
+        add(Key("entity_type", "", _display_name(data, path)), body, path, data)
     for path in layout.resources["generator"]:
         data = _object(files, path)
         body = codec.decode(data, K.GENERATOR.descriptor, ctx)
@@ -252,7 +268,7 @@ def _decode_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]
             ctx,
             K.GENERATOR.descriptor,
         )
-        add(Key("generator", "", _display_name(data, path)), body, path)
+        add(Key("generator", "", _display_name(data, path)), body, path, data)
     settings: dict[str, Any] = {}
     for path in layout.resources["generative_settings"]:
         data = _object(files, path)
