@@ -27,6 +27,7 @@ import json
 import re
 import struct
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cxops.model import datastores
@@ -287,3 +288,23 @@ def differences(
         compare.message(a, b, descriptor_for(path), "", True)
         out.extend(compare.differences)
     return out
+
+
+def default_intents() -> dict[str, bytes]:
+    """The export files of the two intents every agent has (CX creates them, never deletes them)."""
+    intents = {
+        "Default Welcome Intent": {"name": "00000000-0000-0000-0000-000000000000"},
+        "Default Negative Intent": {"name": "00000000-0000-0000-0000-000000000001", "isFallback": True},
+    }
+    return {
+        f"intents/{name}/{name}.json": json.dumps({**body, "displayName": name, "priority": 500000}).encode()
+        for name, body in intents.items()
+    }
+
+
+def write_export(folder: Path, files: Mapping[str, bytes]) -> Path:
+    """An export's files as the folder CX's git integration writes."""
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    return folder

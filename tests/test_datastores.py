@@ -16,7 +16,7 @@ from cxops.model import datastores
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
 from cxops.repo.tree import read_tree
-from tests.lossless import differences
+from tests.lossless import default_intents, differences, write_export
 from tests.stagerepo import empty_agent, stage_file
 
 DEV_NUMBER = "918273645012"
@@ -54,28 +54,16 @@ def export_with_stores() -> dict[str, bytes]:
         "projectNumber": int(DEV_NUMBER),
         "genAppBuilderSettings": {"engine": dev_path(ENGINE)},
     }
-    intents = {
-        "Default Welcome Intent": {"name": "00000000-0000-0000-0000-000000000000"},
-        "Default Negative Intent": {"name": "00000000-0000-0000-0000-000000000001", "isFallback": True},
-    }
     return {
         "agent.json": json.dumps(agent).encode(),
         "flows/Default Start Flow/Default Start Flow.json": json.dumps(flow).encode(),
         "flows/Default Start Flow/pages/FAQ.json": json.dumps(page).encode(),
-        **{
-            f"intents/{name}/{name}.json": json.dumps(
-                {**body, "displayName": name, "priority": 500000}
-            ).encode()
-            for name, body in intents.items()
-        },
+        **default_intents(),
     }
 
 
 def imported(tmp_path: Path) -> Path:
-    folder = tmp_path / "export"
-    for path, data in export_with_stores().items():
-        (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / path).write_bytes(data)
+    folder = write_export(tmp_path / "export", export_with_stores())
     root = tmp_path / "repo"
     assert main(["--root", str(root), "-q", "import", str(folder), "--agent", "stores"]) == 0
     return root

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 
 from cxops.cli.main import main
+from tests.lossless import write_export
 from tests.test_lossless import one_flow_export
 
 START_ID = "00000000-0000-0000-0000-000000000000"
 PAGE_ID = "3f1c2b4a-5d6e-4f70-8a91-b2c3d4e5f601"
-
-
-def write(folder: Path, files: dict[str, bytes]) -> None:
-    for path, data in files.items():
-        (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / path).write_bytes(data)
 
 
 def page(name: str, page_id: str = PAGE_ID) -> bytes:
@@ -29,7 +24,7 @@ def page(name: str, page_id: str = PAGE_ID) -> bytes:
 def run_import(
     tmp_path: Path, files: dict[str, bytes], capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
-    write(tmp_path / "export", files)
+    write_export(tmp_path / "export", files)
     capsys.readouterr()
     code = main(["--root", str(tmp_path / "repo"), "import", str(tmp_path / "export"), "--agent", "bot"])
     captured = capsys.readouterr()

@@ -17,7 +17,7 @@ from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
 from cxops.repo.tree import read_tree
 from tests.corpus import agent_dirs, read_export
-from tests.lossless import differences
+from tests.lossless import default_intents, differences, write_export
 from tests.stagerepo import empty_agent, stage_file
 from tests.test_promote_corpus import secret_config
 
@@ -90,29 +90,16 @@ def one_flow_export(values: list[Any]) -> dict[str, bytes]:
         "timeZone": "UTC",
         "startFlow": "Default Start Flow",
     }
-    # The two intents every agent has (CX creates them and does not delete them).
-    intents = {
-        "Default Welcome Intent": {"name": "00000000-0000-0000-0000-000000000000"},
-        "Default Negative Intent": {"name": "00000000-0000-0000-0000-000000000001", "isFallback": True},
-    }
     return {
         "agent.json": json.dumps(agent).encode(),
         "flows/Default Start Flow/Default Start Flow.json": json.dumps(flow).encode(),
-        **{
-            f"intents/{name}/{name}.json": json.dumps(
-                {**body, "displayName": name, "priority": 500000}
-            ).encode()
-            for name, body in intents.items()
-        },
+        **default_intents(),
     }
 
 
 def test_every_json_value_survives_import_the_tree_and_the_package(tmp_path: Path) -> None:
     export = one_flow_export(VALUES)
-    folder = tmp_path / "export"
-    for path, data in export.items():
-        (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / path).write_bytes(data)
+    folder = write_export(tmp_path / "export", export)
     root = tmp_path / "repo"
     assert main(["--root", str(root), "-q", "import", str(folder), "--agent", "values"]) == 0
     text = (root / "agents/values/flows/Default Start Flow/flow.yaml").read_text(encoding="utf-8")
@@ -130,10 +117,7 @@ def test_every_json_value_survives_apply_and_pull_on_the_stand_in(
     fake: FakeCX, clients: Any, tmp_path: Path
 ) -> None:
     export = one_flow_export(VALUES)
-    folder = tmp_path / "export"
-    for path, data in export.items():
-        (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / path).write_bytes(data)
+    folder = write_export(tmp_path / "export", export)
     root = tmp_path / "repo"
     host = ["--root", str(root), "--emulator-host", fake.address]
     assert main([*host, "-q", "import", str(folder), "--agent", "values"]) == 0
