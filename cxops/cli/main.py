@@ -188,11 +188,29 @@ def _global(
 app.callback()(with_globals(_global, top=True))
 
 
+def _git_merge_call(args: list[str]) -> bool:
+    """Whether this is git calling the merge driver (``merge-driver %O %A %B %P``, no option):
+    git runs it once per file both branches changed, and typer's own parsing of the four
+    arguments (it validates them through pydantic) would double the call's start-up."""
+    return len(args) == 5 and args[0] == "merge-driver" and not any(a.startswith("-") for a in args[1:])
+
+
+def _merge(args: list[str]) -> int:
+    from pathlib import Path
+
+    from cxops.cli.mergecmd import merge
+
+    base, ours, theirs, name = args
+    return merge(Path(base), Path(ours), Path(theirs), name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every expected error becomes one line on stderr and exit code 1."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
+        if _git_merge_call(args):
+            return _merge(args[1:])
         app(args=args, prog_name="cxops")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
