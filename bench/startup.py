@@ -36,7 +36,7 @@ def _cxops() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cxops"]
 
 
-def _git(root: Path, *args: str) -> None:
+def git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", *args],
         cwd=root,
@@ -54,14 +54,15 @@ def _wall(cmd: list[str], cwd: Path) -> float:
     return took
 
 
-def _repo(folder: Path) -> Path:
+def sample_repo(folder: Path) -> Path:
+    """The sample agent and its stage files, committed in a new git repository."""
     root = folder / "repo"
     root.mkdir()
     shutil.copytree(ROOT / "agents" / "order-desk", root / "agents" / "order-desk")
     shutil.copytree(ROOT / "environments", root / "environments")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "sample agent")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "sample agent")
     return root
 
 
@@ -131,17 +132,17 @@ def branches(root: Path, files: int) -> None:
     phrases = [[f"order {i} status", f"where is order {i}"] for i in range(files)]
     for i in range(files):
         (folder / f"bench.{i:03d}.yaml").write_text(_intent(i, phrases[i], "as first made"), encoding="utf-8")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "bench intents")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "bench intents")
     for branch, change in (
         ("ours", lambda i: _intent(i, phrases[i], "edited on ours")),
         ("theirs", lambda i: _intent(i, [*phrases[i], f"track order {i}"], "as first made")),
     ):
-        _git(root, "checkout", "-q", "-b", branch, "main")
+        git(root, "checkout", "-q", "-b", branch, "main")
         for i in range(files):
             (folder / f"bench.{i:03d}.yaml").write_text(change(i), encoding="utf-8")
-        _git(root, "commit", "-qam", branch)
-    _git(root, "checkout", "-q", "ours")
+        git(root, "commit", "-qam", branch)
+    git(root, "checkout", "-q", "ours")
 
 
 def merge_once(root: Path, driver: bool) -> float:
@@ -150,19 +151,19 @@ def merge_once(root: Path, driver: bool) -> float:
         attributes.write_text(MERGE_ATTRIBUTE + "\n", encoding="utf-8")
     elif attributes.exists():
         attributes.unlink()
-    _git(root, "reset", "-q", "--hard", "ours")
+    git(root, "reset", "-q", "--hard", "ours")
     started = time.perf_counter()
-    _git(root, "merge", "-q", "--no-edit", "theirs")
+    git(root, "merge", "-q", "--no-edit", "theirs")
     took = time.perf_counter() - started
-    _git(root, "reset", "-q", "--hard", "ours")
+    git(root, "reset", "-q", "--hard", "ours")
     return took
 
 
 def merges(root: Path, files: int, runs: int, bare: float) -> dict[str, float]:
     branches(root, files)
     command = " ".join(f'"{part}"' for part in _cxops())
-    _git(root, "config", "merge.cxops.name", "cxops structural merge of agent files")
-    _git(root, "config", "merge.cxops.driver", f"{command} merge-driver %O %A %B %P")
+    git(root, "config", "merge.cxops.name", "cxops structural merge of agent files")
+    git(root, "config", "merge.cxops.driver", f"{command} merge-driver %O %A %B %P")
     driver = statistics.median(merge_once(root, True) for _ in range(runs))
     text = statistics.median(merge_once(root, False) for _ in range(runs))
     return {
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        root = _repo(folder)
+        root = sample_repo(folder)
         figures = startup(root, folder, args.runs)
         bare = figures["bare"]["seconds"]
         print(f"{'python -c import typer, rich.console, yaml':<44} {bare:7.3f} s")

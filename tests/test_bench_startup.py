@@ -17,12 +17,12 @@ from bench import startup  # noqa: E402
 
 
 def test_the_driver_merge_takes_both_branches_changes(tmp_path: Path) -> None:
-    root = startup._repo(tmp_path)
+    root = startup.sample_repo(tmp_path)
     startup.branches(root, 2)
-    startup._git(
+    startup.git(
         root, "config", "merge.cxops.driver", " ".join(startup._cxops()) + " merge-driver %O %A %B %P"
     )
     (root / ".gitattributes").write_text(startup.MERGE_ATTRIBUTE + "\n", encoding="utf-8")
-    startup._git(root, "merge", "-q", "--no-edit", "theirs")
+    startup.git(root, "merge", "-q", "--no-edit", "theirs")
     merged = (root / "agents" / "order-desk" / "intents" / "bench.001.yaml").read_text(encoding="utf-8")
     assert "edited on ours" in merged and "track order 1" in merged

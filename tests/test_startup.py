@@ -21,8 +21,15 @@ import pytest
 
 from cxops.cli.main import COMMANDS, load
 
-REPO = Path(__file__).resolve().parent.parent
-PACKAGE = REPO / "cxops"
+# bench/ is not an installed package; `pytest` (unlike `python -m pytest`) does not put the
+# project root on sys.path.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.startup import sample_repo  # noqa: E402
+
+PACKAGE = ROOT / "cxops"
 # Runs the CLI like the console script, then reports the Google modules loaded, whatever the
 # command's exit (typer raises SystemExit).
 PROBE = """
@@ -86,25 +93,9 @@ def _baseline(tmp: Path) -> set[str]:
     return set(json.loads(out.read_text(encoding="utf-8")))
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("startup") / "repo"
-    root.mkdir()
-    shutil.copytree(REPO / "agents" / "order-desk", root / "agents" / "order-desk")
-    shutil.copytree(REPO / "environments", root / "environments")
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "sample agent")
-    return root
+    return sample_repo(tmp_path_factory.mktemp("startup"))
 
 
 def _modules_of(package: Path, layers: tuple[str, ...]) -> list[str]:
