@@ -142,7 +142,9 @@ def branches(root: Path, files: int) -> None:
         for i in range(files):
             (folder / f"bench.{i:03d}.yaml").write_text(change(i), encoding="utf-8")
         git(root, "commit", "-qam", branch)
-    git(root, "checkout", "-q", "ours")
+    # Merges run on a branch of their own, reset to ours' commit each time (a merge moves the
+    # branch it is on).
+    git(root, "checkout", "-q", "-b", "merging", "ours")
 
 
 def merge_once(root: Path, driver: bool) -> float:
@@ -155,6 +157,7 @@ def merge_once(root: Path, driver: bool) -> float:
     started = time.perf_counter()
     git(root, "merge", "-q", "--no-edit", "theirs")
     took = time.perf_counter() - started
+    git(root, "rev-parse", "-q", "--verify", "HEAD^2")  # a real merge, not "already up to date"
     git(root, "reset", "-q", "--hard", "ours")
     return took
 
