@@ -18,12 +18,20 @@ def merge_driver(
     """Merge one agent-tree file field by field and list item by list item (configured by
     `cxops init`). Exit 0: merged; exit 1: conflict markers written around the items both
     branches changed differently."""
+    code = merge(base, ours, theirs, name)
+    if code:
+        raise typer.Exit(code)
+
+
+def merge(base: Path, ours: Path, theirs: Path, name: str) -> int:
+    """The command's work and exit code; cli/main.py calls it directly for git's own call."""
     outcome = merge_file(base, ours, theirs, name)
     if outcome.warning:
         typer.echo(f"warning: {outcome.warning}", err=True)
     if not outcome.clean:
         typer.echo(f"CONFLICT (cxops): {name}: both branches changed {_where(outcome.conflicts)}", err=True)
-        raise typer.Exit(1)
+        return 1
+    return 0
 
 
 def _where(conflicts: tuple[str, ...], show: int = 3) -> str:

@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 from cxops.model import progress
 
@@ -26,6 +20,17 @@ class RichReporter:
     """One rich display for the steps running at a time; it goes away when the last ends."""
 
     def __init__(self, console: Console) -> None:
+        # Imported here, on a terminal only: rich.progress adds some 10 ms to every start,
+        # and a merge-driver call (git runs one per file) never shows progress.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.display = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -45,11 +50,11 @@ class RichReporter:
 
     def advance(self, handle: object, steps: int = 1) -> None:
         if isinstance(handle, int):
-            self.display.advance(TaskID(handle), steps)
+            self.display.advance(cast("TaskID", handle), steps)
 
     def end(self, handle: object) -> None:
         if isinstance(handle, int):
-            self.display.remove_task(TaskID(handle))
+            self.display.remove_task(cast("TaskID", handle))
         self.running -= 1
         if self.running == 0:
             self.display.stop()

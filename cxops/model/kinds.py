@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from google.cloud import dialogflowcx_v3 as cx
+from cxops.model import schema
 
 
 @dataclass(frozen=True)
 class Kind:
     name: str  # "page"
     plural: str  # "pages", for summaries
-    message: Any  # the raw protobuf class of the resource
+    proto: str  # the v3 message of the resource ("Page")
     tree_dir: str  # folder in the tree, inside the scope's folder when scoped
     package_dir: str  # folder in a JSON package, likewise
     scope: str | None = None  # kind of the scope: "flow" or "playbook"
@@ -25,45 +25,44 @@ class Kind:
 
     @property
     def descriptor(self) -> Any:
-        return self.message.DESCRIPTOR
+        """The resource's fields, from the generated table (cxops/model/schema.json): reading
+        them loads no client. Typed Any as a protobuf descriptor is: code walks bodies alike
+        with this and with a real message's ``DESCRIPTOR``."""
+        return schema.message(f"{schema.V3}.{self.proto}")
 
 
-def _pb(cls: Any) -> Any:
-    return cls.pb()
-
-
-AGENT = Kind("agent", "agent", _pb(cx.Agent), "", "")
-FLOW = Kind("flow", "flows", _pb(cx.Flow), "flows", "flows", own_folder=True, tree_file="flow.yaml")
-PAGE = Kind("page", "pages", _pb(cx.Page), "pages", "pages", scope="flow")
+AGENT = Kind("agent", "agent", "Agent", "", "")
+FLOW = Kind("flow", "flows", "Flow", "flows", "flows", own_folder=True, tree_file="flow.yaml")
+PAGE = Kind("page", "pages", "Page", "pages", "pages", scope="flow")
 FLOW_ROUTE_GROUP = Kind(
     "flow_route_group",
     "flow route groups",
-    _pb(cx.TransitionRouteGroup),
+    "TransitionRouteGroup",
     "route-groups",
     "transitionRouteGroups",
     scope="flow",
 )
 ROUTE_GROUP = Kind(
-    "route_group", "route groups", _pb(cx.TransitionRouteGroup), "route-groups", "agentTransitionRouteGroups"
+    "route_group", "route groups", "TransitionRouteGroup", "route-groups", "agentTransitionRouteGroups"
 )
-INTENT = Kind("intent", "intents", _pb(cx.Intent), "intents", "intents", own_folder=True)
+INTENT = Kind("intent", "intents", "Intent", "intents", "intents", own_folder=True)
 ENTITY_TYPE = Kind(
-    "entity_type", "entity types", _pb(cx.EntityType), "entity-types", "entityTypes", own_folder=True
+    "entity_type", "entity types", "EntityType", "entity-types", "entityTypes", own_folder=True
 )
-WEBHOOK = Kind("webhook", "webhooks", _pb(cx.Webhook), "webhooks", "webhooks")
-TEST_CASE = Kind("test_case", "test cases", _pb(cx.TestCase), "test-cases", "testCases")
-GENERATOR = Kind("generator", "generators", _pb(cx.Generator), "generators", "generators", own_folder=True)
+WEBHOOK = Kind("webhook", "webhooks", "Webhook", "webhooks", "webhooks")
+TEST_CASE = Kind("test_case", "test cases", "TestCase", "test-cases", "testCases")
+GENERATOR = Kind("generator", "generators", "Generator", "generators", "generators", own_folder=True)
 PLAYBOOK = Kind(
     "playbook",
     "playbooks",
-    _pb(cx.Playbook),
+    "Playbook",
     "playbooks",
     "playbooks",
     own_folder=True,
     tree_file="playbook.yaml",
 )
-EXAMPLE = Kind("example", "examples", _pb(cx.Example), "examples", "examples", scope="playbook")
-TOOL = Kind("tool", "tools", _pb(cx.Tool), "tools", "tools", own_folder=True, tree_file="tool.yaml")
+EXAMPLE = Kind("example", "examples", "Example", "examples", "examples", scope="playbook")
+TOOL = Kind("tool", "tools", "Tool", "tools", "tools", own_folder=True, tree_file="tool.yaml")
 # Test cases of the newer format an export writes to ``testCases/v2/`` (conversationTurns with
 # agentOutput and metricGoldens, testConfig.startPlaybook): no published proto has them and no v3
 # API call reads or writes them, so only a package carries them (import, package, restore,
@@ -72,12 +71,12 @@ TOOL = Kind("tool", "tools", _pb(cx.Tool), "tools", "tools", own_folder=True, tr
 PLAYBOOK_TEST_CASE = Kind(
     "playbook_test_case",
     "playbook test cases",
-    _pb(cx.TestCase),
+    "TestCase",
     "playbook-test-cases",
     "testCases/v2",
 )
 GENERATIVE_SETTINGS = Kind(
-    "generative_settings", "generative settings", _pb(cx.GenerativeSettings), "", "generativeSettings"
+    "generative_settings", "generative settings", "GenerativeSettings", "", "generativeSettings"
 )
 
 KINDS: dict[str, Kind] = {

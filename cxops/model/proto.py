@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-V3 = "google.cloud.dialogflow.cx.v3"
-# Messages that hold free-form JSON: kept as JSON, never walked field by field.
-FREE_FORM = frozenset({"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"})
+from cxops.model import schema
+from cxops.model.schema import FREE_FORM, V3
+
+__all__ = ["FREE_FORM", "V3"]
 SYSTEM_ENTITY_PREFIX = "projects/-/locations/-/agents/-/entityTypes/"
 
 # Special transition targets: how exports write them -> the page ids (and the tree's symbols).
@@ -45,20 +45,14 @@ LANGUAGE_MAPS = {
 }
 
 
-@functools.lru_cache(maxsize=256)
 def beta_shaped(owner: str, name: str) -> bool:
     """Whether v3beta1 gives the export-only key ``name`` of the v3 message ``owner`` (its full
     name) a message type of its own, not free-form JSON: then its value is settings of a known
     shape (LlmModelSettings.parameters is v3beta1's ``LlmModelSettings.Parameters``: temperature,
     input and output token limits), written as the tree writes fields, not user data kept
     verbatim. Exports are written by the service behind v3beta1, so its protos describe the keys
-    v3 lacks; imported only when such a key is met."""
-    import google.cloud.dialogflowcx_v3beta1.types  # noqa: F401  (registers the v3beta1 descriptors)
-    from google.protobuf import descriptor_pool
-
+    v3 lacks; the generated table (cxops/model/gen_schema.py) holds which."""
     try:
-        desc = descriptor_pool.Default().FindMessageTypeByName(owner.replace(f"{V3}.", f"{V3}beta1.", 1))
+        return name in schema.message(owner).beta_shaped
     except KeyError:
         return False
-    fd = desc.fields_by_name.get(name)
-    return fd is not None and fd.message_type is not None and fd.message_type.full_name not in FREE_FORM

@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from google.cloud import dialogflowcx_v3 as cx
-from google.protobuf import json_format
-
 from cxops.errors import Location, ValidationError
 from cxops.model import datastores, phrases
 from cxops.model import kinds as K
@@ -274,12 +271,23 @@ def _phrase(value: Any) -> dict[str, Any]:
     return {"parts": parts, "repeat_count": count}
 
 
+def message_class(kind: K.Kind) -> Any:
+    """The raw protobuf class of a kind's resource. Imports the client: only planning and
+    writing build messages, so the model layer names the message (``Kind.proto``) and no more."""
+    from google.cloud import dialogflowcx_v3 as cx
+
+    return getattr(cx, kind.proto).pb()
+
+
 def message(key: Key, body: Body, language: str, names: Names) -> Any:
-    """The raw protobuf message of one resource in one language."""
+    """The raw protobuf message of one resource in one language (imports the client: only
+    planning and writing build messages)."""
+    from google.protobuf import json_format
+
     kind = K.KINDS[key.kind]
     single = localize(body, kind.descriptor, language)
     data = _api_json(single, kind.descriptor, _Refs(names, key))
-    msg = kind.message()
+    msg = message_class(kind)()
     try:
         json_format.ParseDict(data, msg)
     except json_format.ParseError as bad:
@@ -291,7 +299,9 @@ def settings_message(agent: str, language: str, body: Body) -> Any:
     data = _api_json(
         body, K.GENERATIVE_SETTINGS.descriptor, _Refs(Names(agent), Key("generative_settings", "", ""))
     )
-    msg = cx.GenerativeSettings.pb()()
+    from google.protobuf import json_format
+
+    msg = message_class(K.GENERATIVE_SETTINGS)()
     json_format.ParseDict(data, msg)
     msg.name = f"{agent}/generativeSettings"
     msg.language_code = language

@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from google.protobuf import json_format
-
 from cxops.errors import Location, ValidationError
 from cxops.model.proto import FREE_FORM, SYMBOL_TARGETS, V3, is_repeated
 from cxops.model.translatable import TRANSLATABLE
@@ -219,6 +217,9 @@ def _single(fd: Any, value: Any, ctx: _Context) -> Any:
     kind = fd.type
     if kind == fd.TYPE_MESSAGE:
         full_name = fd.message_type.full_name
+        # Only reads through the API reach here: the client is already loaded.
+        from google.protobuf import json_format
+
         if full_name in FREE_FORM:
             return _sorted_keys(json_format.MessageToDict(value))
         if full_name == "google.protobuf.Any":

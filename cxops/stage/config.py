@@ -100,13 +100,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from cxops.cx.connection import ConnectionSettings
 from cxops.cx.ratelimit import RateLimits
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.model import datastores
 from cxops.repo.yamlio import Positions, format_path, load_with_positions
+
+if TYPE_CHECKING:
+    from cxops.cx.connection import ConnectionSettings
 
 __all__ = [
     "KIND_FOLDERS",
@@ -269,7 +271,10 @@ class Stage:
         api_endpoint: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ConnectionSettings:
-        """How to reach this stage's location (flags win over ``CXOPS_*`` variables)."""
+        """How to reach this stage's location (flags win over ``CXOPS_*`` variables). Imports
+        the client: only a command that connects asks."""
+        from cxops.cx.connection import ConnectionSettings
+
         return ConnectionSettings.from_env(
             self.location, emulator_host=emulator_host, api_endpoint=api_endpoint, environ=environ
         )

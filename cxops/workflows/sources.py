@@ -15,7 +15,6 @@ from cxops.repo.tree import read_tree, snapshot_from_tree
 from cxops.stage import overrides
 from cxops.stage.config import find_stage, is_stage_name, load_stage
 from cxops.workflows import backups
-from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ def load_source(
     elif candidate.is_file() or (candidate.is_dir() and any(candidate.rglob("agent.json"))):
         snapshot, _ = snapshot_from_package(read_package(candidate))
     elif find_stage(root, spec) is not None:
+        # Only a stage side connects: a diff of trees, git refs and packages loads no client.
+        from cxops.workflows.live import Via, open_session, read_content, read_live, read_served
+
         stage = load_stage(root, spec)
         if raw:
             with open_session(stage, emulator_host, endpoint) as session:

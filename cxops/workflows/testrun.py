@@ -35,7 +35,6 @@ from cxops.stage.config import Stage, find_stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
-from cxops.workflows.preview import pinned
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -62,6 +61,10 @@ def run_stage(
 ) -> TestRun:
     """The test cases of the stage's live agent, run there (a preview stage: the branch's own
     agent, ``branch`` defaulting to the one checked out)."""
+    # Imported here: preview imports apply, which imports this module (a loop the eager import
+    # of every command used to hide; commands now load one at a time, from any end of it).
+    from cxops.workflows.preview import pinned
+
     stage = pinned(root, load_stage(root, stage_name), branch, emulator_host, endpoint)
     live, _ = read_content(root, stage, Via.export, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
