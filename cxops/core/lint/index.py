@@ -149,8 +149,11 @@ class Index:
                         uses.webhooks.setdefault(value, (key, (*path, name)))
                     elif name == "generator":
                         uses.generators.setdefault(value, (key, (*path, name)))
-                    elif name == "parameter" and "value" in obj:
-                        uses.params_set.add(value)
+                    elif name == "parameter" and path[-2:-1] == ("set_parameter_actions",):
+                        # A set-parameter action sets its parameter whatever its value, also
+                        # with none (an export may leave out a value of "" or 0). Some agents
+                        # name it as it is read, $session.params.x.
+                        uses.params_set.add(value.removeprefix("$session.params."))
                     elif name == "flow" and playbook and path[-1:] == ("flow_invocation",):
                         uses.flows.setdefault(value, (key, (*path, name)))
                     if "@" in value or (dollars and "$" in value):

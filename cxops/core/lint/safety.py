@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cxops.core.lint.index import Index
+from cxops.core.lint.index import FieldPath, Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
+from cxops.model.snapshot import walk
 
 # Webhook.timeout: "Defaults to 5 seconds, maximum allowed timeout is 30 seconds."
 # (https://cloud.google.com/dialogflow/cx/docs/reference/rest/v3/projects.locations.agents.webhooks)
@@ -100,4 +101,98 @@ def webhook_timeout(index: Index, params: Params) -> Iterator[Hit]:
                 key,
                 ("timeout",),
                 f"webhook timeout {seconds}s is above CX's maximum of {WEBHOOK_TIMEOUT_MAX}s",
+            )
+
+
+# "webhook.error: The webhook call returned an error. This event is only invoked: 1) if there is
+# no fine-grained webhook event handler (e.g. webhook.error.timeout) that matches the webhook
+# error code, 2) if there is no transition target set in the original route that called the
+# fulfillment with the failing webhook"; it is a flow- and page-level event, and events are
+# identified by name (https://cloud.google.com/dialogflow/cx/docs/concept/handler).
+# So only a handler for exactly `webhook.error` catches every failure, and a handler with a
+# transition target lets its webhook fail silently whatever handlers exist.
+WEBHOOK_ERROR = "webhook.error"
+_TARGETS = ("target_page", "target_flow", "target_playbook")
+
+
+def _webhook_calls(body: dict[str, Any]) -> Iterator[tuple[FieldPath, str]]:
+    """(path, webhook) of each fulfillment in ``body`` whose webhook failure an event handler
+    would handle: not one of a handler with a transition target, not one of a handler for a
+    webhook event (CX calls such a fulfillment invalid)."""
+    for path, obj in walk(body):
+        name = obj.get("webhook")
+        if not isinstance(name, str) or not name:
+            continue
+        if path[-1:] == ("trigger_fulfillment",):
+            handler = _at(body, path[:-1])
+            if isinstance(handler, dict) and (
+                any(handler.get(t) for t in _TARGETS) or str(handler.get("event", "")).startswith("webhook.")
+            ):
+                continue
+        yield (*path, "webhook"), name
+
+
+def _at(body: Any, path: FieldPath) -> Any:
+    for part in path:
+        body = body[part]
+    return body
+
+
+def _handles(body: Any) -> bool:
+    return WEBHOOK_ERROR in _events(body.get("event_handlers") if isinstance(body, dict) else None)
+
+
+@rule(
+    "safety/unhandled-webhook-error",
+    Severity.warning,
+    "A page, flow or route group calls a webhook where no webhook.error event handler is in scope "
+    "(the page's or its flow's; for a group, those of each page or flow that uses it).",
+)
+def unhandled_webhook_error(index: Index, params: Params) -> Iterator[Hit]:
+    flows = {k.name: b for k, b in index.of_kind("flow")}
+    handled_flows = {name for name, body in flows.items() if _handles(body)}
+    # Who uses each route group: (flow, page or None for the flow itself).
+    users: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for key, body in [*index.of_kind("flow"), *index.of_kind("page")]:
+        flow = key.name if key.kind == "flow" else key.scope
+        page = None if key.kind == "flow" else key.name
+        for field, scope in (("transition_route_groups", flow), ("agent_transition_route_groups", "")):
+            groups = body.get(field)
+            for group in groups if isinstance(groups, list) else []:
+                if isinstance(group, str):
+                    users.setdefault((scope, group), []).append((flow, page))
+
+    def covered(flow: str, page: str | None) -> bool:
+        if flow in handled_flows:
+            return True
+        return page is not None and _handles(index.pages.get(flow, {}).get(page))
+
+    for kind in ("flow", "page", "flow_route_group", "route_group"):
+        for key, body in index.of_kind(kind):
+            calls = list(_webhook_calls(body))
+            if not calls:
+                continue
+            if kind == "flow":
+                uncovered = None if covered(key.name, None) else f"flow {key.name!r}"
+            elif kind == "page":
+                uncovered = (
+                    None if covered(key.scope, key.name) else f"page {key.name!r} or its flow {key.scope!r}"
+                )
+            else:
+                scope = key.scope if kind == "flow_route_group" else ""
+                open_ = [u for u in users.get((scope, key.name), []) if not covered(*u)]
+                uncovered = None
+                if open_:
+                    flow, page = open_[0]
+                    where = f"page {page!r} of flow {flow!r}" if page else f"flow {flow!r}"
+                    uncovered = f"{where}, which uses this group"
+            if uncovered is None:
+                continue
+            path, webhook = calls[0]
+            more = f" (and {len(calls) - 1} more call(s) here)" if len(calls) > 1 else ""
+            yield Hit(
+                key,
+                path,
+                f"calls webhook {webhook!r}{more}, and no {WEBHOOK_ERROR} event handler is on "
+                f"{uncovered}: a failed call goes unhandled",
             )
