@@ -138,10 +138,6 @@ def _at(body: Any, path: FieldPath) -> Any:
     return body
 
 
-def _handles(body: Any) -> bool:
-    return WEBHOOK_ERROR in _events(body.get("event_handlers") if isinstance(body, dict) else None)
-
-
 @rule(
     "safety/unhandled-webhook-error",
     Severity.warning,
@@ -150,7 +146,6 @@ def _handles(body: Any) -> bool:
 )
 def unhandled_webhook_error(index: Index, params: Params) -> Iterator[Hit]:
     flows = {k.name: b for k, b in index.of_kind("flow")}
-    handled_flows = {name for name, body in flows.items() if _handles(body)}
     # Who uses each route group: (flow, page or None for the flow itself).
     users: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
     for key, body in [*index.of_kind("flow"), *index.of_kind("page")]:
@@ -162,37 +157,42 @@ def unhandled_webhook_error(index: Index, params: Params) -> Iterator[Hit]:
                 if isinstance(group, str):
                     users.setdefault((scope, group), []).append((flow, page))
 
-    def covered(flow: str, page: str | None) -> bool:
-        if flow in handled_flows:
-            return True
-        return page is not None and _handles(index.pages.get(flow, {}).get(page))
+    def events(flow: str, page: str | None) -> set[str]:
+        found = _events(flows.get(flow, {}).get("event_handlers"))
+        if page is not None:
+            body = index.pages.get(flow, {}).get(page)
+            found |= _events(body.get("event_handlers") if isinstance(body, dict) else None)
+        return found
 
     for kind in ("flow", "page", "flow_route_group", "route_group"):
         for key, body in index.of_kind(kind):
             calls = list(_webhook_calls(body))
             if not calls:
                 continue
+            # Where the calls run: (flow, page), page None for the flow's start page.
             if kind == "flow":
-                uncovered = None if covered(key.name, None) else f"flow {key.name!r}"
+                runs: list[tuple[str, str | None]] = [(key.name, None)]
             elif kind == "page":
-                uncovered = (
-                    None if covered(key.scope, key.name) else f"page {key.name!r} or its flow {key.scope!r}"
-                )
+                runs = [(key.scope, key.name)]
             else:
-                scope = key.scope if kind == "flow_route_group" else ""
-                open_ = [u for u in users.get((scope, key.name), []) if not covered(*u)]
-                uncovered = None
-                if open_:
-                    flow, page = open_[0]
-                    where = f"page {page!r} of flow {flow!r}" if page else f"flow {flow!r}"
-                    uncovered = f"{where}, which uses this group"
-            if uncovered is None:
+                runs = users.get((key.scope if kind == "flow_route_group" else "", key.name), [])
+            open_ = [(flow, page) for flow, page in runs if WEBHOOK_ERROR not in events(flow, page)]
+            if not open_:
                 continue
+            flow, page = open_[0]
+            if kind == "page":
+                where = f"page {page!r} or its flow {flow!r}"
+            elif page is None:
+                where = f"flow {flow!r}" + (", which uses this group" if kind != "flow" else "")
+            else:
+                where = f"page {page!r} of flow {flow!r}, which uses this group"
+            finer = sorted(e for e in events(flow, page) if e.startswith(f"{WEBHOOK_ERROR}."))
+            only = f" ({', '.join(finer)} handle(s) only their own error)" if finer else ""
             path, webhook = calls[0]
             more = f" (and {len(calls) - 1} more call(s) here)" if len(calls) > 1 else ""
             yield Hit(
                 key,
                 path,
                 f"calls webhook {webhook!r}{more}, and no {WEBHOOK_ERROR} event handler is on "
-                f"{uncovered}: a failed call goes unhandled",
+                f"{where}{only}: a failed call goes unhandled",
             )
