@@ -281,6 +281,64 @@ def test_a_standard_webhook_makes_it_undecidable_and_the_note_says_so() -> None:
     assert found(r, UNSET) == []
 
 
+# -- testcases/utterance-not-a-phrase --------------------------------------------------------
+
+UTTERANCE = "testcases/utterance-not-a-phrase"
+
+
+def said(text: str, intent: str = "book", lang: str | None = "en") -> R:
+    phrases = [
+        "I want to book a flight",
+        "fly to [London](city) please",
+        "\uff34\uff29\uff23\uff2b\uff25\uff34",  # full-width TICKET
+        "[渋谷店](store)は何時ですか",  # no spaces around the annotated part
+    ]
+    turn: dict[str, Any] = {
+        "user_input": {"input": {"text": {"text": text}}},
+        "virtual_agent_output": {"triggered_intent": {"name": intent}},
+    }
+    if lang is not None:
+        turn["user_input"]["input"]["language_code"] = lang
+    return agent(
+        (
+            Key("intent", "", "book"),
+            {"display_name": "book", "training_phrases": {"en": phrases, "de": ["buchen"]}},
+        ),
+        (Key("test_case", "", "t"), {"display_name": "t", "test_case_conversation_turns": [turn]}),
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to book a flight",
+        "i WANT to book a flight ",
+        "I want  to book a flight!",
+        "fly to Paris please",
+        "fly to New York please",
+        "ticket",
+        "梅田店は何時ですか",
+    ],
+)
+def test_utterances_cx_matches_as_its_phrases_are_not_findings(text: str) -> None:
+    # Case, width, punctuation and spacing folded; an annotated part takes any value.
+    assert found(said(text), UTTERANCE) == []
+
+
+def test_an_utterance_that_is_no_phrase_of_its_intent() -> None:
+    [hit] = found(said("flight please"), UTTERANCE)
+    assert hit.path == ("test_case_conversation_turns", 0, "user_input", "input", "text", "text")
+    assert "'flight please' (en)" in hit.message and "'book'" in hit.message
+    assert found(said("fly to please"), UTTERANCE) != []  # a slot takes at least one word
+    assert found(said("梅田店は休みですか"), UTTERANCE) != []
+    # The turn's language, else the agent's default; a language without phrases is not this rule's.
+    assert found(said("I want to book a flight", lang="de"), UTTERANCE) != []
+    assert found(said("buchen", lang=None), UTTERANCE) != []
+    assert found(said("buchen", lang="fr"), UTTERANCE) == []
+    # No intent expected, or one that does not exist (missing-target's): nothing to compare.
+    assert found(said("anything", intent="gone"), UTTERANCE) == []
+
+
 # -- every rule on every corpus agent ----------------------------------------------------------
 
 _PARAM = re.compile(r"\$session\.params\.([A-Za-z0-9_-]+)")

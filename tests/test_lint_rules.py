@@ -171,6 +171,12 @@ def _missing_target(r: R) -> None:
     ] = "Gone"
 
 
+def _utterance_not_a_phrase(r: R) -> None:
+    r[Key("test_case", "", "t")]["test_case_conversation_turns"][0]["user_input"]["input"]["text"]["text"] = (
+        "good morning"
+    )
+
+
 def _untested_flow(r: R) -> None:
     del r[Key("test_case", "", "t")]
 
@@ -205,6 +211,7 @@ CASES: dict[str, Callable[[R], None]] = {
     "safety/webhook-timeout": _timeout,
     "testcases/missing-target": _missing_target,
     "testcases/untested-flow": _untested_flow,
+    "testcases/utterance-not-a-phrase": _utterance_not_a_phrase,
 }
 
 
