@@ -8,7 +8,7 @@ from typing import Any
 
 from cxops.core.lint.index import Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
-from cxops.model.snapshot import Key, walk
+from cxops.model.snapshot import Key
 
 W = Severity.warning
 DEFAULT_START_FLOW = "Default Start Flow"
@@ -146,15 +146,6 @@ def _shadowed(key: Key, routes: Any) -> Iterator[Hit]:
             first = i
 
 
-def _page_targets(body: Any) -> Iterator[str]:
-    """Every page name a body transitions to: routes, event handlers, reprompt handlers,
-    knowledgeConnectorSettings.targetPage, wherever they sit."""
-    for _, obj in walk(body):
-        target = obj.get("target_page")
-        if isinstance(target, str):
-            yield target
-
-
 def _groups(body: Any) -> Iterator[tuple[str, str]]:
     """(field, name) of the route groups a page or flow uses."""
     for field in ("transition_route_groups", "agent_transition_route_groups"):
@@ -171,21 +162,20 @@ def _groups(body: Any) -> Iterator[tuple[str, str]]:
     "routes and handlers, and the route groups in scope never reach.",
 )
 def reached_only_from_unreachable(index: Index, params: Params) -> Iterator[Hit]:
-    group_targets: dict[tuple[str, str, str], set[str]] = {}
-    for kind, field in (
-        ("flow_route_group", "transition_route_groups"),
-        ("route_group", "agent_transition_route_groups"),
-    ):
-        for key, body in index.of_kind(kind):
-            group_targets[(field, key.scope if kind == "flow_route_group" else "", key.name)] = set(
-                _page_targets(body)
-            )
+    # Each page's, flow's and group's targets, wherever in its body (routes, event handlers,
+    # reprompt handlers, knowledge_connector_settings.target_page): gathered by the index.
+    targets = index.uses.targets_of
+    nothing: set[str] = set()
 
-    def out_of(flow: str, body: Any) -> set[str]:
-        found = set(_page_targets(body))
+    def out_of(key: Key, body: Any) -> set[str]:
+        found = set(targets.get(key, nothing))
         for field, name in _groups(body):
-            scope = flow if field == "transition_route_groups" else ""
-            found |= group_targets.get((field, scope, name), set())
+            group = (
+                Key("flow_route_group", key.scope or key.name, name)
+                if field == "transition_route_groups"
+                else Key("route_group", "", name)
+            )
+            found |= targets.get(group, nothing)
         return found
 
     for flow_key, flow_body in index.of_kind("flow"):
@@ -199,20 +189,22 @@ def reached_only_from_unreachable(index: Index, params: Params) -> Iterator[Hit]
         # already reached, to the start, or out of the flow
         # (https://cloud.google.com/dialogflow/cx/docs/concept/handler).
         reached: set[str] = set()
-        frontier = [t for t in out_of(flow, flow_body) if t in pages]
+        frontier = [t for t in out_of(flow_key, flow_body) if t in pages]
         while frontier:
             name = frontier.pop()
             if name in reached:
                 continue
             reached.add(name)
-            frontier.extend(t for t in out_of(flow, pages[name]) if t in pages and t not in reached)
+            frontier.extend(
+                t for t in out_of(Key("page", flow, name), pages[name]) if t in pages and t not in reached
+            )
         # The pages some transition names (else unreachable-page reports them), none of them
         # from where the walk got to.
         named = index.uses.pages.get(flow, set()) | index.uses.agent_group_pages
         sources: dict[str, str] = {}
         for name, body in pages.items():
             if name not in reached:
-                for target in out_of(flow, body):
+                for target in out_of(Key("page", flow, name), body):
                     sources.setdefault(target, name)
         for name in pages:
             if name in reached or name not in named:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from cxops.core.lint.index import FieldPath, Index, strings
+from cxops.core.lint.index import FieldPath, Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
 from cxops.model.snapshot import Key
 
@@ -149,19 +149,44 @@ def webhook_only_parameter(index: Index, params: Params) -> Iterator[Hit]:
 # Whitespace CX keeps verbatim in a display name (the export writes " GoodToGo" and file names
 # with trailing spaces) but that the console does not show.
 _PADDED = re.compile(r"^\s|\s$|\s\s")
-# Kinds that other resources reference by display name.
-_NAMED_KINDS = (
-    "flow",
-    "page",
-    "intent",
-    "entity_type",
-    "webhook",
-    "flow_route_group",
-    "route_group",
-    "playbook",
-    "tool",
-    "generator",
-)
+
+
+def _in_flow(key: Key, flow: str) -> bool:
+    """Whether a target_page in ``key`` names a page of ``flow``: one in the flow's own
+    resources, or in an agent route group (whose targets are the using page's flow's)."""
+    return key.kind == "route_group" or (key.name if key.kind == "flow" else key.scope) == flow
+
+
+def _referrer(index: Index, key: Key) -> Key | None:
+    """The first resource whose routes, fulfillments or route group lists name ``key`` by its
+    exact display name (the index's uses), or None."""
+    uses = index.uses
+    by_name = {
+        "intent": uses.intents,
+        "flow": uses.flows,
+        "webhook": uses.webhooks,
+        "generator": uses.generators,
+    }
+    if key.kind in by_name:
+        use = by_name[key.kind].get(key.name)
+        return use[0] if use else None
+    if key.kind == "page":
+        if key.name not in uses.pages.get(key.scope, set()) | uses.agent_group_pages:
+            return None
+        return next(
+            (k for k, names in uses.targets_of.items() if key.name in names and _in_flow(k, key.scope)),
+            None,
+        )
+    field, scope = (
+        ("transition_route_groups", key.scope)
+        if key.kind == "flow_route_group"
+        else ("agent_transition_route_groups", "")
+    )
+    for user, body in [*index.of_kind("flow"), *index.of_kind("page")]:
+        names = body.get(field)
+        if (not scope or scope in (user.scope, user.name)) and isinstance(names, list) and key.name in names:
+            return user
+    return None
 
 
 @rule(
@@ -170,32 +195,18 @@ _NAMED_KINDS = (
     "A display name with leading, trailing or doubled whitespace that a reference uses as it is.",
 )
 def whitespace_in_name(index: Index, params: Params) -> Iterator[Hit]:
-    padded = {
-        (key.name if key.kind != "entity_type" else f"@{key.name}"): key
-        for kind in _NAMED_KINDS
-        for key, _ in index.of_kind(kind)
-        if _PADDED.search(key.name)
-    }
-    if not padded:
-        return  # most agents: nothing to look for
-    referenced: dict[Key, Key] = {}
-    for key, body in index.resources:
-        for path, text in strings(body):
-            if path[-1:] == ("display_name",) or text not in padded:
-                continue
-            named = padded[text]
-            # A page's name is only a reference inside its own flow.
-            if named.kind == "page" and key.scope != named.scope and key.name != named.scope:
-                continue
-            if named.kind == "flow_route_group" and key.scope != named.scope and key.name != named.scope:
-                continue
-            referenced.setdefault(named, key)
-    for named, by in referenced.items():
-        shown = named.name.replace("\t", "\\t")
-        yield Hit(
-            named,
-            ("display_name",),
-            f"{named.kind.replace('_', ' ')} name {shown!r} has leading, trailing or doubled "
-            f"whitespace, and {by.kind.replace('_', ' ')} {by.name!r} refers to it by that exact "
-            "name: retyped as it looks, the reference would not resolve",
-        )
+    for kind in ("flow", "page", "intent", "webhook", "generator", "flow_route_group", "route_group"):
+        for named, _ in index.of_kind(kind):
+            if not _PADDED.search(named.name):
+                continue  # most names
+            by = _referrer(index, named)
+            if by is None:
+                continue  # nothing uses it: the unused-* rules' finding
+            shown = named.name.replace("\t", "\\t")
+            yield Hit(
+                named,
+                ("display_name",),
+                f"{named.kind.replace('_', ' ')} name {shown!r} has leading, trailing or doubled "
+                f"whitespace, and {by.kind.replace('_', ' ')} {by.name!r} refers to it by that exact "
+                "name: retyped as it looks, the reference would not resolve",
+            )

@@ -8,7 +8,6 @@ from typing import Any
 
 from cxops.core.lint.index import FieldPath, Index
 from cxops.core.lint.registry import Hit, Params, Severity, rule
-from cxops.model.snapshot import walk
 
 # Webhook.timeout: "Defaults to 5 seconds, maximum allowed timeout is 30 seconds."
 # (https://cloud.google.com/dialogflow/cx/docs/reference/rest/v3/projects.locations.agents.webhooks)
@@ -115,21 +114,20 @@ WEBHOOK_ERROR = "webhook.error"
 _TARGETS = ("target_page", "target_flow", "target_playbook")
 
 
-def _webhook_calls(body: dict[str, Any]) -> Iterator[tuple[FieldPath, str]]:
-    """(path, webhook) of each fulfillment in ``body`` whose webhook failure an event handler
-    would handle: not one of a handler with a transition target, not one of a handler for a
-    webhook event (CX calls such a fulfillment invalid)."""
-    for path, obj in walk(body):
-        name = obj.get("webhook")
-        if not isinstance(name, str) or not name:
-            continue
+def _webhook_calls(calls: list[tuple[FieldPath, str]], body: dict[str, Any]) -> list[tuple[FieldPath, str]]:
+    """(path, webhook) of each of a body's webhook calls (the index's, by fulfillment path)
+    whose failure an event handler would handle: not one of a handler with a transition target,
+    not one of a handler for a webhook event (CX calls such a fulfillment invalid)."""
+    kept = []
+    for path, name in calls:
         if path[-1:] == ("trigger_fulfillment",):
             handler = _at(body, path[:-1])
             if isinstance(handler, dict) and (
                 any(handler.get(t) for t in _TARGETS) or str(handler.get("event", "")).startswith("webhook.")
             ):
                 continue
-        yield (*path, "webhook"), name
+        kept.append(((*path, "webhook"), name))
+    return kept
 
 
 def _at(body: Any, path: FieldPath) -> Any:
@@ -166,7 +164,8 @@ def unhandled_webhook_error(index: Index, params: Params) -> Iterator[Hit]:
 
     for kind in ("flow", "page", "flow_route_group", "route_group"):
         for key, body in index.of_kind(kind):
-            calls = list(_webhook_calls(body))
+            found = index.uses.webhook_calls.get(key)
+            calls = _webhook_calls(found, body) if found else None
             if not calls:
                 continue
             # Where the calls run: (flow, page), page None for the flow's start page.

@@ -67,31 +67,31 @@ def untested_flow(index: Index, params: Params) -> Iterator[Hit]:
             yield Hit(key, ("display_name",), f"flow {key.name!r} is entered by no test case")
 
 
-def _phrase_matchers(body: dict[str, Any], lang: str) -> tuple[set[str], list[re.Pattern[str]]]:
+def _phrases(body: dict[str, Any], lang: str) -> tuple[set[str], list[str]]:
     """One language's training phrases as CX compares text with them: case, width, punctuation
-    and spacing folded (nlu.normalise); a phrase with annotated parts matches any text in
-    their place, as an entity value would fill them."""
+    and spacing folded (nlu.normalise, in one pass over the joined lines), and the lines with
+    annotated parts, whose parts take any text (see _slotted)."""
     by_lang = body.get("training_phrases")
     items = by_lang.get(lang) if isinstance(by_lang, dict) else None
-    exact: set[str] = set()
-    slotted: list[re.Pattern[str]] = []
-    for item in items if isinstance(items, list) else []:
-        line = item.get("phrase") if isinstance(item, dict) else item
-        if not isinstance(line, str):
-            continue
-        if "](" not in line:
-            exact.add(nlu.normalise(nlu.plain_text(line)))
-            continue
-        parts: list[str] = []
-        at = 0
-        for m in _ANNOTATED.finditer(line):
-            parts.append(re.escape(nlu.normalise(nlu.plain_text(line[at : m.start()]))))
-            parts.append(r"\S(?:.*\S)?")
-            at = m.end()
-        parts.append(re.escape(nlu.normalise(nlu.plain_text(line[at:]))))
-        # A space or none around a part: scripts written without spaces (ja, zh) have none.
-        slotted.append(re.compile(" ?".join(p for p in parts if p)))
-    return exact, slotted
+    if not isinstance(items, list) or not items:
+        return set(), []
+    _, lines, block = nlu.joined_lines(items)
+    annotated = [line for line in lines if "](" in line] if "](" in block else []
+    return set(nlu.folded_lines(lines, block)), annotated
+
+
+def _slotted(line: str) -> re.Pattern[str]:
+    """A phrase line with annotated parts as a pattern over folded text: each part any text,
+    as an entity value would fill it."""
+    parts: list[str] = []
+    at = 0
+    for m in _ANNOTATED.finditer(line):
+        parts.append(re.escape(nlu.normalise(nlu.plain_text(line[at : m.start()]))))
+        parts.append(r"\S(?:.*\S)?")
+        at = m.end()
+    parts.append(re.escape(nlu.normalise(nlu.plain_text(line[at:]))))
+    # A space or none around a part: scripts written without spaces (ja, zh) have none.
+    return re.compile(" ?".join(p for p in parts if p))
 
 
 _ANNOTATED = re.compile(r"\[(?:\\.|[^\]\\])*\]\([^()\s]+\)")
@@ -105,7 +105,7 @@ _ANNOTATED = re.compile(r"\[(?:\\.|[^\]\\])*\]\([^()\s]+\)")
 )
 def utterance_not_a_phrase(index: Index, params: Params) -> Iterator[Hit]:
     intents = {k.name: b for k, b in index.of_kind("intent")}
-    cache: dict[tuple[str, str], tuple[set[str], list[re.Pattern[str]]]] = {}
+    cache: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
     for key, body in index.of_kind("test_case"):
         turns = body.get("test_case_conversation_turns")
         for i, turn in enumerate(turns if isinstance(turns, list) else []):
@@ -116,13 +116,13 @@ def utterance_not_a_phrase(index: Index, params: Params) -> Iterator[Hit]:
                 continue  # no intent expected, or one missing-target reports
             lang = _get(turn, "user_input", "input", "language_code")
             lang = lang if isinstance(lang, str) and lang else index.default_language
-            exact, slotted = cache.get((expected, lang)) or cache.setdefault(
-                (expected, lang), _phrase_matchers(intent, lang)
+            exact, annotated = cache.get((expected, lang)) or cache.setdefault(
+                (expected, lang), _phrases(intent, lang)
             )
-            said = nlu.normalise(text)
-            if not (exact or slotted):
+            if not exact:
                 continue  # no phrases in the language: the languages rules' finding
-            if said in exact or any(p.fullmatch(said) for p in slotted):
+            said = nlu.normalise(text)
+            if said in exact or any(_slotted(line).fullmatch(said) for line in annotated):
                 continue
             yield Hit(
                 key,
