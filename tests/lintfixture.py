@@ -92,7 +92,9 @@ def clean() -> dict[Key, dict[str, Any]]:
             "display_name": "t",
             "test_case_conversation_turns": [
                 {
-                    "user_input": {"input": {"text": {"text": "hi"}, "language_code": "en"}},
+                    "user_input": {
+                        "input": {"text": {"text": "Hello there, number 1!"}, "language_code": "en"}
+                    },
                     "virtual_agent_output": {
                         "triggered_intent": {"name": "greet"},
                         "current_page": {"name": "Ask", "flow": FLOW},

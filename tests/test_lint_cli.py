@@ -37,7 +37,7 @@ def test_warnings_pass_by_default_and_fail_at_fail_on_warning(
 ) -> None:
     assert lint(repo) == 0
     captured = capsys.readouterr()
-    assert "lint order-desk: 51 warning(s)" in captured.out
+    assert "lint order-desk: 53 warning(s), 16 note(s)" in captured.out
     # file:line: key: severity [rule] message
     assert (
         "agents/order-desk/intents/delivery.provide_date.yaml:1: display_name: warning "
@@ -58,6 +58,7 @@ def test_configuration_turns_rules_off_and_sets_thresholds(
 ) -> None:
     (repo / "cxops.yaml").write_text(
         "lint:\n  fail_on: warning\n  rules:\n    references/unused-intent: off\n"
+        "    safety/unhandled-webhook-error: off\n"
         "    nlu/few-training-phrases: {severity: note, min_phrases: 5}\n",
         encoding="utf-8",
     )
@@ -114,7 +115,7 @@ def test_an_inline_comment_ignores_one_finding(repo: Path, capsys: pytest.Captur
 def test_a_baseline_keeps_old_findings_from_failing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = repo / "lint-baseline.json"
     assert lint(repo, "--fail-on", "warning", "--baseline", str(base), "--write-baseline") == 0
-    assert len(json.loads(base.read_text())["findings"]) == 51
+    assert len(json.loads(base.read_text())["findings"]) == 69
     assert lint(repo, "--fail-on", "warning", "--baseline", str(base)) == 0
     # Lines move above an old finding: still known.
     intent = repo / "agents/order-desk/intents/store.hours.yaml"
@@ -128,7 +129,7 @@ def test_a_baseline_keeps_old_findings_from_failing(repo: Path, capsys: pytest.C
         "agents/order-desk/intents/bye.yaml:1: display_name: warning [references/unused-intent] "
         "intent 'bye' is used by no route"
     )
-    assert "(51 in the baseline)" in captured.out
+    assert "(69 in the baseline)" in captured.out
 
 
 def test_a_missing_or_broken_baseline_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,7 +149,7 @@ def test_sarif_for_code_scanning(repo: Path, capsys: pytest.CaptureFixture[str])
     assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
     [run] = sarif["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert len(run["results"]) == 51
+    assert len(run["results"]) == 69
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
@@ -164,7 +165,7 @@ def test_sarif_for_code_scanning(repo: Path, capsys: pytest.CaptureFixture[str])
 def test_markdown_is_a_table(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lint(repo, "--format", "markdown") == 0
     text = capsys.readouterr().out
-    assert text.startswith("### cxops lint order-desk: 51 warning(s)")
+    assert text.startswith("### cxops lint order-desk: 53 warning(s), 16 note(s)")
     assert (
         "| 🟡 | `references/unused-intent` | `agents/order-desk/intents/return.provide_reason.yaml:1` |"
         in text

@@ -67,6 +67,43 @@ def _unset_param(r: R) -> None:
     r[ASK]["transition_routes"][0]["condition"] = '$session.params.colour = "red"'
 
 
+def _webhook_only_param(r: R) -> None:
+    # The webhook call stays: a standard webhook's response could set it.
+    r[ASK]["transition_routes"][0]["condition"] = '$session.params.colour = "red"'
+
+
+def _unhandled_webhook_error(r: R) -> None:
+    # A route without a target: its webhook's failure would go to a webhook.error handler.
+    r[Key("page", FLOW, "Done")]["entry_fulfillment"] = {"webhook": "api"}
+
+
+def _reached_only_from_unreachable(r: R) -> None:
+    r[Key("page", FLOW, "Lonely")] = {
+        "display_name": "Lonely",
+        "transition_routes": [{"condition": "true", "target_page": "Lonelier"}],
+    }
+    r[Key("page", FLOW, "Lonelier")] = {
+        "display_name": "Lonelier",
+        "transition_routes": [{"condition": "true", "target_page": "Lonely"}],
+    }
+
+
+def _whitespace_in_name(r: R) -> None:
+    r[Key("intent", "", "greet ")] = {**r.pop(GREET), "display_name": "greet "}
+    for kind, name in (("flow", FLOW), ("flow_route_group", "Help")):
+        key = Key(kind, FLOW if kind == "flow_route_group" else "", name)
+        r[key]["transition_routes"][0]["intent"] = "greet "
+    r[Key("route_group", "", "Common")]["transition_routes"][0]["intent"] = "greet "
+    r[Key("test_case", "", "t")]["test_case_conversation_turns"][0]["virtual_agent_output"][
+        "triggered_intent"
+    ]["name"] = "greet "
+
+
+def _routed_without_phrases(r: R) -> None:
+    r[Key("route_group", "", "Common")]["transition_routes"].append({"intent": "bye", "target_page": "Ask"})
+    r[Key("intent", "", "bye")] = {"display_name": "bye", "training_phrases": {"en": []}}
+
+
 def _few_phrases(r: R) -> None:
     r[GREET]["training_phrases"]["en"] = r[GREET]["training_phrases"]["en"][:3]
 
@@ -134,6 +171,12 @@ def _missing_target(r: R) -> None:
     ] = "Gone"
 
 
+def _utterance_not_a_phrase(r: R) -> None:
+    r[Key("test_case", "", "t")]["test_case_conversation_turns"][0]["user_input"]["input"]["text"]["text"] = (
+        "good morning"
+    )
+
+
 def _untested_flow(r: R) -> None:
     del r[Key("test_case", "", "t")]
 
@@ -149,6 +192,11 @@ CASES: dict[str, Callable[[R], None]] = {
     "references/unused-webhook": _unused_webhook,
     "references/unused-generator": _unused_generator,
     "references/unset-parameter": _unset_param,
+    "references/webhook-only-parameter": _webhook_only_param,
+    "references/whitespace-in-name": _whitespace_in_name,
+    "reachability/reached-only-from-unreachable": _reached_only_from_unreachable,
+    "safety/unhandled-webhook-error": _unhandled_webhook_error,
+    "nlu/routed-intent-without-phrases": _routed_without_phrases,
     "nlu/few-training-phrases": _few_phrases,
     "nlu/duplicate-phrase": _duplicate_phrase,
     "nlu/undefined-annotation": _undefined_annotation,
@@ -163,6 +211,7 @@ CASES: dict[str, Callable[[R], None]] = {
     "safety/webhook-timeout": _timeout,
     "testcases/missing-target": _missing_target,
     "testcases/untested-flow": _untested_flow,
+    "testcases/utterance-not-a-phrase": _utterance_not_a_phrase,
 }
 
 

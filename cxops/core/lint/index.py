@@ -43,6 +43,10 @@ class Uses:
     # parameter -> every (key, path) where $session.params.<parameter> is read
     params_read: dict[str, list[tuple[Key, FieldPath]]] = field(default_factory=dict)
     agent_group_pages: set[str] = field(default_factory=set)
+    # page, flow or route group -> the page names it targets, wherever in its body
+    targets_of: dict[Key, set[str]] = field(default_factory=dict)
+    # page, flow or route group -> (path of the fulfillment, webhook) of each webhook it calls
+    webhook_calls: dict[Key, list[tuple[FieldPath, str]]] = field(default_factory=dict)
     # resource -> its mappings that hold content by language (LANGUAGE_FIELDS), with their
     # paths, in document order
     translatable: dict[Key, list[tuple[FieldPath, dict[str, Any]]]] = field(default_factory=dict)
@@ -141,16 +145,22 @@ class Index:
                         pass  # most texts: not a reference by their key
                     elif name == "target_page" and container:
                         pages.add(value)
+                        uses.targets_of.setdefault(key, set()).add(value)
                     elif name == "target_flow":
                         uses.flows.setdefault(value, (key, (*path, name)))
                     elif name == "intent" and container:
                         uses.intents.setdefault(value, (key, (*path, name)))
                     elif name == "webhook":
                         uses.webhooks.setdefault(value, (key, (*path, name)))
+                        if container and value:
+                            uses.webhook_calls.setdefault(key, []).append((path, value))
                     elif name == "generator":
                         uses.generators.setdefault(value, (key, (*path, name)))
-                    elif name == "parameter" and "value" in obj:
-                        uses.params_set.add(value)
+                    elif name == "parameter" and path[-2:-1] == ("set_parameter_actions",):
+                        # A set-parameter action sets its parameter whatever its value, also
+                        # with none (an export may leave out a value of "" or 0). Some agents
+                        # name it as it is read, $session.params.x.
+                        uses.params_set.add(value.removeprefix("$session.params."))
                     elif name == "flow" and playbook and path[-1:] == ("flow_invocation",):
                         uses.flows.setdefault(value, (key, (*path, name)))
                     if "@" in value or (dollars and "$" in value):

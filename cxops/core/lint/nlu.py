@@ -278,3 +278,31 @@ def invalid_regexp(index: Index, params: Params) -> Iterator[Hit]:
                             ("entities", lang, i),
                             f"regexp {pattern!r} ({lang}) does not compile in RE2: {reason}",
                         )
+
+
+def _has_phrases(body: dict[str, Any]) -> bool:
+    by_lang = body.get("training_phrases")
+    return isinstance(by_lang, dict) and any(isinstance(v, list) and v for v in by_lang.values())
+
+
+@rule(
+    "nlu/routed-intent-without-phrases",
+    Severity.warning,
+    "An intent with no training phrases in any language that a route or route group matches on.",
+)
+def routed_intent_without_phrases(index: Index, params: Params) -> Iterator[Hit]:
+    # Intent matching compares the end-user input with the intent's training phrases
+    # (https://cloud.google.com/dialogflow/cx/docs/concept/intent#tp): with none, only an
+    # intent input sent by the client (QueryInput.intent) can trigger such a route.
+    used = index.uses.intents
+    for key, body in index.of_kind("intent"):
+        if key.name == NEGATIVE or body.get("is_fallback") or key.name not in used or _has_phrases(body):
+            continue
+        where, _ = used[key.name]
+        route = f"{where.kind.replace('_', ' ')} {where.name!r}"
+        yield Hit(
+            key,
+            ("display_name",),
+            f"intent {key.name!r} has no training phrases, yet a route of {route} matches on it: no "
+            "end-user input can match it",
+        )

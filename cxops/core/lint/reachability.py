@@ -144,3 +144,79 @@ def _shadowed(key: Key, routes: Any) -> Iterator[Hit]:
             )
         elif first is None and _always(route):
             first = i
+
+
+def _groups(body: Any) -> Iterator[tuple[str, str]]:
+    """(field, name) of the route groups a page or flow uses."""
+    for field in ("transition_route_groups", "agent_transition_route_groups"):
+        names = body.get(field) if isinstance(body, dict) else None
+        for name in names if isinstance(names, list) else []:
+            if isinstance(name, str):
+                yield field, name
+
+
+@rule(
+    "reachability/reached-only-from-unreachable",
+    W,
+    "A page that transitions lead to, but only from pages that the flow's start page, its own "
+    "routes and handlers, and the route groups in scope never reach.",
+)
+def reached_only_from_unreachable(index: Index, params: Params) -> Iterator[Hit]:
+    # Each page's, flow's and group's targets, wherever in its body (routes, event handlers,
+    # reprompt handlers, knowledge_connector_settings.target_page): gathered by the index.
+    targets = index.uses.targets_of
+    nothing: set[str] = set()
+
+    def out_of(key: Key, body: Any) -> set[str]:
+        found = set(targets.get(key, nothing))
+        for field, name in _groups(body):
+            group = (
+                Key("flow_route_group", key.scope or key.name, name)
+                if field == "transition_route_groups"
+                else Key("route_group", "", name)
+            )
+            found |= targets.get(group, nothing)
+        return found
+
+    for flow_key, flow_body in index.of_kind("flow"):
+        flow = flow_key.name
+        pages = index.pages.get(flow, {})
+        if not pages:
+            continue
+        # The flow's start page is the flow itself: its routes, handlers and groups are in
+        # scope from the start (and on every page). A special target (Current Page, Previous
+        # Page, Start Page, End Flow, ...) names no page of its own: it leads back to a page
+        # already reached, to the start, or out of the flow
+        # (https://cloud.google.com/dialogflow/cx/docs/concept/handler).
+        reached: set[str] = set()
+        frontier = [t for t in out_of(flow_key, flow_body) if t in pages]
+        while frontier:
+            name = frontier.pop()
+            if name in reached:
+                continue
+            reached.add(name)
+            frontier.extend(
+                t for t in out_of(Key("page", flow, name), pages[name]) if t in pages and t not in reached
+            )
+        # The pages some transition names (else unreachable-page reports them), none of them
+        # from where the walk got to.
+        named = index.uses.pages.get(flow, set()) | index.uses.agent_group_pages
+        sources: dict[str, str] = {}
+        for name, body in pages.items():
+            if name not in reached:
+                for target in out_of(Key("page", flow, name), body):
+                    sources.setdefault(target, name)
+        for name in pages:
+            if name in reached or name not in named:
+                continue
+            via = sources.get(name)
+            yield Hit(
+                Key("page", flow, name),
+                ("display_name",),
+                f"page {name!r} of flow {flow!r}: the transitions to it are on "
+                + (
+                    f"pages the flow never reaches (e.g. {via!r})"
+                    if via
+                    else "route groups no reachable page uses"
+                ),
+            )
