@@ -77,7 +77,7 @@ def test_first_apply_writes_the_plan_and_nothing_more(
     [backup] = backups.listing(repo, "stg")
     for text in (plan_file.read_text(), backup.read_text(), out.out, out.err):
         assert SECRET_VALUE not in text
-    assert planned["secrets"]["orders-api/X-Api-Key"].startswith("sha256:")
+    assert planned["secrets"]["orders-api/X-Api-Key"].startswith("hmac-sha256:")
     assert cli(repo, "drift", "stg") == 0
     assert cli(repo, "plan", "stg", "--detailed-exitcode") == 0
     # ... and a pull after it is a fixed point: nothing rewritten.
@@ -133,7 +133,7 @@ def test_a_secret_rotated_in_the_stage_is_a_change_shown_as_hashes(
     capsys.readouterr()
     assert cli(repo, "plan", "stg", "-o", str(repo / "p.json"), "--detailed-exitcode") == 3
     out = capsys.readouterr().out
-    assert "sha256:" in out and "rotated-value-2" not in out
+    assert "hmac-sha256:" in out and "rotated-value-2" not in out
     fake.reset_calls()
     assert cli(repo, "apply", str(repo / "p.json")) == 0
     assert fake.write_count() == 1 + LEASE_WRITES

@@ -15,6 +15,7 @@ from cxops.core.diff import compare
 from cxops.fake import FakeCX
 from cxops.model.snapshot import Key, Snapshot
 from cxops.package.reader import snapshot_from_package
+from cxops.render.markdown import escape
 from cxops.render.markdown import render as markdown
 from cxops.render.text import SIGN, render
 from cxops.repo.tree import write_tree
@@ -233,7 +234,7 @@ def _shown(out: str, diff: Any) -> int:
     return sum(
         1
         for c in diff.changes
-        if f"\n{SIGN[c.op]} {c.title}\n" in out or f"</code> {c.title}</summary>" in out
+        if f"\n{SIGN[c.op]} {c.title}\n" in out or f"</code> {escape(c.title)}</summary>" in out
     )
 
 

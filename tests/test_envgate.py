@@ -263,7 +263,7 @@ def test_the_stages_webhook_secret_goes_to_the_environment_only(
     assert data["environment"]["webhook_overrides"]["orders-api"]["request_headers"] == {
         "X-Api-Key": "${secret:orders-api/X-Api-Key}"
     }
-    assert data["secrets"]["orders-api/X-Api-Key"].startswith("sha256:")
+    assert data["secrets"]["orders-api/X-Api-Key"].startswith("hmac-sha256:")
 
     monkeypatch.setenv(PRD_ENV, PRD_SECRET + "-rotated")  # a new credential is a change
     assert cli(repo, "plan", "prd", "--detailed-exitcode") == 3

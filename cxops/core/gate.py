@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from cxops.core import testresults
+from cxops.core import secretdigest, testresults
 from cxops.core.approvals import KEY_ENV, approval_key, valid_approvals
-from cxops.core.plan import Plan, hash_of_data, secret_hash
+from cxops.core.plan import Plan, hash_of_data
 from cxops.core.testresults import TestRun
 from cxops.errors import CxopsError, GateError
 from cxops.model import secrets
@@ -27,6 +27,13 @@ def check_integrity(plan: Plan, data: Mapping[str, Any] | None, stage: Stage) ->
         hash_of_data(data) != data.get("plan_hash") or plan.hash != data.get("plan_hash")
     ):
         raise GateError("the plan was altered after it was made (its hash does not match); make a new plan")
+    if not plan.secret_salt:
+        # Its secret and live digests are unsalted sha256 (issue 28 item 6) and cannot be
+        # checked under a salt; every plan made since carries one.
+        raise GateError(
+            "the plan was made by an older cxops, which recorded secret values as unsalted hashes; "
+            "make a new plan"
+        )
     if plan.stage != stage.name or plan.agent != stage.agent:
         raise GateError(f"the plan is for {plan.stage} (agents/{plan.agent}), not {stage.name}")
 
@@ -136,7 +143,7 @@ def resolve_named(plan: Plan, stage: Stage, names: Iterable[str]) -> dict[str, s
         except CxopsError as err:
             raise GateError(f"secret {name!r} cannot be resolved: {err}") from err
         planned = plan.secrets.get(name)
-        if planned is not None and planned != secret_hash(value):
+        if planned is not None and not secretdigest.matches(planned, value, plan.secret_salt):
             raise GateError(f"secret {name!r} has another value than when the plan was made; make a new plan")
         values[name] = value
     return values

@@ -4,7 +4,8 @@ The plan is a frozen value (SQLMesh-style) that serializes to a versioned JSON f
 (docs/plan-file.md). It holds what a reviewer needs (the diff, rendered by the diff renderers)
 and what the gate needs (fingerprints of both sides, the source of the desired state, hashes of
 secrets resolved at planning, the exact write program), and a hash over all of it that
-approvals bind to. Secret values never appear: placeholders, or ``sha256:`` hashes.
+approvals bind to. Secret values never appear: placeholders, or digests keyed by the plan's
+own salt (core/secretdigest.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from cxops.core import renames, security
+from cxops.core import renames, secretdigest, security
 from cxops.core.diff import Diff, FieldChange, ResourceChange, compare
 from cxops.core.envplan import EnvPlan, env_plan_from_data
 from cxops.core.validate import api_visible_snapshot
@@ -94,9 +95,13 @@ class Plan:
     live_resources: int
     diff: Diff
     writes: tuple[Write, ...]
-    # Secrets of written resources: placeholder name -> sha256 of the value resolved at planning
-    # (None: not resolvable where the plan was made; apply resolves it and checks nothing).
+    # Secrets of written resources: placeholder name -> digest of the value resolved at planning
+    # under ``secret_salt`` (None: not resolvable where the plan was made; apply resolves it
+    # and checks nothing).
     secrets: Mapping[str, str | None] = field(default_factory=dict)
+    # The key of every secret digest the plan holds, its live fingerprint's included; empty
+    # only in a plan made by a cxops that hashed secrets unsalted (the gate refuses those).
+    secret_salt: str = ""
     # Changes to where a credential goes or comes from (cxops.core.security): a plan with any
     # needs an approval by someone other than its author, on every stage.
     security: tuple[str, ...] = ()
@@ -167,6 +172,7 @@ class Plan:
             "changes": [_change_data(c) for c in self.diff.changes],
             "writes": [_write_data(w) for w in self.writes],
             "secrets": dict(sorted(self.secrets.items())),
+            **({"secret_salt": self.secret_salt} if self.secret_salt else {}),
             "security": list(self.security),
             "cost": self.cost(),
             # Only where present, so that the hashes of other plans stay what they were.
@@ -194,10 +200,6 @@ def approval_data(approval: Approval) -> dict[str, Any]:
         "plan_hash": approval.plan_hash,
         "signature": approval.signature,
     }
-
-
-def secret_hash(value: str) -> str:
-    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def _key_data(key: Key) -> dict[str, str]:
@@ -246,6 +248,8 @@ def secret_values(snapshot: Snapshot) -> dict[tuple[Key, tuple[str | int, ...]],
 
 
 def fingerprint(snapshot: Snapshot, secret_hashes: Mapping[str, str] | None = None) -> str:
+    """``secret_hashes``: digests (core/secretdigest.py) of credential values the comparable
+    snapshot holds as placeholders, so that a changed value changes the fingerprint."""
     digest = hashlib.sha256(snapshot.fingerprint().encode())
     if secret_hashes:
         digest.update(canonical_json(dict(sorted(secret_hashes.items()))))
@@ -470,6 +474,7 @@ def make_plan(
     live: Snapshot,
     desired: Snapshot,
     live_fingerprint: str,
+    secret_salt: str,
     live_secrets: Mapping[tuple[Key, tuple[str | int, ...]], str] | None = None,
     resolved: Mapping[str, str | None] | None = None,
     expected: tuple[str, ...] = (),
@@ -478,7 +483,8 @@ def make_plan(
 ) -> Plan:
     """``live`` and ``desired`` in :func:`comparable` form. ``live_secrets``: the live agent's
     credential values; ``resolved``: the desired ones resolvable here (None where not), by
-    placeholder name. A secret whose value differs from live is a change, shown as hashes."""
+    placeholder name. A secret whose value differs from live is a change, shown as digests
+    under ``secret_salt`` (the salt ``live_fingerprint`` was made with)."""
     bootstrap = is_empty(live)
     # Keys as compare sees them: the start flow by role, a renamed flow's pages under its new name.
     live = renames.rescoped(match_fixed(live, desired), desired)
@@ -488,7 +494,7 @@ def make_plan(
     live_secret_values = live_secrets or {}
     for slot in secrets.slots(desired):
         value = (resolved or {}).get(slot.name)
-        hashes[slot.name] = secret_hash(value) if value is not None else None
+        hashes[slot.name] = secretdigest.digest(value, secret_salt) if value is not None else None
         if value is None or slot.key not in live.resources:
             continue
         now = live_secret_values.get((slot.key, slot.path))
@@ -497,8 +503,8 @@ def make_plan(
                 FieldChange(
                     "changed",
                     slot.path,
-                    before=secret_hash(now) if now is not None else None,
-                    after=secret_hash(value),
+                    before=secretdigest.digest(now, secret_salt) if now is not None else None,
+                    after=secretdigest.digest(value, secret_salt),
                 )
             )
     rotated_keys = set(rotated)
@@ -523,6 +529,7 @@ def make_plan(
         diff=full,
         writes=writes,
         secrets={slot.name: hashes[slot.name] for slot in secrets.slots(desired) if slot.key in written},
+        secret_salt=secret_salt,
         security=security.notes(live, desired, full, sources_changed or {}, bootstrap=bootstrap),
         writes_per_minute=writes_per_minute,
     )
@@ -617,6 +624,7 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
                 for w in data["writes"]
             ),
             secrets=dict(data.get("secrets", {})),
+            secret_salt=_salt(data.get("secret_salt", "")),
             security=tuple(str(n) for n in data.get("security", [])),
             writes_per_minute=(data.get("cost") or {}).get("writes_per_minute"),
             approvals=tuple(
@@ -635,6 +643,12 @@ def from_data(data: Mapping[str, Any], where: str) -> Plan:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as bad:
         raise ConfigError(f"plan file is incomplete or malformed ({bad!r})", Location(where)) from bad
+
+
+def _salt(value: Any) -> str:
+    if not isinstance(value, str) or len(value) % 2 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError("secret_salt is not a hex string")
+    return value
 
 
 def _watch(data: Any) -> dict[str, Any]:

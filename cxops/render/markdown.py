@@ -11,6 +11,7 @@ bodies only take the room left and are cut first.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from cxops.core.diff import Diff, FieldChange, ResourceChange
@@ -25,6 +26,7 @@ from cxops.render.text import (
     more_line,
     path_text,
     value_text,
+    visible,
     word_diff,
 )
 
@@ -32,8 +34,27 @@ LIMIT = 65_536
 RESERVE = 600  # room for the closing note
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+# Markdown and HTML syntax a name could carry into a comment (issue 28 item 10): written as
+# character references, which GitHub shows as the character in text, <summary> and <code> alike.
+# An underscore between two letters or digits is no emphasis (CommonMark's flanking rule) and
+# stays, so that test_case and PNR_Number read as themselves.
+_MARKUP = {c: f"&#{ord(c)};" for c in "&<>`#|*[]\\~!"}
+_EMPHASIS = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+
+
+def escape(text: str) -> str:
+    """The one escaping of a name outside a fenced block: control and bidi characters made
+    visible, then every markup character a reference, so nothing in it is read as markdown."""
+    marked = "".join(_MARKUP.get(c, c) for c in visible(text))
+    return _EMPHASIS.sub("&#95;", marked)
+
+
+def code(text: str) -> str:
+    """A name as code: a `code span` where nothing in it can end one (no backtick, no control
+    character), else <code> with the name escaped (references are not decoded in a span)."""
+    if "`" not in text and visible(text) == text:
+        return f"`{text}`"
+    return f"<code>{escape(text)}</code>"
 
 
 def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
@@ -80,7 +101,8 @@ def block_lines(fields: Sequence[FieldChange], indent: str = "") -> list[str]:
 
 
 def _fenced(lines: list[str]) -> str:
-    return "```diff\n" + "\n".join(lines) + "\n```\n"
+    # In a fence only a line break could end it early: each line is made visible.
+    return "```diff\n" + "\n".join(visible(line) for line in lines) + "\n```\n"
 
 
 def least_body(body: list[str]) -> str:
@@ -135,15 +157,15 @@ def render(
     """The heading holds the summary; every changed resource is a title line in one diff block
     (an added or removed one with nothing to show, too); an added or removed resource with
     content gets a collapsed section of its own, after the block."""
-    title = f"### cxops diff `{diff.left}` → `{diff.right}`"
+    title = f"### cxops diff {code(diff.left)} → {code(diff.right)}"
     if not diff:
-        expected = "".join(f"- expected (override): `{item}`\n" for item in diff.expected)
+        expected = "".join(f"- expected (override): {code(item)}\n" for item in diff.expected)
         return f"{title}: no differences\n" + expected
-    title += f" · {_escape(summary_text(diff))}\n"
+    title += f" · {escape(summary_text(diff))}\n"
     tail = ""
     if diff.expected:
         tail += "\n<details><summary>Expected per-stage differences (overrides)</summary>\n\n"
-        tail += "".join(f"- `{item}`\n" for item in diff.expected) + "\n</details>\n"
+        tail += "".join(f"- {code(item)}\n" for item in diff.expected) + "\n</details>\n"
     budget = limit - RESERVE - len(title) - len(tail) - len("```diff\n```\n")
     used = left_out = 0
     block: list[str] = []
@@ -156,7 +178,7 @@ def render(
         body = body_lines(change) if change.op != "change" else []
         least = least_body(body)
         if least:
-            head = f"<details><summary><code>{SIGN[change.op]}</code> {_escape(change.title)}</summary>\n\n"
+            head = f"<details><summary><code>{SIGN[change.op]}</code> {escape(change.title)}</summary>\n\n"
             cost = len(head) + len(least) + len("</details>\n")
         else:
             lines = _change_lines(change, folded.get(change.key, []))
@@ -171,7 +193,7 @@ def render(
             block += lines
     out = title
     if block:
-        out += "```diff\n" + "\n".join(block) + "\n```\n"
+        out += _fenced(block)
     # Bodies get only the room every change's own lines leave: a long body is cut, and no
     # change is left out for it.
     spare = budget - used

@@ -65,13 +65,23 @@ def _security_lines(plan: Plan) -> list[str]:
 
 
 def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str:
+    """Every line made visible (render/text.py) as it is made, and before any colour: names,
+    sources and notes come from the repository and the live agent."""
+    out = _text(plan, writes)
+    return text.colour(out) if color else out
+
+
+def _text(plan: Plan, writes: bool) -> str:
     if plan.environment is not None:
         return (
-            f"plan for {plan.stage} (environment {plan.environment.environment!r} of agents/{plan.agent}) "
-            f"from {_source(plan)}\n"
-            + "".join(f"  {line}\n" for line in _security_lines(plan))
+            text.visible(
+                f"plan for {plan.stage} (environment {plan.environment.environment!r} of agents/{plan.agent}) "
+                f"from {_source(plan)}"
+            )
+            + "\n"
+            + "".join(f"  {text.visible(line)}\n" for line in _security_lines(plan))
             + f"  plan hash {plan.hash}\n  {cost_line(plan)}\n\n"
-            + render_env_plan(plan.environment)
+            + "".join(f"{text.visible(line)}\n" for line in render_env_plan(plan.environment).splitlines())
             + _write_list(plan.environment.write_lines() if writes else [])
         )
     head = [
@@ -85,15 +95,17 @@ def render_text(plan: Plan, *, color: bool = False, writes: bool = False) -> str
         head.append(f"  secrets resolved at apply, not here: {', '.join(unresolved)}")
     if plan.diff.expected:
         head.append("  stage overrides in the desired state: " + ", ".join(plan.diff.expected))
-    body = text.render(replace(plan.diff, expected=()), color=color)
-    out = "\n".join(head) + "\n\n" + body
+    body = text.render(replace(plan.diff, expected=()))
+    out = "\n".join(text.visible(line) for line in head) + "\n\n" + body
     return out + _write_list([w.describe() for w in plan.writes] if writes else [])
 
 
 def _write_list(lines: list[str]) -> str:
     if not lines:
         return ""
-    return "\nwrites, in order:\n" + "".join(f"  {i:>4}. {line}\n" for i, line in enumerate(lines, 1))
+    return "\nwrites, in order:\n" + "".join(
+        f"  {i:>4}. {text.visible(line)}\n" for i, line in enumerate(lines, 1)
+    )
 
 
 def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops plan -o plan.json)") -> str:
@@ -103,23 +115,27 @@ def render_markdown(plan: Plan, full_output: str = "the plan artifact (cxops pla
         head += (
             "> [!CAUTION]\n> **This plan changes where a credential goes or comes from.** It needs an"
             " approval by someone other than its author, on every stage.\n"
-            + "".join(f"> - {note}\n" for note in plan.security)
+            + "".join(f"> - {markdown.escape(note)}\n" for note in plan.security)
             + "\n"
         )
     if plan.environment is not None:
         return (
-            f"{head}## cxops plan: `{plan.stage}` (environment `{plan.environment.environment}`) ← "
-            f"{_source(plan)}\n\nplan hash `{plan.hash[:19]}…` · by {plan.author}\n\n{cost_line(plan)}\n\n"
-            f"```\n{render_env_plan(plan.environment)}```\n"
+            f"{head}## cxops plan: {markdown.code(plan.stage)} (environment "
+            f"{markdown.code(plan.environment.environment)}) ← {markdown.escape(_source(plan))}\n\n"
+            f"plan hash `{plan.hash[:19]}…` · by {markdown.escape(plan.author)}\n\n{cost_line(plan)}\n\n"
+            + "```\n"
+            + "".join(f"{text.visible(line)}\n" for line in render_env_plan(plan.environment).splitlines())
+            + "```\n"
         )
     head += (
-        f"## cxops plan: `{plan.stage}` ← {_source(plan)}\n\n"
-        f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {plan.author}\n\n{cost_line(plan)}\n\n"
+        f"## cxops plan: {markdown.code(plan.stage)} ← {markdown.escape(_source(plan))}\n\n"
+        f"{_counts(plan)} · plan hash `{plan.hash[:19]}…` · by {markdown.escape(plan.author)}\n\n"
+        f"{cost_line(plan)}\n\n"
     )
     if plan.diff.expected:
         head += (
             "Stage overrides in the desired state: "
-            + ", ".join(f"`{e}`" for e in plan.diff.expected)
+            + ", ".join(markdown.code(e) for e in plan.diff.expected)
             + "\n\n"
         )
     diff = replace(plan.diff, expected=())

@@ -22,6 +22,22 @@ DONE = {"add": "added", "remove": "removed", "change": "changed"}
 # ANSI colours by the first character of a line: what git diff uses.
 COLOURS = {"+": "32", "-": "31", "~": "33", "@": "36"}
 ITEM_STEPS = ("route[", "event[", "item")
+# What a terminal acts on or reorders instead of showing (issue 28 item 10): C0 and C1 controls
+# (ESC starts an ANSI sequence, CR rewrites the line, LF fakes one), DEL, the line and paragraph
+# separators, and Unicode's bidirectional marks, embeddings, overrides and isolates (UAX #9:
+# U+200E/F, U+202A-202E, U+2066-2069), which reorder what a reviewer reads.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every such character written as its escape (``\\x1b``, ``\\u202e``):
+    the one escaping of names and values in text output."""
+    return _HIDDEN.sub(_shown, text)
 
 
 def path_text(path: Path) -> str:
@@ -217,8 +233,10 @@ def colour(text: str) -> str:
 
 def render(diff: Diff, color: bool = False) -> str:
     if not diff:
-        return f"{diff.left} and {diff.right}: no differences\n" + "".join(
-            f"{line}\n" for line in expected_lines(diff)
+        return (
+            visible(f"{diff.left} and {diff.right}: no differences")
+            + "\n"
+            + "".join(f"{visible(line)}\n" for line in expected_lines(diff))
         )
     lines = [f"{diff.left} -> {diff.right}"]
     for kind, counts in diff.summary().items():
@@ -234,5 +252,5 @@ def render(diff: Diff, color: bool = False) -> str:
         if hidden:
             lines.append(f"    {more_line(hidden)}")
     lines.extend(expected_lines(diff))
-    out = "\n".join(lines) + "\n"
+    out = "\n".join(visible(line) for line in lines) + "\n"
     return colour(out) if color else out

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops.core import gate, marker
+from cxops.core import gate, marker, secretdigest
 from cxops.core.diff import compare
-from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, secret_hash, start_flow
+from cxops.core.plan import Plan, Write, is_empty, load_plan, match_fixed, start_flow
 from cxops.cx import CxSession
 from cxops.cx.bootstrap import SessionWriter
 from cxops.cx.names import LiveNames
@@ -118,7 +119,7 @@ def run(
             agent, live_start, pending = seen
             live = None
         else:
-            live = live_state(session, stage, desired.snapshot)
+            live = live_state(session, stage, plan.secret_salt, desired.snapshot)
             agent, live_start, pending = live.agent, start_flow(live.snapshot), None
             who = ""
             if live.fingerprint != plan.live_fingerprint:
@@ -140,7 +141,7 @@ def run(
         try:
             backup = backups.promote(root, stage.name, pending, plan.live_fingerprint) if pending else None
             if backup is None:
-                live = live or live_state(session, stage, desired.snapshot)
+                live = live or live_state(session, stage, plan.secret_salt, desired.snapshot)
                 backup = backups.save(root, stage.name, stage.agent, live.snapshot, now(), live.fingerprint)
             live = None  # the whole live agent is not needed past here; verify reads it anew
             filled = fill(desired.snapshot, values)
@@ -305,12 +306,12 @@ def restore(session: CxSession, agent: str, desired: Snapshot) -> None:
 
 def verify(session: CxSession, stage: Stage, desired: Desired, values: dict[str, str]) -> None:
     """Re-read the stage: live must be the desired state, secrets included."""
-    after = live_state(session, stage, desired.snapshot)
+    after = live_state(session, stage, secretdigest.new_salt(), desired.snapshot)  # values compared as such
     diff = compare(match_fixed(after.snapshot, desired.snapshot), desired.snapshot)
     wrong = [str(c.key) for c in diff.changes]
     for (key, path), value in after.secrets.items():
         slot_name = _slot_name(desired.snapshot, key, path)
-        if slot_name in values and secret_hash(values[slot_name]) != secret_hash(value):
+        if slot_name in values and not hmac.compare_digest(values[slot_name].encode(), value.encode()):
             wrong.append(f"{key} (secret {slot_name})")
     if wrong:
         shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxops.core import envmark, gate, marker, releases
+from cxops.core import envmark, gate, marker, releases, secretdigest
 from cxops.core.diff import Diff
 from cxops.core.envplan import (
     CONTENT_LINE,
@@ -36,7 +36,7 @@ from cxops.core.envplan import (
     make_env_plan,
     secret_names,
 )
-from cxops.core.plan import Plan, match_fixed, secret_hash
+from cxops.core.plan import Plan, match_fixed
 from cxops.cx import CxSession
 from cxops.cx import versions as cxv
 from cxops.errors import ApiError, ConfigError, CxopsError, GateError
@@ -78,21 +78,27 @@ class _Live:
     security: tuple[str, ...] = ()
 
 
-def _hooks_live(env: cxv.EnvironmentState | None) -> dict[str, Any]:
-    """The environment's webhook overrides, header values as hashes (they may be credentials)."""
+def _hooks_live(env: cxv.EnvironmentState | None, salt: str) -> dict[str, Any]:
+    """The environment's webhook overrides, header values as digests under the plan's ``salt``
+    (they may be credentials)."""
     if env is None:
         return {}
     return {
         hook: {
             "uri": uri,
-            "request_headers": {h: secret_hash(v) for h, v in sorted(env.headers.get(hook, {}).items())},
+            "request_headers": {
+                h: secretdigest.digest(v, salt) for h, v in sorted(env.headers.get(hook, {}).items())
+            },
         }
         for hook, uri in sorted(env.webhooks.items())
     }
 
 
 def _hooks_wanted(
-    overrides: Mapping[str, Mapping[str, Any]], names: Mapping[str, str], values: Mapping[str, str | None]
+    overrides: Mapping[str, Mapping[str, Any]],
+    names: Mapping[str, str],
+    values: Mapping[str, str | None],
+    salt: str,
 ) -> dict[str, Any] | None:
     """The overrides as :func:`_hooks_live` shows them; None where a secret is not resolvable here."""
     out: dict[str, Any] = {}
@@ -103,14 +109,17 @@ def _hooks_wanted(
             resolved = values.get(match.group(1)) if match else str(value)
             if resolved is None:
                 return None
-            headers[header] = secret_hash(resolved)
+            headers[header] = secretdigest.digest(resolved, salt)
         out[names.get(hook, hook)] = {"uri": override.get("uri", ""), "request_headers": headers}
     return out
 
 
-def _read(session: CxSession, stage: Stage, desired: Desired, values: Mapping[str, str | None]) -> _Live:
+def _read(
+    session: CxSession, stage: Stage, desired: Desired, values: Mapping[str, str | None], salt: str
+) -> _Live:
+    """``salt``: the plan's secret salt, under which the fingerprint holds header values."""
     environment = _env_name(stage)
-    live = live_state(session, stage)
+    live = live_state(session, stage, salt)
     flows = cxv.flow_names(session, live.agent)
     by_name = {name: flow for flow, name in flows.items()}
     env = cxv.find_environment(session, live.agent, environment)
@@ -123,8 +132,8 @@ def _read(session: CxSession, stage: Stage, desired: Desired, values: Mapping[st
     draft = match_fixed(live.snapshot, desired.snapshot)
     overrides = _overrides(stage, desired)
     hooks = cxv.webhook_names(session, live.agent)
-    wanted = _hooks_wanted(overrides, hooks, values)
-    have = _hooks_live(env)
+    wanted = _hooks_wanted(overrides, hooks, values, salt)
+    have = _hooks_live(env, salt)
     held = cxv.pinned_versions(session, live.agent)
     calls: dict[str, tuple[int, int]] = {}
     for flow, content in flow_contents(desired.snapshot).items():
@@ -199,7 +208,8 @@ def plan_environment(
     desired = desired_state(root, stage, None, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         values = resolvable(stage, secret_names(_overrides(stage, desired)))
-        read = _read(session, stage, desired, values)
+        salt = secretdigest.new_salt()
+        read = _read(session, stage, desired, values, salt)
     label = f"{stage.name} (environment {read.plan.environment})"
     return Plan(
         stage=stage.name,
@@ -212,7 +222,8 @@ def plan_environment(
         live_resources=0,
         diff=Diff(label, str(desired.source.get("path", "desired")), (), desired.expected),
         writes=(),
-        secrets={n: (secret_hash(v) if v is not None else None) for n, v in values.items()},
+        secrets={n: (secretdigest.digest(v, salt) if v is not None else None) for n, v in values.items()},
+        secret_salt=salt,
         security=read.security,
         writes_per_minute=stage.rate_limits.writes_per_minute,
         environment=read.plan,
@@ -251,7 +262,11 @@ def apply_plan(
     values = gate.resolve_named(plan, stage, secret_names(env_plan.webhook_overrides))
     with open_session(stage, emulator_host, endpoint) as session:
         read = _read(
-            session, stage, desired, {n: values.get(n) for n in secret_names(env_plan.webhook_overrides)}
+            session,
+            stage,
+            desired,
+            {n: values.get(n) for n in secret_names(env_plan.webhook_overrides)},
+            plan.secret_salt,
         )
         who = (
             changed_since(session, read.agent, plan.created_at)
@@ -501,7 +516,8 @@ def rollback_environment(
             hooks, headers = env.webhooks, env.headers
         else:
             hooks, headers = _resolve_templates(stage, templates)  # before any write
-        fingerprint = live_fingerprint(True, env.versions, _hooks_live(env), {})
+        # Names the backup only (no plan compares it): any salt does.
+        fingerprint = live_fingerprint(True, env.versions, _hooks_live(env, secretdigest.new_salt()), {})
         backups.save_environment(
             root,
             stage.name,

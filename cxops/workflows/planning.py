@@ -3,7 +3,8 @@
 The desired state of a stage is its tree with its overrides put in (SPEC §3), or — for
 promotion — another stage's live content, a git ref, or a backup, with this stage's overrides
 put in (a backup is this stage's own past state, taken as it was). Secrets stay placeholders;
-their values are resolved where allowed, and only their hashes go into a plan.
+their values are resolved where allowed, and only their digests, keyed by the plan's salt, go
+into a plan (core/secretdigest.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cxops.core import marker
+from cxops.core import marker, secretdigest
 from cxops.core.plan import (
     Plan,
     comparable,
     fingerprint,
     make_plan,
-    secret_hash,
     secret_values,
     start_flow,
 )
@@ -126,14 +126,18 @@ def desired_state(
     return Desired(comparable(snapshot), source, expected)
 
 
-def live_state(session: CxSession, stage: Stage, like: Snapshot | None = None) -> LiveState:
-    """The stage's live agent in comparable form. ``like``: the desired state it will be compared
+def live_state(session: CxSession, stage: Stage, salt: str, like: Snapshot | None = None) -> LiveState:
+    """The stage's live agent in comparable form. ``salt``: the plan's secret salt, which the
+    live credential values enter the fingerprint under (a plan's live fingerprint is only
+    compared with one made under its own salt). ``like``: the desired state it will be compared
     with; a live resource equal to its desired one is kept as that very object, so an agent
     that mostly matches its tree is held in memory about once, not twice."""
     live = read_live(session, stage, Via.export)
     values = secret_values(live.snapshot)
     snapshot = _comparable_each(live.snapshot, like)
-    hashes = {f"{key}:{'.'.join(map(str, path))}": secret_hash(v) for (key, path), v in values.items()}
+    hashes = {
+        f"{key}:{'.'.join(map(str, path))}": secretdigest.digest(v, salt) for (key, path), v in values.items()
+    }
     return LiveState(live.agent, snapshot, values, fingerprint(snapshot, hashes), live.marks)
 
 
@@ -218,7 +222,8 @@ def plan_for(
     desired = desired_state(root, stage, spec, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
         read_began = watch.now_precise()
-        live = live_state(session, stage, desired.snapshot)
+        salt = secretdigest.new_salt()
+        live = live_state(session, stage, salt, desired.snapshot)
         versions = (
             flowversions.planned_calls(session, live.agent, desired.snapshot)
             if stage.versions == "on_apply"
@@ -233,6 +238,7 @@ def plan_for(
             live=live.snapshot,
             desired=desired.snapshot,
             live_fingerprint=live.fingerprint,
+            secret_salt=salt,
             live_secrets=live.secrets,
             resolved=resolvable_secrets(stage, desired.snapshot),
             expected=desired.expected,
