@@ -25,7 +25,7 @@ from typing import Any
 
 from cxops.core.testresults import ASSERTIONS
 from cxops.fake.protoutil import Msg
-from cxops.fake.runtime import conditions
+from cxops.fake.runtime import conditions, sysfunc
 from cxops.fake.runtime.agentview import AgentView, value_of
 from cxops.fake.runtime.entities import UnsupportedEntity
 from cxops.fake.runtime.nlu import IntentDef, Match, match, ranked
@@ -78,6 +78,10 @@ class Frame:
     flow: str
     page: str  # a page resource name, or START
     previous: str = START
+    # The route of this page that entered the flow above: "When the sub flow is finished,
+    # Dialogflow will bring the session back to the parent flow, where the sub flow is started"
+    # (Flow reference), so on return that route is spent and does not start the flow again.
+    entered_by: str = ""
 
 
 class Session:
@@ -97,6 +101,7 @@ class Session:
         self.recorded_params: dict[str, Any] = {}
         self.clock: Any = None
         self.webhooks_enabled = False
+        self.carried = ""  # the intent an intent route carries into its target flow
         self.out = TurnOutput()
 
     # -- state ---------------------------------------------------------------------------------
@@ -179,14 +184,17 @@ class Session:
         if injected:
             self.params.update(injected)
         out = self.out = TurnOutput()
-        self.steps = 0
+        self.steps, self.carried = 0, ""
         if self.ended:
             raise TurnError("the session has ended (END_SESSION); start a new one")
         if event:
             out.event = event
             self.handle_event(event, out)
-        elif text:
-            self.handle_text(text, out)
+        elif text.strip():
+            # Whitespace around a text query is no part of the end-user expression: recorded CX
+            # test cases fill an anchored regexp entity (`^[a-zA-Z0-9]{5,6}$`) from "Mumbai " and
+            # echo "Mumbai" (QueryInput.text is "natural language text to be processed").
+            self.handle_text(text.strip(), out)
         else:
             self.handle_event("sys.no-input-default", out)
         return out
@@ -219,8 +227,17 @@ class Session:
             if at_start or (with_input and route.intent):
                 routes.append((owner, route))
         if with_input:
-            # Flow-level intent routes apply on every page; condition routes in their place.
+            # Flow-level intent routes apply on every page; condition routes in their place. The
+            # flow's route groups "are inherited by every page's transition route groups"
+            # (Flow.transition_route_groups reference), and a page's groups come before the flow's
+            # routes ("page's transition route -> page's transition route group -> flow's
+            # transition routes", Page.transition_route_groups): of two intent routes for the
+            # same intent, the flow group's wins over the flow's own.
             intent_first = [x for x in routes if x[1].intent]
+            from_flow = {id(r) for _, r in flow_routes}
+            intent_first = [x for x in intent_first if id(x[1]) not in from_flow] + [
+                x for x in intent_first if id(x[1]) in from_flow
+            ]
             return intent_first + [x for x in routes if not x[1].intent]
         return routes
 
@@ -387,6 +404,11 @@ class Session:
         if route.target_page:
             self.go_page(str(route.target_page), out)
         elif route.target_flow:
+            # "when the followed transition route moves the conversation session into a different
+            # flow, the matched intent can be carried over and to be consumed in the target flow"
+            # (Flow reference): an intent route's intent goes with it.
+            self.carried = str(getattr(route, "intent", "") or "")
+            self.frame.entered_by = str(route.name)
             self.enter_flow(str(route.target_flow), out)
         elif not self.ended:
             self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
@@ -420,6 +442,7 @@ class Session:
             target = self.current_page()
         elif special == "PREVIOUS_PAGE":
             target = frame.previous if frame.previous != START else f"{frame.flow}/pages/START_PAGE"
+        frame.entered_by = ""
         if target.endswith("/pages/START_PAGE"):
             frame.previous, frame.page = frame.page, START
             self.requested = None
@@ -433,6 +456,14 @@ class Session:
         self.steps += 1
         self.stack.append(Frame(flow, START))
         self.requested = None
+        carried, self.carried = self.carried, ""
+        if carried:
+            # The carried intent is consumed by the first intent route for it in the new flow's
+            # start page scope, before its condition routes.
+            for owner, route in self.scope(with_input=True):
+                if str(route.intent) == carried and (not route.condition or self.cond(str(route.condition))):
+                    self.fire(owner, route, out)
+                    return
         self.evaluate_conditions(out)
 
     def enter_page(self, out: TurnOutput) -> None:
@@ -454,7 +485,7 @@ class Session:
     def evaluate_conditions(self, out: TurnOutput) -> bool:
         """The state handlers: the first condition-only route that holds fires."""
         for owner, route in self.scope(with_input=False):
-            if route.intent or not route.condition:
+            if route.intent or not route.condition or str(route.name) == self.frame.entered_by:
                 continue
             if self.cond(str(route.condition)):
                 self.fire(owner, route, out)
@@ -483,13 +514,35 @@ class Session:
                 return _clock_text(found)
             return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
 
-        return REF_RE.sub(value, text)
+        text = REF_RE.sub(value, text)
+        if "$sys.func." in text:
+            try:
+                text = sysfunc.substitute(text, self.lookup)
+            except conditions.Unsupported as bad:
+                self.unsupported(bad, "messages")
+        return text
+
+    def unsupported(self, bad: conditions.Unsupported, *assertions: str) -> None:
+        """A construct outside the subset: a turn error, or in a test run undecided (the turn
+        goes on with the text as written)."""
+        if not self.recording:
+            raise TurnError(str(bad)) from bad
+        if str(bad) not in self.out.notes:
+            self.out.notes.append(str(bad))
+        self.out.hold("unsupported", *assertions)
 
     def fulfill(self, fulfillment: Msg, out: TurnOutput) -> None:
         for action in fulfillment.set_parameter_actions:
             value = value_of(action.value) if action.HasField("value") else None
-            if isinstance(value, str) and REF_RE.fullmatch(value):
+            if isinstance(value, str) and sysfunc.REF.fullmatch(value):
                 value = self.lookup(value)
+            elif isinstance(value, str) and value.lstrip().startswith("$sys.func."):
+                # A parameter preset may be an inline system function (System functions reference).
+                try:
+                    value = sysfunc.value(value, self.lookup)
+                except conditions.Unsupported as bad:
+                    self.unsupported(bad)
+                    value = None
             if value is None:
                 self.params.pop(str(action.parameter), None)
             else:
