@@ -1,6 +1,5 @@
 """Routing rules of the runtime that recorded CX test cases showed it got wrong (issue 25), each on
-a small agent built through the client and driven with DetectIntent: a flow's route group before
-the flow's own route for the same intent, an intent carried into the flow a route enters, the
+a small agent built through the client and driven with DetectIntent: an intent carried into the flow a route enters, the
 route that entered a sub-flow spent on return, whitespace around a query, inline system
 functions in presets and texts."""
 
@@ -88,22 +87,6 @@ def texts(result: cx.QueryResult) -> list[str]:
 @pytest.fixture
 def bot(clients: Any, channel: Any, agent: cx.Agent) -> Bot:
     return Bot(clients, channel, agent)
-
-
-def test_a_flow_route_group_wins_over_the_flows_own_route_for_the_same_intent(bot: Bot) -> None:
-    upgrade = bot.intent("faq.upgrade", "can i upgrade my seat")
-    elsewhere = bot.flow("Upgrade")
-    bot.page(elsewhere, "Membership", entry_fulfillment=say("Your membership number?"))
-    faqs = bot.group(
-        bot.start.name, "FAQs", Route(intent=upgrade, trigger_fulfillment=say("Yes, on request."))
-    )
-    bot.set_start(
-        transition_routes=[Route(intent=upgrade, target_flow=elsewhere)],
-        transition_route_groups=[faqs],
-    )
-    result = bot.says("can i upgrade my seat")
-    assert texts(result) == ["Yes, on request."]
-    assert result.current_page.display_name == "Start Page"
 
 
 def test_the_matched_intent_is_carried_into_the_flow_a_route_enters(bot: Bot) -> None:

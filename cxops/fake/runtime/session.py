@@ -227,17 +227,11 @@ class Session:
             if at_start or (with_input and route.intent):
                 routes.append((owner, route))
         if with_input:
-            # Flow-level intent routes apply on every page; condition routes in their place. The
-            # flow's route groups "are inherited by every page's transition route groups"
-            # (Flow.transition_route_groups reference), and a page's groups come before the flow's
-            # routes ("page's transition route -> page's transition route group -> flow's
-            # transition routes", Page.transition_route_groups): of two intent routes for the
-            # same intent, the flow group's wins over the flow's own.
+            # Flow-level intent routes apply on every page; condition routes in their place. Of
+            # two intent routes for one intent the flow's own comes before the flow's route
+            # group's: a corpus agent's latest recorded test case (rohitkumar404, Tc_24Upgrade)
+            # takes the flow route where earlier ones, recorded before it was added, took the group.
             intent_first = [x for x in routes if x[1].intent]
-            from_flow = {id(r) for _, r in flow_routes}
-            intent_first = [x for x in intent_first if id(x[1]) not in from_flow] + [
-                x for x in intent_first if id(x[1]) in from_flow
-            ]
             return intent_first + [x for x in routes if not x[1].intent]
         return routes
 
