@@ -12,6 +12,7 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake.runtime import conditions, sysfunc
 from tests.conftest import client
+from tests.runtimefixture import run_all
 
 Route = cx.TransitionRoute
 
@@ -196,3 +197,67 @@ def test_system_functions_in_presets_and_texts(bot: Bot) -> None:
 def test_system_function_values(expr: str, value: Any) -> None:
     params = {"name": "Ann", "n": 3.0, "tags": ["a", "b"]}
     assert sysfunc.value(expr, lambda ref: params.get(ref.rsplit(".", 1)[-1])) == value
+
+
+def test_an_unreadable_entity_leaves_undecided_only_what_reads_its_parameter(bot: Bot) -> None:
+    part = cx.Intent.TrainingPhrase.Part
+    book = bot.clients.intents.create_intent(
+        parent=bot.agent.name,
+        intent=cx.Intent(
+            display_name="book",
+            parameters=[
+                cx.Intent.Parameter(
+                    id="city", entity_type="projects/-/locations/-/agents/-/entityTypes/sys.geo-city"
+                )
+            ],
+            training_phrases=[
+                cx.Intent.TrainingPhrase(
+                    parts=[part(text="fly to "), part(text="paris", parameter_id="city")], repeat_count=1
+                ),
+                cx.Intent.TrainingPhrase(parts=[part(text="book a flight")], repeat_count=1),
+            ],
+        ),
+    ).name
+    plain, echo = bot.intent("plain", "thanks a lot"), bot.intent("echo", "where to again")
+    booked = bot.page(
+        bot.start.name,
+        "Booked",
+        entry_fulfillment=say("Booked."),
+        transition_routes=[
+            Route(intent=plain, trigger_fulfillment=say("You are welcome.")),
+            Route(intent=echo, trigger_fulfillment=say("To $session.params.city.")),
+        ],
+    )
+    bot.set_start(transition_routes=[Route(intent=book, target_page=booked)])
+
+    def turn(text: str, intent: str, reply: str) -> cx.ConversationTurn:
+        return cx.ConversationTurn(
+            user_input=cx.ConversationTurn.UserInput(
+                input=cx.QueryInput(text=cx.TextInput(text=text), language_code="en"), is_webhook_enabled=True
+            ),
+            virtual_agent_output=cx.ConversationTurn.VirtualAgentOutput(
+                triggered_intent=cx.Intent(name=intent),
+                current_page=cx.Page(name=booked),
+                text_responses=[cx.ResponseMessage.Text(text=[t]) for t in reply.split("|")],
+            ),
+        )
+
+    for name, last in (
+        ("thanks", turn("thanks a lot", plain, "You are welcome.")),
+        ("stale", turn("thanks a lot", plain, "My pleasure.")),
+        ("echo", turn("where to again", echo, "To Berlin.")),
+    ):
+        bot.clients.test_cases.create_test_case(
+            parent=bot.agent.name,
+            test_case=cx.TestCase(
+                display_name=name, test_case_conversation_turns=[turn("fly to berlin", book, "Booked."), last]
+            ),
+        )
+    results = dict(run_all(bot.clients, bot.agent.name))
+    # CX matched "book" as recorded: the city it extracted is unknown here, and only the turn that
+    # reads it is undecided; the one that does not is decided (and holds).
+    assert results["thanks"].test_result == cx.TestResult.PASSED
+    assert results["stale"].test_result == cx.TestResult.FAILED  # decided: it reads no unknown
+    assert results["echo"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
+    held = dict(results["echo"].conversation_turns[1].virtual_agent_output.diagnostic_info)["cxops_undecided"]
+    assert list(held["messages"]) == ["system-entity"]

@@ -102,6 +102,10 @@ class Session:
         self.clock: Any = None
         self.webhooks_enabled = False
         self.carried = ""  # the intent an intent route carries into its target flow
+        # Test runs only: parameters CX set to a value the runtime cannot read (an intent
+        # parameter of a system entity outside the subset) -> the cause. What reads one is
+        # undecided; what reads none stays decided.
+        self.unknown: dict[str, str] = {}
         self.out = TurnOutput()
 
     # -- state ---------------------------------------------------------------------------------
@@ -136,6 +140,8 @@ class Session:
         if scope == "page" and name == "status" and len(steps) == 1:
             return "FINAL" if self.form_complete() else None
         value: Any = (self.intent_params if scope == "intent" else self.params).get(name)
+        if value is None and name in self.unknown:
+            self.out.hold(self.unknown[name])
         for index, key in steps[1:]:
             if index and isinstance(value, list) and int(index) < len(value):
                 value = value[int(index)]
@@ -169,7 +175,15 @@ class Session:
         return list(page.form.parameters) if page is not None else []
 
     def form_complete(self) -> bool:
-        return all(self.params.get(str(p.display_name)) is not None for p in self.form_params() if p.required)
+        missing = [
+            str(p.display_name)
+            for p in self.form_params()
+            if p.required and self.params.get(str(p.display_name)) is None
+        ]
+        for name in missing:
+            if name in self.unknown:
+                self.out.hold(self.unknown[name])  # CX may have filled it
+        return not missing
 
     # -- a turn --------------------------------------------------------------------------------
 
@@ -241,11 +255,13 @@ class Session:
         routes = self.scope(with_input=True)
         in_scope = {str(r.intent) for _, r in routes if r.intent}
         candidates = [i for n, i in v.intents.items() if n in in_scope or i.is_fallback]
-        find = self.lenient_find(out)
+        find, unread = self.lenient_find(out)
         if self.recording:
             found, decided = ranked(text, candidates, v.threshold(self.frame.flow), find)
             if not decided:
                 found = self.follow_recording(text, candidates, found, out)
+            if unread:
+                self.unread_entities(found, unread, out)
         else:
             found = match(text, candidates, v.threshold(self.frame.flow), find)
         self.intent_params = {}
@@ -258,6 +274,8 @@ class Session:
             }
             # Intent parameters become session parameters (and so fill forms of the same name).
             self.params.update(self.intent_params)
+            for name in self.intent_params:
+                self.unknown.pop(name, None)
             for owner, route in routes:
                 if str(route.intent) == found.intent.name and (
                     not route.condition or self.cond(str(route.condition))
@@ -292,11 +310,13 @@ class Session:
             out.hold("nlu", "parameters")
         return Match(recorded, 1.0, params, False)
 
-    def lenient_find(self, out: TurnOutput) -> Any:
+    def lenient_find(self, out: TurnOutput) -> tuple[Any, set[str]]:
         """Entity lookup for intent matching: a system entity outside the subset finds nothing
-        (its parameter stays empty), and the turn says so; it is never guessed."""
+        (its parameter stays empty), and the turn says so; it is never guessed. Also the set of
+        entity types it could not read, filled as the matching goes."""
         assert self.view is not None
         view = self.view
+        unread: set[str] = set()
 
         def find(entity_type: str, text: str) -> Any:
             try:
@@ -304,11 +324,29 @@ class Session:
             except UnsupportedEntity as bad:
                 if str(bad) not in out.notes:
                     out.notes.append(str(bad))
-                if self.recording:
-                    out.hold("system-entity", "intent", "parameters")
+                unread.add(entity_type)
                 return []
 
-        return find
+        return find, unread
+
+    def unread_entities(self, found: Match | None, unread: set[str], out: TurnOutput) -> None:
+        """An entity type the matcher could not read may have changed which intent CX matched:
+        the intent is undecided, and so the state after it. Where the match is the intent CX
+        recorded, only that intent's parameters of such types are: they take the recorded values,
+        or stay unknown (Session.unknown), so only what reads them is undecided."""
+        if found is None or not self.recorded_intent or found.intent.name != self.recorded_intent:
+            # Which route fires, and so the page and messages, follow from the intent.
+            out.hold("system-entity")
+            return
+        for name, entity_type in found.intent.parameters.items():
+            if entity_type not in unread or name in found.params:
+                continue
+            if name in self.recorded_params:
+                found.params[name] = self.recorded_params[name]
+                out.hold("system-entity", "parameters", state=False)
+            elif self.params.get(name) is None:
+                # CX may have extracted a value here, or not: unknown.
+                self.unknown[name] = "system-entity"
 
     def fill_requested(self, text: str, out: TurnOutput) -> bool:
         assert self.view is not None
@@ -324,6 +362,7 @@ class Session:
                 found = []
             if found:
                 self.params[self.requested] = found[0].value
+                self.unknown.pop(self.requested, None)
                 return True
             if self.recording and self.view.open_ended(entity):
                 # CX's entity may read what the runtime's does not (a system entity's other
@@ -537,6 +576,7 @@ class Session:
                 except conditions.Unsupported as bad:
                     self.unsupported(bad)
                     value = None
+            self.unknown.pop(str(action.parameter), None)
             if value is None:
                 self.params.pop(str(action.parameter), None)
             else:

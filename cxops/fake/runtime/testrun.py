@@ -180,6 +180,7 @@ def resync(session: Session, expected: Msg, records_params: bool = True) -> bool
         session.params = (
             value_of(expected.session_parameters) if expected.HasField("session_parameters") else {}
         )
+        session.unknown.clear()
     flow, special = page.split("/pages/")[0], page.rsplit("/", 1)[-1]
     if special in ("END_SESSION", "END_FLOW"):
         session.ended = special == "END_SESSION" or len(session.stack) == 1
