@@ -25,7 +25,7 @@ from typing import Any
 
 from cxops.core.testresults import ASSERTIONS
 from cxops.fake.protoutil import Msg
-from cxops.fake.runtime import conditions
+from cxops.fake.runtime import conditions, sysfunc
 from cxops.fake.runtime.agentview import AgentView, value_of
 from cxops.fake.runtime.entities import UnsupportedEntity
 from cxops.fake.runtime.nlu import IntentDef, Match, match, ranked
@@ -78,6 +78,10 @@ class Frame:
     flow: str
     page: str  # a page resource name, or START
     previous: str = START
+    # The route of this page that entered the flow above: "When the sub flow is finished,
+    # Dialogflow will bring the session back to the parent flow, where the sub flow is started"
+    # (Flow reference), so on return that route is spent and does not start the flow again.
+    entered_by: str = ""
 
 
 class Session:
@@ -97,6 +101,11 @@ class Session:
         self.recorded_params: dict[str, Any] = {}
         self.clock: Any = None
         self.webhooks_enabled = False
+        self.carried = ""  # the intent an intent route carries into its target flow
+        # Test runs only: parameters CX set to a value the runtime cannot read (an intent
+        # parameter of a system entity outside the subset) -> the cause. What reads one is
+        # undecided; what reads none stays decided.
+        self.unknown: dict[str, str] = {}
         self.out = TurnOutput()
 
     # -- state ---------------------------------------------------------------------------------
@@ -131,6 +140,8 @@ class Session:
         if scope == "page" and name == "status" and len(steps) == 1:
             return "FINAL" if self.form_complete() else None
         value: Any = (self.intent_params if scope == "intent" else self.params).get(name)
+        if value is None and name in self.unknown:
+            self.out.hold(self.unknown[name])
         for index, key in steps[1:]:
             if index and isinstance(value, list) and int(index) < len(value):
                 value = value[int(index)]
@@ -164,7 +175,15 @@ class Session:
         return list(page.form.parameters) if page is not None else []
 
     def form_complete(self) -> bool:
-        return all(self.params.get(str(p.display_name)) is not None for p in self.form_params() if p.required)
+        missing = [
+            str(p.display_name)
+            for p in self.form_params()
+            if p.required and self.params.get(str(p.display_name)) is None
+        ]
+        for name in missing:
+            if name in self.unknown:
+                self.out.hold(self.unknown[name])  # CX may have filled it
+        return not missing
 
     # -- a turn --------------------------------------------------------------------------------
 
@@ -179,14 +198,17 @@ class Session:
         if injected:
             self.params.update(injected)
         out = self.out = TurnOutput()
-        self.steps = 0
+        self.steps, self.carried = 0, ""
         if self.ended:
             raise TurnError("the session has ended (END_SESSION); start a new one")
         if event:
             out.event = event
             self.handle_event(event, out)
-        elif text:
-            self.handle_text(text, out)
+        elif text.strip():
+            # Whitespace around a text query is no part of the end-user expression: recorded CX
+            # test cases fill an anchored regexp entity (`^[a-zA-Z0-9]{5,6}$`) from "Mumbai " and
+            # echo "Mumbai" (QueryInput.text is "natural language text to be processed").
+            self.handle_text(text.strip(), out)
         else:
             self.handle_event("sys.no-input-default", out)
         return out
@@ -219,7 +241,10 @@ class Session:
             if at_start or (with_input and route.intent):
                 routes.append((owner, route))
         if with_input:
-            # Flow-level intent routes apply on every page; condition routes in their place.
+            # Flow-level intent routes apply on every page; condition routes in their place. Of
+            # two intent routes for one intent the flow's own comes before the flow's route
+            # group's: a corpus agent's latest recorded test case (rohitkumar404, Tc_24Upgrade)
+            # takes the flow route where earlier ones, recorded before it was added, took the group.
             intent_first = [x for x in routes if x[1].intent]
             return intent_first + [x for x in routes if not x[1].intent]
         return routes
@@ -230,11 +255,13 @@ class Session:
         routes = self.scope(with_input=True)
         in_scope = {str(r.intent) for _, r in routes if r.intent}
         candidates = [i for n, i in v.intents.items() if n in in_scope or i.is_fallback]
-        find = self.lenient_find(out)
+        find, unread = self.lenient_find(out)
         if self.recording:
             found, decided = ranked(text, candidates, v.threshold(self.frame.flow), find)
             if not decided:
                 found = self.follow_recording(text, candidates, found, out)
+            if unread:
+                self.unread_entities(found, unread, out)
         else:
             found = match(text, candidates, v.threshold(self.frame.flow), find)
         self.intent_params = {}
@@ -247,6 +274,8 @@ class Session:
             }
             # Intent parameters become session parameters (and so fill forms of the same name).
             self.params.update(self.intent_params)
+            for name in self.intent_params:
+                self.unknown.pop(name, None)
             for owner, route in routes:
                 if str(route.intent) == found.intent.name and (
                     not route.condition or self.cond(str(route.condition))
@@ -281,11 +310,13 @@ class Session:
             out.hold("nlu", "parameters")
         return Match(recorded, 1.0, params, False)
 
-    def lenient_find(self, out: TurnOutput) -> Any:
+    def lenient_find(self, out: TurnOutput) -> tuple[Any, set[str]]:
         """Entity lookup for intent matching: a system entity outside the subset finds nothing
-        (its parameter stays empty), and the turn says so; it is never guessed."""
+        (its parameter stays empty), and the turn says so; it is never guessed. Also the set of
+        entity types it could not read, filled as the matching goes."""
         assert self.view is not None
         view = self.view
+        unread: set[str] = set()
 
         def find(entity_type: str, text: str) -> Any:
             try:
@@ -293,11 +324,29 @@ class Session:
             except UnsupportedEntity as bad:
                 if str(bad) not in out.notes:
                     out.notes.append(str(bad))
-                if self.recording:
-                    out.hold("system-entity", "intent", "parameters")
+                unread.add(entity_type)
                 return []
 
-        return find
+        return find, unread
+
+    def unread_entities(self, found: Match | None, unread: set[str], out: TurnOutput) -> None:
+        """An entity type the matcher could not read may have changed which intent CX matched:
+        the intent is undecided, and so the state after it. Where the match is the intent CX
+        recorded, only that intent's parameters of such types are: they take the recorded values,
+        or stay unknown (Session.unknown), so only what reads them is undecided."""
+        if found is None or not self.recorded_intent or found.intent.name != self.recorded_intent:
+            # Which route fires, and so the page and messages, follow from the intent.
+            out.hold("system-entity")
+            return
+        for name, entity_type in found.intent.parameters.items():
+            if entity_type not in unread or name in found.params:
+                continue
+            if name in self.recorded_params:
+                found.params[name] = self.recorded_params[name]
+                out.hold("system-entity", "parameters", state=False)
+            elif self.params.get(name) is None:
+                # CX may have extracted a value here, or not: unknown.
+                self.unknown[name] = "system-entity"
 
     def fill_requested(self, text: str, out: TurnOutput) -> bool:
         assert self.view is not None
@@ -313,6 +362,7 @@ class Session:
                 found = []
             if found:
                 self.params[self.requested] = found[0].value
+                self.unknown.pop(self.requested, None)
                 return True
             if self.recording and self.view.open_ended(entity):
                 # CX's entity may read what the runtime's does not (a system entity's other
@@ -387,6 +437,11 @@ class Session:
         if route.target_page:
             self.go_page(str(route.target_page), out)
         elif route.target_flow:
+            # "when the followed transition route moves the conversation session into a different
+            # flow, the matched intent can be carried over and to be consumed in the target flow"
+            # (Flow reference): an intent route's intent goes with it.
+            self.carried = str(getattr(route, "intent", "") or "")
+            self.frame.entered_by = str(route.name)
             self.enter_flow(str(route.target_flow), out)
         elif not self.ended:
             self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
@@ -420,6 +475,7 @@ class Session:
             target = self.current_page()
         elif special == "PREVIOUS_PAGE":
             target = frame.previous if frame.previous != START else f"{frame.flow}/pages/START_PAGE"
+        frame.entered_by = ""
         if target.endswith("/pages/START_PAGE"):
             frame.previous, frame.page = frame.page, START
             self.requested = None
@@ -433,6 +489,14 @@ class Session:
         self.steps += 1
         self.stack.append(Frame(flow, START))
         self.requested = None
+        carried, self.carried = self.carried, ""
+        if carried:
+            # The carried intent is consumed by the first intent route for it in the new flow's
+            # start page scope, before its condition routes.
+            for owner, route in self.scope(with_input=True):
+                if str(route.intent) == carried and (not route.condition or self.cond(str(route.condition))):
+                    self.fire(owner, route, out)
+                    return
         self.evaluate_conditions(out)
 
     def enter_page(self, out: TurnOutput) -> None:
@@ -454,7 +518,7 @@ class Session:
     def evaluate_conditions(self, out: TurnOutput) -> bool:
         """The state handlers: the first condition-only route that holds fires."""
         for owner, route in self.scope(with_input=False):
-            if route.intent or not route.condition:
+            if route.intent or not route.condition or str(route.name) == self.frame.entered_by:
                 continue
             if self.cond(str(route.condition)):
                 self.fire(owner, route, out)
@@ -483,13 +547,36 @@ class Session:
                 return _clock_text(found)
             return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
 
-        return REF_RE.sub(value, text)
+        text = REF_RE.sub(value, text)
+        if "$sys.func." in text:
+            try:
+                text = sysfunc.substitute(text, self.lookup)
+            except conditions.Unsupported as bad:
+                self.unsupported(bad, "messages")
+        return text
+
+    def unsupported(self, bad: conditions.Unsupported, *assertions: str) -> None:
+        """A construct outside the subset: a turn error, or in a test run undecided (the turn
+        goes on with the text as written)."""
+        if not self.recording:
+            raise TurnError(str(bad)) from bad
+        if str(bad) not in self.out.notes:
+            self.out.notes.append(str(bad))
+        self.out.hold("unsupported", *assertions)
 
     def fulfill(self, fulfillment: Msg, out: TurnOutput) -> None:
         for action in fulfillment.set_parameter_actions:
             value = value_of(action.value) if action.HasField("value") else None
-            if isinstance(value, str) and REF_RE.fullmatch(value):
+            if isinstance(value, str) and sysfunc.REF.fullmatch(value):
                 value = self.lookup(value)
+            elif isinstance(value, str) and value.lstrip().startswith("$sys.func."):
+                # A parameter preset may be an inline system function (System functions reference).
+                try:
+                    value = sysfunc.value(value, self.lookup)
+                except conditions.Unsupported as bad:
+                    self.unsupported(bad)
+                    value = None
+            self.unknown.pop(str(action.parameter), None)
             if value is None:
                 self.params.pop(str(action.parameter), None)
             else:
