@@ -13,7 +13,7 @@ from google.protobuf import descriptor_pool, json_format
 
 from cxops.fake import FakeCX
 from cxops.fake.emulator import is_dialogflow_endpoint, route_to_emulator, stop_routing
-from cxops.fake.service import methods
+from cxops.fake.methods import methods
 from cxops.package.files import write_zip
 from tests.conftest import PARENT, client
 from tests.corpus import CORPUS, read_export

@@ -15,6 +15,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from cxops.fake.kinds import KINDS
 from cxops.fake.protoutil import Msg
+from cxops.fake.rpcerrors import invalid, not_found
 from cxops.fake.runtime.coverage import calculate
 from cxops.fake.runtime.session import Session, TurnError
 from cxops.fake.runtime.testrun import run_case
@@ -32,8 +33,6 @@ class Conversations:
         self.sessions: dict[str, Session] = {}
 
     def _err(self, message: str) -> Exception:
-        from cxops.fake.service import invalid
-
         return invalid(message)
 
     def run_one(self, name: str, environment: str) -> Msg:
@@ -98,7 +97,6 @@ class Conversations:
         for result in self.results.get(name.rsplit("/results/", 1)[0], []):
             if result.name == name:
                 return result
-        from cxops.fake.service import not_found
 
         raise not_found(name)
 

@@ -20,8 +20,10 @@ import grpc
 from cxops.fake import beta
 from cxops.fake.changelog import user_of
 from cxops.fake.kinds import is_write
+from cxops.fake.methods import Method, methods
 from cxops.fake.protoutil import Msg
-from cxops.fake.service import CxService, Method, RpcFailure, methods
+from cxops.fake.rpcerrors import RpcFailure
+from cxops.fake.service import CxService
 from cxops.fake.store import Store
 
 WINDOW = 60.0

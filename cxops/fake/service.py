@@ -12,8 +12,6 @@ import random
 import re
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -31,16 +29,20 @@ from cxops.fake.kinds import (
     DEFAULT_START_FLOW,
     DEFAULT_WELCOME_INTENT,
     KINDS,
-    SPECIAL_PAGES,
     Kind,
 )
 from cxops.fake.protoutil import Msg, is_repeated
-from cxops.fake.store import Entry, Store, agent_of, flow_of, parent_of
+
+# Re-exported: the runtime (fake/runtime/) imports its errors from here.
+from cxops.fake.rpcerrors import RpcFailure as RpcFailure
+from cxops.fake.rpcerrors import invalid as invalid
+from cxops.fake.rpcerrors import not_found as not_found
+from cxops.fake.store import Entry, Store, agent_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
 from cxops.fake.validation import Validation
+from cxops.fake.writechecks import check_refs, check_required, check_unique, referrers
 from cxops.package.files import write_zip
 
-PACKAGE = "google.cloud.dialogflow.cx.v3"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -63,32 +65,6 @@ OUTPUT_ONLY = (
 
 LOCATION_RE = re.compile(r"^projects/[^/]+/locations/[^/]+$")
 GCS_URI_RE = re.compile(r"^gs://[^/]+/.+$")
-
-
-class RpcFailure(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def invalid(message: str) -> RpcFailure:
-    return RpcFailure(grpc.StatusCode.INVALID_ARGUMENT, message)
-
-
-def not_found(name: str) -> RpcFailure:
-    return RpcFailure(grpc.StatusCode.NOT_FOUND, f"{name} not found.")
-
-
-Handler = Callable[[Msg], Msg]
-
-
-@dataclass(frozen=True)
-class Method:
-    full_name: str  # /google.cloud.dialogflow.cx.v3.Flows/ListFlows
-    handler: Handler
-    request: type[Msg]
-    response: type[Msg]
 
 
 def _now(msg: Msg, field: str) -> None:
@@ -169,121 +145,6 @@ class CxService:
             raise invalid(f"Parent {parent!r} cannot hold {kind.collection}.")
         self.entry(parent)
 
-    def check_required(self, kind: Kind, msg: Msg) -> None:
-        for field in kind.required:
-            desc = msg.DESCRIPTOR.fields_by_name[field]
-            if desc.type == desc.TYPE_MESSAGE and not is_repeated(desc):
-                present = msg.HasField(field)
-            else:  # scalars, enums (0 is unspecified) and repeated fields (empty is missing)
-                present = bool(getattr(msg, field))
-            if not present:
-                raise invalid(f"{kind.singular}.{field} is required.")
-        self.check_content(kind, msg)
-
-    def check_content(self, kind: Kind, msg: Msg) -> None:
-        if kind.collection == "intents":
-            for param in msg.parameters:
-                if not param.id or not param.entity_type:
-                    raise invalid("Intent.parameters need an id and an entity_type.")
-            for phrase in msg.training_phrases:
-                if not phrase.parts:
-                    raise invalid("Intent.training_phrases[].parts is required.")
-                for part in phrase.parts:
-                    if not part.text:
-                        raise invalid("Intent.training_phrases[].parts[].text is required.")
-                # A part may annotate a parameter the intent does not declare: a real export
-                # holds one (CX stored it), so it is accepted; `cxops lint` is where it belongs.
-        elif kind.collection == "entityTypes":
-            for entity in msg.entities:
-                if not entity.value:
-                    raise invalid("EntityType.entities[].value is required.")
-            for phrase in msg.excluded_phrases:
-                if not phrase.value:
-                    raise invalid("EntityType.excluded_phrases[].value is required.")
-        elif kind.collection == "pages":
-            for param in msg.form.parameters:
-                if not param.display_name or not param.entity_type:
-                    raise invalid("Page.form.parameters need a display_name and an entity_type.")
-        elif (
-            kind.collection == "webhooks"
-            and msg.HasField("generic_web_service")
-            and not msg.generic_web_service.uri
-        ):
-            raise invalid("Webhook.generic_web_service.uri is required.")
-        if kind.collection in ("flows", "pages", "transitionRouteGroups"):
-            for route in msg.transition_routes:
-                if not route.intent and not route.condition:
-                    raise invalid("A transition route needs an intent or a condition.")
-            for handler in getattr(msg, "event_handlers", ()):
-                if not handler.event:
-                    raise invalid("EventHandler.event is required.")
-
-    def check_unique(self, kind: Kind, parent: str, msg: Msg, own_name: str = "") -> None:
-        if kind.collection in ("versions",):
-            return
-        display = str(msg.display_name)
-        for other in self.store.list(parent, kind.collection):
-            if other.name != own_name and other.base.display_name == display:
-                raise RpcFailure(
-                    grpc.StatusCode.ALREADY_EXISTS,
-                    f"A {kind.singular} with display name {display!r} already exists in {parent}.",
-                )
-
-    def check_refs(self, msg: Msg, owner: str) -> None:
-        agent = agent_of(owner)
-        own_flow = flow_of(owner)
-        for ref in refmod.references(msg):
-            value = ref.value
-            where = f"{msg.DESCRIPTOR.name}.{ref.field}"
-            if ref.collection == "entityTypes" and (
-                value.startswith(refmod.SYSTEM_ENTITY_PREFIX) or value.startswith(f"{agent}/entityTypes/sys.")
-            ):
-                continue
-            if not value.startswith(agent + "/"):
-                raise invalid(f"{where} {value!r} does not name a resource of agent {agent}.")
-            if ref.collection == "tools" and value.startswith(f"{agent}/tools/df-"):
-                continue  # built-in tools (df-code-interpreter-tool, …) exist in every agent
-            if ref.collection == "pages":
-                flow, _, page_id = value.rpartition("/pages/")
-                if not own_flow and flow == f"{agent}/flows/-" and page_id in SPECIAL_PAGES:
-                    continue  # an agent-level route group targets special pages of whatever flow is current
-                if own_flow and flow != own_flow:
-                    raise invalid(
-                        f"{where} {value!r} is a page of another flow; targets must be in {own_flow}."
-                    )
-                if flow not in self.store.entries:
-                    raise invalid(f"{where} {value!r}: flow not found.")
-                if page_id in SPECIAL_PAGES:
-                    continue
-            if (
-                ref.collection == "transitionRouteGroups"
-                and value.startswith(f"{agent}/flows/")
-                and flow_of(value) != own_flow
-            ):
-                raise invalid(f"{where} {value!r} is a route group of another flow.")
-            target = self.store.entries.get(value)
-            if (
-                target is None
-                and msg.DESCRIPTOR.name == "Example"
-                and ref.collection in ("tools", "playbooks")
-            ):
-                # An example records a past conversation: a real export holds one whose tool is
-                # gone from the agent (CX stored it), so the stand-in keeps it as it stands.
-                continue
-            if target is None or target.kind.collection != ref.collection:
-                raise invalid(f"{where} {value!r} not found.")
-
-    def referrers(self, doomed: set[str], agent: str) -> list[tuple[Entry, refmod.Ref]]:
-        found: list[tuple[Entry, refmod.Ref]] = []
-        prefix = agent + "/"
-        for entry in self.store.entries.values():
-            if entry.name in doomed or not entry.name.startswith(prefix):
-                continue
-            for ref in refmod.references(entry.base):
-                if ref.value in doomed:
-                    found.append((entry, ref))
-        return found
-
     # -- generic CRUD -------------------------------------------------------------------------
 
     def create(self, kind: Kind, request: Msg) -> Msg:
@@ -291,8 +152,8 @@ class CxService:
         self.check_parent(kind, parent)
         msg = _copy(getattr(request, kind.field))
         language = self.language(parent, getattr(request, "language_code", "")) if kind.translatable else ""
-        self.check_required(kind, msg)
-        self.check_unique(kind, parent, msg)
+        check_required(kind, msg)
+        check_unique(self.store, kind, parent, msg)
         if kind.numeric_ids:
             taken = [int(e.name.rsplit("/", 1)[-1]) for e in self.store.list(parent, kind.collection)]
             rid = str(max(taken, default=0) + 1)
@@ -309,7 +170,7 @@ class CxService:
         if kind.collection == "flows":
             self.flow_defaults(msg, language)
         assign_ids(msg, None, kind.translatable, self.new_id)
-        self.check_refs(msg, str(msg.name))
+        check_refs(self.store, msg, str(msg.name))
         self.commit(kind, str(msg.name), msg, language, None)
         return self.view(self.store.entries[str(msg.name)], language)
 
@@ -431,12 +292,12 @@ class CxService:
                 keep_output_only(new, old, field)
         if kind.collection == "agents":
             self.check_agent_update(old, new, touched)
-        self.check_required(kind, new)
+        check_required(kind, new)
         if new.display_name != old.display_name:
-            self.check_unique(kind, entry.parent, new, own_name=name)
+            check_unique(self.store, kind, entry.parent, new, own_name=name)
         self.fill_output_only(kind, new, created=False)
         assign_ids(new, old, kind.translatable, self.new_id)
-        self.check_refs(new, name)
+        check_refs(self.store, new, name)
         self.commit(kind, name, new, language, entry)
         self.store.keep_export_only(name, touched)
         return self.view(self.store.entries[name], language)
@@ -461,7 +322,7 @@ class CxService:
     def remove_with_refs(self, name: str, *, force: bool) -> None:
         agent = agent_of(name)
         doomed = self.store.subtree(name)
-        found = self.referrers(doomed, agent) if agent and agent != name else []
+        found = referrers(self.store, doomed, agent) if agent and agent != name else []
         if found and not force:
             entry, ref = found[0]
             raise RpcFailure(
@@ -812,167 +673,6 @@ def keep_output_only(new: Msg, old: Msg, field: str) -> None:
             getattr(new, field).CopyFrom(value)
     else:
         setattr(new, field, value)
-
-
-def methods(service: CxService) -> list[Method]:
-    """Every served method with its handler."""
-    out: list[Method] = []
-
-    def add(svc: str, method: str, handler: Handler, request: type[Msg], response: type[Msg]) -> None:
-        out.append(Method(f"/{PACKAGE}.{svc}/{method}", handler, request, response))
-
-    empty = empty_pb2.Empty
-    operation = operations_pb2.Operation
-    for kind in KINDS.values():
-        k = kind
-
-        def bind(fn: Callable[[Kind, Msg], Msg], kk: Kind = k) -> Handler:
-            return lambda request: fn(kk, request)
-
-        message = k.message
-        if k.collection == "agents":
-            add(k.service, "CreateAgent", service.create_agent, k.request("Create"), message)
-            add(k.service, "DeleteAgent", service.delete_agent, k.request("Delete"), empty)
-        elif k.collection == "versions":
-            add(k.service, "CreateVersion", service.create_version, k.request("Create"), operation)
-            add(k.service, "DeleteVersion", service.delete_version, k.request("Delete"), empty)
-            add(
-                k.service,
-                "LoadVersion",
-                lambda r: versions.load_version(service, r),
-                cx.LoadVersionRequest.pb(),
-                operation,
-            )
-            add(
-                k.service,
-                "CompareVersions",
-                lambda r: versions.compare_versions(service, r),
-                cx.CompareVersionsRequest.pb(),
-                cx.CompareVersionsResponse.pb(),
-            )
-        elif k.collection == "environments":
-            add(k.service, "CreateEnvironment", service.create_environment, k.request("Create"), operation)
-            add(k.service, "DeleteEnvironment", bind(service.delete), k.request("Delete"), empty)
-            add(
-                k.service,
-                "LookupEnvironmentHistory",
-                lambda r: versions.lookup_environment_history(service, r),
-                cx.LookupEnvironmentHistoryRequest.pb(),
-                cx.LookupEnvironmentHistoryResponse.pb(),
-            )
-        else:
-            add(k.service, f"Create{k.singular}", bind(service.create), k.request("Create"), message)
-            if k.collection == "testCases":
-                add(
-                    k.service,
-                    "BatchDeleteTestCases",
-                    service.batch_delete_test_cases,
-                    cx.BatchDeleteTestCasesRequest.pb(),
-                    empty,
-                )
-            else:
-                add(k.service, f"Delete{k.singular}", bind(service.delete), k.request("Delete"), empty)
-        add(k.service, f"Get{k.singular}", bind(service.get), k.request("Get"), message)
-        add(k.service, f"List{k.singular}s", bind(service.list_items), k.request("List"), k.response("List"))
-        if k.collection == "environments":
-            add(k.service, "UpdateEnvironment", service.update_environment, k.request("Update"), operation)
-        else:
-            add(k.service, f"Update{k.singular}", bind(service.update), k.request("Update"), message)
-
-    add(
-        "Changelogs",
-        "ListChangelogs",
-        service.list_changelogs,
-        cx.ListChangelogsRequest.pb(),
-        cx.ListChangelogsResponse.pb(),
-    )
-    add("Changelogs", "GetChangelog", service.get_changelog, cx.GetChangelogRequest.pb(), cx.Changelog.pb())
-    add("Agents", "ExportAgent", service.export_agent, cx.ExportAgentRequest.pb(), operation)
-    add("Agents", "RestoreAgent", service.restore_agent, cx.RestoreAgentRequest.pb(), operation)
-    settings = cx.GenerativeSettings.pb()
-    add(
-        "Agents",
-        "GetGenerativeSettings",
-        service.get_generative_settings,
-        cx.GetGenerativeSettingsRequest.pb(),
-        settings,
-    )
-    add(
-        "Agents",
-        "UpdateGenerativeSettings",
-        service.update_generative_settings,
-        cx.UpdateGenerativeSettingsRequest.pb(),
-        settings,
-    )
-    conv = service.conversations
-    add("TestCases", "RunTestCase", conv.run_test_case, cx.RunTestCaseRequest.pb(), operation)
-    add(
-        "TestCases",
-        "BatchRunTestCases",
-        conv.batch_run_test_cases,
-        cx.BatchRunTestCasesRequest.pb(),
-        operation,
-    )
-    add(
-        "TestCases",
-        "ListTestCaseResults",
-        conv.list_test_case_results,
-        cx.ListTestCaseResultsRequest.pb(),
-        cx.ListTestCaseResultsResponse.pb(),
-    )
-    add(
-        "TestCases",
-        "GetTestCaseResult",
-        conv.get_test_case_result,
-        cx.GetTestCaseResultRequest.pb(),
-        cx.TestCaseResult.pb(),
-    )
-    add(
-        "TestCases",
-        "CalculateCoverage",
-        conv.calculate_coverage,
-        cx.CalculateCoverageRequest.pb(),
-        cx.CalculateCoverageResponse.pb(),
-    )
-    add(
-        "Agents",
-        "ValidateAgent",
-        service.validation.validate_agent,
-        cx.ValidateAgentRequest.pb(),
-        cx.AgentValidationResult.pb(),
-    )
-    add(
-        "Agents",
-        "GetAgentValidationResult",
-        service.validation.get_agent_validation_result,
-        cx.GetAgentValidationResultRequest.pb(),
-        cx.AgentValidationResult.pb(),
-    )
-    add(
-        "Sessions",
-        "DetectIntent",
-        conv.detect_intent,
-        cx.DetectIntentRequest.pb(),
-        cx.DetectIntentResponse.pb(),
-    )
-    ops = "/google.longrunning.Operations/"
-    out.append(
-        Method(ops + "GetOperation", service.get_operation, operations_pb2.GetOperationRequest, operation)
-    )
-    out.append(
-        Method(
-            ops + "ListOperations",
-            service.list_operations,
-            operations_pb2.ListOperationsRequest,
-            operations_pb2.ListOperationsResponse,
-        )
-    )
-    out.append(
-        Method(
-            ops + "CancelOperation", service.cancel_operation, operations_pb2.CancelOperationRequest, empty
-        )
-    )
-    return out
 
 
 FieldMask = field_mask_pb2.FieldMask

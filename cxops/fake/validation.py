@@ -21,6 +21,7 @@ from cxops.core.lint.registry import run
 from cxops.fake.export import api_agent
 from cxops.fake.kinds import KINDS
 from cxops.fake.protoutil import Msg
+from cxops.fake.rpcerrors import RpcFailure
 from cxops.package.fromapi import package_from_api
 from cxops.package.reader import snapshot_from_package
 
@@ -70,8 +71,6 @@ class Validation:
         language = self.service.language(agent, str(request.language_code))
         found = self.results.get((agent, language))
         if found is None:
-            from cxops.fake.service import RpcFailure  # the service imports this module
-
             raise RpcFailure(
                 grpc.StatusCode.NOT_FOUND, f"agent {agent} has not been validated in {language!r}."
             )

@@ -19,6 +19,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2, timestamp_pb2
 
 from cxops.fake.kinds import KINDS
 from cxops.fake.protoutil import Msg
+from cxops.fake.rpcerrors import RpcFailure, invalid, not_found
 from cxops.fake.store import Entry, flow_of
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ def content_json(service: CxService, version: str, language: str) -> str:
     """A version's content as JSON, as CompareVersionsResponse's *_version_content_json hold it."""
     data = service.store.snapshots.get(version)
     if data is None:
-        from cxops.fake.service import not_found
-
         raise not_found(version)
     body: dict[str, list[object]] = {}
     for entry in captured_entries(data):
@@ -85,8 +84,6 @@ def content_json(service: CxService, version: str, language: str) -> str:
 
 
 def create_version(service: CxService, request: Msg) -> Msg:
-    from cxops.fake.service import RpcFailure
-
     flow = str(request.parent)
     if "/flows/" not in flow:  # a parent of the wrong kind is a bad argument, as for every create
         raise RpcFailure(
@@ -137,8 +134,6 @@ def load_version(service: CxService, request: Msg) -> Msg:
 
 
 def compare_versions(service: CxService, request: Msg) -> Msg:
-    from cxops.fake.service import invalid
-
     base, target = str(request.base_version), str(request.target_version)
     service.entry(base, KINDS["versions"])
     service.entry(target, KINDS["versions"])
@@ -161,8 +156,6 @@ def _now() -> timestamp_pb2.Timestamp:
 def check_version_configs(service: CxService, env: Msg) -> None:
     """At most one version per flow (v3 Environment.version_configs: "a list of configurations
     for flow versions"; a flow can run one version at a time)."""
-    from cxops.fake.service import invalid
-
     seen: dict[str, str] = {}
     for config in env.version_configs:
         version = str(config.version)
@@ -182,8 +175,6 @@ MAX_ENV_DESCRIPTION = 500
 
 
 def check_description(env: Msg) -> None:
-    from cxops.fake.service import invalid
-
     if len(env.description) > MAX_ENV_DESCRIPTION:
         raise invalid(
             f"Environment.description is {len(env.description)} characters; at most {MAX_ENV_DESCRIPTION}."
