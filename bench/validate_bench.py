@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.lint_bench import paired, synthetic_tree
 from cxops.repo.tree import read_tree
-from cxops.workflows.checks import check_agent, check_stages
+from cxops.workflows.validate import check_agent, check_stages
 
 
 def main(argv: list[str]) -> int:

@@ -24,7 +24,7 @@ from cxops.model.snapshot import Snapshot
 from cxops.package.files import read_zip_bytes, write_zip
 from cxops.package.writer import package_files
 from cxops.repo.tree import read_tree
-from cxops.workflows.checks import check_agent
+from cxops.workflows.validate import check_agent
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "order-desk"

@@ -14,7 +14,7 @@ from cxops.core.gate import unsigned_note
 from cxops.core.plan import Write, load_plan
 from cxops.errors import GateError
 from cxops.stage.config import find_stage, load_stage
-from cxops.workflows import apply as core
+from cxops.workflows import apply as apply_workflow
 from cxops.workflows import envstage
 from cxops.workflows.planning import plan_stage
 
@@ -24,7 +24,7 @@ class ApplyVia(str, enum.Enum):
     restore = "restore"
 
 
-def progress(opts: GlobalOptions) -> core.Progress | None:
+def progress(opts: GlobalOptions) -> apply_workflow.Progress | None:
     """On a terminal one line that updates; elsewhere (CI logs) one line per write."""
     if opts.quiet:
         return None
@@ -42,7 +42,7 @@ def progress(opts: GlobalOptions) -> core.Progress | None:
     return report
 
 
-def done(outcome: core.ApplyOutcome, opts: GlobalOptions) -> None:
+def done(outcome: apply_workflow.ApplyOutcome, opts: GlobalOptions) -> None:
     # The result line is printed under -q too: quiet drops progress, never the outcome.
     if outcome.lease_taken_from:
         typer.echo(
@@ -109,7 +109,7 @@ def apply(
         note = unsigned_note(load_stage(opts.root, planned.stage))
         if note is not None:
             typer.echo(note, err=True)
-        outcome = core.apply_file(
+        outcome = apply_workflow.apply_file(
             opts.root,
             path,
             opts.emulator_host,
@@ -133,7 +133,7 @@ def apply(
         planned = plan_stage(opts.root, target, None, opts.emulator_host, opts.endpoint)
     if not opts.quiet:
         show(planned, opts)
-    outcome = core.run(
+    outcome = apply_workflow.run(
         opts.root,
         stage,
         planned,

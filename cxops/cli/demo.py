@@ -24,8 +24,8 @@ def demo(
 
         code = demo_fleet.run(typer.echo)
     else:
-        from cxops.cli import demo_steps as core
+        from cxops.cli import demo_steps as steps
 
-        code = core.run(typer.echo)
+        code = steps.run(typer.echo)
     if code:
         raise typer.Exit(code)

@@ -15,8 +15,8 @@ from cxops.errors import ConfigError
 from cxops.render.lintout import render_json, render_markdown, render_sarif, render_text
 from cxops.repo.atomicfile import write_atomic
 from cxops.workflows import ruledocs
-from cxops.workflows.checks import agents_in
 from cxops.workflows.lint import lint as run_lint
+from cxops.workflows.validate import agents_in
 
 
 def explain_rule(rule_id: str) -> str:

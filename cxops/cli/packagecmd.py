@@ -8,7 +8,7 @@ import typer
 
 from cxops.cli.context import options
 from cxops.workflows.agents import package_agent
-from cxops.workflows.checks import require_valid
+from cxops.workflows.validate import require_valid
 
 
 def package(

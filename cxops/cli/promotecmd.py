@@ -11,7 +11,7 @@ from cxops.cli.context import options
 from cxops.cli.plancmd import save, show
 from cxops.errors import GateError
 from cxops.stage.config import load_stage
-from cxops.workflows import apply as core
+from cxops.workflows import apply as apply_workflow
 from cxops.workflows.planning import plan_stage
 
 
@@ -36,7 +36,7 @@ def promote(
         save(planned, output)
     show(planned, opts)
     if do_apply:
-        outcome = core.run(
+        outcome = apply_workflow.run(
             opts.root,
             stage,
             planned,

@@ -8,7 +8,7 @@ import typer
 
 from cxops.cli.context import OutputFormat, options
 from cxops.errors import ConfigError
-from cxops.workflows.checks import Finding, agents_in, check_agent, check_stages
+from cxops.workflows.validate import Finding, agents_in, check_agent, check_stages
 
 
 def validate(

@@ -25,7 +25,7 @@ from cxops.repo import yamlio
 from cxops.repo.atomicfile import write_atomic
 from cxops.repo.tree import snapshot_from_tree, tree_bytes
 from cxops.workflows.agents import agent_dir
-from cxops.workflows.checks import require_valid
+from cxops.workflows.validate import require_valid
 
 
 @dataclass

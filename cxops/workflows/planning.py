@@ -36,9 +36,9 @@ from cxops.repo.tree import read_tree
 from cxops.stage import overrides
 from cxops.stage.config import Stage, find_stage, load_stage, resolve_secret
 from cxops.workflows import backups, flowversions, watch
-from cxops.workflows.checks import locate
 from cxops.workflows.live import Via, open_session, read_content, read_live
 from cxops.workflows.sources import git_snapshot, unknown_source
+from cxops.workflows.validate import locate
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cxops.core import changes, marker
+from cxops.core import changeclauses, marker
 from cxops.core.plan import Write
 from cxops.cx import CxSession
 from cxops.cx.changelogs import changes_since
@@ -60,8 +60,8 @@ def changed(session: CxSession, agent: str, watch: Mapping[str, Any]) -> str | N
     # description (cxops's lines, which the digest leaves out) and is no change of content.
     found = [c for c in changes_since(session, agent, whole) if c.time >= since and c.key != AGENT_KEY]
     if found:
-        newest = changes.latest_per_resource(found)
-        return changes.summary(newest, dt.datetime.now(dt.timezone.utc))
+        newest = changeclauses.latest_per_resource(found)
+        return changeclauses.summary(newest, dt.datetime.now(dt.timezone.utc))
     wanted: dict[str, str] = dict(watch["collections"])
     listed = [(key.partition(":")[0], key.partition(":")[2]) for key in wanted]
     now = digests(session, agent, listed, _description)

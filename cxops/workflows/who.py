@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from pathlib import Path
 
-from cxops.core import changes
+from cxops.core import changeclauses
 from cxops.cx import CxSession
 from cxops.cx.changelogs import changes_since
 from cxops.errors import ApiError
@@ -25,7 +25,9 @@ def changed_since(session: CxSession, agent: str, since: str, keys: Collection[K
         found = changes_since(session, agent, since)
     except ApiError:
         return ""
-    return changes.summary(changes.latest_per_resource(found, keys), dt.datetime.now(dt.timezone.utc))
+    return changeclauses.summary(
+        changeclauses.latest_per_resource(found, keys), dt.datetime.now(dt.timezone.utc)
+    )
 
 
 def last_changes(
