@@ -1,7 +1,7 @@
 """The layers of cxops/ (docs/development.md): imports point down, never up, never in a loop.
 
-Read from the source with `ast`, so a lower layer importing a higher one fails here, in CI,
-before anyone has to notice it in review.
+Read from the source with `ast`, so a lower layer importing a higher one, or two modules
+importing each other, fails here, in CI, before anyone has to notice it in review.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "repo": 2,
     "package": 2,
     "cx": 2,
-    "fake": 4,  # the stand-in answers ValidateAgent with core's lint rules; only cli/ imports it
+    "fake": 4,  # above core: the stand-in answers ValidateAgent with core's lint rules; only cli/ imports it
     "model": 1,
     "errors": 0,
     "__init__": 0,
@@ -94,6 +94,140 @@ def _violations(package: Path = PACKAGE) -> list[str]:
     return found
 
 
+# The one loop allowed: lint's registry imports its rule families when asked for the rules
+# (`registry.all_rules`), and each family imports the registry to register its rules with the
+# decorator. It is the registration pattern itself, confined to one function.
+ALLOWED_LOOP_EDGES = frozenset(
+    ("cxops.core.lint.registry", f"cxops.core.lint.{family}")
+    for family in ("languages", "nlu", "reachability", "references", "safety", "testcases")
+)
+
+
+def _module_name(path: Path, package: Path) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import that can run: at module level and inside functions (a deferred import closes
+    a loop as surely, only later), but not under ``if TYPE_CHECKING:``, which never runs."""
+    found: list[ast.Import | ast.ImportFrom] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _commands(tree: ast.Module, package: str) -> list[str]:
+    """cli/main.py's ``COMMANDS``: the modules it imports by name (`importlib`) when a command runs."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            named = any(isinstance(t, ast.Name) and t.id == "COMMANDS" for t in node.targets)
+        elif isinstance(node, ast.AnnAssign):
+            named = isinstance(node.target, ast.Name) and node.target.id == "COMMANDS"
+        else:
+            continue
+        if named and isinstance(node.value, ast.Dict):
+            return [
+                f"{package}.cli.{value.elts[0].value}"
+                for value in node.value.values
+                if isinstance(value, ast.Tuple)
+                and isinstance(value.elts[0], ast.Constant)
+                and isinstance(value.elts[0].value, str)
+            ]
+    return []
+
+
+def _import_graph(package: Path = PACKAGE) -> dict[str, dict[str, int]]:
+    """Module -> the package modules it imports, with the line of the first such import."""
+    paths = {_module_name(p, package): p for p in _modules(package)}
+    graph: dict[str, dict[str, int]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        edges: dict[str, int] = {}
+        for node in _runtime_imports(tree):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                if node.level:
+                    base = base[: len(base) - node.level + 1]
+                    source = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    source = node.module or ""
+                # `from pkg import mod` imports the module pkg.mod; `from mod import name` imports mod.
+                targets = [
+                    f"{source}.{alias.name}" if f"{source}.{alias.name}" in paths else source
+                    for alias in node.names
+                ]
+            for target in targets:
+                if target in paths and target != name:
+                    edges.setdefault(target, node.lineno)
+        if name == f"{package.name}.cli.main":
+            for target in _commands(tree, package.name):
+                edges.setdefault(target, 0)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(package: Path = PACKAGE, allowed: frozenset[tuple[str, str]] = ALLOWED_LOOP_EDGES) -> list[str]:
+    """The import loops: each strongly connected set of modules, with the imports that close it."""
+    graph = {
+        m: {t: line for t, line in edges.items() if (m, t) not in allowed}
+        for m, edges in _import_graph(package).items()
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[list[str]] = []
+
+    def connect(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in graph[module]:
+            if target not in index:
+                connect(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component: list[str] = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                loops.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            connect(module)
+    return [
+        "import loop: "
+        + ", ".join(f"{m}:{line} -> {t}" for m in loop for t, line in sorted(graph[m].items()) if t in loop)
+        for loop in sorted(loops)
+    ]
+
+
 def test_every_folder_has_a_layer() -> None:
     tops = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in _modules()}
     assert tops <= set(LAYERS), f"give these a layer in tests/test_layers.py: {sorted(tops - set(LAYERS))}"
@@ -115,3 +249,53 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     assert any("core/_layer_probe.py:1: core imports cxops.cx (core imports no cx)" in f for f in found)
     assert any("model/_layer_probe.py:1: model (layer 1) imports cxops.cli.main" in f for f in found)
     assert any("model/_layer_probe.py:2: imports google.protobuf" in f for f in found)
+
+
+def test_no_import_loops() -> None:
+    assert _cycles() == []
+
+
+def test_the_lint_registration_loop_is_the_one_allowed() -> None:
+    # The allowance is not dead: without it, the registry and its families form a loop.
+    found = _cycles(allowed=frozenset())
+    assert len(found) == 1 and "cxops.core.lint.registry:" in found[0]
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "pkg"
+    for name, text in files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text, encoding="utf-8")
+    return package
+
+
+def test_the_check_catches_an_import_loop(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a.py": "from pkg import b\n",
+            # Deferred to a function, relative, through a sub-package: still a loop.
+            "sub/__init__.py": "",
+            "sub/c.py": "def f() -> None:\n    from .. import a\n",
+            "b.py": "from pkg.sub.c import f\n",
+            # Under TYPE_CHECKING: never runs, no loop.
+            "d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import e\n",
+            "e.py": "import pkg.d\n",
+        },
+    )
+    assert _cycles(package) == ["import loop: pkg.a:1 -> pkg.b, pkg.b:1 -> pkg.sub.c, pkg.sub.c:2 -> pkg.a"]
+
+
+def test_the_check_sees_the_commands_cli_main_loads(tmp_path: Path) -> None:
+    # cli/main.py imports a command's module by name; a command importing cli.main closes a loop.
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "cli/__init__.py": "",
+            "cli/main.py": 'COMMANDS: dict[str, tuple[str, str, str]] = {"demo": ("demo", "demo", "Demo.")}\n',
+            "cli/demo.py": "from pkg.cli.main import COMMANDS\n",
+        },
+    )
+    assert _cycles(package) == ["import loop: pkg.cli.demo:1 -> pkg.cli.main, pkg.cli.main:0 -> pkg.cli.demo"]

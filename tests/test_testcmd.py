@@ -16,7 +16,7 @@ from cxops.core import testresults as tr
 from cxops.core.testresults import TestRun
 from cxops.fake import FakeCX
 from cxops.render import testout
-from cxops.workflows import testrun
+from cxops.workflows import resultfile
 from tests.stagerepo import APPROVAL_KEY, SECRETS, empty_agent, sample_in_stand_in, stage_file
 
 PROJECT = "acme-bots-prd"
@@ -71,7 +71,7 @@ def results_file(repo: Path, run: TestRun, key: str | None = None) -> Path:
     if key is not None:
         run = dataclasses.replace(run, signature=tr.sign(key, run.hash))
     path = repo / "results.json"
-    testrun.save(run, path)
+    resultfile.save(run, path)
     return path
 
 

@@ -24,6 +24,17 @@ import typer
 
 from cxops.cli.progress import install as show_progress
 
+# The running CLI's entry point (cli/main.py's `main`), put in the click context by the top-level
+# callback: the demo drives the CLI it is a command of, and takes it from here rather than importing
+# cli/main, which loads the demo (an import circle, refused by tests/test_layers.py).
+ENTRY = "cxops.entry"
+Entry = Callable[[list[str]], int]
+
+
+def entry(ctx: typer.Context) -> Entry:
+    found: Entry = ctx.meta[ENTRY]
+    return found
+
 
 class OutputFormat(str, enum.Enum):
     text = "text"

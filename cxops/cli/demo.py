@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from cxops.cli.context import entry
+
 
 def demo(
+    ctx: typer.Context,
     team: bool = typer.Option(
         False, "--team", help="Two developers, two preview agents, one merge through the merge driver."
     ),
@@ -18,14 +21,14 @@ def demo(
     if team:
         from cxops.cli import demo_team
 
-        code = demo_team.run(typer.echo)
+        code = demo_team.run(typer.echo, entry(ctx))
     elif fleet:
         from cxops.cli import demo_fleet
 
-        code = demo_fleet.run(typer.echo)
+        code = demo_fleet.run(typer.echo, entry(ctx))
     else:
         from cxops.cli import demo_steps as steps
 
-        code = steps.run(typer.echo)
+        code = steps.run(typer.echo, entry(ctx))
     if code:
         raise typer.Exit(code)

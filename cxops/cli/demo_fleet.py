@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cxops.cli.context import Entry
 from cxops.cli.demo_steps import AGENT, DemoFailed, Runner, Say, _env, sample_repo
 from cxops.cli.demo_team import Git
 from cxops.cx import ConnectionSettings, CxSession
@@ -24,7 +25,7 @@ AGENTS = ("pizza", "tacos")
 INTENT = Path("intents/help.callback.yaml")
 
 
-def run(say: Say) -> int:
+def run(say: Say, main: Entry) -> int:
     began = time.monotonic()
     source = sample_repo()
     with FakeCX() as fake, tempfile.TemporaryDirectory(prefix="cxops-fleet-") as tmp:
@@ -33,7 +34,7 @@ def run(say: Say) -> int:
             shutil.copytree(source / "agents" / AGENT, repo / "agents" / agent)
         env = {"CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-ana", "CXOPS_DEMO_KEY": "demo-key"}
         with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
-            cli, git = Runner(repo, say), Git(repo, say)
+            cli, git = Runner(repo, say, main), Git(repo, say)
             say(f"1. Two agents in one repository ({', '.join(AGENTS)}), a scratch git repository: {repo}")
             cli("init", "--agent", AGENTS[0], "--agent", AGENTS[1], show=0)
             for agent in AGENTS:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cxops.cli.main import main
+from cxops.cli.context import Entry
 from cxops.core.plan import LEASE_WRITES
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.errors import ConfigError
@@ -72,9 +72,10 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 class Runner:
     """Runs ``cxops ARGS`` in-process in the scratch repo; shows the command and its output."""
 
-    def __init__(self, repo: Path, say: Say) -> None:
+    def __init__(self, repo: Path, say: Say, main: Entry) -> None:
         self.repo = repo
         self.say = say
+        self.main = main
 
     def __call__(self, *args: str, expect: int = 0, show: int = 12) -> str:
         self.say(f"   $ cxops {shlex.join(args)}")
@@ -84,7 +85,7 @@ class Runner:
         os.chdir(self.repo)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = main(["--no-color", *args])
+                code = self.main(["--no-color", *args])
         finally:
             os.chdir(here)
         text = out.getvalue() + err.getvalue()
@@ -100,7 +101,7 @@ class Runner:
         return text
 
 
-def run(say: Say) -> int:
+def run(say: Say, main: Entry) -> int:
     began = time.monotonic()
     source = sample_repo()
     keys = {f"CXOPS_ORDERS_API_KEY_{s.upper()}": f"demo-{s}-key-not-a-real-secret" for s in STAGES}
@@ -111,7 +112,7 @@ def run(say: Say) -> int:
         # CI holds the approval key as a secret; protected prd counts only approvals signed with it.
         env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-alice", **DEMO_APPROVAL_KEY}
         with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
-            cli = Runner(repo, say)
+            cli = Runner(repo, say, main)
             say(f"1. The CX stand-in is up at {fake.address}")
             say("   (yours: cxops fake serve --port 8085; export CXOPS_EMULATOR_HOST=127.0.0.1:8085)")
             say(f"   A scratch copy of this repo: {repo} (agents/{AGENT}, environments/dev|stg|prd.yaml)")

@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cxops.cli.context import Entry
 from cxops.cli.demo_steps import AGENT, DEMO_APPROVAL_KEY, DemoFailed, Runner, Say, _env, sample_repo
 from cxops.cx import ConnectionSettings, CxSession
 from cxops.fake import FakeCX
@@ -64,7 +65,7 @@ class Git:
         return text
 
 
-def run(say: Say) -> int:
+def run(say: Say, main: Entry) -> int:
     began = time.monotonic()
     source = sample_repo()
     stages = ("stg", "prd", "preview")
@@ -78,7 +79,7 @@ def run(say: Say) -> int:
         (repo / "environments" / "preview.yaml").write_text(PREVIEW, encoding="utf-8")
         env = {**keys, "CXOPS_EMULATOR_HOST": fake.address, "CXOPS_AUTHOR": "dev-ana", **DEMO_APPROVAL_KEY}
         with _env(env), CxSession(ConnectionSettings(emulator_host=fake.address)) as session:
-            cli, git = Runner(repo, say), Git(repo, say)
+            cli, git = Runner(repo, say, main), Git(repo, say)
             say(f"1. The CX stand-in is up at {fake.address}; a scratch git repository: {repo}")
             git("init", "-q", "-b", "main", quiet=True)
             (repo / ".gitattributes").write_text("agents/**/*.yaml merge=cxops\n", encoding="utf-8")

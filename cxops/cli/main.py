@@ -11,7 +11,7 @@ import typer
 import typer.core
 
 from cxops import __version__
-from cxops.cli.context import attach_globals, with_globals
+from cxops.cli.context import ENTRY, attach_globals, with_globals
 from cxops.cli.progress import install as show_progress
 from cxops.errors import CxopsError
 
@@ -182,6 +182,7 @@ def _global(
     ),
 ) -> None:
     """The global options themselves (cli/context.py) fill ``ctx.obj``."""
+    ctx.meta[ENTRY] = main  # for the demo (cli/context.py, ENTRY)
 
 
 # One definition of the global options, accepted before the command and after it.

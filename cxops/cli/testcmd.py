@@ -11,7 +11,7 @@ from cxops.core.testresults import TestRun, parse_minimums
 from cxops.errors import ConfigError
 from cxops.render import testout
 from cxops.repo.atomicfile import write_atomic
-from cxops.workflows import testrun
+from cxops.workflows import resultfile, testrun
 
 
 def test(
@@ -87,7 +87,7 @@ def test(
             raise ConfigError("--webhook-fixtures: only with --offline (a live agent calls its own webhooks)")
         run = testrun.run_stage(opts.root, target, opts.emulator_host, opts.endpoint, choice, branch)
     if output is not None:
-        testrun.save(run, output)
+        resultfile.save(run, output)
     if junit is not None:
         write_atomic(junit, testout.render_junit(run).encode("utf-8"), parents=True)
     show(run, opts.format)

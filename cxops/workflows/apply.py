@@ -33,7 +33,7 @@ from cxops.workflows import backups, envstage, flowversions, watch
 from cxops.workflows.lease import StageLease, ci_run, holder_name
 from cxops.workflows.live import agent_name, open_session
 from cxops.workflows.planning import Desired, LiveState, author, desired_state, live_state, now, source_spec
-from cxops.workflows.testrun import load_results
+from cxops.workflows.resultfile import load_results
 from cxops.workflows.who import changed_since
 
 Progress = Callable[[int, int, Write], None]

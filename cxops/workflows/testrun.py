@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +28,12 @@ from cxops.errors import ApiError, ConfigError, CxopsError, ValidationError
 from cxops.model.snapshot import Snapshot
 from cxops.package.files import write_zip
 from cxops.package.writer import package_files
-from cxops.repo.atomicfile import write_atomic
 from cxops.stage import overrides
 from cxops.stage.config import Stage, find_stage, load_stage, load_stages
 from cxops.workflows import backups
 from cxops.workflows.live import Via, agent_name, open_session, read_content
 from cxops.workflows.planning import now
+from cxops.workflows.preview import pinned
 from cxops.workflows.sources import load_source
 
 OFFLINE_PARENT = "projects/cxops-test/locations/global"
@@ -61,10 +60,6 @@ def run_stage(
 ) -> TestRun:
     """The test cases of the stage's live agent, run there (a preview stage: the branch's own
     agent, ``branch`` defaulting to the one checked out)."""
-    # Imported here: preview imports apply, which imports this module (a loop the eager import
-    # of every command used to hide; commands now load one at a time, from any end of it).
-    from cxops.workflows.preview import pinned
-
     stage = pinned(root, load_stage(root, stage_name), branch, emulator_host, endpoint)
     live, _ = read_content(root, stage, Via.export, emulator_host, endpoint)
     with open_session(stage, emulator_host, endpoint) as session:
@@ -134,23 +129,6 @@ def run_offline(root: Path, target: str | None, address: str, options: Options) 
             require_decided=options.require_decided,
         )
     )
-
-
-def save(run: TestRun, path: Path) -> None:
-    write_atomic(path, run.to_json().encode("utf-8"), parents=True)
-
-
-def load_results(path: Path) -> tuple[TestRun, dict[str, Any]]:
-    """A result file (``cxops test -o``) as a value and as its raw data (for the hash check)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the test results: {err.strerror or err}") from None
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ValidationError(f"{path}: not a JSON test result file ({err})") from None
-    if not isinstance(data, dict):
-        raise ValidationError(f"{path}: not a cxops test result file")
-    return tr.from_data(data, str(path)), data
 
 
 # ---------------------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def calculate(service: Any, agent: str, kind: int) -> Msg:
             item.coverage_score = _score(sum(t.covered for t in item.transitions), len(item.transitions))
         part.coverage_score = _score(covered, total)
     else:
-        from cxops.fake.service import invalid
+        from cxops.fake.rpcerrors import invalid
 
         raise invalid("CalculateCoverageRequest.type is required.")
     return response
