@@ -10,7 +10,6 @@ bodies only take the room left and are cut first.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
@@ -20,14 +19,12 @@ from cxops.render.text import (
     DONE,
     SIGN,
     body_lines,
-    cut,
+    field_change_rows,
+    fit,
     groups,
-    line_diff,
     more_line,
     path_text,
-    value_text,
     visible,
-    word_diff,
 )
 
 LIMIT = 65_536
@@ -58,27 +55,10 @@ def code(text: str) -> str:
 
 
 def diff_lines(change: FieldChange, indent: str = "") -> list[str]:
-    """Lines of a ```diff block: GitHub colours those starting with - and +."""
-    where = path_text(change.path)
-    where = f"{where}: " if where else ""
-    if change.op == "changed":
-        lines_changed = line_diff(change.before, change.after)
-        if lines_changed is not None:
-            summary, pairs = lines_changed
-            return [f"!{indent} {where}{summary}", *(f"{sign}{indent}   {text}" for sign, text in pairs)]
-        words = word_diff(change.before, change.after)
-        if words is not None:
-            # One line for a few changed words; GitHub colours a "!" line as changed.
-            return [f"!{indent} {where}{json.dumps(words, ensure_ascii=False)}"]
-        return [
-            f"-{indent} {where}{value_text(change.before)}",
-            f"+{indent} {where}{value_text(change.after)}",
-        ]
-    if change.op in ("set", "added"):
-        return [f"+{indent} {where}{value_text(change.after)}"]
-    if change.op in ("unset", "removed"):
-        return [f"-{indent} {where}{value_text(change.before)}"]
-    return [f" {indent} {where}moved from position {change.before} to {change.after}"]
+    """Lines of a ```diff block: GitHub colours those starting with - and +, and a "!" line
+    (a few changed words, one line) as changed; the sign stays in the first column."""
+    rows = field_change_rows(change, changed="!", moved=" ", split=True)
+    return [f"{sign}{indent}   {text}" if under else f"{sign}{indent} {text}" for sign, text, under in rows]
 
 
 def block_lines(fields: Sequence[FieldChange], indent: str = "") -> list[str]:
@@ -114,18 +94,11 @@ def body_block(change: ResourceChange, body: list[str], room: int) -> str:
     """An added or removed resource's body (:func:`~cxops.render.text.body_lines`) in a diff
     block, cut to :data:`BODY_LINES` lines and to ``room`` characters (at least
     :func:`least_body`), with a count of what is cut."""
-    lines, hidden = cut(body)
-    if not lines:
+    if not body:
         return ""
     sign = SIGN[change.op]
-    used = len(_fenced([f"  {more_line(len(lines) + hidden)}"]))
-    shown: list[str] = []
-    for line in lines:
-        used += len(line) + 3
-        if used > room:
-            break
-        shown.append(f"{sign} {line}")
-    hidden += len(lines) - len(shown)
+    fitting, hidden = fit(body, room, used=len(_fenced([f"  {more_line(len(body))}"])), per_line=3)
+    shown = [f"{sign} {line}" for line in fitting]
     if not shown:
         return least_body(body)
     if hidden:

@@ -155,24 +155,45 @@ def line_diff(before: Any, after: Any) -> tuple[str, list[tuple[str, str]]] | No
     return f"{touched} of {len(b)} lines changed", pairs
 
 
-def field_change_lines(change: FieldChange) -> list[str]:
-    """One field change: one line, or for multi-line text a count and its changed lines."""
+# One line of a field change: its sign, its text, and whether it is a changed line of a
+# multi-line text, shown under the change's own line.
+Row = tuple[str, str, bool]
+
+
+def field_change_rows(
+    change: FieldChange, *, changed: str = "~", moved: str = "~", split: bool = False
+) -> list[Row]:
+    """One field change, the same in every format: one row, or for multi-line text a count and
+    its changed lines. ``changed`` and ``moved`` are the signs of those rows; ``split`` shows a
+    replaced value as a removal and an addition (a diff block) instead of ``before -> after``."""
     where = path_text(change.path)
     where = f"{where}: " if where else ""
     if change.op == "changed":
         lines_changed = line_diff(change.before, change.after)
         if lines_changed is not None:
             summary, pairs = lines_changed
-            return [f"~ {where}{summary}", *(f"    {sign} {text}" for sign, text in pairs)]
+            return [(changed, f"{where}{summary}", False), *((sign, text, True) for sign, text in pairs)]
         words = word_diff(change.before, change.after)
         if words is not None:
-            return [f"~ {where}{json.dumps(words, ensure_ascii=False)}"]
-        return [f"~ {where}{value_text(change.before)} -> {value_text(change.after)}"]
+            return [(changed, f"{where}{json.dumps(words, ensure_ascii=False)}", False)]
+        if split:
+            return [
+                ("-", f"{where}{value_text(change.before)}", False),
+                ("+", f"{where}{value_text(change.after)}", False),
+            ]
+        return [(changed, f"{where}{value_text(change.before)} -> {value_text(change.after)}", False)]
     if change.op in ("set", "added"):
-        return [f"+ {where}{value_text(change.after)}"]
+        return [("+", f"{where}{value_text(change.after)}", False)]
     if change.op in ("unset", "removed"):
-        return [f"- {where}{value_text(change.before)}"]
-    return [f"~ {where}moved from position {change.before} to {change.after}"]
+        return [("-", f"{where}{value_text(change.before)}", False)]
+    return [(moved, f"{where}moved from position {change.before} to {change.after}", False)]
+
+
+def field_change_lines(change: FieldChange) -> list[str]:
+    """One field change as text lines (the changed lines of a text indented under it)."""
+    return [
+        f"    {sign} {text}" if under else f"{sign} {text}" for sign, text, under in field_change_rows(change)
+    ]
 
 
 def field_lines(fields: Sequence[FieldChange], indent: str = "    ") -> list[str]:
@@ -215,6 +236,24 @@ def cut(lines: list[str], most: int = BODY_LINES) -> tuple[list[str], int]:
     return lines[: most - 1], len(lines) - most + 1
 
 
+def fit(
+    lines: list[str], room: int | None = None, *, used: int = 0, per_line: int = 0
+) -> tuple[list[str], int]:
+    """The first lines of a body within :data:`BODY_LINES` and, where ``room`` is given, within
+    ``room`` characters (``used`` of them taken already, each line costing its length and
+    ``per_line``), and how many are left out: the size budget of every format."""
+    shown, hidden = cut(lines)
+    if room is None:
+        return shown, hidden
+    kept: list[str] = []
+    for line in shown:
+        used += len(line) + per_line
+        if used > room:
+            break
+        kept.append(line)
+    return kept, hidden + len(shown) - len(kept)
+
+
 def expected_lines(diff: Diff) -> list[str]:
     if not diff.expected:
         return []
@@ -245,7 +284,7 @@ def render(diff: Diff, color: bool = False) -> str:
         lines.append("")
         lines.append(f"{SIGN[change.op]} {change.title}")
         lines.extend(field_lines(change.fields))
-        shown, hidden = cut(body_lines(change))
+        shown, hidden = fit(body_lines(change))
         # Every body line carries the resource's sign, as Terraform's do: a YAML list item
         # under an added resource must not read (or colour) as a removal.
         lines.extend(f"    {SIGN[change.op]} {line}" for line in shown)
