@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxops.errors import Location, ValidationError
-from cxops.repo import yamlio
+from cxops.repo import yamlload
 from cxops.repo.yamlio import dump, format_path, load, load_with_positions
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
@@ -24,7 +24,7 @@ LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else 
 
 @contextmanager
 def using(loader: type[Any]) -> Iterator[None]:
-    with mock.patch.object(yamlio, "_LOADER", loader):
+    with mock.patch.object(yamlload, "_LOADER", loader):
         yield
 
 
