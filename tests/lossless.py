@@ -30,10 +30,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cxops.model import datastores
+from cxops.model import datastores, outputonly
 from cxops.model import kinds as K
 from cxops.model.proto import FREE_FORM
-from cxops.package import codec
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 VOLATILE = frozenset({"createTime", "updateTime", "creationTime", "projectNumber"})
@@ -85,7 +84,7 @@ class Compare:
         if not isinstance(a, dict) or not isinstance(b, dict):
             self.free(a, b, where)
             return
-        dropped = codec.DROPPED.get(desc.full_name, frozenset())
+        dropped = outputonly.fields(desc.full_name, nested=True)
         for key in sorted(set(a) | set(b)):
             x, y = a.get(key, _ABSENT), b.get(key, _ABSENT)
             fd = desc.fields_by_camelcase_name.get(key) or desc.fields_by_name.get(key)

@@ -13,6 +13,7 @@ import re
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.cloud import dialogflowcx_v3 as cx
@@ -41,27 +42,21 @@ from cxops.fake.store import Entry, Store, agent_of, parent_of
 from cxops.fake.translate import assign_ids, merge, prune, split
 from cxops.fake.validation import Validation
 from cxops.fake.writechecks import check_refs, check_required, check_unique, referrers
+from cxops.model import outputonly
 from cxops.package.files import write_zip
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
-# Output-only fields: kept from the stored resource whatever the request says.
-OUTPUT_ONLY = (
-    "name",
-    "create_time",
-    "creation_time",
-    "update_time",
-    "token_count",
-    "last_test_result",
-    "tool_type",
-    "state",
-    "referenced_playbooks",
-    "referenced_flows",
-    "satisfies_pzs",
-    "satisfies_pzi",
-    "locked",
-)
+# ``locked`` is no output-only field (UpdateAgent may set it), but the stand-in keeps it from the
+# stored resource: it models no lock.
+STAND_IN_KEPT = frozenset({"locked"})
+
+
+def output_only(desc: Any) -> frozenset[str]:
+    """Fields of a message kept from the stored resource whatever the request says."""
+    return outputonly.fields(desc.full_name) | (STAND_IN_KEPT & set(desc.fields_by_name))
+
 
 LOCATION_RE = re.compile(r"^projects/[^/]+/locations/[^/]+$")
 GCS_URI_RE = re.compile(r"^gs://[^/]+/.+$")
@@ -162,7 +157,7 @@ class CxService:
             # A seeded generator replays its ids after a restart on saved state: skip taken names.
             while f"{parent}/{kind.collection}/{rid}" in self.store.entries:
                 rid = self.new_id()
-        for field in OUTPUT_ONLY:
+        for field in output_only(msg.DESCRIPTOR):
             if field in msg.DESCRIPTOR.fields_by_name:
                 msg.ClearField(field)
         msg.name = f"{parent}/{kind.collection}/{rid}"
@@ -286,7 +281,7 @@ class CxService:
         else:
             new = _copy(incoming)
             touched = {f.name for f in kind.message.DESCRIPTOR.fields}
-        for field in OUTPUT_ONLY:
+        for field in output_only(new.DESCRIPTOR):
             if field in new.DESCRIPTOR.fields_by_name:
                 new.ClearField(field)
                 keep_output_only(new, old, field)

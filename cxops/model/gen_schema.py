@@ -37,6 +37,9 @@ ROOTS = (
     "Example",
     "Tool",
     "GenerativeSettings",
+    # No tree kind, but the stand-in keeps their server-set fields (cxops/model/outputonly.py).
+    "Version",
+    "Environment",
 )
 _TYPE_NAMES = {number: name for name, number in SCALAR_TYPES.items()}
 # proto-plus builds the client's descriptors from Python declarations and keeps no field options,

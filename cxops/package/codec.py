@@ -20,49 +20,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxops.model import datastores, phrases
+from cxops.model import datastores, outputonly, phrases
 from cxops.model.keyrule import is_known_export_only, snake
 from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, beta_shaped, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
-
-# Output-only or derived fields that are server identity or noise: never in a tree.
-DROPPED: dict[str, frozenset[str]] = {
-    f"{V3}.TransitionRoute": frozenset({"name"}),
-    f"{V3}.EventHandler": frozenset({"name"}),
-    f"{V3}.Intent": frozenset({"name", "num_training_phrases"}),
-    f"{V3}.Intent.TrainingPhrase": frozenset({"id"}),
-    f"{V3}.Intent.TrainingPhrase.Part": frozenset({"auto"}),
-    f"{V3}.TestCase": frozenset({"name", "creation_time", "create_time", "last_test_result"}),
-    # referenced_playbooks/flows and tool_type are output-only: CX derives them.
-    f"{V3}.Playbook": frozenset(
-        {"name", "token_count", "create_time", "update_time", "referenced_playbooks", "referenced_flows"}
-    ),
-    f"{V3}.Tool": frozenset({"name", "tool_type"}),
-    f"{V3}.Example": frozenset({"name", "token_count", "create_time", "update_time"}),
-    f"{V3}.Agent": frozenset({"name", "project_number"}),
-}
-# Inside another message a resource type is no resource: a test case's ``triggered_intent`` or
-# ``current_page`` names its target by display name in ``name``, which must stay.
-NESTED_DROPPED: dict[str, frozenset[str]] = {
-    t: DROPPED[t] - {"name"} for t in DROPPED if t not in (f"{V3}.TransitionRoute", f"{V3}.EventHandler")
-}
-NESTED_DROPPED[f"{V3}.TransitionRoute"] = DROPPED[f"{V3}.TransitionRoute"]
-NESTED_DROPPED[f"{V3}.EventHandler"] = DROPPED[f"{V3}.EventHandler"]
-
-# Every resource's own ``name`` is a UUID: dropped (keys are display names).
-RESOURCE_TYPES = frozenset(
-    f"{V3}.{t}"
-    for t in (
-        "Flow",
-        "Page",
-        "TransitionRouteGroup",
-        "EntityType",
-        "Webhook",
-        "Generator",
-        "Tool",
-        "GenerativeSettings",
-    )
-)
 
 TARGET_FIELDS = {
     (f"{V3}.TransitionRoute", "target_page"),
@@ -313,12 +274,11 @@ class _Message:
         # The camelCase spelling is looked up first, as the export writes it.
         by_key.update((key, by_key[fd.name]) for key, fd in desc.fields_by_camelcase_name.items())
         self.order: dict[str, int] = {fd.name: fd.number for fd in desc.fields}
-        self.dropped: frozenset[str] = DROPPED.get(type_name, frozenset())
-        self.nested_dropped: frozenset[str] = NESTED_DROPPED.get(type_name, frozenset())
-        # At the top a resource's own ``name`` (a UUID) is left out too.
-        top_skip = self.dropped | {"name"} if type_name in RESOURCE_TYPES else self.dropped
+        # Server-set fields and identity are never in a tree (cxops/model/outputonly.py).
+        self.dropped: frozenset[str] = outputonly.fields(type_name)
+        self.nested_dropped: frozenset[str] = outputonly.fields(type_name, nested=True)
         # Fields by JSON key, with None for a field left out: at the top, and nested.
-        self.top = {key: None if f is None or f.name in top_skip else f for key, f in by_key.items()}
+        self.top = {key: None if f is None or f.name in self.dropped else f for key, f in by_key.items()}
         self.nested = {
             key: None if f is None or f.name in self.nested_dropped else f for key, f in by_key.items()
         }
