@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from cxops.errors import ValidationError
-from cxops.package import files as pkgfiles
 from cxops.package.files import (
     find_agent_root,
     is_export_path,
@@ -251,9 +250,9 @@ def test_corrupt_zip() -> None:
 
 
 def test_zip_bomb_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pkgfiles, "MAX_PACKAGE_BYTES", 1000)
+    monkeypatch.setenv("CXOPS_IMPORT_MAX_BYTES", "4k")
     data = write_zip({"agent.json": b"{}", "webhooks/w.json": b" " * 5000})
-    with pytest.raises(ValidationError, match="more than"):
+    with pytest.raises(ValidationError, match=r"more than 4 KiB; refusing it .*CXOPS_IMPORT_MAX_BYTES"):
         read_zip_bytes(data)
 
 

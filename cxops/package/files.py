@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from cxops.errors import ConfigError, Location, ValidationError
+from cxops.package.caps import ReadBudget
 from cxops.repo.atomicfile import write_atomic
 
 __all__ = [
-    "MAX_PACKAGE_BYTES",
     "ZipFiles",
     "find_agent_root",
     "in_export_folder",
@@ -30,9 +30,6 @@ __all__ = [
     "write_zip",
     "write_zip_file",
 ]
-
-# The largest real agent is a few MB; this only stops a zip bomb from filling memory.
-MAX_PACKAGE_BYTES = 1 << 30
 
 # One path segment: an encoded display name. '/' is always encoded, so names never nest.
 _N = r"[^/]+"
@@ -144,6 +141,7 @@ def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, byt
     skipped folder ends in ``/``) so a caller can mention them.
     """
     root = find_agent_root(folder)
+    budget = ReadBudget(str(root))
     files: dict[str, bytes] = {}
     skipped: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -173,8 +171,10 @@ def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, byt
                 raise ValidationError(
                     "is a symbolic link; a package holds plain files only", Location(file=str(path))
                 )
+            budget.check_entries(len(files) + 1)
             try:
-                files[rel] = path.read_bytes()
+                with path.open("rb") as stream:
+                    files[rel] = budget.read(stream, rel)
             except OSError as e:
                 raise ValidationError(f"cannot read: {e.strerror or e}", Location(file=str(path))) from e
     if ignored is not None:
@@ -208,13 +208,7 @@ def read_zip_bytes(data: bytes, source: str = "<zip>", ignored: list[str] | None
     ``source`` names the zip in errors; non-export entries are appended to ``ignored``.
     """
     files = ZipFiles(data, source, ignored)
-    out: dict[str, bytes] = {}
-    total = 0
-    for inner in files:
-        content = files.read(inner, MAX_PACKAGE_BYTES - total)
-        total += len(content)
-        out[inner] = content
-    return out
+    return {inner: files[inner] for inner in files}
 
 
 class ZipFiles(Mapping[str, bytes]):
@@ -224,11 +218,15 @@ class ZipFiles(Mapping[str, bytes]):
 
     def __init__(self, data: bytes, source: str = "<zip>", ignored: list[str] | None = None) -> None:
         self.source = source
+        # One budget per package: the caps hold across every file read from it (caps.py).
+        self.budget = ReadBudget(source)
+        self.budget.check_archive(len(data))
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, OSError) as e:
             raise ValidationError(f"not a readable zip file: {e}", Location(file=source)) from e
         entries: dict[str, zipfile.ZipInfo] = {}
+        self.budget.check_entries(len(self.archive.infolist()))
         for info in self.archive.infolist():
             rel = _entry_path(info.filename, source)
             if rel is None:
@@ -265,23 +263,17 @@ class ZipFiles(Mapping[str, bytes]):
         if ignored is not None:
             ignored += sorted(skipped)
 
-    def read(self, inner: str, budget: int = MAX_PACKAGE_BYTES) -> bytes:
-        """One file's bytes; refused when it unpacks to more than ``budget``."""
+    def read(self, inner: str) -> bytes:
+        """One file's bytes; refused as soon as it passes a cap of :class:`ReadBudget`."""
         info = self.entries[inner]
         try:
             with self.archive.open(info) as stream:
-                # Read one byte past the budget: header sizes can lie, the stream cannot.
-                content = stream.read(budget + 1)
+                # The stream cannot lie about what it yields; the header's sizes can.
+                return self.budget.read(stream, info.filename, info.compress_size)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as e:
             # RuntimeError: encrypted entry; NotImplementedError: unknown compression.
             where = Location(file=self.source, key=_entry_path(info.filename, self.source))
             raise ValidationError(f"cannot read zip entry: {e}", where) from e
-        if len(content) > budget:
-            raise ValidationError(
-                f"zip unpacks to more than {MAX_PACKAGE_BYTES >> 20} MiB; refusing it",
-                Location(file=self.source),
-            )
-        return content
 
     def __getitem__(self, inner: str) -> bytes:
         return self.read(inner)
@@ -308,6 +300,8 @@ def read_package(path: Path, ignored: list[str] | None = None) -> dict[str, byte
     if not path.exists():
         raise ValidationError("no such file or folder", Location(file=str(path)))
     try:
+        # A zip larger than the unpacked cap is refused before it is read into memory.
+        ReadBudget(str(path)).check_archive(path.stat().st_size)
         data = path.read_bytes()
     except OSError as e:
         raise ValidationError(f"cannot read: {e.strerror or e}", Location(file=str(path))) from e
