@@ -13,6 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from cxops.core.limits import check_lengths
+from cxops.core.problem import FieldPath, Problem
 from cxops.model import keyrule, phrases
 from cxops.model import kinds as K
 from cxops.model.exportonly import LINES, STRUCTURAL
@@ -20,19 +22,17 @@ from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIA
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot, holding
 from cxops.model.treekeys import tree_key
 
-FieldPath = tuple[str | int, ...]
+__all__ = [
+    "FieldPath",
+    "Problem",
+    "api_visible",
+    "check_lengths",
+    "check_references",
+    "check_types",
+    "validate",
+]
+
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
-
-
-@dataclass(frozen=True)
-class Problem:
-    key: Key
-    path: FieldPath
-    message: str
-
-    @property
-    def field(self) -> str:
-        return ".".join(str(p) for p in self.path)
 
 
 def _type_name(value: object) -> str:
@@ -326,7 +326,7 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
 
 
 def validate(snapshot: Snapshot, carried: list[Problem] | None = None) -> list[Problem]:
-    return check_types(snapshot, carried) + check_references(snapshot)
+    return check_types(snapshot, carried) + check_references(snapshot) + check_lengths(snapshot)
 
 
 def api_visible(value: Any, desc: Any, languages: Collection[str] | None = None) -> Any:

@@ -2,8 +2,8 @@
 ``python -m cxops.model.gen_schema`` (``--check`` only compares).
 
 The table holds, for every v3 message a tree kind's body can reach, its fields in declaration
-order (name, number, type, repeated, oneof, JSON name where it is not the default) and their field
-behaviour (OUTPUT_ONLY, REQUIRED, ...), the values of every enum those fields use, and which
+order (name, number, type, repeated, oneof, JSON name where it is not the default), their field
+behaviour (OUTPUT_ONLY, REQUIRED, ...) and the length limit their proto comment states, the values of every enum those fields use, and which
 keys v3beta1 gives a message shape that v3 lacks. The model layer reads it (cxops/model/schema.py)
 instead of importing the client, so commands that never connect to CX load no ``google.*``
 module; tests/test_schema.py regenerates it in memory, so a client release with new fields fails
@@ -55,6 +55,13 @@ _BEHAVIOURS = {
     "Identifier": "IDENTIFIER",
 }
 _LEADING = re.compile(rf"({'|'.join(_BEHAVIOURS)})\.\s*")
+# The proto comments state length limits in a few phrasings ("The maximum length is 500
+# characters.", "Limit of 64 characters.", "Limited to 300 characters.", "Maximum character limit:
+# 1000 characters.", "can be no longer than 30 characters"); the service refuses a longer value.
+_LIMIT = re.compile(
+    r"(?:maximum length is|limit of|limited to|maximum character limit:|no longer than)\s+(\d+)\s+characters",
+    re.I,
+)
 _ATTRIBUTE = re.compile(r"^ {8}(\w+) \([^\n]*\):\n((?:(?: {12}[^\n]*)?\n)*)", re.M)
 
 
@@ -88,6 +95,16 @@ def _behaviours(cls: Any) -> dict[str, list[str]]:
     return out
 
 
+def _limits(cls: Any) -> dict[str, int]:
+    """Field name -> the most characters its proto comment allows."""
+    out: dict[str, int] = {}
+    for match in _ATTRIBUTE.finditer(cls.__doc__ or ""):
+        found = _LIMIT.search(" ".join(match.group(2).split()))
+        if found:
+            out[match.group(1)] = int(found.group(1))
+    return out
+
+
 def _reachable(roots: Iterable[Any]) -> list[Any]:
     seen: dict[str, Any] = {}
     stack = list(roots)
@@ -100,7 +117,7 @@ def _reachable(roots: Iterable[Any]) -> list[Any]:
     return [seen[name] for name in sorted(seen)]
 
 
-def _field(fd: Any, behaviours: dict[str, list[str]]) -> dict[str, Any]:
+def _field(fd: Any, behaviours: dict[str, list[str]], limits: dict[str, int]) -> dict[str, Any]:
     from cxops.model.proto import is_repeated
 
     out: dict[str, Any] = {"name": fd.name, "number": fd.number, "type": _TYPE_NAMES[fd.type]}
@@ -116,6 +133,8 @@ def _field(fd: Any, behaviours: dict[str, list[str]]) -> dict[str, Any]:
         out["json_name"] = fd.json_name
     if fd.name in behaviours:
         out["behavior"] = behaviours[fd.name]
+    if fd.name in limits:
+        out["max_chars"] = limits[fd.name]
     return out
 
 
@@ -146,7 +165,8 @@ def build() -> dict[str, Any]:
     for desc in _reachable(getattr(dialogflowcx_v3, name).pb().DESCRIPTOR for name in ROOTS):
         cls = classes.get(desc.full_name)
         behaviours = _behaviours(cls) if cls is not None else {}
-        entry: dict[str, Any] = {"fields": [_field(fd, behaviours) for fd in desc.fields]}
+        limits = _limits(cls) if cls is not None else {}
+        entry: dict[str, Any] = {"fields": [_field(fd, behaviours, limits) for fd in desc.fields]}
         if desc.GetOptions().map_entry:
             entry["map_entry"] = True
         shaped = _beta_shaped(desc, beta)

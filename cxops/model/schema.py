@@ -106,6 +106,8 @@ class Field:
     behavior: frozenset[str] = frozenset()  # google.api.field_behavior: OUTPUT_ONLY, REQUIRED, ...
     message_type: Message | None = None
     enum_type: Enum | None = None
+    # The most characters the proto comment allows ("Limit of 64 characters."), where it says.
+    max_chars: int | None = None
 
     @property
     def cpp_type(self) -> int:
@@ -173,6 +175,7 @@ def _load() -> tuple[dict[str, Message], dict[str, Enum]]:
                     frozenset(f.get("behavior", ())),
                     sub,
                     enum,
+                    f.get("max_chars"),
                 )
             )
         msg.fields = tuple(fields)

@@ -68,6 +68,16 @@ class ReadCaps:
         given = {field: _parse(var, source[var]) for field, var in ENV.items() if source.get(var, "").strip()}
         return cls(**given)
 
+    def check_file(self, size: int, where: Location) -> None:
+        """Refuse a file larger than the per-file cap before reading it: an agent tree's file on
+        disk or at a git ref, where the size is known up front."""
+        if size > self.file_bytes:
+            raise ValidationError(
+                f"file is {_mib(size)}, more than {_mib(self.file_bytes)}; refusing it "
+                f"(a larger file: set {ENV['file_bytes']})",
+                where,
+            )
+
 
 class ReadBudget:
     """The caps as one package is read: counts files and bytes across every read."""

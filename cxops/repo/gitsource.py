@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxops.errors import ConfigError, Location, ValidationError
+from cxops.package.caps import ReadCaps
 
 # The mode git records for a symbolic link (gitformat-index: "binary 1010, symbolic link").
 _LINK_MODE = "120000"
@@ -55,20 +56,22 @@ class GitAgent:
 
 def _listing(root: Path, ref: str, prefix: str) -> list[tuple[str, str]]:
     """(path relative to ``prefix``, blob sha) of every file below ``prefix`` at ``ref``."""
-    args = ["ls-tree", "-r", "-z", ref]
+    args = ["ls-tree", "-r", "-l", "-z", ref]
     if prefix:
         args += ["--", prefix]
     listing = _git(root, *args)
+    caps = ReadCaps.from_env()
     entries = []
     for record in listing.decode("utf-8").split("\0"):
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        mode, kind, sha = meta.split()
+        mode, kind, sha, size = meta.split()
         if kind == "blob" and path.startswith(prefix):
             if mode == _LINK_MODE:
                 # git stores a link as a blob of its target's path: never read as the file.
                 raise ValidationError("is a symbolic link", Location(f"git:{ref}:{path}"))
+            caps.check_file(int(size), Location(f"git:{ref}:{path}"))
             entries.append((path[len(prefix) :], sha))
     return entries
 

@@ -17,6 +17,7 @@ from cxops.model import kinds as K
 from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
 from cxops.model.treekeys import from_tree, to_tree
+from cxops.package.caps import ReadCaps
 from cxops.repo import names, yamlio
 from cxops.repo.filesync import SyncResult, sync_folder
 
@@ -240,6 +241,7 @@ def tree_bytes(agent_dir: Path, base: str | None = None) -> dict[str, bytes]:
     if not agent_dir.is_dir():
         raise ValidationError("no such agent folder", Location(str(agent_dir)))
     shown = base if base is not None else agent_dir.as_posix()
+    caps = ReadCaps.from_env()
     files: dict[str, bytes] = {}
     pending = [("", agent_dir)]
     while pending:
@@ -254,6 +256,8 @@ def tree_bytes(agent_dir: Path, base: str | None = None) -> dict[str, bytes]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((rel + "/", Path(entry.path)))
                 elif entry.is_file(follow_symlinks=False):
+                    # The import's per-file cap: a 200 MB file is refused before it is parsed.
+                    caps.check_file(entry.stat(follow_symlinks=False).st_size, Location(f"{shown}/{rel}"))
                     files[rel] = Path(entry.path).read_bytes()
                 else:
                     raise ValidationError("is not a regular file", Location(f"{shown}/{rel}"))
