@@ -9,7 +9,11 @@ import pytest
 from bench.runtime_corpus import WHY, corpus_agents, measure_all
 
 # Measured on the corpus (bench/runtime_corpus.py): a floor, so a regression shows.
-MIN_PASSED = {"rohitkumar404__flight-booking-repo": 7}
+# Onurzkan passes 4 (was 2) since a turn recording no intent is CX's no-match, and rohitkumar404
+# 10 (was 9) since a form fill of an entity the runtime cannot read takes the input as CX did.
+MIN_PASSED = {"rohitkumar404__flight-booking-repo": 10, "Onurzkan__qatar-airways": 4}
+# And a ceiling on failures: a rule that decides more must not do it by failing real CX.
+MAX_FAILED = {"rohitkumar404__flight-booking-repo": 3, "Onurzkan__qatar-airways": 2}
 
 
 @pytest.mark.skipif(not corpus_agents(), reason="no corpus with test cases at ../shared/corpus")
@@ -29,3 +33,4 @@ def test_corpus_test_cases_run_and_each_failure_has_a_reason() -> None:
         if name not in rows:
             continue
         assert rows[name].passed >= floor, (name, rows[name].classes)
+        assert rows[name].failed <= MAX_FAILED[name], (name, rows[name].classes)

@@ -113,5 +113,16 @@ def test_entities() -> None:
     assert find_system("sys.email", "mail me at ana@example.com", today)[0].value == "ana@example.com"
     assert find_system("sys.phone-number", "call 090-1234-5678", today)[0].value == "090-1234-5678"
     assert find_system("sys.any", "  whatever  ", today)[0].value == "whatever"
-    with pytest.raises(UnsupportedEntity, match=r"@sys\.time"):
-        find_system("sys.time", "at 5pm", today)
+    # @sys.time as CX records it: "4pm" -> {hours: 16, minutes: 0, seconds: 0, nanos: 0}.
+    assert find_system("sys.time", "at 4pm", today)[0].value == {
+        "hours": 16.0,
+        "minutes": 0.0,
+        "seconds": 0.0,
+        "nanos": 0.0,
+    }
+    assert find_system("sys.time", "10:30 a.m.", today)[0].value["minutes"] == 30.0
+    assert find_system("sys.time", "12am", today)[0].value["hours"] == 0.0
+    assert find_system("sys.time", "17:45", today)[0].value["hours"] == 17.0
+    assert find_system("sys.time", "room 1234", today) == []
+    with pytest.raises(UnsupportedEntity, match=r"@sys\.geo-city"):
+        find_system("sys.geo-city", "Tokyo", today)

@@ -4,7 +4,9 @@ and a documented subset of system entities.
 System entities modelled: ``@sys.any`` (the whole text), ``@sys.number`` (digits, optional sign
 and decimals), ``@sys.date`` (ISO ``YYYY-MM-DD``, ``today``, ``tomorrow``, weekday names, the
 next one from the run's date; the value is CX's ``{year, month, day}`` struct), ``@sys.email``,
-``@sys.phone-number`` (digits with optional ``+``, spaces, dashes, parentheses; the matched text).
+``@sys.phone-number`` (digits with optional ``+``, spaces, dashes, parentheses; the matched text),
+``@sys.time`` (``4pm``, ``10:30 am``, ``17:45``, ``noon``, ``midnight``; the value is CX's
+``{hours, minutes, seconds, nanos}`` struct, as real test cases record "4pm": ``{hours: 16, ...}``).
 Any other system entity raises :class:`UnsupportedEntity`.
 """
 
@@ -62,7 +64,24 @@ SYSTEM_PATTERNS = {
     "sys.email": re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     "sys.phone-number": re.compile(r"\+?\(?\d[\d\-\s()]{5,}\d"),
     "sys.date": re.compile(r"\b(\d{4}-\d{2}-\d{2}|today|tomorrow|" + "|".join(WEEKDAYS) + r")\b"),
+    "sys.time": re.compile(
+        r"(?<![\w:.])(?:(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m\.?|([01]?\d|2[0-3]):([0-5]\d)|noon|midnight)(?![\w:])"
+    ),
 }
+# Forms whose text alone gives the hour: folded text is matched.
+_FOLDED = frozenset({"sys.date", "sys.time"})
+
+
+def _time_value(m: re.Match[str]) -> dict[str, float]:
+    word = m.group(0).strip()
+    if word in ("noon", "midnight"):
+        hours, minutes = (12 if word == "noon" else 0), 0
+    elif m.group(3):
+        hours = int(m.group(1)) % 12 + (12 if m.group(3) == "p" else 0)
+        minutes = int(m.group(2) or 0)
+    else:
+        hours, minutes = int(m.group(4)), int(m.group(5))
+    return {"hours": float(hours), "minutes": float(minutes), "seconds": 0.0, "nanos": 0.0}
 
 
 def _date_value(text: str, today: datetime.date) -> dict[str, float]:
@@ -88,13 +107,15 @@ def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
         raise UnsupportedEntity(f"@{sys_id} is not modelled by the stand-in")
     found = []
     folded = fold(text)
-    for m in pattern.finditer(folded if sys_id == "sys.date" else text):
+    for m in pattern.finditer(folded if sys_id in _FOLDED else text):
         raw = m.group(0).strip()
         value: Any = raw
         if sys_id == "sys.number":
             value = float(raw)
         elif sys_id == "sys.date":
             value = _date_value(raw, today)
+        elif sys_id == "sys.time":
+            value = _time_value(m)
         found.append(Found(m.start(), m.end(), value, raw))
     return found
 

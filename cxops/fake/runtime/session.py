@@ -99,6 +99,7 @@ class Session:
         # decide, and the recorded clock that relative dates resolve against.
         self.recorded_intent = ""
         self.recorded_params: dict[str, Any] = {}
+        self.records_intents = False  # the test case records the intent of some turn
         self.clock: Any = None
         self.webhooks_enabled = False
         self.carried = ""  # the intent an intent route carries into its target flow
@@ -140,7 +141,9 @@ class Session:
         if scope == "page" and name == "status" and len(steps) == 1:
             return "FINAL" if self.form_complete() else None
         value: Any = (self.intent_params if scope == "intent" else self.params).get(name)
-        if value is None and name in self.unknown:
+        if name in self.unknown:
+            # Set to a value the runtime could not read (or not set, where CX may have): what
+            # reads it is undecided.
             self.out.hold(self.unknown[name])
         for index, key in steps[1:]:
             if index and isinstance(value, list) and int(index) < len(value):
@@ -197,6 +200,8 @@ class Session:
             self.start()
         if injected:
             self.params.update(injected)
+            for name in injected:
+                self.unknown.pop(name, None)
         out = self.out = TurnOutput()
         self.steps, self.carried = 0, ""
         if self.ended:
@@ -301,6 +306,13 @@ class Session:
             # CX's intent has no route in scope here: no NLU could match it from this page, so the
             # intent assertion is decided (and fails).
             return guess
+        if recorded is None and self.records_intents:
+            # CX recorded no intent for this turn, in a test case that records the intents it
+            # matched: VirtualAgentOutput.triggered_intent is "the Intent that triggered the
+            # response" (v3 reference), so none did (form filling or no-match took the input).
+            # The intent stays undecided; the rest of the turn follows CX's no-match.
+            out.hold("nlu", "intent", state=False)
+            return None
         if recorded is None:
             out.hold("nlu")
             return guess
@@ -368,11 +380,15 @@ class Session:
                 # CX's entity may read what the runtime's does not (a system entity's other
                 # forms, fuzzy matching): the fill is undecided; the turn follows CX's value
                 # where the test case records one.
+                out.hold("system-entity", "parameters", state=False)
                 if self.requested in self.recorded_params:
-                    out.hold("system-entity", "parameters", state=False)
                     self.params[self.requested] = self.recorded_params[self.requested]
                     return True
-                out.hold("system-entity")
+                # No recorded value: the parameter is filled with a value the runtime cannot
+                # read (the utterance stands in for it), and what reads it is undecided.
+                self.params[self.requested] = text
+                self.unknown[self.requested] = "system-entity"
+                return True
         return False
 
     def after_fill(self, out: TurnOutput) -> None:
