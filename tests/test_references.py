@@ -18,15 +18,14 @@ from typing import Any
 import pytest
 
 from cxops.cli.main import main
-from cxops.core.lint.index import Index
 from cxops.core.validate import check_references
 from cxops.fake import FakeCX
 from cxops.fake import refs as fake_refs
 from cxops.model import outputonly, references
 from cxops.model.kinds import KINDS
 from cxops.model.snapshot import AGENT_KEY, Body, Key, Snapshot
-from cxops.package import desired, fromapi
 from cxops.package import codec as package_codec
+from cxops.package import desired, fromapi
 from cxops.repo.tree import snapshot_from_tree, tree_bytes
 from tests.stagerepo import empty_agent, stage_file, tree_repo
 
@@ -269,9 +268,10 @@ def test_the_views_are_the_table() -> None:
     )
     as_path = {row.key for row in rows if row.exported_as_path}
     assert exported | as_path == {row.key for row in rows if row.in_tree}
-    assert package_codec.TARGET_FIELDS == references.keys(references.PAGE) - {
-        row.key for row in rows if row.flow_field
-    }
+    assert (
+        references.keys(references.PAGE) - {row.key for row in rows if row.flow_field}
+        == package_codec.TARGET_FIELDS
+    )
 
 
 @pytest.fixture

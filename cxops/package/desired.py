@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cxops.errors import Location, ValidationError
-from cxops.model import datastores, phrases, references, schema, translatable
+from cxops.model import datastores, phrases, references, translatable
 from cxops.model import kinds as K
 from cxops.model.proto import LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
 from cxops.model.snapshot import Body, Key, Snapshot
