@@ -12,6 +12,7 @@ from cxops.model import keyrule, phrases
 from cxops.model import kinds as K
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, is_repeated
 from cxops.model.snapshot import Key, Snapshot, walk
+from cxops.package.desired import COLLECTION
 
 
 class _Checker:
@@ -160,7 +161,28 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             label = K.KINDS[kind].name.replace("_", " ")
             problems.append(Problem(key, path, f"{label} {value!r}{where} does not exist"))
 
+    def path_like(value: Any) -> bool:
+        return isinstance(value, str) and (
+            value.startswith("projects/") or value.split("/", 1)[0] in COLLECTION.values()
+        )
+
+    # Keys naming a resource by display name, and the kind each names.
+    by_name = {
+        "intent": "intent",
+        "target_flow": "flow",
+        "target_playbook": "playbook",
+        "webhook": "webhook",
+        "generator": "generator",
+        "flow": "flow",
+        "playbook": "playbook",
+        "tool": "tool",
+        "start_flow": "flow",
+        "start_playbook": "playbook",
+    }
+    lists = {"referenced_flows": "flow", "referenced_playbooks": "playbook", "referenced_tools": "tool"}
     for key, body in snapshot:
+        if key.kind in K.PACKAGE_ONLY:
+            continue
         flow = (
             key.scope
             if key.kind in ("page", "flow_route_group")
@@ -175,19 +197,19 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
         for path, obj in walk(body):
             for field, value in obj.items():
                 here = (*path, field)
-                if field == "intent":
-                    # Every intent reference, whatever else its item holds (a route with only
-                    # an intent is valid: it matches and stays on the page).
-                    need(key, here, "intent", value)
+                if field in by_name:
+                    if not path_like(value):
+                        need(key, here, by_name[field], value)
+                elif field in lists and isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if not path_like(item):
+                            need(key, (*here, i), lists[field], item)
                 elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
                     if flow is not None:
                         need(key, here, "page", value, flow)
-                elif field == "target_flow":
-                    need(key, here, "flow", value)
-                elif field == "target_playbook":
-                    need(key, here, "playbook", value)
-                elif field == "webhook" and isinstance(value, str):
-                    need(key, here, "webhook", value)
+                elif field == "page" and isinstance(value, str) and value not in SPECIAL_PAGES:
+                    if isinstance(obj.get("flow"), str):
+                        need(key, here, "page", value, obj["flow"])
                 elif (
                     field == "transition_route_groups"
                     and key.kind in ("page", "flow")
@@ -205,6 +227,4 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
                     and not value.startswith("@sys.")
                 ):
                     need(key, here, "entity_type", value[1:])
-                elif field == "generator" and isinstance(value, str) and not value.startswith("projects/"):
-                    need(key, here, "generator", value)
     return problems

@@ -15,12 +15,13 @@ from typing import Any
 
 from cxops.core.limits import check_lengths
 from cxops.core.problem import FieldPath, Problem
-from cxops.model import keyrule, phrases
+from cxops.model import keyrule, phrases, references
 from cxops.model import kinds as K
 from cxops.model.exportonly import LINES, STRUCTURAL
 from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, is_repeated
 from cxops.model.snapshot import AGENT_KEY, Key, Snapshot, holding
 from cxops.model.treekeys import tree_key
+from cxops.package.desired import COLLECTION
 
 __all__ = [
     "FieldPath",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 SPECIAL_PAGES = SPECIAL_PAGE_IDS | frozenset(SPECIAL_TARGETS)
+# Collections of resource paths relative to the agent (``tools/…``).
+COLLECTIONS = frozenset(COLLECTION.values())
 
 
 def _type_name(value: object) -> str:
@@ -236,20 +239,16 @@ def check_types(snapshot: Snapshot, carried: list[Problem] | None = None) -> lis
 
 # -- references -------------------------------------------------------------------------------
 
-# Keys that name another resource; a mapping with none of them is passed over in one set operation.
-_REFERENCE_KEYS = frozenset(
-    {
-        "intent",
-        "target_page",
-        "target_flow",
-        "target_playbook",
-        "webhook",
-        "transition_route_groups",
-        "agent_transition_route_groups",
-        "entity_type",
-        "generator",
-    }
-)
+# Keys that name another resource (cxops/model/references.py); a mapping with none of them is
+# passed over in one set operation.
+_REFERENCE_KEYS = references.tree_keys()
+_ROWS = references.by_tree_key()
+
+
+def _is_path(value: str) -> bool:
+    """A resource path, not a display name: apply writes it as the same path in the target agent
+    (a built-in tool, ``tools/df-code-interpreter-tool``), so no resource of the tree need match."""
+    return value.startswith("projects/") or value.split("/", 1)[0] in COLLECTIONS
 
 
 def check_references(snapshot: Snapshot) -> list[Problem]:
@@ -270,45 +269,40 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             label = K.KINDS[kind].name.replace("_", " ")
             problems.append(Problem(key, path, f"{label} {value!r}{where} does not exist"))
 
-    def references(key: Key, flow: str | None, path: FieldPath, obj: dict[str, Any]) -> None:
+    def references_in(key: Key, flow: str | None, path: FieldPath, obj: dict[str, Any]) -> None:
         for field, value in obj.items():
             if field not in _REFERENCE_KEYS:
                 continue
             here = (*path, field)
-            if field == "intent":
+            if field == references.AGENT_GROUPS_KEY:
+                if isinstance(value, list):
+                    for i, group in enumerate(value):
+                        need(key, (*here, i), "route_group", group)
+                continue
+            row = _ROWS[field]
+            if row.written == references.ROUTE_GROUPS:
+                if key.kind in ("page", "flow") and isinstance(value, list):
+                    for i, group in enumerate(value):
+                        need(key, (*here, i), row.target, group, flow)
+            elif row.written == references.PAGE:
+                scope = flow if row.flow_field is None else obj.get(row.flow_field)
+                if isinstance(value, str) and value not in SPECIAL_PAGES and isinstance(scope, str):
+                    need(key, here, "page", value, scope)
+            elif row.written == references.ENTITY_TYPE:
+                if isinstance(value, str) and value.startswith("@") and not value.startswith("@sys."):
+                    need(key, here, "entity_type", value[1:])
+            elif row.repeated:
+                for i, item in enumerate(value if isinstance(value, list) else []):
+                    if isinstance(item, str) and not _is_path(item):
+                        need(key, (*here, i), row.target, item)
+            elif isinstance(value, str) and not _is_path(value):
                 # Every intent reference, whatever else its item holds (a route with only
                 # an intent is valid: it matches and stays on the page).
-                need(key, here, "intent", value)
-            elif field == "target_page" and isinstance(value, str) and value not in SPECIAL_PAGES:
-                if flow is not None:
-                    need(key, here, "page", value, flow)
-            elif field == "target_flow":
-                need(key, here, "flow", value)
-            elif field == "target_playbook":
-                need(key, here, "playbook", value)
-            elif field == "webhook" and isinstance(value, str):
-                need(key, here, "webhook", value)
-            elif (
-                field == "transition_route_groups"
-                and key.kind in ("page", "flow")
-                and isinstance(value, list)
-            ):
-                for i, group in enumerate(value):
-                    need(key, (*here, i), "flow_route_group", group, flow)
-            elif field == "agent_transition_route_groups" and isinstance(value, list):
-                for i, group in enumerate(value):
-                    need(key, (*here, i), "route_group", group)
-            elif (
-                field == "entity_type"
-                and isinstance(value, str)
-                and value.startswith("@")
-                and not value.startswith("@sys.")
-            ):
-                need(key, here, "entity_type", value[1:])
-            elif field == "generator" and isinstance(value, str) and not value.startswith("projects/"):
-                need(key, here, "generator", value)
+                need(key, here, row.target, value)
 
     for key, body in snapshot:
+        if key.kind in K.PACKAGE_ONLY:
+            continue  # the newer test cases: export-only keys, references as paths of versions
         flow = (
             key.scope
             if key.kind in ("page", "flow_route_group")
@@ -321,7 +315,7 @@ def check_references(snapshot: Snapshot) -> list[Problem]:
             need(key, ("start_playbook",), "playbook", body.get("start_playbook"))
             continue
         for path, obj in holding(body, _REFERENCE_KEYS):
-            references(key, flow, path, obj)
+            references_in(key, flow, path, obj)
     return problems
 
 

@@ -6,42 +6,21 @@ a referenced resource unless ``force`` is set, and with ``force`` removes the re
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
 from cxops.fake.protoutil import Msg, is_repeated
 from cxops.model import proto
+from cxops.model import references as table
 from cxops.model.proto import V3
+from cxops.package.desired import COLLECTION
 
-# (message type, field) -> the collection the field's value names.
+# (message type, field) -> the collection the field's value names: every reference field of
+# the v3 API (cxops/model/references.py).
 REFERENCE_FIELDS: dict[tuple[str, str], str] = {
-    (f"{V3}.TransitionRoute", "intent"): "intents",
-    (f"{V3}.TransitionRoute", "target_page"): "pages",
-    (f"{V3}.TransitionRoute", "target_flow"): "flows",
-    (f"{V3}.EventHandler", "target_page"): "pages",
-    (f"{V3}.EventHandler", "target_flow"): "flows",
-    (f"{V3}.EventHandler", "target_playbook"): "playbooks",
-    (f"{V3}.KnowledgeConnectorSettings", "target_page"): "pages",
-    (f"{V3}.KnowledgeConnectorSettings", "target_flow"): "flows",
-    (f"{V3}.Fulfillment", "webhook"): "webhooks",
-    (f"{V3}.Fulfillment.GeneratorSettings", "generator"): "generators",
-    (f"{V3}.Page", "transition_route_groups"): "transitionRouteGroups",
-    (f"{V3}.Flow", "transition_route_groups"): "transitionRouteGroups",
-    (f"{V3}.Form.Parameter", "entity_type"): "entityTypes",
-    (f"{V3}.Intent.Parameter", "entity_type"): "entityTypes",
-    (f"{V3}.Agent", "start_flow"): "flows",
-    (f"{V3}.Agent", "start_playbook"): "playbooks",
-    (f"{V3}.Playbook", "referenced_tools"): "tools",
-    (f"{V3}.ToolUse", "tool"): "tools",
-    (f"{V3}.PlaybookInvocation", "playbook"): "playbooks",
-    (f"{V3}.FlowInvocation", "flow"): "flows",
-    (f"{V3}.TestConfig", "flow"): "flows",
-    (f"{V3}.TestConfig", "page"): "pages",
-    (f"{V3}.Environment.VersionConfig", "version"): "versions",
+    row.key: COLLECTION.get(row.target, f"{row.target}s") for row in table.ROWS
 }
 
 SYSTEM_ENTITY_PREFIX = proto.SYSTEM_ENTITY_PREFIX + "sys."
@@ -63,28 +42,6 @@ def _fields(desc: object) -> list[FieldDescriptor]:
     return list(getattr(desc, "fields", []))
 
 
-@functools.cache
-def _may_refer(type_name: str, descriptor: Any) -> bool:
-    """Whether messages of this type can hold a reference at any depth (training phrases cannot).
-
-    Skipping the types that cannot keeps reference checks proportional to what may refer.
-    """
-    return _search(descriptor, set())
-
-
-def _search(descriptor: Any, seen: set[str]) -> bool:
-    name = descriptor.full_name
-    if name in seen or name.startswith("google.protobuf.") or descriptor.GetOptions().map_entry:
-        return False
-    seen.add(name)
-    for field in descriptor.fields:
-        if (name, field.name) in REFERENCE_FIELDS:
-            return True
-        if field.type == field.TYPE_MESSAGE and _search(field.message_type, seen):
-            return True
-    return False
-
-
 def references(msg: Msg) -> Iterator[Ref]:
     """Every reference set in ``msg``, depth first, in field order."""
     yield from _walk(msg, [])
@@ -101,9 +58,7 @@ def _walk(msg: Msg, path: list[tuple[Msg, str, int | None]]) -> Iterator[Ref]:
             else:
                 yield Ref(msg, field.name, None, str(value), ref_kind, path)
             continue
-        if field.type != field.TYPE_MESSAGE or not _may_refer(
-            field.message_type.full_name, field.message_type
-        ):
+        if field.type != field.TYPE_MESSAGE or not table.may_refer(field.message_type):
             continue
         if is_repeated(field):
             for i, item in enumerate(value):

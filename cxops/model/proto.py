@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxops.model import schema
+from cxops.model import schema, translatable
 from cxops.model.schema import FREE_FORM, V3
 
 __all__ = ["FREE_FORM", "V3"]
@@ -34,15 +34,9 @@ def is_repeated(field: Any) -> bool:
     return bool(field.label == 3)  # LABEL_REPEATED
 
 
-# Fields whose value in the tree is a map of language -> the field's value.
-LANGUAGE_MAPS = {
-    (f"{V3}.Fulfillment", "messages"),
-    (f"{V3}.Fulfillment", "conditional_cases"),
-    (f"{V3}.Intent", "training_phrases"),
-    (f"{V3}.EntityType", "entities"),
-    (f"{V3}.EntityType", "excluded_phrases"),
-    (f"{V3}.Generator", "prompt_text"),
-}
+# Fields whose value in the tree is a map of language -> the field's value: a view of the one
+# list of translatable fields (cxops/model/translatable.py).
+LANGUAGE_MAPS = translatable.language_maps()
 
 
 def beta_shaped(owner: str, name: str) -> bool:

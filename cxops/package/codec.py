@@ -20,16 +20,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxops.model import datastores, outputonly, phrases
+from cxops.model import datastores, outputonly, phrases, references
 from cxops.model.keyrule import is_known_export_only, snake
 from cxops.model.proto import FREE_FORM, SPECIAL_TARGETS, SYMBOL_TARGETS, V3, beta_shaped, is_repeated
 from cxops.package.jsonfmt import clean_float32, float32_json
 
-TARGET_FIELDS = {
-    (f"{V3}.TransitionRoute", "target_page"),
-    (f"{V3}.EventHandler", "target_page"),
-    (f"{V3}.KnowledgeConnectorSettings", "target_page"),
-}
+# Route and handler targets: special pages as the tree's symbols (END_SESSION), not as exports
+# write them ("End Session"). A test config's page is no target: exports give it by path.
+TARGET_FIELDS = frozenset(
+    row.key for row in references.ROWS if row.written == references.PAGE and not row.flow_field
+)
 
 
 # Memoized: the same export-only keys (``languageCode`` in every training phrase, say) come
@@ -442,19 +442,11 @@ def _is_path_reference(fd: Any) -> bool:
     return (fd.containing_type.full_name, fd.name) in PATH_REFERENCES
 
 
-# Reference fields that some exports write as full resource paths (SPEC §2 rule 3).
-PATH_REFERENCES = {
-    (f"{V3}.Fulfillment.GeneratorSettings", "generator"),
-    (f"{V3}.Playbook", "referenced_playbooks"),
-    (f"{V3}.Playbook", "referenced_flows"),
-    (f"{V3}.Playbook", "referenced_tools"),
-    (f"{V3}.ToolUse", "tool"),
-    (f"{V3}.PlaybookInvocation", "playbook"),
-    (f"{V3}.FlowInvocation", "flow"),
-    (f"{V3}.PlaybookTransition", "playbook"),
-    (f"{V3}.FlowTransition", "flow"),
-    (f"{V3}.TestConfig", "flow"),
-    (f"{V3}.TestConfig", "page"),
+# Reference fields that some exports write as full resource paths (SPEC §2 rule 3): generators
+# always; playbooks, flows and tools in playbooks, examples and test configs (the corpus).
+# Every reference by name is read so, should an export write it as a path.
+PATH_REFERENCES = references.keys(references.NAME) | {
+    row.key for row in references.ROWS if row.written == references.PAGE and row.flow_field
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cxops.errors import Location, ValidationError
-from cxops.model import datastores, phrases
+from cxops.model import datastores, phrases, references, translatable
 from cxops.model import kinds as K
 from cxops.model.proto import LANGUAGE_MAPS, SPECIAL_PAGE_IDS, SPECIAL_TARGETS, SYSTEM_ENTITY_PREFIX, V3
 from cxops.model.snapshot import Body, Key, Snapshot
@@ -35,15 +35,11 @@ COLLECTION = {
 }
 
 # Top-level fields that hold translatable content, per kind: the update mask of a write in a
-# language other than the default.
+# language other than the default (cxops/model/translatable.py).
 TRANSLATED_FIELDS = {
-    "flow": ("event_handlers", "transition_routes"),
-    "page": ("entry_fulfillment", "event_handlers", "transition_routes", "form"),
-    "flow_route_group": ("transition_routes",),
-    "route_group": ("transition_routes",),
-    "intent": ("training_phrases",),
-    "entity_type": ("entities", "excluded_phrases"),
-    "generator": ("prompt_text",),
+    kind: translatable.top_fields(collection)
+    for kind, collection in COLLECTION.items()
+    if collection in translatable.TRANSLATABLE
 }
 
 
@@ -166,35 +162,38 @@ class _Refs:
 
 Converter = Callable[[_Refs, Any, dict[str, Any]], Any]
 
+
+def _converter(row: references.Reference) -> Converter:
+    """How apply writes one reference field of the table (cxops/model/references.py)."""
+    target, each = row.target, row.repeated
+    if row.written == references.PAGE:
+        flow_field = row.flow_field
+        if flow_field is not None:
+            return lambda r, v, o: r.page(v, str(o.get(flow_field, "")))
+        return lambda r, v, o: r.page(v)
+    if row.written == references.ENTITY_TYPE:
+        return lambda r, v, o: r.entity_type(v)
+    if each:
+        return lambda r, v, o: [r.lookup(target, x) for x in v]
+    return lambda r, v, o: r.lookup(target, v)
+
+
+def _data_store(r: _Refs, value: Any, o: dict[str, Any]) -> Any:
+    # In the target agent's project and data store location (model/datastores.py); a list for
+    # the repeated ones (BoostSpecs, FilterSpecs.data_stores).
+    if isinstance(value, list):
+        return [datastores.expand(x, r.names.agent) for x in value]
+    return datastores.expand(value, r.names.agent)
+
+
+# Every reference field but a page's or flow's route groups, which _api_json joins from the
+# tree's two lists; environments are no tree kind.
 REFERENCES: dict[tuple[str, str], Converter] = {
-    (f"{V3}.TransitionRoute", "intent"): lambda r, v, o: r.lookup("intent", v),
-    (f"{V3}.TransitionRoute", "target_page"): lambda r, v, o: r.page(v),
-    (f"{V3}.TransitionRoute", "target_flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.EventHandler", "target_page"): lambda r, v, o: r.page(v),
-    (f"{V3}.EventHandler", "target_flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.EventHandler", "target_playbook"): lambda r, v, o: r.lookup("playbook", v),
-    (f"{V3}.KnowledgeConnectorSettings", "target_page"): lambda r, v, o: r.page(v),
-    (f"{V3}.KnowledgeConnectorSettings", "target_flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.Fulfillment", "webhook"): lambda r, v, o: r.lookup("webhook", v),
-    (f"{V3}.Fulfillment.GeneratorSettings", "generator"): lambda r, v, o: r.lookup("generator", v),
-    (f"{V3}.Form.Parameter", "entity_type"): lambda r, v, o: r.entity_type(v),
-    (f"{V3}.Intent.Parameter", "entity_type"): lambda r, v, o: r.entity_type(v),
-    (f"{V3}.Agent", "start_flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.Agent", "start_playbook"): lambda r, v, o: r.lookup("playbook", v),
-    (f"{V3}.Playbook", "referenced_tools"): lambda r, v, o: [r.lookup("tool", x) for x in v],
-    (f"{V3}.Playbook", "referenced_playbooks"): lambda r, v, o: [r.lookup("playbook", x) for x in v],
-    (f"{V3}.Playbook", "referenced_flows"): lambda r, v, o: [r.lookup("flow", x) for x in v],
-    (f"{V3}.ToolUse", "tool"): lambda r, v, o: r.lookup("tool", v),
-    (f"{V3}.PlaybookInvocation", "playbook"): lambda r, v, o: r.lookup("playbook", v),
-    (f"{V3}.FlowInvocation", "flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.TestConfig", "flow"): lambda r, v, o: r.lookup("flow", v),
-    (f"{V3}.TestConfig", "page"): lambda r, v, o: r.page(v, str(o.get("flow", ""))),
-    # In the target agent's project and data store location (model/datastores.py).
-    (f"{V3}.DataStoreConnection", "data_store"): lambda r, v, o: datastores.expand(v, r.names.agent),
-    (f"{V3}.BoostSpecs", "data_stores"): lambda r, v, o: [datastores.expand(x, r.names.agent) for x in v],
-    (f"{V3}.FilterSpecs", "data_stores"): lambda r, v, o: [datastores.expand(x, r.names.agent) for x in v],
-    (f"{V3}.Agent.GenAppBuilderSettings", "engine"): lambda r, v, o: datastores.expand(v, r.names.agent),
-}
+    row.key: _converter(row)
+    for row in references.ROWS
+    if row.written not in (references.ROUTE_GROUPS, references.NOT_IN_TREE)
+} | dict.fromkeys(sorted(datastores.FIELDS), _data_store)
+_GROUP_HOLDERS = frozenset(full_name for full_name, _ in references.keys(references.ROUTE_GROUPS))
 
 
 def _api_json(body: Any, desc: Any, refs: _Refs) -> Any:
@@ -206,7 +205,7 @@ def _api_json(body: Any, desc: Any, refs: _Refs) -> Any:
         return body
     out: dict[str, Any] = {}
     for name, value in body.items():
-        if name == "agent_transition_route_groups" and desc.full_name in (f"{V3}.Page", f"{V3}.Flow"):
+        if name == references.AGENT_GROUPS_KEY and desc.full_name in _GROUP_HOLDERS:
             continue
         fd = desc.fields_by_name.get(name)
         if fd is None:
@@ -214,16 +213,16 @@ def _api_json(body: Any, desc: Any, refs: _Refs) -> Any:
         convert = REFERENCES.get((desc.full_name, name))
         if convert is not None:
             out[name] = convert(refs, value, body)
-        elif name == "transition_route_groups" and desc.full_name in (f"{V3}.Page", f"{V3}.Flow"):
+        elif name == "transition_route_groups" and desc.full_name in _GROUP_HOLDERS:
             continue
         else:
             out[name] = _api_field(fd, value, refs, desc.full_name)
-    if desc.full_name in (f"{V3}.Page", f"{V3}.Flow"):
+    if desc.full_name in _GROUP_HOLDERS:
         # The API keeps one list; the tree two (the flow's own groups, then agent-level ones).
         groups = [
             refs.lookup("flow_route_group", g, refs.flow) for g in body.get("transition_route_groups", [])
         ]
-        groups += [refs.lookup("route_group", g) for g in body.get("agent_transition_route_groups", [])]
+        groups += [refs.lookup("route_group", g) for g in body.get(references.AGENT_GROUPS_KEY, [])]
         if groups:
             out["transition_route_groups"] = groups
     return out

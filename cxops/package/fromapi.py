@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cxops.errors import Location, ValidationError
+from cxops.model import references
 from cxops.model.proto import FREE_FORM, SYMBOL_TARGETS, V3, is_repeated
 from cxops.model.translatable import TRANSLATABLE
 from cxops.package import jsonfmt
@@ -67,49 +68,15 @@ class ApiAgent:
 # Special page ids: exports write these five by their display name, the others by the id itself.
 SPECIAL_PAGE_NAMES = SYMBOL_TARGETS
 
-# Fields naming another resource that exports write as its display name.
+# How exports write each reference field (cxops/model/references.py): by display name (most;
+# generators stay full paths), pages by display name or special symbol, entity types as
+# ``@name``, a page's or flow's route groups split by where the group lives.
 DISPLAY_NAME_REFERENCES = frozenset(
-    (f"{V3}.{message}", name)
-    for message, name in (
-        ("Agent", "start_flow"),
-        ("Agent", "start_playbook"),
-        ("TransitionRoute", "intent"),
-        ("TransitionRoute", "target_flow"),
-        ("EventHandler", "target_flow"),
-        ("EventHandler", "target_playbook"),
-        ("KnowledgeConnectorSettings", "target_flow"),
-        ("Fulfillment", "webhook"),
-        ("Playbook", "referenced_playbooks"),
-        ("Playbook", "referenced_flows"),
-        ("Playbook", "referenced_tools"),
-        ("ToolUse", "tool"),
-        ("PlaybookInvocation", "playbook"),
-        ("FlowInvocation", "flow"),
-        ("PlaybookTransition", "playbook"),
-        ("FlowTransition", "flow"),
-        ("TestConfig", "flow"),
-        ("IntentInput", "intent"),
-        ("ToolCall", "tool"),
-        ("ToolCallResult", "tool"),
-        ("TypeSchema.SchemaReference", "tool"),
-    )
+    row.key for row in references.ROWS if row.written == references.NAME and not row.exported_as_path
 )
-PAGE_REFERENCES = frozenset(
-    (f"{V3}.{message}", name)
-    for message, name in (
-        ("TransitionRoute", "target_page"),
-        ("EventHandler", "target_page"),
-        ("KnowledgeConnectorSettings", "target_page"),
-        ("TestConfig", "page"),
-    )
-)
-ENTITY_TYPE_REFERENCES = frozenset(
-    {(f"{V3}.Form.Parameter", "entity_type"), (f"{V3}.Intent.Parameter", "entity_type")}
-)
-# A page's or flow's route groups: exports split them by where the group lives.
-ROUTE_GROUP_LISTS = frozenset(
-    {(f"{V3}.Page", "transition_route_groups"), (f"{V3}.Flow", "transition_route_groups")}
-)
+PAGE_REFERENCES = references.keys(references.PAGE)
+ENTITY_TYPE_REFERENCES = references.keys(references.ENTITY_TYPE)
+ROUTE_GROUP_LISTS = references.keys(references.ROUTE_GROUPS)
 
 # Output-only fields no export in the corpus holds; translatable lists that get files of their
 # own per language.

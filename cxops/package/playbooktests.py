@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cxops.model import references
 from cxops.package.codec import Context
+from cxops.package.desired import COLLECTION
 
-# JSON keys that hold a reference, and the collection each names.
-REFERENCES = {"startPlaybook": "playbooks", "playbook": "playbooks", "tool": "tools", "flow": "flows"}
+# JSON keys that hold a reference, and the collection each names: the keys the v3 protos give a
+# single reference to a playbook, tool or flow (cxops/model/references.py), which the newer
+# format spells alike (``playbook``, ``tool``, ``flow``; ``testConfig.startPlaybook`` as
+# ``Agent.start_playbook``).
+REFERENCES = {
+    row.json_key: COLLECTION[row.target]
+    for row in references.ROWS
+    if row.target in ("playbook", "tool", "flow") and row.written == references.NAME and not row.repeated
+}
 
 
 def by_name(value: Any, ctx: Context) -> Any:
