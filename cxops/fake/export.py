@@ -23,20 +23,9 @@ from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
 
-# The collections an agent export holds (versions and environments are not part of it).
-EXPORTED = (
-    "flows",
-    "pages",
-    "transitionRouteGroups",
-    "intents",
-    "entityTypes",
-    "webhooks",
-    "testCases",
-    "generators",
-    "playbooks",
-    "examples",
-    "tools",
-)
+# The collections an agent export holds, parents' before their children's (versions and
+# environments are not part of it: cxops/model/kinds.py UNEXPORTED).
+EXPORTED = tuple(dict.fromkeys(COLLECTION.values()))
 
 
 # Tree kinds by collection; route groups are the flow's or the agent's by their parent.

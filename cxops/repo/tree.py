@@ -23,15 +23,9 @@ from cxops.repo.filesync import SyncResult, sync_folder
 AGENT_FILE = "agent.yaml"
 SETTINGS_FILE = "generative-settings.yaml"
 SCHEMA_FILE = "schema.yaml"
-FLAT_KINDS = (
-    K.ROUTE_GROUP,
-    K.INTENT,
-    K.ENTITY_TYPE,
-    K.WEBHOOK,
-    K.TEST_CASE,
-    K.PLAYBOOK_TEST_CASE,
-    K.GENERATOR,
-)
+# Kinds written one file each in a folder of their own kind (``intents/<I>.yaml``): neither
+# scoped, nor in a folder per resource, nor a file at the top.
+FLAT_KINDS = tuple(k for k in K.KINDS.values() if k.tree_dir and k.scope is None and k.tree_file is None)
 
 
 def _yaml(body: Any) -> bytes:
