@@ -34,7 +34,9 @@ def resource_file(kind: K.Kind, name: str, scope: str = "") -> str:
 
 
 # Top-level folders an export can have; anything else at the top is not walked at all.
-TOP_FOLDERS = frozenset(k.package_dir.split("/")[0] for k in K.KINDS.values() if k.package_dir)
+TOP_FOLDERS = frozenset(
+    k.package_dir.split("/")[0] for k in K.KINDS.values() if k.package_dir and k.scope is None
+)
 
 _ROWS = [k for k in K.KINDS.values() if k is not K.AGENT]
 _FLAT = {k.package_dir: k.name for k in _ROWS if k.scope is None and not k.own_folder}
