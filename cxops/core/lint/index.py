@@ -24,6 +24,9 @@ _CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
 _NAMING = frozenset({"target_page", "target_flow", "intent", "webhook", "generator", "parameter", "flow"})
 # Tree fields holding {language: content} (cxops.model.proto.LANGUAGE_MAPS).
 LANGUAGE_FIELDS = frozenset({"messages", "training_phrases", "entities", "conditional_cases", "prompt_text"})
+# False: a list of texts is looked at text by text, as every other list is, so that a test can
+# hold the joined shortcut in items() to it (tests/test_fast_paths.py).
+JOINED_TEXTS = True
 
 
 @dataclass
@@ -177,7 +180,7 @@ class Index:
                     items(value, (*path, name))
 
         def items(values: list[Any], path: FieldPath) -> None:
-            if values and isinstance(values[0], str):
+            if JOINED_TEXTS and values and isinstance(values[0], str):
                 # A list of texts (an intent's phrases, a message's lines): looked at joined, in
                 # one step, where only entity types can be in them (a set: order is no matter,
                 # and no reference reaches across the newline).
