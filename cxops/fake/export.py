@@ -16,48 +16,33 @@ from google.cloud import dialogflowcx_v3 as cx
 from cxops.fake.protoutil import Msg
 from cxops.fake.store import GENERATIVE_SETTINGS, Entry, Store
 from cxops.model.exportonly import descriptor_of, extract, merge_body
-from cxops.model.kinds import PLAYBOOK_TEST_CASE
+from cxops.model.kinds import AGENT, KINDS, PLAYBOOK_TEST_CASE
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Key, Snapshot
-from cxops.package.desired import COLLECTION
 from cxops.package.fromapi import ApiAgent, ApiResource, package_from_api
 from cxops.package.reader import snapshot_from_package
 from cxops.package.writer import package_files
 
-# The collections an agent export holds (versions and environments are not part of it).
-EXPORTED = (
-    "flows",
-    "pages",
-    "transitionRouteGroups",
-    "intents",
-    "entityTypes",
-    "webhooks",
-    "testCases",
-    "generators",
-    "playbooks",
-    "examples",
-    "tools",
-)
+# The collections an agent export holds, parents' before their children's (versions and
+# environments are not part of it: cxops/model/kinds.py UNEXPORTED).
+EXPORTED = tuple(dict.fromkeys(k.collection for k in KINDS.values() if k.collection and k is not AGENT))
 
 
-# Tree kinds by collection; route groups are the flow's or the agent's by their parent.
-_KIND = {collection: kind for kind, collection in COLLECTION.items() if kind != "flow_route_group"}
-_SCOPED = {"pages", "examples"}
+# Tree kinds by collection and the parent's collection: route groups are the flow's or the agent's.
+_KIND = {
+    (k.collection, KINDS[k.parent].collection): k
+    for k in KINDS.values()
+    if k.collection is not None and k.parent is not None
+}
 
 
 def keys_of(store: Store, agent_name: str) -> dict[Key, str]:
     """The tree key of every exported resource of the agent, to its resource name."""
     out = {AGENT_KEY: agent_name, GENERATIVE_SETTINGS_KEY: f"{agent_name}/{GENERATIVE_SETTINGS}"}
     for entry in _under(store, agent_name):
-        collection = entry.kind.collection
         parent = store.entries.get(entry.parent)
-        in_flow = parent is not None and parent.kind.collection == "flows"
-        if collection == "transitionRouteGroups":
-            kind = "flow_route_group" if in_flow else "route_group"
-        else:
-            kind = _KIND[collection]
-        scoped = collection in _SCOPED or kind == "flow_route_group"
-        scope = str(parent.base.display_name) if scoped and parent is not None else ""
-        out[Key(kind, scope, str(entry.base.display_name))] = entry.name
+        kind = _KIND[(entry.kind.collection, parent.kind.collection if parent is not None else None)]
+        scope = str(parent.base.display_name) if kind.scope is not None and parent is not None else ""
+        out[Key(kind.name, scope, str(entry.base.display_name))] = entry.name
     return out
 
 

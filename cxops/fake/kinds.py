@@ -7,12 +7,14 @@ else is shared by all languages of the agent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.fake.protoutil import Msg
+from cxops.model import kinds as M
 from cxops.model.proto import SPECIAL_PAGE_IDS
 from cxops.model.translatable import TRANSLATABLE, Slot
 
@@ -30,7 +32,7 @@ class Kind:
     parents: tuple[str, ...]  # collections this kind may live under
     required: tuple[str, ...] = ("display_name",)
     numeric_ids: bool = False
-    lro: bool = False  # Create/Update answer a long-running operation
+    lro: bool = False
 
     @property
     def translatable(self) -> tuple[Slot, ...]:
@@ -55,91 +57,50 @@ class Kind:
         return getattr(cx, f"{verb}{self.singular}sResponse").pb()
 
 
-def _kind(
-    collection: str,
-    service: str,
-    singular: str,
-    field: str,
-    parents: tuple[str, ...],
-    *,
-    required: tuple[str, ...] = ("display_name",),
-    numeric_ids: bool = False,
-    lro: bool = False,
-) -> Kind:
+def _snake(proto: str) -> str:
+    """The request field of a resource message: ``TransitionRouteGroup`` -> ``transition_route_group``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", proto).lower()
+
+
+# An agent's name extends its location's: projects/P/locations/L/agents/A.
+_AGENT_PARENTS = ("locations",)
+
+
+def _view(collection: str, rows: list[M.Kind]) -> Kind:
+    """The stand-in's view of one API collection, from the model's rows sharing it (route groups:
+    a flow's and the agent's are one collection under either parent)."""
+    first = rows[0]
+    parents = tuple(
+        dict.fromkeys(
+            _AGENT_PARENTS if row.parent is None else (str(M.ALL_KINDS[row.parent].collection),)
+            for row in rows
+        )
+    )
+    field = _snake(first.proto)
     return Kind(
         collection=collection,
-        service=service,
-        singular=singular,
+        service=f"{first.proto}s",
+        singular=first.proto,
         field=field,
         list_field=f"{field}s",
-        message=getattr(cx, singular).pb(),
-        parents=parents,
-        required=required,
-        numeric_ids=numeric_ids,
-        lro=lro,
+        message=getattr(cx, first.proto).pb(),
+        parents=tuple(p for group in parents for p in group),
+        required=first.required,
+        numeric_ids=first.numeric_ids,
+        lro=first.lro,
     )
 
 
-AGENT_PARENT = ("agents",)
+def _collections() -> dict[str, list[M.Kind]]:
+    grouped: dict[str, list[M.Kind]] = {}
+    for row in M.ALL_KINDS.values():
+        if row.collection is not None:
+            grouped.setdefault(row.collection, []).append(row)
+    return grouped
 
-KINDS: dict[str, Kind] = {
-    k.collection: k
-    for k in (
-        _kind(
-            "agents",
-            "Agents",
-            "Agent",
-            "agent",
-            ("locations",),
-            required=("display_name", "default_language_code", "time_zone"),
-        ),
-        _kind("flows", "Flows", "Flow", "flow", AGENT_PARENT),
-        _kind("pages", "Pages", "Page", "page", ("flows",)),
-        _kind(
-            "transitionRouteGroups",
-            "TransitionRouteGroups",
-            "TransitionRouteGroup",
-            "transition_route_group",
-            ("flows", "agents"),
-        ),
-        _kind("intents", "Intents", "Intent", "intent", AGENT_PARENT),
-        _kind(
-            "entityTypes",
-            "EntityTypes",
-            "EntityType",
-            "entity_type",
-            AGENT_PARENT,
-            required=("display_name", "kind"),
-        ),
-        _kind("webhooks", "Webhooks", "Webhook", "webhook", AGENT_PARENT),
-        _kind("testCases", "TestCases", "TestCase", "test_case", AGENT_PARENT),
-        _kind(
-            "generators",
-            "Generators",
-            "Generator",
-            "generator",
-            AGENT_PARENT,
-            required=("display_name", "prompt_text"),
-        ),
-        _kind(
-            "playbooks", "Playbooks", "Playbook", "playbook", AGENT_PARENT, required=("display_name", "goal")
-        ),
-        _kind(
-            "examples",
-            "Examples",
-            "Example",
-            "example",
-            ("playbooks",),
-            # The v3 docs mark actions and conversation_state "Required.", yet real agents export
-            # examples without them (shared/corpus): reality wins, only the name is required.
-            required=("display_name",),
-        ),
-        # Documented as required, but real exports hold tools without a description.
-        _kind("tools", "Tools", "Tool", "tool", AGENT_PARENT),
-        _kind("versions", "Versions", "Version", "version", ("flows",), numeric_ids=True, lro=True),
-        _kind("environments", "Environments", "Environment", "environment", AGENT_PARENT, lro=True),
-    )
-}
+
+# The collections the stand-in serves, keyed by collection: a view of cxops/model/kinds.py.
+KINDS: dict[str, Kind] = {collection: _view(collection, rows) for collection, rows in _collections().items()}
 
 # CX's fixed resources: every new agent has them, with these ids, and they cannot be deleted.
 DEFAULT_START_FLOW = "00000000-0000-0000-0000-000000000000"

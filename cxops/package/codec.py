@@ -178,6 +178,10 @@ _PLAIN, _MESSAGE, _FREE_FORM, _FLOAT, _INT64, _PATH, _DATA_STORE = range(7)
 # unless at its default, a single message, a list of messages, a list of plain values,
 # anything else.
 _PLAIN_ONE, _MESSAGE_ONE, _MESSAGE_LIST, _PLAIN_LIST, _OTHER = range(5)
+# False: plain fields take the general path too (the per-type steps below), so that a test can
+# hold the plain-value shortcuts to it (tests/test_fast_paths.py); decoding tables built while
+# it is set are cached, so the test empties _MESSAGES around a change.
+PLAIN_SHORTCUTS = True
 
 
 class _Field:
@@ -234,11 +238,11 @@ class _Field:
         self.info: _Message | None = None
         if self.is_map or self.target:
             self.plan = _OTHER
-        elif self.mode == _PLAIN and not self.repeated and not self.keep_zero:
+        elif PLAIN_SHORTCUTS and self.mode == _PLAIN and not self.repeated and not self.keep_zero:
             self.plan = _PLAIN_ONE
         elif self.mode == _MESSAGE:
             self.plan = _MESSAGE_LIST if self.repeated else _MESSAGE_ONE
-        elif self.mode == _PLAIN and self.repeated and not self.keep_zero:
+        elif PLAIN_SHORTCUTS and self.mode == _PLAIN and self.repeated and not self.keep_zero:
             self.plan = _PLAIN_LIST
         else:
             self.plan = _OTHER

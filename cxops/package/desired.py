@@ -18,21 +18,8 @@ from cxops.model.snapshot import Body, Key, Snapshot
 
 DURATION = "google.protobuf.Duration"
 
-# Collections of resource names, by kind.
-COLLECTION = {
-    "flow": "flows",
-    "page": "pages",
-    "flow_route_group": "transitionRouteGroups",
-    "route_group": "transitionRouteGroups",
-    "intent": "intents",
-    "entity_type": "entityTypes",
-    "webhook": "webhooks",
-    "test_case": "testCases",
-    "generator": "generators",
-    "playbook": "playbooks",
-    "example": "examples",
-    "tool": "tools",
-}
+# Collections of resource names, by kind (cxops/model/kinds.py); the agent's is its own.
+COLLECTION = {k.name: k.collection for k in K.KINDS.values() if k.collection is not None and k is not K.AGENT}
 
 # Top-level fields that hold translatable content, per kind: the update mask of a write in a
 # language other than the default (cxops/model/translatable.py).

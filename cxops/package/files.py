@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cxops.errors import ConfigError, Location, ValidationError
 from cxops.package.caps import ReadBudget
+from cxops.package.layout import TOP_FOLDERS, place
 from cxops.repo.atomicfile import write_atomic
 
 __all__ = [
@@ -31,47 +32,6 @@ __all__ = [
     "write_zip_file",
 ]
 
-# One path segment: an encoded display name. '/' is always encoded, so names never nest.
-_N = r"[^/]+"
-_LAYOUT = re.compile(
-    "|".join(
-        [
-            r"agent\.json",
-            rf"flows/(?P<f>{_N})/(?P=f)\.json",
-            rf"flows/{_N}/pages/{_N}\.json",
-            rf"flows/{_N}/transitionRouteGroups/{_N}\.json",
-            rf"agentTransitionRouteGroups/{_N}\.json",
-            rf"intents/(?P<i>{_N})/(?P=i)\.json",
-            rf"intents/{_N}/trainingPhrases/{_N}\.json",
-            rf"entityTypes/(?P<e>{_N})/(?P=e)\.json",
-            rf"entityTypes/{_N}/(?:entities|excludedPhrases)/{_N}\.json",
-            rf"webhooks/{_N}\.json",
-            rf"testCases/(?:v2/)?{_N}\.json",
-            rf"generators/(?P<g>{_N})/(?P=g)\.json",
-            rf"generators/{_N}/phrases/{_N}\.json",
-            rf"playbooks/(?P<p>{_N})/(?P=p)\.json",
-            rf"playbooks/{_N}/examples/{_N}\.json",
-            rf"tools/(?P<t>{_N})/(?P=t)\.json",
-            rf"tools/{_N}/schema\.yaml",
-            rf"generativeSettings/{_N}\.json",
-        ]
-    )
-)
-# Top-level folders an export can have; anything else at the top is not walked at all.
-_TOP_FOLDERS = frozenset(
-    {
-        "flows",
-        "agentTransitionRouteGroups",
-        "intents",
-        "entityTypes",
-        "webhooks",
-        "testCases",
-        "generators",
-        "playbooks",
-        "tools",
-        "generativeSettings",
-    }
-)
 # How deep below the given folder to look for a wrapped agent (repo/agent/agent.json is 1).
 _ROOT_SEARCH_DEPTH = 2
 
@@ -86,12 +46,12 @@ def in_export_folder(rel: str) -> bool:
     """Whether ``rel`` lies in a folder of the export layout (``flows/``, ``testCases/``, ...),
     where every file is the export's own; a hidden file (``.DS_Store``) is a file system's."""
     parts = rel.split("/")
-    return len(parts) > 1 and parts[0] in _TOP_FOLDERS and not parts[-1].startswith(".")
+    return len(parts) > 1 and parts[0] in TOP_FOLDERS and not parts[-1].startswith(".")
 
 
 def is_export_path(rel: str) -> bool:
     """Whether ``rel`` (relative, POSIX) is a file of the export layout (FORMAT.md §1)."""
-    return _LAYOUT.fullmatch(rel) is not None and ".." not in rel.split("/")
+    return place(rel) is not None and ".." not in rel.split("/")
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -151,8 +111,8 @@ def read_folder(folder: Path, ignored: list[str] | None = None) -> dict[str, byt
         if not prefix:
             # Prune the top level to export folders: a repository's .git or node_modules can
             # be far bigger than the agent.
-            skipped += [d + "/" for d in dirnames if d not in _TOP_FOLDERS]
-            dirnames[:] = [d for d in dirnames if d in _TOP_FOLDERS]
+            skipped += [d + "/" for d in dirnames if d not in TOP_FOLDERS]
+            dirnames[:] = [d for d in dirnames if d in TOP_FOLDERS]
         dirnames.sort()
         for name in dirnames:
             if (here / name).is_symlink():

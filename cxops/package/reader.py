@@ -18,7 +18,7 @@ from cxops.errors import Location, ValidationError
 from cxops.model import kinds as K
 from cxops.model.gcpause import gc_paused
 from cxops.model.snapshot import AGENT_KEY, GENERATIVE_SETTINGS_KEY, Body, Key, Snapshot
-from cxops.package import codec, jsonfmt, playbooktests
+from cxops.package import codec, jsonfmt, layout, playbooktests
 
 # Collections whose UUIDs appear inside full resource paths in older exports.
 _PATH_COLLECTIONS = {"flows": "flows", "playbooks": "playbooks", "tools": "tools", "generators": "generators"}
@@ -74,54 +74,13 @@ class _Layout:
             self._place(path)
 
     def _place(self, path: str) -> None:
-        parts = path.split("/")
-        n = len(parts)
-        kind: str | None = None
-        if path == "agent.json":
-            kind = "agent"
-        elif parts[0] == "flows" and n == 3 and parts[2] == f"{parts[1]}.json":
-            kind = "flow"
-        elif parts[0] == "flows" and n == 4 and parts[2] == "pages" and parts[3].endswith(".json"):
-            kind = "page"
-        elif (
-            parts[0] == "flows"
-            and n == 4
-            and parts[2] == "transitionRouteGroups"
-            and parts[3].endswith(".json")
-        ):
-            kind = "flow_route_group"
-        elif parts[0] == "agentTransitionRouteGroups" and n == 2 and parts[1].endswith(".json"):
-            kind = "route_group"
-        elif parts[0] in ("intents", "entityTypes", "generators", "playbooks", "tools") and n == 3:
-            if parts[2] == f"{parts[1]}.json":
-                kind = {
-                    "intents": "intent",
-                    "entityTypes": "entity_type",
-                    "generators": "generator",
-                    "playbooks": "playbook",
-                    "tools": "tool",
-                }[parts[0]]
-            elif parts[0] == "tools" and parts[2] == "schema.yaml":
-                self.extras["/".join(parts[:2])].append(path)
-                return
-        elif parts[0] in ("intents", "entityTypes", "generators") and n == 4 and parts[3].endswith(".json"):
-            if parts[2] in ("trainingPhrases", "entities", "excludedPhrases", "phrases"):
-                self.extras["/".join(parts[:2])].append(path)
-                return
-        elif parts[0] == "playbooks" and n == 4 and parts[2] == "examples" and parts[3].endswith(".json"):
-            kind = "example"
-        elif parts[0] == "webhooks" and n == 2 and parts[1].endswith(".json"):
-            kind = "webhook"
-        elif parts[0] == "testCases" and n == 2 and parts[1].endswith(".json"):
-            kind = "test_case"
-        elif parts[0] == "testCases" and n == 3 and parts[1] == "v2" and parts[2].endswith(".json"):
-            kind = "playbook_test_case"
-        elif parts[0] == "generativeSettings" and n == 2 and parts[1].endswith(".json"):
-            kind = "generative_settings"
-        if kind is None:
+        where = layout.place(path)
+        if where is None:
             self.ignored.append(path)
-        else:
-            self.resources[kind].append(path)
+        elif where.kind is not None:
+            self.resources[where.kind].append(path)
+        elif where.folder is not None:
+            self.extras[where.folder].append(path)
 
 
 def snapshot_from_package(files: Mapping[str, bytes]) -> tuple[Snapshot, ImportReport]:

@@ -7,12 +7,13 @@ the same snapshot twice gives the same bytes, and importing the package gives th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from cxops.model import kinds as K
 from cxops.model import phrases
 from cxops.model.snapshot import Body, Key, Snapshot
-from cxops.package import codec, jsonfmt, playbooktests
+from cxops.package import codec, jsonfmt, layout, playbooktests
 from cxops.repo import names
 
 ID_NAMESPACE = uuid.UUID("5d7a4b43-2f3e-4c1a-9f0e-0c9c6e0a7d11")
@@ -64,101 +65,99 @@ def package_files(snapshot: Snapshot, agent_path: str = UNBOUND_AGENT) -> dict[s
         ctx.generator_path[key.name] = f"{agent_path}/generators/{resource_id(key, snapshot)}"
     files: dict[str, bytes] = {}
     enc = names.package_encode
-
-    def encode(kind: K.Kind, body: Body) -> dict[str, Any]:
-        return codec.encode(body, kind.descriptor, ctx)
-
-    files["agent.json"] = _dump(encode(K.AGENT, snapshot.agent))
-    flow_dirs = {key.name: f"flows/{enc(key.name)}" for key, _ in snapshot.of_kind("flow")}
-    for key, body in snapshot.of_kind("flow"):
-        folder = flow_dirs[key.name]
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), _with_config_keys(key, encode(K.FLOW, body)))
-        )
-    for kind, sub in ((K.PAGE, "pages"), (K.FLOW_ROUTE_GROUP, "transitionRouteGroups")):
-        for key, body in snapshot.of_kind(kind.name):
-            folder = flow_dirs.get(key.scope, f"flows/{enc(key.scope)}")
-            files[f"{folder}/{sub}/{enc(key.name)}.json"] = _dump(
-                _with_id(resource_id(key, snapshot), encode(kind, body))
-            )
-    for kind in (K.ROUTE_GROUP, K.WEBHOOK, K.TEST_CASE):
-        for key, body in snapshot.of_kind(kind.name):
-            files[f"{kind.package_dir}/{enc(key.name)}.json"] = _dump(
-                _with_id(resource_id(key, snapshot), encode(kind, body))
-            )
+    # What a playbook test case names by path (playbooktests.REFERENCES).
     paths = {
-        collection: {
-            key.name: f"{agent_path}/{collection}/{resource_id(key, snapshot)}"
-            for key, _ in snapshot.of_kind(kind)
+        str(kind.collection): {
+            key.name: f"{agent_path}/{kind.collection}/{resource_id(key, snapshot)}"
+            for key, _ in snapshot.of_kind(kind.name)
         }
-        for kind, collection in (("playbook", "playbooks"), ("tool", "tools"), ("flow", "flows"))
+        for kind in (K.PLAYBOOK, K.TOOL, K.FLOW)
     }
-    for key, body in snapshot.of_kind("playbook_test_case"):
-        encoded = playbooktests.by_path(encode(K.PLAYBOOK_TEST_CASE, body), paths)
-        files[f"{K.PLAYBOOK_TEST_CASE.package_dir}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encoded)
-        )
-    for key, body in snapshot.of_kind("playbook"):
-        folder = f"playbooks/{enc(key.name)}"
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.PLAYBOOK, body))
-        )
-    for key, body in snapshot.of_kind("example"):
-        path = f"playbooks/{enc(key.scope)}/examples/{enc(key.name)}.json"
-        files[path] = _dump(_with_id(resource_id(key, snapshot), encode(K.EXAMPLE, body)))
-    for key, body in snapshot.of_kind("tool"):
-        folder = f"tools/{enc(key.name)}"
-        tool = dict(body)
-        spec = dict(tool.get("open_api_spec") or {})
-        schema = spec.pop("text_schema", None)
-        if schema is not None:
-            tool["open_api_spec"] = spec
-            files[f"{folder}/schema.yaml"] = str(schema).encode("utf-8")
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.TOOL, tool))
-        )
-    for key, body in snapshot.of_kind("intent"):
-        folder = f"intents/{enc(key.name)}"
-        intent = {k: v for k, v in body.items() if k != "training_phrases"}
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.INTENT, intent))
-        )
-        for lang, lines in (body.get("training_phrases") or {}).items():
-            files[f"{folder}/trainingPhrases/{lang}.json"] = _dump(
-                {"trainingPhrases": [_phrase_json(line, lang) for line in lines]}
+    # The agent's file even for a snapshot without the agent's settings: a package has one.
+    files[layout.AGENT_FILE] = _dump(codec.encode(snapshot.agent, K.AGENT.descriptor, ctx))
+    for kind in K.KINDS.values():
+        if kind is K.AGENT or kind is K.GENERATIVE_SETTINGS:
+            continue
+        for key, body in snapshot.of_kind(kind.name):
+            # The content a kind keeps in files of its own (per-language side files, an attachment).
+            split = _SPLIT.get(kind.name)
+            main, extra = split(body, ctx) if split is not None else (body, {})
+            encoded = codec.encode(main, kind.descriptor, ctx)
+            if kind is K.FLOW:
+                encoded = _with_config_keys(key, encoded)
+            elif kind is K.PLAYBOOK_TEST_CASE:
+                encoded = playbooktests.by_path(encoded, paths)
+            files[layout.resource_file(kind, enc(key.name), enc(key.scope))] = _dump(
+                _with_id(resource_id(key, snapshot), encoded)
             )
-    entity_desc = K.ENTITY_TYPE.descriptor.fields_by_name["entities"].message_type
-    for key, body in snapshot.of_kind("entity_type"):
-        folder = f"entityTypes/{enc(key.name)}"
-        entity_type = {k: v for k, v in body.items() if k not in ("entities", "excluded_phrases")}
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.ENTITY_TYPE, entity_type))
-        )
-        for lang, entities in (body.get("entities") or {}).items():
-            files[f"{folder}/entities/{lang}.json"] = _dump(
-                {"entities": [{**codec.encode(e, entity_desc, ctx), "languageCode": lang} for e in entities]}
-            )
-        for lang, values in (body.get("excluded_phrases") or {}).items():
-            files[f"{folder}/excludedPhrases/{lang}.json"] = _dump(
-                {"excludedPhrases": [{"value": v, "languageCode": lang} for v in values]}
-            )
-    for key, body in snapshot.of_kind("generator"):
-        folder = f"generators/{enc(key.name)}"
-        generator = {k: v for k, v in body.items() if k != "prompt_text"}
-        files[f"{folder}/{enc(key.name)}.json"] = _dump(
-            _with_id(resource_id(key, snapshot), encode(K.GENERATOR, generator))
-        )
-        for lang, texts in (body.get("prompt_text") or {}).items():
-            listed = texts if isinstance(texts, list) else [texts]
-            files[f"{folder}/phrases/{lang}.json"] = _dump(
-                {"promptTexts": [{"text": t, "languageCode": lang} for t in listed]}
-            )
+            for rel, data in extra.items():
+                files[f"{layout.own_folder(kind, enc(key.name))}/{rel}"] = data
     for _, settings in snapshot.of_kind("generative_settings"):
         for lang, body in settings.items():
-            files[f"generativeSettings/{lang}.json"] = _dump(
-                encode(K.GENERATIVE_SETTINGS, {**body, "language_code": lang})
+            files[layout.resource_file(K.GENERATIVE_SETTINGS, lang)] = _dump(
+                codec.encode({**body, "language_code": lang}, K.GENERATIVE_SETTINGS.descriptor, ctx)
             )
     return files
+
+
+Split = Callable[[Body, codec.EncodeContext], tuple[Body, dict[str, bytes]]]
+
+
+def _tool(body: Body, ctx: codec.EncodeContext) -> tuple[Body, dict[str, bytes]]:
+    tool = dict(body)
+    spec = dict(tool.get("open_api_spec") or {})
+    schema = spec.pop("text_schema", None)
+    if schema is None:
+        return tool, {}
+    tool["open_api_spec"] = spec
+    return tool, {str(K.TOOL.attachment): str(schema).encode("utf-8")}
+
+
+def _intent(body: Body, ctx: codec.EncodeContext) -> tuple[Body, dict[str, bytes]]:
+    intent = {k: v for k, v in body.items() if k != "training_phrases"}
+    return intent, {
+        f"trainingPhrases/{lang}.json": _dump(
+            {"trainingPhrases": [_phrase_json(line, lang) for line in lines]}
+        )
+        for lang, lines in (body.get("training_phrases") or {}).items()
+    }
+
+
+def _entity_type(body: Body, ctx: codec.EncodeContext) -> tuple[Body, dict[str, bytes]]:
+    entity_desc = K.ENTITY_TYPE.descriptor.fields_by_name["entities"].message_type
+    entity_type = {k: v for k, v in body.items() if k not in ("entities", "excluded_phrases")}
+    extra = {
+        f"entities/{lang}.json": _dump(
+            {"entities": [{**codec.encode(e, entity_desc, ctx), "languageCode": lang} for e in entities]}
+        )
+        for lang, entities in (body.get("entities") or {}).items()
+    }
+    for lang, values in (body.get("excluded_phrases") or {}).items():
+        extra[f"excludedPhrases/{lang}.json"] = _dump(
+            {"excludedPhrases": [{"value": v, "languageCode": lang} for v in values]}
+        )
+    return entity_type, extra
+
+
+def _generator(body: Body, ctx: codec.EncodeContext) -> tuple[Body, dict[str, bytes]]:
+    generator = {k: v for k, v in body.items() if k != "prompt_text"}
+    extra = {}
+    for lang, texts in (body.get("prompt_text") or {}).items():
+        listed = texts if isinstance(texts, list) else [texts]
+        extra[f"phrases/{lang}.json"] = _dump(
+            {"promptTexts": [{"text": t, "languageCode": lang} for t in listed]}
+        )
+    return generator, extra
+
+
+# Kinds whose package form moves content out of the resource's file: the side folders and
+# attachment of their row in cxops/model/kinds.py (tests/test_kinds_table.py checks they agree).
+_SPLIT: dict[str, Split] = {
+    K.TOOL.name: _tool,
+    K.INTENT.name: _intent,
+    K.ENTITY_TYPE.name: _entity_type,
+    K.GENERATOR.name: _generator,
+}
 
 
 def _with_config_keys(key: Key, flow: dict[str, Any]) -> dict[str, Any]:

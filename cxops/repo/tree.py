@@ -21,18 +21,17 @@ from cxops.package.caps import ReadCaps
 from cxops.repo import names, yamlio
 from cxops.repo.filesync import SyncResult, sync_folder
 
-AGENT_FILE = "agent.yaml"
-SETTINGS_FILE = "generative-settings.yaml"
-SCHEMA_FILE = "schema.yaml"
-FLAT_KINDS = (
-    K.ROUTE_GROUP,
-    K.INTENT,
-    K.ENTITY_TYPE,
-    K.WEBHOOK,
-    K.TEST_CASE,
-    K.PLAYBOOK_TEST_CASE,
-    K.GENERATOR,
-)
+AGENT_FILE = str(K.AGENT.tree_file)
+SETTINGS_FILE = str(K.GENERATIVE_SETTINGS.tree_file)
+SCHEMA_FILE = str(K.TOOL.attachment)
+# The tree's layout, read from the kinds table (cxops/model/kinds.py): files at the top
+# (``agent.yaml``, not listed here); kinds written one file each in a folder of their own kind (``intents/<I>.yaml``);
+# kinds with a folder per resource (``flows/<F>/flow.yaml``); kinds scoped to one of those
+# (``flows/<F>/pages/<P>.yaml``).
+FLAT_KINDS = tuple(k for k in K.KINDS.values() if k.tree_dir and k.scope is None and k.tree_file is None)
+FOLDER_KINDS = tuple(k for k in K.KINDS.values() if k.tree_dir and k.tree_file is not None)
+SCOPED_KINDS = tuple(k for k in K.KINDS.values() if k.scope is not None)
+_SCOPES = frozenset(str(k.scope) for k in SCOPED_KINDS)
 
 
 def _yaml(body: Any) -> bytes:
@@ -72,41 +71,39 @@ def _tree_files(snapshot: Snapshot) -> dict[str, bytes]:
     def stems(kind: str) -> dict[str, str]:
         return names.tree_stems(k.name for k, _ in of(kind, ""))
 
-    flow_stems = stems("flow")
-    for key, body in of_kind("flow"):
-        folder = f"flows/{flow_stems[key.name]}"
-        files[f"{folder}/flow.yaml"] = _yaml(body)
-        for kind in (K.PAGE, K.FLOW_ROUTE_GROUP):
-            children = of(kind.name, key.name)
-            child_stems = names.tree_stems(k.name for k, _ in children)
-            for child, child_body in children:
-                files[f"{folder}/{kind.tree_dir}/{child_stems[child.name]}.yaml"] = _yaml(child_body)
-    orphans = [k for k, _ in ordered if k.kind in ("page", "flow_route_group") and k.scope not in flow_stems]
-    if orphans:
-        raise ValidationError(f"{orphans[0]} belongs to no flow of the agent")
     for kind in FLAT_KINDS:
         kind_stems = stems(kind.name)
         for key, body in of_kind(kind.name):
             files[f"{kind.tree_dir}/{kind_stems[key.name]}.yaml"] = _yaml(body)
-    playbook_stems = stems("playbook")
-    for key, body in of_kind("playbook"):
-        folder = f"playbooks/{playbook_stems[key.name]}"
-        files[f"{folder}/playbook.yaml"] = _yaml(body)
-        examples = of("example", key.name)
-        example_stems = names.tree_stems(k.name for k, _ in examples)
-        for example, example_body in examples:
-            files[f"{folder}/examples/{example_stems[example.name]}.yaml"] = _yaml(example_body)
-    tool_stems = stems("tool")
-    for key, body in of_kind("tool"):
-        folder = f"tools/{tool_stems[key.name]}"
-        tool = dict(body)
-        spec = tool.get("open_api_spec")
-        if isinstance(spec, dict) and isinstance(spec.get("text_schema"), str):
-            # The OpenAPI text is a document of its own: readable and diffable as YAML/JSON.
-            files[f"{folder}/{SCHEMA_FILE}"] = spec["text_schema"].encode("utf-8")
-            tool["open_api_spec"] = {k: v for k, v in spec.items() if k != "text_schema"}
-        files[f"{folder}/tool.yaml"] = _yaml(tool)
+    folders: dict[str, dict[str, str]] = {}  # kind -> display name -> its folder
+    for kind in FOLDER_KINDS:
+        kind_stems = stems(kind.name)
+        folders[kind.name] = {}
+        for key, body in of_kind(kind.name):
+            folder = f"{kind.tree_dir}/{kind_stems[key.name]}"
+            folders[kind.name][key.name] = folder
+            if kind is K.TOOL:
+                body = _without_schema(body, folder, files)
+            files[f"{folder}/{kind.tree_file}"] = _yaml(body)
+    for kind in SCOPED_KINDS:
+        for scope, folder in folders[str(kind.scope)].items():
+            children = of(kind.name, scope)
+            child_stems = names.tree_stems(k.name for k, _ in children)
+            for child, child_body in children:
+                files[f"{folder}/{kind.tree_dir}/{child_stems[child.name]}.yaml"] = _yaml(child_body)
+        orphans = [k for k, _ in of_kind(kind.name) if k.scope not in folders[str(kind.scope)]]
+        if orphans:
+            raise ValidationError(f"{orphans[0]} belongs to no {kind.scope} of the agent")
     return files
+
+
+def _without_schema(tool: Body, folder: str, files: dict[str, bytes]) -> Body:
+    spec = tool.get("open_api_spec")
+    if isinstance(spec, dict) and isinstance(spec.get("text_schema"), str):
+        # The OpenAPI text is a document of its own: readable and diffable as YAML/JSON.
+        files[f"{folder}/{SCHEMA_FILE}"] = spec["text_schema"].encode("utf-8")
+        return {**tool, "open_api_spec": {k: v for k, v in spec.items() if k != "text_schema"}}
+    return tool
 
 
 def write_tree(agent_dir: Path, snapshot: Snapshot) -> SyncResult:
@@ -170,52 +167,49 @@ def _snapshot_from_tree(files: Mapping[str, bytes], base: str) -> Snapshot:
     add(AGENT_KEY, _body(files, AGENT_FILE, where(AGENT_FILE)), AGENT_FILE)
     if SETTINGS_FILE in files:
         add(GENERATIVE_SETTINGS_KEY, _body(files, SETTINGS_FILE, where(SETTINGS_FILE)), SETTINGS_FILE)
-    flows: dict[str, str] = {}  # flow folder -> display name
-    playbooks: dict[str, str] = {}
+    # Kinds with a folder per resource first: a scoped file finds its scope by the folder.
+    folder_of = {(k.tree_dir, k.tree_file): k for k in FOLDER_KINDS}
+    in_folder: dict[str, dict[str, str]] = {k.name: {} for k in FOLDER_KINDS}  # kind -> folder -> name
     for path in sorted(files):
         parts = path.split("/")
-        if parts[0] == "flows" and len(parts) == 3 and parts[2] == "flow.yaml":
+        kind = folder_of.get((parts[0], parts[-1])) if len(parts) == 3 else None
+        if kind is not None and kind.name in _SCOPES:
             body = _body(files, path, where(path))
-            flows[parts[1]] = _display_name(body, where(path))
-            add(Key("flow", "", flows[parts[1]]), body, path)
-        elif parts[0] == "playbooks" and len(parts) == 3 and parts[2] == "playbook.yaml":
-            body = _body(files, path, where(path))
-            playbooks[parts[1]] = _display_name(body, where(path))
-            add(Key("playbook", "", playbooks[parts[1]]), body, path)
+            in_folder[kind.name][parts[1]] = _display_name(body, where(path))
+            add(Key(kind.name, "", in_folder[kind.name][parts[1]]), body, path)
     flat = {kind.tree_dir: kind for kind in FLAT_KINDS}
+    scoped = {(K.KINDS[str(k.scope)].tree_dir, k.tree_dir): k for k in SCOPED_KINDS}
+    attached = {(k.tree_dir, k.attachment) for k in FOLDER_KINDS if k.attachment}
     for path in sorted(files):
         parts = path.split("/")
-        if path in (AGENT_FILE, SETTINGS_FILE) or parts[-1] in ("flow.yaml", "playbook.yaml"):
+        if path in (AGENT_FILE, SETTINGS_FILE):
             continue
-        kind: K.Kind | None = None
+        kind = None
         scope = ""
         if len(parts) == 2 and parts[0] in flat and parts[1].endswith(".yaml"):
             kind = flat[parts[0]]
-        elif parts[0] == "flows" and len(parts) == 4 and parts[2] in ("pages", "route-groups"):
-            kind = K.PAGE if parts[2] == "pages" else K.FLOW_ROUTE_GROUP
-            scope = flows.get(parts[1], "")
+        elif len(parts) == 4 and (parts[0], parts[2]) in scoped:
+            kind = scoped[(parts[0], parts[2])]
+            owner = K.KINDS[str(kind.scope)]
+            scope = in_folder[owner.name].get(parts[1], "")
             if not scope:
                 raise ValidationError(
-                    f"no flows/{parts[1]}/flow.yaml for this {kind.name}", Location(where(path))
+                    f"no {owner.tree_dir}/{parts[1]}/{owner.tree_file} for this {kind.name}",
+                    Location(where(path)),
                 )
-        elif parts[0] == "playbooks" and len(parts) == 4 and parts[2] == "examples":
-            kind = K.EXAMPLE
-            scope = playbooks.get(parts[1], "")
-            if not scope:
-                raise ValidationError(
-                    f"no playbooks/{parts[1]}/playbook.yaml for this example", Location(where(path))
-                )
-        elif parts[0] == "tools" and len(parts) == 3 and parts[2] == "tool.yaml":
-            kind = K.TOOL
-        elif parts[0] == "tools" and len(parts) == 3 and parts[2] == SCHEMA_FILE:
-            continue
+        elif len(parts) == 3 and (parts[0], parts[2]) in folder_of:
+            kind = folder_of[(parts[0], parts[2])]
+            if kind.name in _SCOPES:
+                continue  # read above
+        elif len(parts) == 3 and (parts[0], parts[2]) in attached:
+            continue  # read with its resource
         if kind is None or not path.endswith(".yaml"):
             raise ValidationError(
                 "not part of the agent tree format (see docs/tree-format.md)", Location(where(path))
             )
         body = _body(files, path, where(path))
         if kind is K.TOOL:
-            schema = f"tools/{parts[1]}/{SCHEMA_FILE}"
+            schema = f"{parts[0]}/{parts[1]}/{SCHEMA_FILE}"
             if schema in files:
                 spec = body.get("open_api_spec")
                 spec = dict(spec) if isinstance(spec, dict) else {}

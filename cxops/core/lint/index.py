@@ -28,6 +28,9 @@ _NAMING = references.tree_keys() | {"parameter"}
 # lint's language rules have never looked at them (a missing translation of an entity type's
 # excluded phrases is no warning so far; NOTES-refs.md).
 LANGUAGE_FIELDS = translatable.tree_keys() - {"excluded_phrases"}
+# False: a list of texts is looked at text by text, as every other list is, so that a test can
+# hold the joined shortcut in items() to it (tests/test_fast_paths.py).
+JOINED_TEXTS = True
 
 
 @dataclass
@@ -181,7 +184,7 @@ class Index:
                     items(value, (*path, name))
 
         def items(values: list[Any], path: FieldPath) -> None:
-            if values and isinstance(values[0], str):
+            if JOINED_TEXTS and values and isinstance(values[0], str):
                 # A list of texts (an intent's phrases, a message's lines): looked at joined, in
                 # one step, where only entity types can be in them (a set: order is no matter,
                 # and no reference reaches across the newline).
