@@ -261,3 +261,43 @@ def test_an_unreadable_entity_leaves_undecided_only_what_reads_its_parameter(bot
     assert results["echo"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
     held = dict(results["echo"].conversation_turns[1].virtual_agent_output.diagnostic_info)["cxops_undecided"]
     assert list(held["messages"]) == ["system-entity"]
+
+
+def test_the_nth_no_match_in_a_row_raises_sys_no_match_n_then_the_default(bot: Bot) -> None:
+    # Form.Parameter.FillBehavior.reprompt_event_handlers: sys.no-match-1 answers the first
+    # input that does not fill the parameter, sys.no-match-2 the next, sys.no-match-default the rest.
+    number = "projects/-/locations/-/agents/-/entityTypes/sys.number"
+    ask = bot.intent("order", "place an order")
+
+    def reprompt(event: str, text: str) -> cx.EventHandler:
+        return cx.EventHandler(event=event, trigger_fulfillment=say(text))
+
+    param = cx.Form.Parameter(
+        display_name="count",
+        entity_type=number,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(
+            initial_prompt_fulfillment=say("How many?"),
+            reprompt_event_handlers=[
+                reprompt("sys.no-match-1", "A number, please."),
+                reprompt("sys.no-match-2", "Say a number like 3."),
+                reprompt("sys.no-match-default", "I still need a number."),
+            ],
+        ),
+    )
+    done = bot.page(bot.start.name, "Done", entry_fulfillment=say("$session.params.count it is."))
+    asking = bot.page(
+        bot.start.name,
+        "Count",
+        form=cx.Form(parameters=[param]),
+        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
+    )
+    bot.set_start(transition_routes=[Route(intent=ask, target_page=asking)])
+    assert texts(bot.says("place an order")) == ["How many?"]
+    assert texts(bot.says("lots"))[:1] == ["A number, please."]
+    assert texts(bot.says("plenty"))[:1] == ["Say a number like 3."]
+    assert texts(bot.says("many"))[:1] == ["I still need a number."]
+    assert texts(bot.says("4")) == ["4 it is."]
+    # A new session counts from one again.
+    assert texts(bot.says("place an order", session="t")) == ["How many?"]
+    assert texts(bot.says("heaps", session="t"))[:1] == ["A number, please."]
