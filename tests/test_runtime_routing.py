@@ -301,3 +301,60 @@ def test_the_nth_no_match_in_a_row_raises_sys_no_match_n_then_the_default(bot: B
     # A new session counts from one again.
     assert texts(bot.says("place an order", session="t")) == ["How many?"]
     assert texts(bot.says("heaps", session="t"))[:1] == ["A number, please."]
+
+
+def test_a_turn_without_an_intent_where_the_case_records_intents_is_no_intent(bot: Bot) -> None:
+    # "large pizza" overlaps the in-scope "order pizza" too much for the matcher to call; a test
+    # case that records the triggered intent on its turns records none where CX matched none (the
+    # query filled the form parameter), so that turn follows no intent and is decided.
+    size = bot.clients.entity_types.create_entity_type(
+        parent=bot.agent.name,
+        entity_type=cx.EntityType(
+            display_name="size",
+            kind=cx.EntityType.Kind.KIND_MAP,
+            entities=[cx.EntityType.Entity(value=v, synonyms=[v]) for v in ("large", "small")],
+        ),
+    )
+    order = bot.intent("order", "order pizza")
+    param = cx.Form.Parameter(
+        display_name="size",
+        entity_type=size.name,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Which size?")),
+    )
+    done = bot.page(bot.start.name, "Done", entry_fulfillment=say("A $session.params.size pizza."))
+    asking = bot.page(
+        bot.start.name,
+        "Size",
+        form=cx.Form(parameters=[param]),
+        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
+    )
+    bot.set_start(transition_routes=[Route(intent=order, target_page=asking)])
+
+    def turn(text: str, intent: str, page: str, reply: str) -> cx.ConversationTurn:
+        return cx.ConversationTurn(
+            user_input=cx.ConversationTurn.UserInput(
+                input=cx.QueryInput(text=cx.TextInput(text=text), language_code="en")
+            ),
+            virtual_agent_output=cx.ConversationTurn.VirtualAgentOutput(
+                triggered_intent=cx.Intent(name=intent),
+                current_page=cx.Page(name=page),
+                text_responses=[cx.ResponseMessage.Text(text=[reply])],
+            ),
+        )
+
+    for name, first_intent in (("records", order), ("records none", "")):
+        bot.clients.test_cases.create_test_case(
+            parent=bot.agent.name,
+            test_case=cx.TestCase(
+                display_name=name,
+                test_case_conversation_turns=[
+                    turn("order pizza", first_intent, asking, "Which size?"),
+                    turn("large pizza", "", done, "A large pizza."),
+                ],
+            ),
+        )
+    results = dict(run_all(bot.clients, bot.agent.name))
+    assert results["records"].test_result == cx.TestResult.PASSED
+    # Recording no intent anywhere says nothing about this turn: the matcher's doubt stands.
+    assert results["records none"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED

@@ -61,6 +61,7 @@ class Session(WebhookCalls):
         # decide, and the recorded clock that relative dates resolve against.
         self.recorded_intent = ""
         self.recorded_params: dict[str, Any] = {}
+        self.records_intents = False  # the test case records triggered intents on its turns
         self.clock: Any = None
         self.webhooks_enabled = False
         self.carried = ""  # the intent an intent route carries into its target flow
@@ -268,6 +269,13 @@ class Session(WebhookCalls):
             # CX's intent has no route in scope here: no NLU could match it from this page, so the
             # intent assertion is decided (and fails).
             return guess
+        if recorded is None and self.records_intents:
+            # A test case that records the triggered intent on its turns records none where CX
+            # matched none: the query was used for parameter filling or matched nothing
+            # (Match.MatchType PARAMETER_FILLING, NO_MATCH: no intent). The turn follows that,
+            # decided given CX's answer, as with a recorded intent.
+            out.hold("nlu", "intent", state=False)
+            return None
         if recorded is None:
             out.hold("nlu")
             return guess
