@@ -51,6 +51,15 @@ class Bot:
             self.clients.pages.create_page(parent=flow, page=cx.Page(display_name=name, **fields)).name
         )
 
+    def form_page(self, name: str, param: cx.Form.Parameter, done: str) -> str:
+        """A page of the start flow asking one form parameter, to ``done`` once it is filled."""
+        return self.page(
+            self.start.name,
+            name,
+            form=cx.Form(parameters=[param]),
+            transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
+        )
+
     def flow(self, name: str, **fields: Any) -> str:
         return str(
             self.clients.flows.create_flow(
@@ -151,12 +160,7 @@ def test_whitespace_around_a_query_is_no_part_of_the_expression(bot: Bot) -> Non
         fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Your reference?")),
     )
     confirmed = bot.page(bot.start.name, "Confirmed", entry_fulfillment=say("Found $session.params.ref."))
-    asking = bot.page(
-        bot.start.name,
-        "Ask",
-        form=cx.Form(parameters=[param]),
-        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=confirmed)],
-    )
+    asking = bot.form_page("Ask", param, confirmed)
     bot.set_start(transition_routes=[Route(intent=check, target_page=asking)])
     assert texts(bot.says("check my booking")) == ["Your reference?"]
     result = bot.says("Mumbai ")
@@ -286,12 +290,7 @@ def test_the_nth_no_match_in_a_row_raises_sys_no_match_n_then_the_default(bot: B
         ),
     )
     done = bot.page(bot.start.name, "Done", entry_fulfillment=say("$session.params.count it is."))
-    asking = bot.page(
-        bot.start.name,
-        "Count",
-        form=cx.Form(parameters=[param]),
-        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
-    )
+    asking = bot.form_page("Count", param, done)
     bot.set_start(transition_routes=[Route(intent=ask, target_page=asking)])
     assert texts(bot.says("place an order")) == ["How many?"]
     assert texts(bot.says("lots"))[:1] == ["A number, please."]
@@ -323,12 +322,7 @@ def test_a_turn_without_an_intent_where_the_case_records_intents_is_no_intent(bo
         fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Which size?")),
     )
     done = bot.page(bot.start.name, "Done", entry_fulfillment=say("A $session.params.size pizza."))
-    asking = bot.page(
-        bot.start.name,
-        "Size",
-        form=cx.Form(parameters=[param]),
-        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
-    )
+    asking = bot.form_page("Size", param, done)
     bot.set_start(transition_routes=[Route(intent=order, target_page=asking)])
 
     def turn(text: str, intent: str, page: str, reply: str) -> cx.ConversationTurn:
