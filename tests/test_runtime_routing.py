@@ -51,6 +51,15 @@ class Bot:
             self.clients.pages.create_page(parent=flow, page=cx.Page(display_name=name, **fields)).name
         )
 
+    def form_page(self, name: str, param: cx.Form.Parameter, done: str) -> str:
+        """A page of the start flow asking one form parameter, to ``done`` once it is filled."""
+        return self.page(
+            self.start.name,
+            name,
+            form=cx.Form(parameters=[param]),
+            transition_routes=[Route(condition="$page.params.status = FINAL", target_page=done)],
+        )
+
     def flow(self, name: str, **fields: Any) -> str:
         return str(
             self.clients.flows.create_flow(
@@ -151,12 +160,7 @@ def test_whitespace_around_a_query_is_no_part_of_the_expression(bot: Bot) -> Non
         fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Your reference?")),
     )
     confirmed = bot.page(bot.start.name, "Confirmed", entry_fulfillment=say("Found $session.params.ref."))
-    asking = bot.page(
-        bot.start.name,
-        "Ask",
-        form=cx.Form(parameters=[param]),
-        transition_routes=[Route(condition="$page.params.status = FINAL", target_page=confirmed)],
-    )
+    asking = bot.form_page("Ask", param, confirmed)
     bot.set_start(transition_routes=[Route(intent=check, target_page=asking)])
     assert texts(bot.says("check my booking")) == ["Your reference?"]
     result = bot.says("Mumbai ")
@@ -261,3 +265,90 @@ def test_an_unreadable_entity_leaves_undecided_only_what_reads_its_parameter(bot
     assert results["echo"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
     held = dict(results["echo"].conversation_turns[1].virtual_agent_output.diagnostic_info)["cxops_undecided"]
     assert list(held["messages"]) == ["system-entity"]
+
+
+def test_the_nth_no_match_in_a_row_raises_sys_no_match_n_then_the_default(bot: Bot) -> None:
+    # Form.Parameter.FillBehavior.reprompt_event_handlers: sys.no-match-1 answers the first
+    # input that does not fill the parameter, sys.no-match-2 the next, sys.no-match-default the rest.
+    number = "projects/-/locations/-/agents/-/entityTypes/sys.number"
+    ask = bot.intent("order", "place an order")
+
+    def reprompt(event: str, text: str) -> cx.EventHandler:
+        return cx.EventHandler(event=event, trigger_fulfillment=say(text))
+
+    param = cx.Form.Parameter(
+        display_name="count",
+        entity_type=number,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(
+            initial_prompt_fulfillment=say("How many?"),
+            reprompt_event_handlers=[
+                reprompt("sys.no-match-1", "A number, please."),
+                reprompt("sys.no-match-2", "Say a number like 3."),
+                reprompt("sys.no-match-default", "I still need a number."),
+            ],
+        ),
+    )
+    done = bot.page(bot.start.name, "Done", entry_fulfillment=say("$session.params.count it is."))
+    asking = bot.form_page("Count", param, done)
+    bot.set_start(transition_routes=[Route(intent=ask, target_page=asking)])
+    assert texts(bot.says("place an order")) == ["How many?"]
+    assert texts(bot.says("lots"))[:1] == ["A number, please."]
+    assert texts(bot.says("plenty"))[:1] == ["Say a number like 3."]
+    assert texts(bot.says("many"))[:1] == ["I still need a number."]
+    assert texts(bot.says("4")) == ["4 it is."]
+    # A new session counts from one again.
+    assert texts(bot.says("place an order", session="t")) == ["How many?"]
+    assert texts(bot.says("heaps", session="t"))[:1] == ["A number, please."]
+
+
+def test_a_turn_without_an_intent_where_the_case_records_intents_is_no_intent(bot: Bot) -> None:
+    # "large pizza" overlaps the in-scope "order pizza" too much for the matcher to call; a test
+    # case that records the triggered intent on its turns records none where CX matched none (the
+    # query filled the form parameter), so that turn follows no intent and is decided.
+    size = bot.clients.entity_types.create_entity_type(
+        parent=bot.agent.name,
+        entity_type=cx.EntityType(
+            display_name="size",
+            kind=cx.EntityType.Kind.KIND_MAP,
+            entities=[cx.EntityType.Entity(value=v, synonyms=[v]) for v in ("large", "small")],
+        ),
+    )
+    order = bot.intent("order", "order pizza")
+    param = cx.Form.Parameter(
+        display_name="size",
+        entity_type=size.name,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Which size?")),
+    )
+    done = bot.page(bot.start.name, "Done", entry_fulfillment=say("A $session.params.size pizza."))
+    asking = bot.form_page("Size", param, done)
+    bot.set_start(transition_routes=[Route(intent=order, target_page=asking)])
+
+    def turn(text: str, intent: str, page: str, reply: str) -> cx.ConversationTurn:
+        return cx.ConversationTurn(
+            user_input=cx.ConversationTurn.UserInput(
+                input=cx.QueryInput(text=cx.TextInput(text=text), language_code="en")
+            ),
+            virtual_agent_output=cx.ConversationTurn.VirtualAgentOutput(
+                triggered_intent=cx.Intent(name=intent),
+                current_page=cx.Page(name=page),
+                text_responses=[cx.ResponseMessage.Text(text=[reply])],
+            ),
+        )
+
+    for name, first_intent in (("records", order), ("records none", "")):
+        bot.clients.test_cases.create_test_case(
+            parent=bot.agent.name,
+            test_case=cx.TestCase(
+                display_name=name,
+                test_case_conversation_turns=[
+                    turn("order pizza", first_intent, asking, "Which size?"),
+                    turn("large pizza", "", done, "A large pizza."),
+                ],
+            ),
+        )
+    results = dict(run_all(bot.clients, bot.agent.name))
+    assert results["records"].test_result == cx.TestResult.PASSED
+    # Recording no intent anywhere says nothing about this turn: the matcher's doubt stands.
+    assert results["records none"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED

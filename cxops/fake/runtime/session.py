@@ -13,64 +13,26 @@ handled by the form parameter being filled (reprompt handlers), then the page, t
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import random
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from cxops.core.testresults import ASSERTIONS
 from cxops.fake.protoutil import Msg
 from cxops.fake.runtime import conditions, sysfunc
 from cxops.fake.runtime.agentview import AgentView, value_of
 from cxops.fake.runtime.entities import UnsupportedEntity
 from cxops.fake.runtime.nlu import IntentDef, Match, match, ranked
+from cxops.fake.runtime.turn import Message, TurnError, TurnOutput
+from cxops.fake.runtime.webhooks import WebhookCalls
+
+__all__ = ["Frame", "Message", "Session", "TurnError", "TurnOutput"]
 
 MAX_STEPS = 64  # transitions in one turn before the runtime calls it a loop
 START = "START_PAGE"
 DEFAULT_WELCOME = "00000000-0000-0000-0000-000000000000"
 REF_RE = re.compile(r"\$(session|page|intent)\.params\.([\w\-]+)")
-
-
-class TurnError(Exception):
-    """Something the runtime does not model or cannot do; the turn fails with this message."""
-
-
-@dataclass
-class Message:
-    text: str
-    variants: list[str]  # every variant of the text message, for comparing expectations
-    payload: dict[str, Any] | None = None
-
-
-@dataclass
-class TurnOutput:
-    messages: list[Message] = field(default_factory=list)
-    intent: IntentDef | None = None
-    confidence: float = 0.0
-    event: str = ""
-    webhook_errors: list[str] = field(default_factory=list)
-    webhook_skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what the runtime left out of this turn
-    # Coverage: (owner resource, route or handler name) of what fired in this turn.
-    traversed: list[tuple[str, str]] = field(default_factory=list)
-    # Assertion (testresults.ASSERTIONS) -> causes (testresults.CAUSES) the runtime cannot decide.
-    held: dict[str, list[str]] = field(default_factory=dict)
-    # Causes after which the session's state may differ from CX's (resynchronised from the
-    # recording by the test runner).
-    unsure: list[str] = field(default_factory=list)
-
-    def hold(self, cause: str, *assertions: str, state: bool = True) -> None:
-        for assertion in assertions or ASSERTIONS:
-            causes = self.held.setdefault(assertion, [])
-            if cause not in causes:
-                causes.append(cause)
-        if state and cause not in self.unsure:
-            self.unsure.append(cause)
 
 
 @dataclass
@@ -84,7 +46,7 @@ class Frame:
     entered_by: str = ""
 
 
-class Session:
+class Session(WebhookCalls):
     def __init__(self, service: Any, agent: str, seed: int = 0, environment: str = "") -> None:
         # environment: a resource name; the session runs that environment's flow versions
         self.service, self.agent, self.environment = service, agent, environment
@@ -99,7 +61,7 @@ class Session:
         # decide, and the recorded clock that relative dates resolve against.
         self.recorded_intent = ""
         self.recorded_params: dict[str, Any] = {}
-        self.records_intents = False  # the test case records the intent of some turn
+        self.records_intents = False  # the test case records triggered intents on its turns
         self.clock: Any = None
         self.webhooks_enabled = False
         self.carried = ""  # the intent an intent route carries into its target flow
@@ -108,6 +70,9 @@ class Session:
         # undecided; what reads none stays decided.
         self.unknown: dict[str, str] = {}
         self.out = TurnOutput()
+        # (event kind, form parameter being filled) -> no-match / no-input events in a row
+        self.misses: dict[tuple[str, str], int] = {}
+        self.missed = False  # this turn raised a no-match / no-input event
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -203,7 +168,7 @@ class Session:
             for name in injected:
                 self.unknown.pop(name, None)
         out = self.out = TurnOutput()
-        self.steps, self.carried = 0, ""
+        self.steps, self.carried, self.missed = 0, "", False
         if self.ended:
             raise TurnError("the session has ended (END_SESSION); start a new one")
         if event:
@@ -215,7 +180,9 @@ class Session:
             # echo "Mumbai" (QueryInput.text is "natural language text to be processed").
             self.handle_text(text.strip(), out)
         else:
-            self.handle_event("sys.no-input-default", out)
+            self.handle_event(self.numbered("sys.no-input"), out)
+        if not self.missed:
+            self.misses.clear()  # the count is of no-match / no-input events in a row
         return out
 
     def scope(self, with_input: bool) -> list[tuple[str, Msg]]:
@@ -291,7 +258,7 @@ class Session:
             self.after_fill(out)
             return
         if found is None:
-            self.handle_event("sys.no-match-default", out)
+            self.handle_event(self.numbered("sys.no-match"), out)
 
     def follow_recording(
         self, text: str, candidates: list[IntentDef], guess: Match | None, out: TurnOutput
@@ -307,10 +274,10 @@ class Session:
             # intent assertion is decided (and fails).
             return guess
         if recorded is None and self.records_intents:
-            # CX recorded no intent for this turn, in a test case that records the intents it
-            # matched: VirtualAgentOutput.triggered_intent is "the Intent that triggered the
-            # response" (v3 reference), so none did (form filling or no-match took the input).
-            # The intent stays undecided; the rest of the turn follows CX's no-match.
+            # A test case that records the triggered intent on its turns records none where CX
+            # matched none: the query was used for parameter filling or matched nothing
+            # (Match.MatchType PARAMETER_FILLING, NO_MATCH: no intent). The turn follows that,
+            # decided given CX's answer, as with a recorded intent.
             out.hold("nlu", "intent", state=False)
             return None
         if recorded is None:
@@ -394,6 +361,21 @@ class Session:
     def after_fill(self, out: TurnOutput) -> None:
         if not self.evaluate_conditions(out):
             self.prompt_next(out)
+
+    def numbered(self, kind: str) -> str:
+        """The built-in event of the nth no-match (no-input) in a row: "If the user's response does
+        not fill the parameter, a no-match/no-input event will be triggered, and the fulfillment
+        associated with the sys.no-match-1/sys.no-input-1 handler (if defined) will be called ...
+        The sys.no-match-2/sys.no-input-2 handler (if defined) will respond to the next
+        no-match/no-input event, and so on. A sys.no-match-default or sys.no-input-default handler
+        will be used to handle all following no-match/no-input events after 6 events"
+        (Form.Parameter.FillBehavior.reprompt_event_handlers reference; N from 1 to 6). Without a
+        numbered handler in scope, handle_event falls back to the -default one."""
+        key = (kind, self.requested or "")
+        count = self.misses.get(key, 0) + 1
+        self.misses = {key: count}  # another parameter or event kind starts its own count
+        self.missed = True
+        return f"{kind}-{count}" if count <= 6 else f"{kind}-default"
 
     def handle_event(self, event: str, out: TurnOutput) -> None:
         assert self.view is not None
@@ -632,96 +614,6 @@ class Session:
                         self.run_cases([nested], out)
             return
 
-    def call_webhook(self, name: str, tag: str, out: TurnOutput) -> None:
-        assert self.view is not None
-        hook = self.view.webhooks.get(name)
-        display = str(hook.display_name) if hook is not None else name
-        uri = str(hook.generic_web_service.uri) if hook is not None else ""
-        fixture = self.fixture(display, tag)
-        if fixture is not None:
-            self.apply_answer(fixture, out)
-            return
-        if not uri or not _loopback(uri):
-            # The stand-in calls only webhooks on this machine. Any other is skipped: the turn goes
-            # on as if it answered nothing (test cases stand in for it with injected parameters),
-            # and the skip is reported with the turn.
-            out.webhook_skipped.append(f"webhook {display} ({uri or 'no URI'}) skipped: not a loopback host")
-            # What it would have answered (messages, parameters, a target page) is unknown, unless
-            # the test turn has webhooks off: UserInput.is_webhook_enabled, "If webhooks should be
-            # allowed to trigger in response to the user utterance" (v3 reference), so CX skips it too.
-            if self.webhooks_enabled:
-                out.hold("webhook")
-            return
-        try:
-            self.post(hook, uri, tag, out)
-        except (OSError, ValueError) as bad:
-            # A webhook that is there and fails raises webhook.error, as on the real service.
-            out.webhook_errors.append(f"webhook {display}: {uri}: {bad}")
-            self.handle_event("webhook.error", out)
-
-    def post(self, hook: Msg, uri: str, tag: str, out: TurnOutput) -> None:
-        body = {
-            "fulfillmentInfo": {"tag": tag},
-            "sessionInfo": {"parameters": self.params},
-            "languageCode": self.view.language if self.view else "",
-        }
-        request = urllib.request.Request(
-            uri,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **dict(hook.generic_web_service.request_headers)},
-        )
-        timeout = float(hook.timeout.seconds) or 5.0
-        with urllib.request.urlopen(request, timeout=min(timeout, 5.0)) as response:
-            answer = json.loads(response.read() or b"{}")
-        self.apply_answer(answer, out)
-
-    def fixture(self, webhook: str, tag: str) -> dict[str, Any] | None:
-        """The answer from the fixtures folder, if one is set and holds one (docs/webhook-fixtures.md):
-        ``DIR/<webhook display name>/<tag>.json``, else ``DIR/<webhook display name>.json``. The
-        file holds a WebhookResponse (JSON), or a list of ``{"match": {"tag": …, "parameters":
-        {…}}, "response": {…}}`` whose first entry matching the request answers (a match names
-        what must equal: the tag, and session parameters by name)."""
-        folder = getattr(self.service, "webhook_fixtures", None)
-        if folder is None:
-            return None
-        candidates = ([folder / webhook / f"{tag}.json"] if tag else []) + [folder / f"{webhook}.json"]
-        for path in candidates:
-            if not path.is_file():
-                continue
-            try:
-                answer = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as bad:
-                raise TurnError(f"webhook fixture {path}: {bad}") from bad
-            if isinstance(answer, dict):
-                return answer
-            if not isinstance(answer, list):
-                raise TurnError(f"webhook fixture {path}: neither a JSON object nor a list of them")
-            for i, entry in enumerate(answer):
-                if not isinstance(entry, dict) or not isinstance(entry.get("response"), dict):
-                    raise TurnError(f"webhook fixture {path}: entry {i + 1} has no response object")
-                if self.matches(entry.get("match") or {}, tag):
-                    return dict(entry["response"])
-        return None
-
-    def matches(self, want: Any, tag: str) -> bool:
-        if not isinstance(want, dict):
-            return False
-        if "tag" in want and want["tag"] != tag:
-            return False
-        params = want.get("parameters") or {}
-        return isinstance(params, dict) and all(self.params.get(k) == v for k, v in params.items())
-
-    def apply_answer(self, answer: dict[str, Any], out: TurnOutput) -> None:
-        for message in answer.get("fulfillmentResponse", {}).get("messages", []):
-            texts = [str(t) for t in message.get("text", {}).get("text", [])]
-            if texts:
-                out.messages.append(Message(texts[0], texts))
-        for key, value in answer.get("sessionInfo", {}).get("parameters", {}).items():
-            if value is None:
-                self.params.pop(key, None)
-            else:
-                self.params[key] = value
-
 
 def _clock_text(value: dict[str, Any]) -> str:
     """A @sys.date / @sys.time value ({year, month, day} / {hours, minutes, seconds}) as a text
@@ -740,13 +632,3 @@ def _clock_text(value: dict[str, Any]) -> str:
     if -1 in (part(k) for k in value if k != "nanos") or not (date or time):
         return ""
     return f"{date}T{time}" if date and time else date or time
-
-
-def _loopback(uri: str) -> bool:
-    host = urllib.parse.urlsplit(uri).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

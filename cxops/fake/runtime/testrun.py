@@ -84,7 +84,7 @@ def run_case(
     # A test case that records session parameters in no turn did not record them (newer exports
     # keep only asserted fields), which is not "none set": resynchronising then takes the page only.
     records_params = any(t.virtual_agent_output.HasField("session_parameters") for t in expected_turns)
-    session.records_intents = any(t.virtual_agent_output.HasField("triggered_intent") for t in expected_turns)
+    session.records_intents = any(t.virtual_agent_output.triggered_intent.name for t in expected_turns)
     carried: list[str] = []  # causes the session's state still owes to (not resynchronised)
     for turn in expected_turns:
         user, expected = turn.user_input, turn.virtual_agent_output
