@@ -18,6 +18,8 @@ from google.cloud import dialogflowcx_v3 as cx
 
 from cxops.cx.read import _raw
 from cxops.cx.session import CxSession
+from cxops.model import kinds as K
+from cxops.model import translatable
 
 # Fields the service sets itself and that change without anyone editing the resource: a test
 # run writes last_test_result; the times follow an edit that the content shows anyway; the
@@ -30,18 +32,10 @@ _VOLATILE = (
     "satisfies_pzs",
     "satisfies_pzi",
 )
-# Kinds whose content is stored per language (listed once per language).
+# Kinds whose content is stored per language (listed once per language): those with a
+# translatable field (cxops/model/translatable.py), and the per-language generative settings.
 _TRANSLATABLE = frozenset(
-    {
-        "flow",
-        "page",
-        "flow_route_group",
-        "route_group",
-        "intent",
-        "entity_type",
-        "generator",
-        "generative_settings",
-    }
+    {k.name for k in K.KINDS.values() if k.collection in translatable.TRANSLATABLE} | {"generative_settings"}
 )
 
 # The largest page of the v3 list requests' page_size ("By default 100 and at most 1000", e.g.
