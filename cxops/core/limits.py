@@ -16,7 +16,7 @@ from typing import Any
 
 from cxops.core.problem import FieldPath, Problem
 from cxops.model import kinds as K
-from cxops.model.proto import LANGUAGE_MAPS, V3
+from cxops.model.proto import LANGUAGE_MAPS, V3, any_field_below
 from cxops.model.snapshot import Key, Snapshot
 from cxops.model.treekeys import tree_key
 
@@ -57,19 +57,7 @@ def _plan(desc: Any) -> tuple[tuple[Any, int | None, Any], ...]:
 @functools.cache
 def _reaches(desc: Any) -> bool:
     """Whether some field with a limit can be reached from ``desc``."""
-    seen: set[str] = set()
-    stack = [desc]
-    while stack:
-        d = stack.pop()
-        if d.full_name in seen:
-            continue
-        seen.add(d.full_name)
-        for fd in d.fields:
-            if max_chars(fd) is not None:
-                return True
-            if fd.message_type is not None:
-                stack.append(fd.message_type)
-    return False
+    return any_field_below(desc, lambda fd: max_chars(fd) is not None)
 
 
 def _too_long(value: Any, limit: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cxops.model import schema, translatable
@@ -24,6 +25,23 @@ END_FLOW_SYMBOLS = frozenset(
     {"END_FLOW_WITH_CANCELLATION", "END_FLOW_WITH_FAILURE", "END_FLOW_WITH_HUMAN_ESCALATION"}
 )
 SPECIAL_PAGE_IDS = frozenset(SYMBOL_TARGETS) | END_FLOW_SYMBOLS
+
+
+def any_field_below(desc: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether ``desc`` or a message reachable from it has a field that passes ``test``."""
+    seen: set[str] = set()
+    stack = [desc]
+    while stack:
+        d = stack.pop()
+        if d.full_name in seen:
+            continue
+        seen.add(d.full_name)
+        for fd in d.fields:
+            if test(fd):
+                return True
+            if fd.message_type is not None:
+                stack.append(fd.message_type)
+    return False
 
 
 def is_repeated(field: Any) -> bool:

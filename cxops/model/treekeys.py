@@ -13,25 +13,13 @@ import functools
 from typing import Any
 
 from cxops.model.exportonly import LINES, descriptor_of
-from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS
+from cxops.model.proto import FREE_FORM, LANGUAGE_MAPS, any_field_below
 
 
 @functools.cache
 def _holds_keyword_field(desc: Any) -> bool:
     """Whether ``desc`` or a message below it has a field with a trailing underscore."""
-    seen: set[str] = set()
-    stack = [desc]
-    while stack:
-        d = stack.pop()
-        if d.full_name in seen:
-            continue
-        seen.add(d.full_name)
-        for fd in d.fields:
-            if fd.name.endswith("_"):
-                return True
-            if fd.message_type is not None:
-                stack.append(fd.message_type)
-    return False
+    return any_field_below(desc, lambda fd: fd.name.endswith("_"))
 
 
 def tree_key(name: str) -> str:
