@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from google.protobuf import json_format
 
 from cxops.fake.protoutil import Msg
-from cxops.fake.runtime.entities import EntityDef, Found, find_custom, find_system, system_id
+from cxops.fake.runtime.entities import (
+    EntityDef,
+    Found,
+    UnclockedDate,
+    UnsupportedEntity,
+    find_custom,
+    find_system,
+    longest_first,
+    system_id,
+)
 from cxops.fake.runtime.nlu import IntentDef, Phrase
 from cxops.fake.store import flow_of
 from cxops.fake.versions import captured_entries
+
+# An entry of a composite entity that is one reference to another entity type, with or without
+# an alias: "@sys.number-sequence", "@sys.number:steps", "@direction:direction".
+_REFERENCE = re.compile(r"@([\w.\-]+)(?::([\w\-]+))?")
 
 
 def value_of(msg: Any) -> Any:
@@ -66,19 +80,62 @@ class AgentView:
                 open=bool(msg.enable_fuzzy_extraction) or int(msg.auto_expansion_mode) != 0,
             )
         self.today = datetime.date.today()
-        self.relative_dates = False
+        # Whether ``today`` is the day the conversation happened. A test run's is its recording
+        # day, which the stand-in knows only from the recording itself (Session.clocked).
+        self.clocked = True
+        self._visiting: set[str] = set()  # composite entities being read (a loop reads nothing)
 
     def find(self, entity_type: str, text: str) -> list[Found]:
         sys_id = system_id(entity_type)
         if sys_id is not None:
             found = find_system(sys_id, text, self.today)
-            # A date said relative to the day ("tomorrow", "friday"): its value depends on the clock.
-            self.relative_dates = self.relative_dates or (
-                sys_id == "sys.date" and any(not f.text[:1].isdigit() for f in found)
-            )
+            relative = next((f for f in found if f.relative), None)
+            if relative is not None and not self.clocked:
+                fixed = {"today": 0, "tomorrow": 1}.get(relative.text.lower())
+                if relative.text.lower().endswith("day after tomorrow"):
+                    fixed = 2
+                raise UnclockedDate(found, fixed)
             return found
         entity = self.entities.get(entity_type)
-        return find_custom(entity, text) if entity is not None else []
+        if entity is None:
+            return []
+        if entity.kind == "KIND_LIST" and any(_REFERENCE.fullmatch(v) for v, _ in entity.entities):
+            self._visiting.add(entity.name)
+            try:
+                return self._composite(entity, text)
+            finally:
+                self._visiting.discard(entity.name)
+        return find_custom(entity, text)
+
+    def _composite(self, entity: EntityDef, text: str) -> list[Found]:
+        """A list entity whose entries reference other entity types ("Composite entity: a special
+        kind of list entity ... entries ... can also contain other entity types", entity options
+        reference): an entry that is one reference ``@type`` takes that type's value, one
+        ``@type:alias`` the object ``{alias: value}``. An entry mixing words and references is not
+        modelled (UnsupportedEntity): which parts CX matched is not the runtime's to guess."""
+        found: list[Found] = []
+        for value, synonyms in entity.entities:
+            for entry in {value, *synonyms}:
+                ref = _REFERENCE.fullmatch(entry.strip())
+                if ref is None:
+                    if "@" in entry:
+                        raise UnsupportedEntity(
+                            f"composite entry {entry!r} of @{entity.name} is not modelled"
+                        )
+                    found += find_custom(
+                        EntityDef(entity.name, "KIND_LIST", [(entry, [])], entity.excluded), text
+                    )
+                    continue
+                target = ref.group(1)
+                if target == entity.name or target in self._visiting:
+                    continue  # a reference back into itself matches nothing new
+                for hit in self.find(target if target.startswith("sys.") else self._named(target), text):
+                    out = {ref.group(2): hit.value} if ref.group(2) else hit.value
+                    found.append(Found(hit.start, hit.end, out, hit.text, hit.relative))
+        return longest_first(found)
+
+    def _named(self, display: str) -> str:
+        return next((n for n, e in self.entities.items() if e.name == display), display)
 
     def open_ended(self, entity_type: str) -> bool:
         """Finding nothing of this type decides nothing: a system entity (CX's own grammar, of

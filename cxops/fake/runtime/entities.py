@@ -2,8 +2,11 @@
 and a documented subset of system entities.
 
 System entities modelled: ``@sys.any`` (the whole text), ``@sys.number`` (digits, optional sign
-and decimals), ``@sys.date`` (ISO ``YYYY-MM-DD``, ``today``, ``tomorrow``, weekday names, the
-next one from the run's date; the value is CX's ``{year, month, day}`` struct), ``@sys.email``,
+and decimals), ``@sys.number-sequence`` (a run of digits, spaces or dashes between them; the value
+is the digits, a string), ``@sys.date`` (ISO ``YYYY-MM-DD``, a month name and day with or without
+a year, ``june 30th``, ``30 june 2023``, ``today``, ``tomorrow``, ``day after tomorrow``, weekday
+names, the next one from the run's date; the value is CX's ``{year, month, day}`` struct; all but
+the ISO form and a month-day with its year depend on the clock, :attr:`Found.relative`), ``@sys.email``,
 ``@sys.phone-number`` (digits with optional ``+``, spaces, dashes, parentheses; the matched text),
 ``@sys.time`` (``4pm``, ``10:30 am``, ``17:45``, ``noon``, ``midnight``; the value is CX's
 ``{hours, minutes, seconds, nanos}`` struct, as real test cases record "4pm": ``{hours: 16, ...}``).
@@ -22,7 +25,26 @@ SYS_PREFIX = "projects/-/locations/-/agents/-/entityTypes/sys."
 
 
 class UnsupportedEntity(Exception):
-    pass
+    """An entity the runtime cannot read here; ``cause`` is the test results' undecided cause."""
+
+    cause = "system-entity"
+
+
+class UnclockedDate(UnsupportedEntity):
+    """A date said relative to the day ("tomorrow", "june 30th") in a test run whose recording
+    day is unknown: that CX read a date there is known, its value is not. ``days``: how many days after the
+    recording day it is, where the form fixes that ("today" 0, "tomorrow" 1), so a recorded value
+    gives the recording day back."""
+
+    cause = "relative-time"
+
+    def __init__(self, found: list[Found], days: int | None) -> None:
+        text = next(f.text for f in found if f.relative)
+        super().__init__(
+            f"the date {text!r} depends on the day the test case was recorded, which it does not record"
+        )
+        self.found = found  # read against the working clock: which words are a date is known
+        self.days = days
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,8 @@ class Found:
     end: int
     value: Any
     text: str
+    # The value depends on the day it was said ("tomorrow", "june 30th" without a year).
+    relative: bool = False
 
 
 @dataclass
@@ -59,11 +83,29 @@ def system_id(entity_type: str) -> str | None:
 
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+_MONTH = r"(?P<{}>" + "|".join(f"{m[:3]}(?:{m[3:]})?" if len(m) > 3 else m for m in MONTHS) + r")\.?"
+_DAY = r"(?P<{}>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+(?P<{}>\d{{4}}))?"
+_DATE_FORMS = "|".join(
+    [
+        r"\d{4}-\d{2}-\d{2}",
+        r"(?:the\s+)?day\s+after\s+tomorrow|today|tomorrow",
+        # "june 30th", "jun 30, 2023"; "30th june", "30 of june 2023"
+        _MONTH.format("m1") + r"\s+" + _DAY.format("d1") + _YEAR.format("y1"),
+        _DAY.format("d2") + r"\s+(?:of\s+)?" + _MONTH.format("m2") + _YEAR.format("y2"),
+        *WEEKDAYS,
+    ]
+)
 SYSTEM_PATTERNS = {
     "sys.number": re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])"),
+    "sys.number-sequence": re.compile(r"(?<![\w.])\d(?:[\s\-]?\d)*(?![\w.])"),
     "sys.email": re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     "sys.phone-number": re.compile(r"\+?\(?\d[\d\-\s()]{5,}\d"),
-    "sys.date": re.compile(r"\b(\d{4}-\d{2}-\d{2}|today|tomorrow|" + "|".join(WEEKDAYS) + r")\b"),
+    "sys.date": re.compile(r"\b(?:" + _DATE_FORMS + r")\b"),
     "sys.time": re.compile(
         r"(?<![\w:.])(?:(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m\.?|([01]?\d|2[0-3]):([0-5]\d)|noon|midnight)(?![\w:])"
     ),
@@ -84,18 +126,48 @@ def _time_value(m: re.Match[str]) -> dict[str, float]:
     return {"hours": float(hours), "minutes": float(minutes), "seconds": 0.0, "nanos": 0.0}
 
 
-def _date_value(text: str, today: datetime.date) -> dict[str, float]:
-    low = text.lower()
+def _month_day(m: re.Match[str], today: datetime.date) -> tuple[datetime.date, bool] | None:
+    """A month and day, with the year said or not. Without one, the next such day on or after
+    the clock: the stand-in's reading (CX's date grammar is not published); it is marked
+    relative, so it is decided only against a recorded clock."""
+    for month_key, day_key, year_key in (("m1", "d1", "y1"), ("m2", "d2", "y2")):
+        if m.group(month_key):
+            month = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(m.group(month_key)[:3]))
+            day, year = int(m.group(day_key)), m.group(year_key)
+            try:
+                if year:
+                    return datetime.date(int(year), month, day), False
+                when = datetime.date(today.year, month, day)
+                if when < today:
+                    when = datetime.date(today.year + 1, month, day)
+                return when, True
+            except ValueError:  # "february 30th": no such day, no date
+                return None
+    return None
+
+
+def _date_value(m: re.Match[str], today: datetime.date) -> tuple[dict[str, float], bool] | None:
+    low = re.sub(r"\s+", " ", m.group(0).lower())
     if low == "today":
-        day = today
+        day, relative = today, True
     elif low == "tomorrow":
-        day = today + datetime.timedelta(days=1)
+        day, relative = today + datetime.timedelta(days=1), True
+    elif low.endswith("day after tomorrow"):
+        day, relative = today + datetime.timedelta(days=2), True
     elif low in WEEKDAYS:
         ahead = (WEEKDAYS.index(low) - today.weekday()) % 7 or 7
-        day = today + datetime.timedelta(days=ahead)
+        day, relative = today + datetime.timedelta(days=ahead), True
+    elif low[:1].isdigit() and "-" in low:
+        try:
+            day, relative = datetime.date.fromisoformat(low), False
+        except ValueError:
+            return None
     else:
-        day = datetime.date.fromisoformat(low)
-    return {"year": float(day.year), "month": float(day.month), "day": float(day.day)}
+        said = _month_day(m, today)
+        if said is None:
+            return None
+        day, relative = said
+    return {"year": float(day.year), "month": float(day.month), "day": float(day.day)}, relative
 
 
 def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
@@ -110,13 +182,19 @@ def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
     for m in pattern.finditer(folded if sys_id in _FOLDED else text):
         raw = m.group(0).strip()
         value: Any = raw
+        relative = False
         if sys_id == "sys.number":
             value = float(raw)
+        elif sys_id == "sys.number-sequence":
+            value = re.sub(r"\D", "", raw)
         elif sys_id == "sys.date":
-            value = _date_value(raw, today)
+            dated = _date_value(m, today)
+            if dated is None:
+                continue
+            value, relative = dated
         elif sys_id == "sys.time":
             value = _time_value(m)
-        found.append(Found(m.start(), m.end(), value, raw))
+        found.append(Found(m.start(), m.end(), value, raw, relative))
     return found
 
 
@@ -148,7 +226,7 @@ def find_custom(entity: EntityDef, text: str) -> list[Found]:
                 for m in compiled.finditer(text):
                     if m.group(0):
                         found.append(Found(m.start(), m.end(), m.group(0), m.group(0)))
-        return _longest_first(found)
+        return longest_first(found)
     for value, synonyms in entity.entities:
         for synonym in {value, *synonyms} if entity.kind == "KIND_LIST" else set(synonyms or [value]):
             needle = fold(synonym)
@@ -163,10 +241,10 @@ def find_custom(entity: EntityDef, text: str) -> list[Found]:
                     out_value = value if entity.kind == "KIND_MAP" else text[start:end]
                     found.append(Found(start, end, out_value, text[start:end]))
                 start = folded.find(needle, start + 1)
-    return _longest_first(found)
+    return longest_first(found)
 
 
-def _longest_first(found: list[Found]) -> list[Found]:
+def longest_first(found: list[Found]) -> list[Found]:
     """Overlapping matches: the longest wins, then the earliest."""
     chosen: list[Found] = []
     for cand in sorted(found, key=lambda f: (-(f.end - f.start), f.start)):

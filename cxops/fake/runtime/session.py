@@ -13,6 +13,7 @@ handled by the form parameter being filled (reprompt handlers), then the page, t
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 import re
@@ -22,7 +23,7 @@ from typing import Any
 from cxops.fake.protoutil import Msg
 from cxops.fake.runtime import conditions, sysfunc
 from cxops.fake.runtime.agentview import AgentView, value_of
-from cxops.fake.runtime.entities import UnsupportedEntity
+from cxops.fake.runtime.entities import UnclockedDate, UnsupportedEntity
 from cxops.fake.runtime.nlu import IntentDef, Match, match, ranked
 from cxops.fake.runtime.turn import Message, TurnError, TurnOutput
 from cxops.fake.runtime.webhooks import WebhookCalls
@@ -33,6 +34,7 @@ MAX_STEPS = 64  # transitions in one turn before the runtime calls it a loop
 START = "START_PAGE"
 DEFAULT_WELCOME = "00000000-0000-0000-0000-000000000000"
 REF_RE = re.compile(r"\$(session|page|intent)\.params\.([\w\-]+)")
+SLOT = "\x00slot\x00"  # where a rendered text reads a parameter the runtime could not read
 
 
 @dataclass
@@ -63,6 +65,10 @@ class Session(WebhookCalls):
         self.recorded_params: dict[str, Any] = {}
         self.records_intents = False  # the test case records triggered intents on its turns
         self.clock: Any = None
+        # Whether ``clock`` is the recording day. The stand-in stamps creation times itself (a
+        # tree carries none: they are output-only), so it learns the day only from the recording:
+        # a date CX recorded for "today" or "tomorrow" (set_clock).
+        self.clocked = False
         self.webhooks_enabled = False
         self.carried = ""  # the intent an intent route carries into its target flow
         # Test runs only: parameters CX set to a value the runtime cannot read (an intent
@@ -160,7 +166,7 @@ class Session(WebhookCalls):
     ) -> TurnOutput:
         self.view = AgentView(self.service, self.agent, language, self.environment)
         if self.recording:
-            self.view.today = self.clock
+            self.view.today, self.view.clocked = self.clock, self.clocked
         if not self.stack:
             self.start()
         if injected:
@@ -169,6 +175,7 @@ class Session(WebhookCalls):
                 self.unknown.pop(name, None)
         out = self.out = TurnOutput()
         self.steps, self.carried, self.missed = 0, "", False
+        self.dated: dict[str, UnclockedDate] = {}  # entity types whose date the match read, unclocked
         if self.ended:
             raise TurnError("the session has ended (END_SESSION); start a new one")
         if event:
@@ -234,6 +241,11 @@ class Session(WebhookCalls):
                 found = self.follow_recording(text, candidates, found, out)
             if unread:
                 self.unread_entities(found, unread, out)
+            if self.dated and found is not None:
+                for name, entity_type in found.intent.parameters.items():
+                    if entity_type in self.dated and name in found.params:
+                        said = self.dated[entity_type]
+                        found.params[name] = self.date_value(name, said, found.params[name], out)
         else:
             found = match(text, candidates, v.threshold(self.frame.flow), find)
         self.intent_params = {}
@@ -289,43 +301,48 @@ class Session(WebhookCalls):
             out.hold("nlu", "parameters")
         return Match(recorded, 1.0, params, False)
 
-    def lenient_find(self, out: TurnOutput) -> tuple[Any, set[str]]:
+    def lenient_find(self, out: TurnOutput) -> tuple[Any, dict[str, str]]:
         """Entity lookup for intent matching: a system entity outside the subset finds nothing
-        (its parameter stays empty), and the turn says so; it is never guessed. Also the set of
-        entity types it could not read, filled as the matching goes."""
+        (its parameter stays empty), and the turn says so; it is never guessed. Also the entity
+        types it could not read (-> the undecided cause), filled as the matching goes."""
         assert self.view is not None
         view = self.view
-        unread: set[str] = set()
+        unread: dict[str, str] = {}
 
         def find(entity_type: str, text: str) -> Any:
             try:
                 return view.find(entity_type, text)
+            except UnclockedDate as bad:
+                # The date is there (the match stands), its value unknown: Session.dated.
+                self.dated.setdefault(entity_type, bad)
+                return bad.found
             except UnsupportedEntity as bad:
                 if str(bad) not in out.notes:
                     out.notes.append(str(bad))
-                unread.add(entity_type)
+                unread.setdefault(entity_type, bad.cause)
                 return []
 
         return find, unread
 
-    def unread_entities(self, found: Match | None, unread: set[str], out: TurnOutput) -> None:
+    def unread_entities(self, found: Match | None, unread: dict[str, str], out: TurnOutput) -> None:
         """An entity type the matcher could not read may have changed which intent CX matched:
         the intent is undecided, and so the state after it. Where the match is the intent CX
         recorded, only that intent's parameters of such types are: they take the recorded values,
         or stay unknown (Session.unknown), so only what reads them is undecided."""
         if found is None or not self.recorded_intent or found.intent.name != self.recorded_intent:
             # Which route fires, and so the page and messages, follow from the intent.
-            out.hold("system-entity")
+            for cause in dict.fromkeys(unread.values()):
+                out.hold(cause)
             return
         for name, entity_type in found.intent.parameters.items():
             if entity_type not in unread or name in found.params:
                 continue
             if name in self.recorded_params:
                 found.params[name] = self.recorded_params[name]
-                out.hold("system-entity", "parameters", state=False)
+                out.hold(unread[entity_type], "parameters", state=False)
             elif self.params.get(name) is None:
                 # CX may have extracted a value here, or not: unknown.
-                self.unknown[name] = "system-entity"
+                self.unknown[name] = unread[entity_type]
 
     def fill_requested(self, text: str, out: TurnOutput) -> bool:
         assert self.view is not None
@@ -333,12 +350,16 @@ class Session(WebhookCalls):
             if str(param.display_name) != self.requested:
                 continue
             entity = str(param.entity_type)
+            cause = "system-entity"
             try:
                 found = self.view.find(entity, text)
+            except UnclockedDate as bad:
+                self.params[self.requested] = self.date_value(self.requested, bad, bad.found[0].value, out)
+                return True
             except UnsupportedEntity as bad:
                 if not self.recording:
                     raise TurnError(str(bad)) from bad
-                found = []
+                found, cause = [], bad.cause
             if found:
                 self.params[self.requested] = found[0].value
                 self.unknown.pop(self.requested, None)
@@ -347,16 +368,41 @@ class Session(WebhookCalls):
                 # CX's entity may read what the runtime's does not (a system entity's other
                 # forms, fuzzy matching): the fill is undecided; the turn follows CX's value
                 # where the test case records one.
-                out.hold("system-entity", "parameters", state=False)
+                out.hold(cause, "parameters", state=False)
                 if self.requested in self.recorded_params:
                     self.params[self.requested] = self.recorded_params[self.requested]
                     return True
                 # No recorded value: the parameter is filled with a value the runtime cannot
                 # read (the utterance stands in for it), and what reads it is undecided.
                 self.params[self.requested] = text
-                self.unknown[self.requested] = "system-entity"
+                self.unknown[self.requested] = cause
                 return True
         return False
+
+    def date_value(self, name: str, said: UnclockedDate, value: Any, out: TurnOutput) -> Any:
+        """The value of a date said relative to an unknown recording day: CX's where the turn
+        records it (which may give the day back), else unknown (``relative-time``)."""
+        if name in self.recorded_params:
+            self.set_clock(said, self.recorded_params[name])
+            out.hold(said.cause, "parameters", state=False)
+            self.unknown.pop(name, None)
+            return self.recorded_params[name]
+        self.unknown[name] = said.cause
+        return value
+
+    def set_clock(self, said: UnclockedDate, recorded: Any) -> None:
+        """The recording day, from a date CX recorded for "today" / "tomorrow": that date less
+        the days the form says. Later relative dates of the test case are then decided."""
+        if said.days is None or not isinstance(recorded, dict):
+            return
+        try:
+            day = datetime.date(int(recorded["year"]), int(recorded["month"]), int(recorded["day"]))
+        except (KeyError, TypeError, ValueError):
+            return
+        self.clock = day - datetime.timedelta(days=said.days)
+        self.clocked = True
+        assert self.view is not None
+        self.view.today, self.view.clocked = self.clock, True
 
     def after_fill(self, out: TurnOutput) -> None:
         if not self.evaluate_conditions(out):
@@ -535,23 +581,42 @@ class Session(WebhookCalls):
     # -- fulfillments --------------------------------------------------------------------------
 
     def substitute(self, text: str) -> str:
+        return self.render(text)[0]
+
+    def render(self, text: str) -> tuple[str, re.Pattern[str] | None]:
+        """The text with its parameter references filled, and where some of them read a parameter
+        the runtime could not read (Session.unknown), the pattern of every text CX may have said:
+        the rest as written, each such reference any text. CX's recorded answer that fits it
+        shows the runtime chose the same message; only the value is CX's."""
+        slots: list[str] = []
+
         def value(m: re.Match[str]) -> str:
             found = self.lookup(m.group(0))
             if found is None:
-                return m.group(0)
-            if isinstance(found, float) and found.is_integer():
-                return str(int(found))
-            if isinstance(found, dict) and _clock_text(found):
-                return _clock_text(found)
-            return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+                shown = m.group(0)
+            elif isinstance(found, float) and found.is_integer():
+                shown = str(int(found))
+            elif isinstance(found, dict) and _clock_text(found):
+                shown = _clock_text(found)
+            else:
+                shown = found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+            if m.group(2) in self.unknown and m.group(1) != "intent":
+                slots.append(shown)
+                return SLOT
+            return shown
 
-        text = REF_RE.sub(value, text)
+        marked = REF_RE.sub(value, text)
+        pieces = marked.split(SLOT)
+        text = pieces[0] + "".join(v + p for v, p in zip(slots, pieces[1:], strict=True))
+        pattern = None
+        if slots and any(c.isalnum() for c in "".join(pieces)) and "$sys.func." not in text:
+            pattern = re.compile("(.*?)".join(re.escape(p) for p in pieces), re.DOTALL)
         if "$sys.func." in text:
             try:
                 text = sysfunc.substitute(text, self.lookup)
             except conditions.Unsupported as bad:
                 self.unsupported(bad, "messages")
-        return text
+        return text, pattern
 
     def unsupported(self, bad: conditions.Unsupported, *assertions: str) -> None:
         """A construct outside the subset: a turn error, or in a test run undecided (the turn
@@ -596,9 +661,11 @@ class Session(WebhookCalls):
         for message in messages:
             which = message.WhichOneof("message")
             if which == "text":
-                variants = [self.substitute(str(t)) for t in message.text.text]
+                rendered = [self.render(str(t)) for t in message.text.text]
+                variants = [t for t, _ in rendered]
                 if variants:
-                    out.messages.append(Message(self.rng.choice(variants), variants))
+                    patterns = [p for _, p in rendered if p is not None]
+                    out.messages.append(Message(self.rng.choice(variants), variants, patterns=patterns))
             elif which == "payload":
                 out.messages.append(Message("", [], value_of(message.payload)))
 

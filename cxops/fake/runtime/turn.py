@@ -3,6 +3,7 @@ assertions it cannot decide (with their causes)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,9 @@ class Message:
     text: str
     variants: list[str]  # every variant of the text message, for comparing expectations
     payload: dict[str, Any] | None = None
+    # Where a variant reads a parameter the runtime could not read: what CX may have said
+    # (Session.render); a recorded text that fits one holds.
+    patterns: list[re.Pattern[str]] = field(default_factory=list)
 
 
 @dataclass
