@@ -354,3 +354,28 @@ def test_a_turn_without_an_intent_where_the_case_records_intents_is_no_intent(bo
     assert results["records"].test_result == cx.TestResult.PASSED
     # Recording no intent anywhere says nothing about this turn: the matcher's doubt stands.
     assert results["records none"].test_result == cx.TestResult.TEST_RESULT_UNSPECIFIED
+
+
+def test_a_parameter_without_a_reprompt_handler_is_asked_again_with_its_initial_prompt(bot: Bot) -> None:
+    # FillBehavior reference: "If the event handler for the corresponding event can't be found on
+    # the parameter, initial_prompt_fulfillment will be re-prompted": the flow's no-match handler
+    # does not answer while a parameter is asked (CX recordings of two corpus agents show the same).
+    number = "projects/-/locations/-/agents/-/entityTypes/sys.number"
+    ask = bot.intent("order", "place an order")
+    param = cx.Form.Parameter(
+        display_name="count",
+        entity_type=number,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("How many?")),
+    )
+    done = bot.page(bot.start.name, "Done", entry_fulfillment=say("$session.params.count it is."))
+    asking = bot.form_page("Count", param, done)
+    bot.set_start(
+        transition_routes=[Route(intent=ask, target_page=asking)],
+        event_handlers=[cx.EventHandler(event="sys.no-match-default", trigger_fulfillment=say("Sorry?"))],
+    )
+    assert texts(bot.says("place an order")) == ["How many?"]
+    assert texts(bot.says("lots")) == ["How many?"]
+    assert texts(bot.says("4")) == ["4 it is."]
+    # Outside a form the flow's handler answers.
+    assert texts(bot.says("what now")) == ["Sorry?"]

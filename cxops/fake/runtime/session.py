@@ -426,16 +426,25 @@ class Session(WebhookCalls):
     def handle_event(self, event: str, out: TurnOutput) -> None:
         assert self.view is not None
         handlers: list[tuple[str, Msg]] = []
+        wanted = [event]
+        reprompt = event.startswith("sys.no-match") or event.startswith("sys.no-input")
+        if reprompt:
+            wanted.append(event.rsplit("-", 1)[0] + "-default")
         for param in self.form_params():
-            if str(param.display_name) == self.requested:
-                handlers.extend((self.current_page(), h) for h in param.fill_behavior.reprompt_event_handlers)
+            if str(param.display_name) != self.requested:
+                continue
+            own = [h for h in param.fill_behavior.reprompt_event_handlers if str(h.event) in wanted]
+            if reprompt and not own:
+                # "If the event handler for the corresponding event can't be found on the
+                # parameter, initial_prompt_fulfillment will be re-prompted" (FillBehavior
+                # reference): the page's and flow's handlers do not answer while it is asked.
+                self.fulfill(param.fill_behavior.initial_prompt_fulfillment, out)
+                return
+            handlers.extend((self.current_page(), h) for h in own)
         page = self.page_msg()
         if page is not None:
             handlers.extend((self.frame.page, h) for h in page.event_handlers)
         handlers.extend((self.frame.flow, h) for h in self.view.flows[self.frame.flow].event_handlers)
-        wanted = [event]
-        if event.startswith("sys.no-match") or event.startswith("sys.no-input"):
-            wanted.append(event.rsplit("-", 1)[0] + "-default")
         for name in wanted:
             for owner, handler in handlers:
                 if str(handler.event) == name:
