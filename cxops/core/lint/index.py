@@ -26,7 +26,8 @@ _CONTAINERS = frozenset({"page", "flow", "flow_route_group", "route_group"})
 _NAMING = references.tree_keys() | {"parameter"}
 # Tree fields holding {language: content} (cxops/model/translatable.py), but excluded phrases:
 # lint's language rules have never looked at them (a missing translation of an entity type's
-# excluded phrases is no warning so far; NOTES-refs.md).
+# excluded phrases is no warning so far: including them would be a new languages/missing-translation
+# warning, a behaviour change of its own).
 LANGUAGE_FIELDS = translatable.tree_keys() - {"excluded_phrases"}
 # False: a list of texts is looked at text by text, as every other list is, so that a test can
 # hold the joined shortcut in items() to it (tests/test_fast_paths.py).

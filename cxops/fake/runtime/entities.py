@@ -129,7 +129,7 @@ def _time_value(m: re.Match[str]) -> dict[str, float]:
 def _month_day(m: re.Match[str], today: datetime.date) -> tuple[datetime.date, bool] | None:
     """A month and day, with the year said or not. Without one, the next such day on or after
     the clock: the stand-in's reading (CX's date grammar is not published); it is marked
-    relative, so it is decided only against a recorded clock."""
+    relative, so it is decided only against a known recording day."""
     for month_key, day_key, year_key in (("m1", "d1", "y1"), ("m2", "d2", "y2")):
         if m.group(month_key):
             month = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(m.group(month_key)[:3]))

@@ -60,7 +60,7 @@ class Session(WebhookCalls):
         self.ended = False
         self.view: AgentView | None = None
         # Test runs only: the recorded turn (what CX answered), to follow where the runtime cannot
-        # decide, and the recorded clock that relative dates resolve against.
+        # decide, and the day that relative dates resolve against (see clocked).
         self.recorded_intent = ""
         self.recorded_params: dict[str, Any] = {}
         self.records_intents = False  # the test case records triggered intents on its turns
