@@ -96,6 +96,27 @@ def test_a_recorded_text_that_fits_the_message_around_an_unread_value_holds(bot:
     assert held(results["does not fit"], 1) == {"messages": ["system-entity"]}
 
 
+def test_an_unread_input_that_cx_answered_by_asking_again_did_not_fill_the_parameter(bot: Bot) -> None:
+    # The runtime cannot read @sys.geo-city; where CX answered with the parameter's own prompt,
+    # the input did not fill it (FillBehavior: an unfilled parameter is re-prompted), so the
+    # turn is no fill, and the next one fills it.
+    _, form, done = form_bot(
+        bot, [ask("city", SYS + "geo-city", "Which city?")], "Flying to $session.params.city."
+    )
+    start = turn("book a trip", form, "Which city?")
+    results = run(
+        bot,
+        {
+            "asked again": [
+                start,
+                turn("somewhere warm", form, "Which city?"),
+                turn("paris", done, "Flying to Paris."),
+            ]
+        },
+    )
+    assert results["asked again"].test_result == cx.TestResult.PASSED
+
+
 def test_relative_dates_resolve_against_the_day_the_recording_shows(bot: Bot) -> None:
     # Test cases come into the stand-in without their recording day (creation and last-run times
     # are output-only: no tree holds them; the stand-in stamps its own). A date CX recorded for

@@ -63,6 +63,7 @@ class Session(WebhookCalls):
         # decide, and the day that relative dates resolve against (see clocked).
         self.recorded_intent = ""
         self.recorded_params: dict[str, Any] = {}
+        self.recorded_texts: list[str] = []
         self.records_intents = False  # the test case records triggered intents on its turns
         self.clock: Any = None
         # Whether ``clock`` is the recording day. The stand-in stamps creation times itself (a
@@ -372,12 +373,33 @@ class Session(WebhookCalls):
                 if self.requested in self.recorded_params:
                     self.params[self.requested] = self.recorded_params[self.requested]
                     return True
+                if self.asked_again(param):
+                    # CX answered with this parameter's own prompt or reprompt: it did not fill
+                    # it (decided given CX's answer, as a recorded value is).
+                    return False
                 # No recorded value: the parameter is filled with a value the runtime cannot
                 # read (the utterance stands in for it), and what reads it is undecided.
                 self.params[self.requested] = text
                 self.unknown[self.requested] = cause
                 return True
         return False
+
+    def asked_again(self, param: Msg) -> bool:
+        """Whether the recorded turn answers with a text of the parameter's initial prompt or
+        reprompt handlers: what CX says when the input did not fill it (FillBehavior)."""
+        if not self.recorded_texts:
+            return False
+        behavior = param.fill_behavior
+        fulfillments = [behavior.initial_prompt_fulfillment]
+        fulfillments += [h.trigger_fulfillment for h in behavior.reprompt_event_handlers]
+        prompts = {
+            self.substitute(str(t))
+            for f in fulfillments
+            for m in f.messages
+            if m.WhichOneof("message") == "text"
+            for t in m.text.text
+        }
+        return any(text in prompts for text in self.recorded_texts)
 
     def date_value(self, name: str, said: UnclockedDate, value: Any, out: TurnOutput) -> Any:
         """The value of a date said relative to an unknown recording day: CX's where the turn

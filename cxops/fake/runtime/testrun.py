@@ -102,6 +102,7 @@ def run_case(
         session.recorded_params = (
             value_of(expected.session_parameters) if expected.HasField("session_parameters") else {}
         )
+        session.recorded_texts = [" ".join(str(t) for t in m.text) for m in expected.text_responses]
         try:
             out = session.turn(
                 language,
