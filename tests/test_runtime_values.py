@@ -215,5 +215,13 @@ def test_date_forms(text: str, value: tuple[int, int, int], relative: bool) -> N
     assert found.relative is relative
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("zip 94043 please", ["94043"]), ("94043-1351", ["94043-1351"]), ("123456", []), ("9404", [])],
+)
+def test_zip_codes(text: str, found: list[str]) -> None:
+    assert [f.value for f in find_system("sys.zip-code", text, datetime.date(2023, 6, 29))] == found
+
+
 def test_no_such_day_is_no_date() -> None:
     assert find_system("sys.date", "february 30th", datetime.date(2023, 6, 29)) == []

@@ -6,7 +6,8 @@ and decimals), ``@sys.number-sequence`` (a run of digits, spaces or dashes betwe
 is the digits, a string), ``@sys.date`` (ISO ``YYYY-MM-DD``, a month name and day with or without
 a year, ``june 30th``, ``30 june 2023``, ``today``, ``tomorrow``, ``day after tomorrow``, weekday
 names, the next one from the run's date; the value is CX's ``{year, month, day}`` struct; all but
-the ISO form and a month-day with its year depend on the clock, :attr:`Found.relative`), ``@sys.email``,
+the ISO form and a month-day with its year depend on the clock, :attr:`Found.relative`), ``@sys.zip-code`` (a US ZIP code,
+five digits or ZIP+4; the matched text), ``@sys.email``,
 ``@sys.phone-number`` (digits with optional ``+``, spaces, dashes, parentheses; the matched text),
 ``@sys.time`` (``4pm``, ``10:30 am``, ``17:45``, ``noon``, ``midnight``; the value is CX's
 ``{hours, minutes, seconds, nanos}`` struct, as real test cases record "4pm": ``{hours: 16, ...}``).
@@ -103,6 +104,8 @@ _DATE_FORMS = "|".join(
 SYSTEM_PATTERNS = {
     "sys.number": re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])"),
     "sys.number-sequence": re.compile(r"(?<![\w.])\d(?:[\s\-]?\d)*(?![\w.])"),
+    # A US ZIP code, five digits with an optional ZIP+4; other postal codes are not read.
+    "sys.zip-code": re.compile(r"(?<![\w.\-])\d{5}(?:-\d{4})?(?![\w.\-])"),
     "sys.email": re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"),
     "sys.phone-number": re.compile(r"\+?\(?\d[\d\-\s()]{5,}\d"),
     "sys.date": re.compile(r"\b(?:" + _DATE_FORMS + r")\b"),
