@@ -46,6 +46,16 @@ class Bot:
             ).name
         )
 
+    def entity_type(self, name: str, kind: Any, *values: str) -> str:
+        """An entity type whose entries are ``values``, each its own only synonym."""
+        entities = [cx.EntityType.Entity(value=v, synonyms=[v]) for v in values]
+        return str(
+            self.clients.entity_types.create_entity_type(
+                parent=self.agent.name,
+                entity_type=cx.EntityType(display_name=name, kind=kind, entities=entities),
+            ).name
+        )
+
     def page(self, flow: str, name: str, **fields: Any) -> str:
         return str(
             self.clients.pages.create_page(parent=flow, page=cx.Page(display_name=name, **fields)).name
@@ -88,6 +98,16 @@ class Bot:
                 query_input=cx.QueryInput(text=cx.TextInput(text=text), language_code="en"),
             )
         ).query_result
+
+
+def asked(name: str, entity_type: str, prompt: str) -> cx.Form.Parameter:
+    """A required form parameter with its initial prompt and no reprompt handler."""
+    return cx.Form.Parameter(
+        display_name=name,
+        entity_type=entity_type,
+        required=True,
+        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say(prompt)),
+    )
 
 
 def texts(result: cx.QueryResult) -> list[str]:
@@ -144,21 +164,9 @@ def test_on_return_from_a_sub_flow_the_route_that_entered_it_is_spent(bot: Bot) 
 
 
 def test_whitespace_around_a_query_is_no_part_of_the_expression(bot: Bot) -> None:
-    reference = bot.clients.entity_types.create_entity_type(
-        parent=bot.agent.name,
-        entity_type=cx.EntityType(
-            display_name="reference",
-            kind=cx.EntityType.Kind.KIND_REGEXP,
-            entities=[cx.EntityType.Entity(value="^[a-zA-Z0-9]{5,6}$", synonyms=["^[a-zA-Z0-9]{5,6}$"])],
-        ),
-    )
+    reference = bot.entity_type("reference", cx.EntityType.Kind.KIND_REGEXP, "^[a-zA-Z0-9]{5,6}$")
     check = bot.intent("check", "check my booking")
-    param = cx.Form.Parameter(
-        display_name="ref",
-        entity_type=reference.name,
-        required=True,
-        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Your reference?")),
-    )
+    param = asked("ref", reference, "Your reference?")
     confirmed = bot.page(bot.start.name, "Confirmed", entry_fulfillment=say("Found $session.params.ref."))
     asking = bot.form_page("Ask", param, confirmed)
     bot.set_start(transition_routes=[Route(intent=check, target_page=asking)])
@@ -308,21 +316,9 @@ def test_a_turn_without_an_intent_where_the_case_records_intents_is_no_intent(bo
     # "large pizza" overlaps the in-scope "order pizza" too much for the matcher to call; a test
     # case that records the triggered intent on its turns records none where CX matched none (the
     # query filled the form parameter), so that turn follows no intent and is decided.
-    size = bot.clients.entity_types.create_entity_type(
-        parent=bot.agent.name,
-        entity_type=cx.EntityType(
-            display_name="size",
-            kind=cx.EntityType.Kind.KIND_MAP,
-            entities=[cx.EntityType.Entity(value=v, synonyms=[v]) for v in ("large", "small")],
-        ),
-    )
+    size = bot.entity_type("size", cx.EntityType.Kind.KIND_MAP, "large", "small")
     order = bot.intent("order", "order pizza")
-    param = cx.Form.Parameter(
-        display_name="size",
-        entity_type=size.name,
-        required=True,
-        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("Which size?")),
-    )
+    param = asked("size", size, "Which size?")
     done = bot.page(bot.start.name, "Done", entry_fulfillment=say("A $session.params.size pizza."))
     asking = bot.form_page("Size", param, done)
     bot.set_start(transition_routes=[Route(intent=order, target_page=asking)])
@@ -362,12 +358,7 @@ def test_a_parameter_without_a_reprompt_handler_is_asked_again_with_its_initial_
     # does not answer while a parameter is asked (CX recordings of two corpus agents show the same).
     number = "projects/-/locations/-/agents/-/entityTypes/sys.number"
     ask = bot.intent("order", "place an order")
-    param = cx.Form.Parameter(
-        display_name="count",
-        entity_type=number,
-        required=True,
-        fill_behavior=cx.Form.Parameter.FillBehavior(initial_prompt_fulfillment=say("How many?")),
-    )
+    param = asked("count", number, "How many?")
     done = bot.page(bot.start.name, "Done", entry_fulfillment=say("$session.params.count it is."))
     asking = bot.form_page("Count", param, done)
     bot.set_start(
