@@ -370,3 +370,22 @@ def test_a_parameter_without_a_reprompt_handler_is_asked_again_with_its_initial_
     assert texts(bot.says("4")) == ["4 it is."]
     # Outside a form the flow's handler answers.
     assert texts(bot.says("what now")) == ["Sorry?"]
+
+
+def test_on_a_page_the_flows_route_groups_come_before_the_flows_own_routes(bot: Bot) -> None:
+    # Page reference: "page's transition route -> page's transition route group -> flow's
+    # transition routes", and the flow's groups "are inherited by every page's transition route
+    # groups" (Flow reference). On the start page, which is the flow, its own routes come first.
+    faq, hello = bot.intent("faq", "what about meals"), bot.intent("hello", "hello there")
+    upgrade = bot.page(bot.start.name, "Upgrade", entry_fulfillment=say("Upgrading."))
+    other = bot.page(bot.start.name, "Other", entry_fulfillment=say("Anything else?"))
+    group = bot.group(bot.start.name, "FAQs", Route(intent=faq, trigger_fulfillment=say("Meals are free.")))
+    bot.set_start(
+        transition_routes=[Route(intent=faq, target_page=upgrade), Route(intent=hello, target_page=other)],
+        transition_route_groups=[group],
+    )
+    assert texts(bot.says("what about meals")) == ["Upgrading."]
+    assert texts(bot.says("hello there", session="t")) == ["Anything else?"]
+    result = bot.says("what about meals", session="t")
+    assert texts(result) == ["Meals are free."]
+    assert result.current_page.display_name == "Other"

@@ -217,14 +217,18 @@ class Session(WebhookCalls):
         group_routes(flow.transition_route_groups)
         flow_groups = routes[before:]
         del routes[before:]
-        for owner, route in flow_routes + flow_groups:
+        # On a page the flow's route groups are the page's too ("inherited by every page's
+        # transition route groups", Flow.transition_route_groups), and "page's transition route
+        # -> page's transition route group -> flow's transition routes" (Page reference): the
+        # groups come before the flow's own routes. On the start page, which is the flow, the
+        # flow's routes come first, then its groups (a corpus agent's latest recording,
+        # rohitkumar404 Tc_24Upgrade, takes the flow's route there; its cases on other pages,
+        # TC_04 and TC_06, the group's).
+        for owner, route in flow_routes + flow_groups if at_start else flow_groups + flow_routes:
             if at_start or (with_input and route.intent):
                 routes.append((owner, route))
         if with_input:
-            # Flow-level intent routes apply on every page; condition routes in their place. Of
-            # two intent routes for one intent the flow's own comes before the flow's route
-            # group's: a corpus agent's latest recorded test case (rohitkumar404, Tc_24Upgrade)
-            # takes the flow route where earlier ones, recorded before it was added, took the group.
+            # Flow-level intent routes apply on every page; condition routes in their place.
             intent_first = [x for x in routes if x[1].intent]
             return intent_first + [x for x in routes if not x[1].intent]
         return routes
