@@ -11,7 +11,7 @@ from bench.runtime_corpus import WHY, corpus_agents, measure_all
 # Measured on the corpus (bench/runtime_corpus.py): a floor, so a regression shows.
 # Onurzkan passes 4 (was 2) since a turn recording no intent is CX's no-match, and rohitkumar404
 # 10 (was 9) since a form fill of an entity the runtime cannot read takes the input as CX did.
-MIN_PASSED = {"rohitkumar404__flight-booking-repo": 20, "Onurzkan__qatar-airways": 6}
+MIN_PASSED = {"rohitkumar404__flight-booking-repo": 20, "Onurzkan__qatar-airways": 9}
 # And a ceiling on failures: a rule that decides more must not do it by failing real CX.
 MAX_FAILED = {"rohitkumar404__flight-booking-repo": 3, "Onurzkan__qatar-airways": 2}
 

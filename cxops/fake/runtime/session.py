@@ -522,7 +522,9 @@ class Session(WebhookCalls):
             self.carried = str(getattr(route, "intent", "") or "")
             self.frame.entered_by = str(route.name)
             self.enter_flow(str(route.target_flow), out)
-        elif not self.ended:
+        elif self.ended or _reprompts(route):
+            return
+        else:
             self.after_fill(out) if self.evaluate_conditions_needed(route) else self.prompt_next(out)
 
     def evaluate_conditions_needed(self, route: Msg) -> bool:
@@ -715,6 +717,15 @@ class Session(WebhookCalls):
                     for nested in content.additional_cases.cases:
                         self.run_cases([nested], out)
             return
+
+
+def _reprompts(route: Msg) -> bool:
+    """A no-match / no-input handler without a target: its fulfillment is the reprompt ("used to
+    provide reprompt for the parameter", FillBehavior reference), so nothing is said after it: no
+    initial prompt again, no state handler. Recorded CX test cases answer a no-match on a page
+    whose `true` condition route prompts with the handler's text alone."""
+    event = str(getattr(route, "event", ""))
+    return event.startswith("sys.no-match") or event.startswith("sys.no-input")
 
 
 def _clock_text(value: dict[str, Any]) -> str:
