@@ -83,31 +83,23 @@ class AgentView:
         # Whether ``today`` is the day the conversation happened. A test run's is its recording
         # day, which the stand-in knows only from the recording itself (Session.clocked).
         self.clocked = True
-        self._visiting: set[str] = set()  # composite entities being read (a loop reads nothing)
 
-    def find(self, entity_type: str, text: str) -> list[Found]:
+    def find(self, entity_type: str, text: str, reading: frozenset[str] = frozenset()) -> list[Found]:
+        """``reading``: the composite entities this lookup is inside (a loop reads nothing)."""
         sys_id = system_id(entity_type)
         if sys_id is not None:
             found = find_system(sys_id, text, self.today)
-            relative = next((f for f in found if f.relative), None)
-            if relative is not None and not self.clocked:
-                fixed = {"today": 0, "tomorrow": 1}.get(relative.text.lower())
-                if relative.text.lower().endswith("day after tomorrow"):
-                    fixed = 2
-                raise UnclockedDate(found, fixed)
+            if not self.clocked and any(f.relative for f in found):
+                raise UnclockedDate(found)
             return found
         entity = self.entities.get(entity_type)
         if entity is None:
             return []
         if entity.kind == "KIND_LIST" and any(_REFERENCE.fullmatch(v) for v, _ in entity.entities):
-            self._visiting.add(entity.name)
-            try:
-                return self._composite(entity, text)
-            finally:
-                self._visiting.discard(entity.name)
+            return self._composite(entity, text, reading | {entity.name})
         return find_custom(entity, text)
 
-    def _composite(self, entity: EntityDef, text: str) -> list[Found]:
+    def _composite(self, entity: EntityDef, text: str, reading: frozenset[str]) -> list[Found]:
         """A list entity whose entries reference other entity types ("Composite entity: a special
         kind of list entity ... entries ... can also contain other entity types", entity options
         reference): an entry that is one reference ``@type`` takes that type's value, one
@@ -127,11 +119,12 @@ class AgentView:
                     )
                     continue
                 target = ref.group(1)
-                if target == entity.name or target in self._visiting:
+                if target in reading:
                     continue  # a reference back into itself matches nothing new
-                for hit in self.find(target if target.startswith("sys.") else self._named(target), text):
+                named = target if target.startswith("sys.") else self._named(target)
+                for hit in self.find(named, text, reading):
                     out = {ref.group(2): hit.value} if ref.group(2) else hit.value
-                    found.append(Found(hit.start, hit.end, out, hit.text, hit.relative))
+                    found.append(Found(hit.start, hit.end, out, hit.text, hit.relative, hit.days))
         return longest_first(found)
 
     def _named(self, display: str) -> str:

@@ -39,13 +39,13 @@ class UnclockedDate(UnsupportedEntity):
 
     cause = "relative-time"
 
-    def __init__(self, found: list[Found], days: int | None) -> None:
-        text = next(f.text for f in found if f.relative)
+    def __init__(self, found: list[Found]) -> None:
+        said = next(f for f in found if f.relative)
         super().__init__(
-            f"the date {text!r} depends on the day the test case was recorded, which it does not record"
+            f"the date {said.text!r} depends on the day the test case was recorded, which it does not record"
         )
         self.found = found  # read against the working clock: which words are a date is known
-        self.days = days
+        self.days = said.days
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Found:
     text: str
     # The value depends on the day it was said ("tomorrow", "june 30th" without a year).
     relative: bool = False
+    # Of a relative date: how many days after that day, where the form fixes it ("tomorrow" 1).
+    days: int | None = None
 
 
 @dataclass
@@ -149,14 +151,17 @@ def _month_day(m: re.Match[str], today: datetime.date) -> tuple[datetime.date, b
     return None
 
 
-def _date_value(m: re.Match[str], today: datetime.date) -> tuple[dict[str, float], bool] | None:
+# The forms that say how many days after the day they were said.
+_DAYS_AFTER = {"today": 0, "tomorrow": 1, "day after tomorrow": 2, "the day after tomorrow": 2}
+
+
+def _date_value(m: re.Match[str], today: datetime.date) -> tuple[dict[str, float], bool, int | None] | None:
+    """CX's ``{year, month, day}`` of a date form; whether it depends on the day it was said; of
+    those, how many days after that day it is where the form fixes it."""
     low = re.sub(r"\s+", " ", m.group(0).lower())
-    if low == "today":
-        day, relative = today, True
-    elif low == "tomorrow":
-        day, relative = today + datetime.timedelta(days=1), True
-    elif low.endswith("day after tomorrow"):
-        day, relative = today + datetime.timedelta(days=2), True
+    days = _DAYS_AFTER.get(low)
+    if days is not None:
+        day, relative = today + datetime.timedelta(days=days), True
     elif low in WEEKDAYS:
         ahead = (WEEKDAYS.index(low) - today.weekday()) % 7 or 7
         day, relative = today + datetime.timedelta(days=ahead), True
@@ -170,7 +175,7 @@ def _date_value(m: re.Match[str], today: datetime.date) -> tuple[dict[str, float
         if said is None:
             return None
         day, relative = said
-    return {"year": float(day.year), "month": float(day.month), "day": float(day.day)}, relative
+    return {"year": float(day.year), "month": float(day.month), "day": float(day.day)}, relative, days
 
 
 def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
@@ -185,7 +190,7 @@ def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
     for m in pattern.finditer(folded if sys_id in _FOLDED else text):
         raw = m.group(0).strip()
         value: Any = raw
-        relative = False
+        relative, days = False, None
         if sys_id == "sys.number":
             value = float(raw)
         elif sys_id == "sys.number-sequence":
@@ -194,10 +199,10 @@ def find_system(sys_id: str, text: str, today: datetime.date) -> list[Found]:
             dated = _date_value(m, today)
             if dated is None:
                 continue
-            value, relative = dated
+            value, relative, days = dated
         elif sys_id == "sys.time":
             value = _time_value(m)
-        found.append(Found(m.start(), m.end(), value, raw, relative))
+        found.append(Found(m.start(), m.end(), value, raw, relative, days))
     return found
 
 

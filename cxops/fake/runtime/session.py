@@ -453,7 +453,7 @@ class Session(WebhookCalls):
         assert self.view is not None
         handlers: list[tuple[str, Msg]] = []
         wanted = [event]
-        reprompt = event.startswith("sys.no-match") or event.startswith("sys.no-input")
+        reprompt = _reprompt_event(event)
         if reprompt:
             wanted.append(event.rsplit("-", 1)[0] + "-default")
         for param in self.form_params():
@@ -646,9 +646,10 @@ class Session(WebhookCalls):
         pieces = marked.split(SLOT)
         text = pieces[0] + "".join(v + p for v, p in zip(slots, pieces[1:], strict=True))
         pattern = None
-        if slots and any(c.isalnum() for c in "".join(pieces)) and "$sys.func." not in text:
-            pattern = re.compile("(.*?)".join(re.escape(p) for p in pieces), re.DOTALL)
-        if "$sys.func." in text:
+        if "$sys.func." not in text:
+            if slots and any(c.isalnum() for c in "".join(pieces)):
+                pattern = re.compile("(.*?)".join(re.escape(p) for p in pieces), re.DOTALL)
+        else:
             try:
                 text = sysfunc.substitute(text, self.lookup)
             except conditions.Unsupported as bad:
@@ -719,13 +720,17 @@ class Session(WebhookCalls):
             return
 
 
+def _reprompt_event(event: str) -> bool:
+    """``sys.no-match-*`` / ``sys.no-input-*``: the events that reprompt a form parameter."""
+    return event.startswith(("sys.no-match", "sys.no-input"))
+
+
 def _reprompts(route: Msg) -> bool:
     """A no-match / no-input handler without a target: its fulfillment is the reprompt ("used to
     provide reprompt for the parameter", FillBehavior reference), so nothing is said after it: no
     initial prompt again, no state handler. Recorded CX test cases answer a no-match on a page
     whose `true` condition route prompts with the handler's text alone."""
-    event = str(getattr(route, "event", ""))
-    return event.startswith("sys.no-match") or event.startswith("sys.no-input")
+    return _reprompt_event(str(getattr(route, "event", "")))
 
 
 def _clock_text(value: dict[str, Any]) -> str:

@@ -102,7 +102,7 @@ def run_case(
         session.recorded_params = (
             value_of(expected.session_parameters) if expected.HasField("session_parameters") else {}
         )
-        session.recorded_texts = [" ".join(str(t) for t in m.text) for m in expected.text_responses]
+        session.recorded_texts = recorded_texts(expected)
         try:
             out = session.turn(
                 language,
@@ -207,6 +207,11 @@ def _hold(actual: Msg, held: dict[str, list[str]]) -> None:
         json_format.ParseDict({UNDECIDED_KEY: held}, actual.diagnostic_info)
 
 
+def recorded_texts(output: Msg) -> list[str]:
+    """The agent's text responses a recorded turn names, one string per message."""
+    return [" ".join(str(t) for t in m.text) for m in output.text_responses]
+
+
 def differences(expected: Msg, actual: Msg, out: TurnOutput, display: Any) -> list[Msg]:
     diffs: list[Msg] = []
 
@@ -229,7 +234,7 @@ def differences(expected: Msg, actual: Msg, out: TurnOutput, display: Any) -> li
         for key, value in want.items():
             if not _same(value, have.get(key)):
                 add(Diff.PARAMETERS, f"Expected parameter {key} = {value!r}, got {have.get(key)!r}.")
-    want_texts = [" ".join(str(t) for t in m.text) for m in expected.text_responses]
+    want_texts = recorded_texts(expected)
     if want_texts:
         texts = [m for m in out.messages if m.payload is None]
         ok = len(texts) == len(want_texts) and all(
